@@ -1,0 +1,358 @@
+"""The `sptui` command: thin — it parses arguments and calls the library.
+
+Importing this module loads no plugin and no policy; each command does what it needs when it runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_BAD_INPUT = 2
+
+
+def default_policy() -> str:
+    """`$SPTUI_POLICY`, else ./policies, else the policies/ beside the source tree."""
+    env = os.environ.get("SPTUI_POLICY")
+    if env:
+        return env
+    if Path("policies").is_dir():
+        return "policies"
+    return str(Path(__file__).resolve().parents[2] / "policies")
+
+
+def _print_diags(diags, sources, fmt: str, *, stream=None) -> None:
+    from sptui.policy.diagnostics import render
+
+    if fmt == "json":
+        return
+    for d in diags:
+        click.echo(render(d, sources), file=stream or sys.stdout)
+        click.echo("", file=stream or sys.stdout)
+
+
+def _load(policy_path: str):
+    """Load the policy or exit 1 with its diagnostics on stderr."""
+    from sptui.policy.compile import PolicyError, load_policy
+
+    try:
+        return load_policy(policy_path)
+    except PolicyError as e:
+        _print_diags(e.diagnostics, e.sources, "text", stream=sys.stderr)
+        click.echo(f"error: the policy at {policy_path} has errors; run `sptui check {policy_path}`", err=True)
+        sys.exit(1)
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="sptui")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """sptui: NEC SupportPack terms as checked policy, and a dispatch desk that decides by them."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+# ---- policy author's tools ------------------------------------------------------------------------------
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def check(paths, fmt):
+    """Check policy files: every syntax and semantic error, with place, caret and hint."""
+    from sptui.policy.compile import check as run_check
+    from sptui.policy.compile import test_files
+    from sptui.policy.diagnostics import summary
+    from sptui.policy.testrun import load_tests
+
+    paths = list(paths) or [default_policy()]
+    policy, diags, sources = run_check(paths)
+    _, tdiags, tsources = load_tests(test_files(paths))
+    diags = diags + tdiags
+    sources = {**sources, **tsources}
+    errors, warnings = summary(diags)
+    if fmt == "json":
+        click.echo(json.dumps({"errors": errors, "warnings": warnings, "diagnostics": [d.as_dict() for d in diags],
+                               "digest": policy.digest if policy else None}, ensure_ascii=False, indent=2))
+    else:
+        _print_diags(diags, sources, fmt)
+        what = f"{len(sources)} file(s)"
+        if policy is not None:
+            what += f", {len(policy.blocks.get('rule', {}))} rules, {len(policy.clauses)} clauses, {policy.digest[:19]}…"
+        click.echo(f"{errors} error(s), {warnings} warning(s) — {what}")
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--check", "check_only", is_flag=True, help="exit 1 and show the difference when a file is not formatted")
+def fmt(paths, check_only):
+    """Format policy files canonically (comments kept; idempotent)."""
+    import difflib
+
+    from sptui.policy.compile import EXT
+    from sptui.policy.diagnostics import render
+    from sptui.policy.fmt import format_text
+
+    files: list[Path] = []
+    for p in map(Path, paths or [default_policy()]):
+        files.extend(sorted(p.rglob(f"*{EXT}")) if p.is_dir() else [p])
+    changed = broken = 0
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        out, diags = format_text(text, str(f))
+        if diags:
+            broken += 1
+            for d in diags:
+                click.echo(render(d, {str(f): text}), err=True)
+            continue
+        if out != text:
+            changed += 1
+            if check_only:
+                click.echo("".join(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
+                                                        f"{f} (as is)", f"{f} (formatted)")))
+            else:
+                f.write_text(out, encoding="utf-8")
+                click.echo(f"formatted {f}")
+    if check_only:
+        click.echo(f"{changed} of {len(files)} file(s) would be reformatted" if changed else
+                   f"{len(files)} file(s) already formatted")
+    sys.exit(1 if broken or (check_only and changed) else 0)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-k", "keyword", help="run only tests whose name contains this")
+@click.option("--coverage", "show_coverage", is_flag=True, help="report the clauses and rules the tests exercised")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+def test_cmd(paths, keyword, show_coverage, fmt, lang):
+    """Run policy tests (*_test.sptp): cases with expected decision fields."""
+    from sptui.policy.compile import test_files
+    from sptui.policy.testrun import coverage, load_tests, run_test
+
+    paths = list(paths) or [default_policy()]
+    policy = _load(paths[0]) if len(paths) == 1 else _load(paths)  # type: ignore[arg-type]
+    tests, diags, sources = load_tests(test_files(paths))
+    if any(d.is_error for d in diags):
+        _print_diags(diags, sources, "text", stream=sys.stderr)
+        sys.exit(1)
+    if keyword:
+        tests = [t for t in tests if keyword in t.name]
+    results = [run_test(policy, t) for t in tests]
+    passed = sum(r.ok for r in results)
+    cov = coverage(policy, results) if show_coverage else None
+    if fmt == "json":
+        click.echo(json.dumps({
+            "passed": passed, "failed": len(results) - passed,
+            "results": [{"test": r.test.name, "file": r.test.file, "line": r.test.span.line, "ok": r.ok, "error": r.error,
+                         "failures": [{"field": f.field, "expected": f.expected, "got": f.got,
+                                       "reasons": [x.to_json(lang) for x in f.reasons]} for f in r.failures]}
+                        for r in results],
+            "coverage": cov}, ensure_ascii=False, indent=2, default=str))
+    else:
+        for r in results:
+            if r.ok:
+                continue
+            click.echo(f"FAIL {r.test.name} ({r.test.file}:{r.test.span.line})")
+            if r.error:
+                click.echo(f"  {r.error}")
+            for f in r.failures:
+                click.echo(f"  {f.field}:")
+                click.echo(f"    - expected: {json.dumps(f.expected, ensure_ascii=False, default=str)}")
+                click.echo(f"    + got:      {json.dumps(f.got, ensure_ascii=False, default=str)}")
+                for x in f.reasons:
+                    click.echo(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
+                    if x.note:
+                        click.echo(f"        note: {x.note}")
+        if cov is not None:
+            click.echo("clause coverage:")
+            for c, hit in cov["clauses"].items():
+                click.echo(f"  {'✓' if hit else '✗'} {c}")
+            missed = [r for r, hit in cov["rules"].items() if not hit]
+            click.echo(f"clauses: {cov['clause_percent']:.0f}% of computable clauses; rules: {cov['rule_percent']:.0f}%"
+                       + (f" (not exercised: {', '.join(missed)})" if missed else ""))
+        click.echo(f"{passed} passed, {len(results) - passed} failed")
+    sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command()
+@click.option("--policy", "policy_path", default=None, help="the policy folder (default: the shipped policies/)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def clauses(policy_path, fmt):
+    """The clause register, and for each clause the blocks that cite it."""
+    policy = _load(policy_path or default_policy())
+    rows = []
+    for cid, cl in policy.clauses.items():
+        cited = sorted({f"{k} {n}" for k, n in policy.citations.get(cid, [])})
+        rows.append({"clause": cid, "title": cl.title, "not_computable": cl.not_computable, "cited_by": cited})
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['clause']}  {r['title']}")
+        if r["not_computable"]:
+            click.echo(f"    not computable: {r['not_computable']}")
+        for c in r["cited_by"]:
+            click.echo(f"    ← {c}")
+
+
+@main.command()
+@click.option("--verbose", "-v", is_flag=True, help="load the plugins to show their hooks and failures")
+def plugins(verbose):
+    """The plugins: built-in and installed, their versions, hooks and failures."""
+    from sptui.plugins import PluginManager
+
+    pm = PluginManager()
+    pm.registered("sptui_block_kinds")
+    for _ in ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants"):
+        pm.unique(_, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))
+    for info in pm.infos:
+        origin = "built-in" if info.builtin else "installed"
+        click.echo(f"{info.name} {info.version} ({origin})")
+        if verbose:
+            click.echo(f"    hooks: {', '.join(info.hooks) or '—'}")
+    for f in pm.failures:
+        click.echo(f"FAILED {f.plugin} [{f.stage}]: {f.error}")
+        if verbose and f.detail:
+            click.echo("    " + f.detail.strip().replace("\n", "\n    "))
+
+
+# ---- decisions ----------------------------------------------------------------------------------------------
+def _read_json(source: str, jsonl: bool):
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    if jsonl:
+        out = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise click.ClickException(f"line {n}: not JSON: {e.msg}") from None
+        return out
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise click.ClickException(f"{source}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+
+
+@main.command("eval")
+@click.argument("source", type=str)
+@click.option("--policy", "policy_path", default=None)
+@click.option("--jsonl", is_flag=True, help="read and write one case per line")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+def eval_cmd(source, policy_path, jsonl, lang):
+    """Decide a case (JSON; `-` reads standard input), as ../shared/contract/eval.md specifies."""
+    from sptui.engine import case_values, decide
+    from sptui.model.case import CaseError
+
+    policy = _load(policy_path or default_policy())
+    try:
+        data = _read_json(source, jsonl)
+    except click.ClickException as e:
+        click.echo(f"error: {e.message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    cases = data if (jsonl or isinstance(data, list)) else [data]
+    # validate every case before printing anything: never a half answer
+    parsed = []
+    for i, c in enumerate(cases):
+        try:
+            parsed.append(case_values(policy, c))
+        except CaseError as e:
+            where = f"case {i + 1}: " if len(cases) > 1 else ""
+            click.echo(f"error: {where}{e.field}: {e.message}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    decisions = [decide(policy, c).to_json(lang) for c in parsed]
+    if jsonl:
+        out = sys.stdout
+        for d in decisions:
+            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+    elif isinstance(data, list):
+        click.echo(json.dumps(decisions, ensure_ascii=False, indent=2))
+    else:
+        click.echo(json.dumps(decisions[0], ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("source", type=str)
+@click.option("--policy", "policy_path", default=None)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+def explain(source, policy_path, lang):
+    """Explain a case's decision: each rule, outcome, clause, note, and what would change it."""
+    from sptui.engine import case_values
+    from sptui.explain import explain as run_explain
+    from sptui.model.case import CaseError
+
+    policy = _load(policy_path or default_policy())
+    try:
+        data = _read_json(source, False)
+        case = case_values(policy, data)
+    except click.ClickException as e:
+        click.echo(f"error: {e.message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except CaseError as e:
+        click.echo(f"error: {e.field}: {e.message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(run_explain(policy, case, lang=lang))
+
+
+def _instant(value: str, name: str):
+    from sptui.model.case import CaseError, parse_instant
+
+    try:
+        return parse_instant(value, name)
+    except CaseError as e:
+        click.echo(f"error: --{e.field}: {e.message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.option("--depart", required=True, help="departure from the maintenance centre, e.g. 2026-11-27T20:30+09:00")
+@click.option("--complete", required=True, help="end of the work")
+@click.option("--technicians", default=1, show_default=True, type=int)
+@click.option("--policy", "policy_path", default=None)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def fee(depart, complete, technicians, policy_path, lang, fmt):
+    """Quote the 別表-1 fee for off-hours or excluded work."""
+    from sptui.evaluators.fees import FeeError, fee_quote
+    from sptui.policy.expr import format_value
+
+    policy = _load(policy_path or default_policy())
+    try:
+        q = fee_quote(policy, _instant(depart, "depart"), _instant(complete, "complete"), technicians, lang)
+    except FeeError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(q.to_json(), ensure_ascii=False, indent=2))
+        return
+    for ln in q.lines:
+        click.echo(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}円")
+    click.echo(f"  per technician {q.per_technician_jpy:,}円 × {q.technicians} = {q.total_jpy:,}円  ({q.minutes} min, {q.cite})")
+    if q.needs_quote:
+        click.echo("  needs a separate quote and the customer's approval (two or more technicians)")
+    if q.customer_pays:
+        click.echo(f"  the customer also pays: {'; '.join(q.customer_pays)}")
+
+
+@main.command()
+@click.option("--at", "at", required=True, help="when the failure notice was received")
+@click.option("--variant", required=True)
+@click.option("--policy", "policy_path", default=None)
+def deadline(at, variant, policy_path):
+    """The onsite deadline: 2 service hours after a notice, across closings, weekends and holidays."""
+    from sptui.evaluators.hours import service_deadline
+    from sptui.model.decision import iso
+
+    policy = _load(policy_path or default_policy())
+    if variant not in policy.variants:
+        click.echo(f"error: --variant: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(iso(service_deadline(policy, variant, _instant(at, "at"))))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

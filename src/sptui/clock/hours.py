@@ -1,0 +1,127 @@
+"""Service hours and the service-minute clock.
+
+ServiceHours is a weekly pattern (days and a window, possibly wrapping midnight) minus the closed
+days of a calendar. Windows are half-open: 08:30 is inside, 17:30 is outside. A window that wraps
+(21:00-08:30) belongs to the day it starts on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Iterator
+
+import attrs
+
+from sptui.policy.literals import TOKYO, MonthDayRange, Window
+
+_DAY = dt.timedelta(days=1)
+
+
+@functools.cache
+def _japan_holidays(year: int) -> frozenset[dt.date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays("JP", years=year).keys())
+
+
+def japan_holiday(d: dt.date) -> bool:
+    return d in _japan_holidays(d.year)
+
+
+def japan_holiday_name(d: dt.date) -> str | None:
+    import holidays
+
+    return holidays.country_holidays("JP", years=d.year).get(d)
+
+
+@attrs.frozen
+class Calendar:
+    """Closing days: Japan's public holidays (from the holidays library) and named yearly ranges."""
+
+    name: str
+    public_holidays: bool
+    closed_ranges: tuple[MonthDayRange, ...] = ()
+    closed_dates: frozenset[dt.date] = frozenset()
+
+    def closed(self, d: dt.date) -> bool:
+        if d in self.closed_dates:
+            return True
+        if self.public_holidays and japan_holiday(d):
+            return True
+        return any(r.contains(d) for r in self.closed_ranges)
+
+
+@attrs.frozen
+class ServiceHours:
+    days: frozenset[int]
+    window: Window
+    closed: Calendar | None = None
+
+    @property
+    def always(self) -> bool:
+        return len(self.days) == 7 and self.window.start == 0 and self.window.end == 1440 and self.closed is None
+
+    def open_on(self, d: dt.date) -> bool:
+        return d.weekday() in self.days and not (self.closed is not None and self.closed.closed(d))
+
+    def _intervals_from(self, day: dt.date) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Open intervals of `day` and the days after, in order, merged where they touch."""
+        pending: tuple[dt.datetime, dt.datetime] | None = None
+        d = day - _DAY  # a window that wraps from the day before may still be open
+        for _ in range(800):
+            if self.open_on(d):
+                w = self.window
+                base = dt.datetime(d.year, d.month, d.day, tzinfo=TOKYO)
+                start = base + dt.timedelta(minutes=w.start)
+                end = base + dt.timedelta(minutes=w.end if w.end > w.start else w.end + 1440)
+                if pending is not None and pending[1] >= start:
+                    pending = (pending[0], max(pending[1], end))
+                else:
+                    if pending is not None:
+                        yield pending
+                    pending = (start, end)
+            d += _DAY
+        if pending is not None:
+            yield pending
+
+    def contains(self, t: dt.datetime) -> bool:
+        t = _aware(t)
+        if self.always:
+            return True
+        for a, b in self._intervals_from(t.date()):
+            if a > t:
+                return False
+            if a <= t < b:
+                return True
+        return False
+
+    def next_open(self, t: dt.datetime) -> dt.datetime | None:
+        """The first in-hours instant at or after t."""
+        t = _aware(t)
+        if self.always:
+            return t
+        for a, b in self._intervals_from(t.date()):
+            if t < b:
+                return max(a, t)
+        return None
+
+    def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime | None:
+        """The instant at which `minutes` of service hours have passed since t."""
+        t = _aware(t)
+        if self.always:
+            return t + dt.timedelta(minutes=minutes)
+        left = dt.timedelta(minutes=minutes)
+        for a, b in self._intervals_from(t.date()):
+            if b <= t:
+                continue
+            start = max(a, t)
+            if start + left <= b:
+                return start + left
+            left -= b - start
+        return None
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t.isoformat()}: times must carry their offset (Asia/Tokyo)")
+    return t.astimezone(TOKYO)

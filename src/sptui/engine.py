@@ -1,0 +1,57 @@
+"""case → compiled policy → evaluators → Decision.
+
+Evaluators run in order and write into a DecisionContext; one that raises becomes an `error` reason
+and the rest go on. The CLI, the TUI and the store all get decisions only through here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sptui.model.case import VERDICTS, parse_case
+from sptui.model.decision import Decision, Reason
+
+RANK = {v: i for i, v in enumerate(VERDICTS)}
+
+
+class DecisionContext:
+    __slots__ = ("case", "verdict", "in_service_hours", "reasons", "trace", "dispatch_deadline", "fee",
+                 "setting_recovery", "contact", "extra")
+
+    def __init__(self, case: dict):
+        self.case = case
+        self.verdict = "covered"
+        self.in_service_hours = False
+        self.reasons: list[Reason] = []
+        self.trace: list[Reason] = []  # reasons plus the rules that did not apply (outcome skip)
+        self.dispatch_deadline = None
+        self.fee = None
+        self.setting_recovery = None
+        self.contact = None
+        self.extra: dict[str, Any] = {}
+
+    def add(self, reason: Reason) -> None:
+        self.trace.append(reason)
+        if reason.outcome != "skip":
+            self.reasons.append(reason)
+        if reason.outcome == "fail" and reason.effect in RANK and RANK[reason.effect] < RANK[self.verdict]:
+            self.verdict = reason.effect
+
+
+def case_values(policy, case: Any) -> dict:
+    """The case parsed and checked against this policy (variants, causes); CaseError if bad."""
+    exclusions = policy.rt.tables.get("exclusions")
+    causes = set(exclusions.keys()) if exclusions is not None else None
+    return parse_case(case, variants=set(policy.rt.variant_names), causes=causes)
+
+
+def decide(policy, case: Any) -> Decision:
+    values = case_values(policy, case)
+    ctx = DecisionContext(values)
+    for ev in policy.evaluators:
+        try:
+            ev.run(policy, ctx)
+        except Exception as e:
+            ctx.add(Reason(ev.name, "error", (), f"評価器 {ev.name} が失敗しました: {e}",
+                           f"evaluator {ev.name} failed: {type(e).__name__}: {e}", evaluator=ev.name))
+    return Decision(policy.name, policy.version, policy.digest, ctx.verdict, tuple(ctx.reasons), ctx.in_service_hours,
+                    ctx.dispatch_deadline, ctx.fee, ctx.setting_recovery, ctx.contact, trace=tuple(ctx.trace))

@@ -1,0 +1,527 @@
+"""Core block kinds (register, calendar, variant, table, rule), core DSL functions and the rule runner."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import attrs
+
+from sptui.clock.hours import Calendar, ServiceHours, japan_holiday
+from sptui.engine import DecisionContext
+from sptui.hookspecs import hookimpl
+from sptui.model.case import VERDICTS
+from sptui.model.decision import Reason
+from sptui.policy import literals as L
+from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span
+from sptui.policy.diagnostics import did_you_mean
+from sptui.policy.expr import format_value
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function
+
+CITE = EntrySpec("cite", variadic="clause", required=True, repeat=True,
+                 doc="cite 第3章 2.2 (4): the clause(s) this block encodes")
+CITE_OPT = attrs.evolve(CITE, required=False)
+NOTE = EntrySpec("note", ("string",), doc="the reference interpretation this block encodes (shown by explain)")
+
+
+# ---- register ------------------------------------------------------------------------------------------
+def compile_register(b, ctx):
+    from sptui.policy.compile import Clause
+
+    for e in b.all("clause"):
+        if len(e.args) < 2 or not isinstance(e.args[0], ClauseRef):
+            continue
+        ref = e.args[0]
+        title = ctx.convert(e.args[1], "string")
+        if ref.item is not None:
+            ctx.error("E033", "the register lists clauses; items are declared with items(N)", ref.span,
+                      f"clause {ref.clause}, \"…\", items({ref.item})")
+        items: Any = None
+        reason = None
+        for extra in e.args[2:]:
+            if isinstance(extra, Call) and extra.name == "items":
+                vals = [a.value if isinstance(a, Literal) and a.kind == "int" else
+                        a.parts[0] if isinstance(a, Path) else None for a in extra.args]
+                if len(vals) == 1 and isinstance(vals[0], int):
+                    items = vals[0]
+                elif vals and all(isinstance(v, str) for v in vals):
+                    items = tuple(vals)
+                else:
+                    ctx.error("E033", "items takes a count or the item names", extra.span, "items(19) or items(i, ii, iii)")
+            elif isinstance(extra, Call) and extra.name == "not-computable" and len(extra.args) == 1 and \
+                    isinstance(extra.args[0], Literal) and extra.args[0].kind == "string":
+                reason = extra.args[0].value
+            else:
+                ctx.error("E033", "expected items(N) or not-computable(\"why\")", extra.span, "")
+        if ref.clause in ctx.clauses:
+            ctx.error("E043", f"`{ref.clause}` is registered twice", ref.span, f"the first is at {ctx.clauses[ref.clause].span}")
+            continue
+        ctx.clauses[ref.clause] = Clause(ref.clause, title or "", items, reason, ref.span)
+    return tuple(ctx.clauses)
+
+
+REGISTER = BlockKind(
+    "register",
+    BlockSchema((EntrySpec("clause", ("clause", "string"), variadic="any", repeat=True,
+                           doc='clause 第3章 2.2, "除外作業", items(19)'),)),
+    compile_register, named=False, phase=0, singleton=True,
+    doc="The terms' clause tree. Every citation must name a clause listed here; a clause that no rule cites "
+        "is a warning unless marked not-computable(\"why\").",
+    example='register {\n  clause 第1章 4, "本サービスの提供期間", items(i, ii, iii)\n  clause 第3章 1.9, "反社会的勢力との取引排除", '
+            'not-computable("a legal undertaking, not a desk decision")\n}',
+)
+
+
+# ---- calendar ------------------------------------------------------------------------------------------
+def compile_calendar(b, ctx):
+    ranges = tuple(r for e in b.all("closed") for r in (ctx.convert(a, "mdrange", quiet=True) for a in e.args) if r)
+    dates = frozenset(d for e in b.all("closed-on") for d in (ctx.convert(a, "date", quiet=True) for a in e.args) if d)
+    cal = Calendar(b.name, b.value("public-holidays") == "japan", ranges, dates)
+    ctx.rt.calendars[b.name] = cal
+    return cal
+
+
+CALENDAR = BlockKind(
+    "calendar",
+    BlockSchema((CITE_OPT, NOTE,
+                 EntrySpec("public-holidays", ("one-of:japan|none",), doc="public-holidays japan: Japan's, from the holidays library"),
+                 EntrySpec("closed", variadic="mdrange", repeat=True, doc="closed 12-29..01-03: yearly closing days"),
+                 EntrySpec("closed-on", variadic="date", repeat=True, doc="closed-on 2027-05-06: one-off closing days"))),
+    compile_calendar, phase=5,
+    doc="Closing days: Japan's public holidays and named yearly ranges such as NEC's 12-29..01-03.",
+    example="calendar nec-holidays {\n  cite 第1章 3\n  public-holidays japan\n  closed 12-29..01-03\n}",
+)
+
+
+# ---- variant ---------------------------------------------------------------------------------------------
+@attrs.frozen
+class Variant:
+    name: str
+    title_ja: str
+    title_en: str
+    years: tuple[int, ...]
+    hours: dict
+    reception: str
+    cites: tuple[str, ...]
+    ignores_parts_retention: bool = False
+
+
+HOURS = BlockSchema((
+    EntrySpec("days", ("weekdays",), required=True, doc="days mon-fri (or every-day, sat-sun, …)"),
+    EntrySpec("window", ("window",), required=True, doc="window 08:30-17:30 (half-open; 00:00-24:00 is all day)"),
+    EntrySpec("closed", ("ref:calendar",), doc="closed nec-holidays: days of this calendar are closed; "
+                                                 "leave it out when holidays are included"),
+))
+
+
+def compile_variant(b, ctx):
+    hours = {}
+    for e in b.all("hours"):
+        support = ctx.convert(e.args[0], "one-of:hw|pp", quiet=True) if e.args else None
+        if support is None:
+            continue
+        sub = [i for i in e.body or () if hasattr(i, "key")]
+        get = {i.key: i for i in sub}
+        days = ctx.convert(get["days"].args[0], "weekdays", quiet=True) if "days" in get and get["days"].args else None
+        window = ctx.convert(get["window"].args[0], "window", quiet=True) if "window" in get and get["window"].args else None
+        closed = None
+        if "closed" in get and get["closed"].args:
+            cname = ctx.convert(get["closed"].args[0], "name", quiet=True)
+            closed = ctx.rt.calendars.get(cname)
+            if closed is None:
+                ctx.error("E070", f"no calendar named `{cname}`", get["closed"].args[0].span,
+                          did_you_mean(cname or "", ctx.rt.calendars) or "declare it: calendar NAME { … }")
+        if days is not None and window is not None:
+            hours[support] = ServiceHours(days.days, window, closed)
+    missing = [s for s in ("hw", "pp") if s not in hours]
+    if missing and not b.all("hours") == []:
+        ctx.error("E073", f"variant `{b.name}` has no service hours for {' and '.join(missing)}", b.entry.key_span,
+                  "add: hours hw { days … window … } and hours pp { … }")
+    elif missing:
+        ctx.error("E073", f"variant `{b.name}` has no service hours", b.entry.key_span,
+                  "add: hours hw { days … window … } and hours pp { … }")
+    years = tuple(y for y in b.values("years") if isinstance(y, int))
+    v = Variant(b.name, b.value("title-ja", b.name), b.value("title-en", b.name), years, hours,
+                b.value("reception", "always"), b.cites(), bool(b.value("beyond-parts-retention", False)))
+    ctx.rt.variants[b.name] = v
+    ctx.rt.known_symbols.add(b.name)
+    return v
+
+
+VARIANT = BlockKind(
+    "variant",
+    BlockSchema((CITE, NOTE,
+                 EntrySpec("title-ja", ("string",)), EntrySpec("title-en", ("string",)),
+                 EntrySpec("years", variadic="int", required=True, doc="years 1, 3, 5, 7: the terms sold"),
+                 EntrySpec("reception", ("name",), doc="reception always: when calls and alarms are taken"),
+                 EntrySpec("beyond-parts-retention", ("bool",), doc="true for long-term packs (第1章 4 ※)"),
+                 EntrySpec("hours", ("one-of:hw|pp",), repeat=True, body=HOURS,
+                           doc="hours hw { … }: service hours for hardware (hw) or program products (pp)"))),
+    compile_variant, cited=True, phase=10,
+    doc="A pack variant: its terms and service hours per support kind.",
+    example="variant weekday-9h {\n  cite 第1章 3\n  years 1, 3, 5, 7\n  hours hw {\n    days mon-fri\n"
+            "    window 08:30-17:30\n  }\n  hours pp {\n    days mon-fri\n    window 08:30-17:30\n    closed nec-holidays\n  }\n}",
+)
+
+
+# ---- decision tables -------------------------------------------------------------------------------------
+@attrs.frozen
+class Cell:
+    kind: str  # any eq set window
+    value: Any = None
+
+    def matches(self, v: Any) -> bool:
+        k = self.kind
+        if k == "any":
+            return True
+        if k == "eq":
+            return v == self.value
+        if k == "set":
+            return v in self.value
+        if v is None:
+            return False
+        if isinstance(v, dt.datetime):
+            v = v.astimezone(L.TOKYO)
+            return self.value.contains(v.hour * 60 + v.minute)
+        if isinstance(v, L.TimeOfDay):
+            return self.value.contains(v.minute)
+        return False
+
+    def values(self) -> set | None:
+        return {self.value} if self.kind == "eq" else set(self.value) if self.kind == "set" else None
+
+    def minutes(self) -> set[int]:
+        return {m for a, b in self.value.pieces() for m in range(a, b)}
+
+    def intersects(self, other: "Cell") -> bool:
+        if "any" in (self.kind, other.kind):
+            return True
+        if self.kind == other.kind == "window":
+            return bool(self.minutes() & other.minutes())
+        a, b = self.values(), other.values()
+        if a is not None and b is not None:
+            return bool(a & b)
+        return True
+
+    def covers(self, other: "Cell") -> bool:
+        if self.kind == "any":
+            return True
+        if other.kind == "any":
+            return False
+        if self.kind == other.kind == "window":
+            return other.minutes() <= self.minutes()
+        a, b = self.values(), other.values()
+        return a is not None and b is not None and b <= a
+
+
+@attrs.frozen
+class Row:
+    cells: tuple[Cell, ...]
+    out: dict
+    span: Span
+
+
+@attrs.frozen
+class Table:
+    name: str
+    hit: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    rows: tuple[Row, ...]
+    cites: tuple[str, ...]
+
+    def match(self, *keys) -> Row | None:
+        for row in self.rows:
+            if all(c.matches(k) for c, k in zip(row.cells, keys)):
+                return row
+        return None
+
+    def lookup(self, column: str, *keys) -> Any:
+        row = self.match(*keys)
+        return None if row is None else row.out.get(column)
+
+    def keys(self) -> list[Any]:
+        return [r.cells[0].value for r in self.rows if r.cells and r.cells[0].kind == "eq"]
+
+
+def _cell(node, ctx) -> Cell | None:
+    if isinstance(node, Literal):
+        if node.kind == "wildcard":
+            return Cell("any")
+        if node.kind == "window":
+            return Cell("window", node.value)
+        return Cell("eq", node.value)
+    if isinstance(node, Path) and len(node.parts) == 1:
+        ctx.rt.known_symbols.add(node.parts[0])
+        return Cell("eq", node.parts[0])
+    if isinstance(node, SetLit):
+        vals = []
+        for i in node.items:
+            c = _cell(i, ctx)
+            if c is None or c.kind != "eq":
+                ctx.error("E063", "a set in a table cell holds plain values", i.span, "{a, b, c}")
+                return None
+            vals.append(c.value)
+        return Cell("set", frozenset(vals))
+    if isinstance(node, ClauseRef):
+        return Cell("eq", str(node))
+    ctx.error("E063", "a table cell is a value, a name, a set, a window or `_`", node.span, "")
+    return None
+
+
+def compile_table(b, ctx):
+    hit = b.value("hit", "unique")
+    inputs = tuple(x for x in b.values("input") if x)
+    outputs = tuple(x for x in b.values("output") if x)
+    rows = []
+    for e in b.all("row"):
+        cells = [_cell(a, ctx) for a in e.args]
+        outs = [_cell(a, ctx) for a in (e.outputs or ())]
+        if len(cells) != len(inputs) or len(outs) != len(outputs):
+            ctx.error("E063", f"this row has {len(cells)} input(s) and {len(outs)} output(s); the table has "
+                      f"{len(inputs)} input(s) ({', '.join(inputs)}) and {len(outputs)} output(s) ({', '.join(outputs)})",
+                      e.key_span, "row IN, … => OUT, …")
+            continue
+        if any(c is None for c in cells + outs):
+            continue
+        out = {name: (c.value if c.kind == "eq" else c.value) for name, c in zip(outputs, outs)}
+        rows.append(Row(tuple(cells), out, e.key_span))
+    if hit == "unique":
+        for j, r2 in enumerate(rows):
+            for r1 in rows[:j]:
+                if all(a.intersects(c) for a, c in zip(r1.cells, r2.cells)):
+                    ctx.error("E060", f"table `{b.name}` is hit unique, but this row and the row at line "
+                              f"{r1.span.line} match the same input", r2.span,
+                              "make the rows disjoint, or use `hit first` if order decides")
+                    break
+    elif hit == "first":
+        for j, r2 in enumerate(rows):
+            for r1 in rows[:j]:
+                if all(a.covers(c) for a, c in zip(r1.cells, r2.cells)):
+                    ctx.error("W062", f"the row at line {r1.span.line} always wins over this one", r2.span,
+                              "remove this row or move it up")
+                    break
+    if b.value("complete") == "day":
+        covered: set[int] = set()
+        for r in rows:
+            if len(r.cells) != 1 or r.cells[0].kind != "window":
+                ctx.error("E061", "`complete day` needs one input column of time windows", r.span, "")
+                break
+            covered |= r.cells[0].minutes()
+        else:
+            gaps = _gaps(covered)
+            if gaps:
+                ctx.error("E061", f"table `{b.name}` leaves {', '.join(str(g) for g in gaps)} uncovered",
+                          b.entry.key_span, "the rows' windows must tile the whole day")
+    t = Table(b.name, hit, inputs, outputs, tuple(rows), b.cites())
+    ctx.rt.tables[b.name] = t
+    return t
+
+
+def _gaps(covered: set[int]) -> list[L.Window]:
+    gaps, start = [], None
+    for m in range(1441):
+        inside = m in covered
+        if not inside and m < 1440 and start is None:
+            start = m
+        elif (inside or m == 1440) and start is not None:
+            gaps.append(L.Window(start, m))
+            start = None
+    return gaps
+
+
+TABLE = BlockKind(
+    "table",
+    BlockSchema((CITE, NOTE,
+                 EntrySpec("hit", ("one-of:unique|first",), doc="hit unique (rows never overlap) or hit first (first match wins)"),
+                 EntrySpec("complete", ("one-of:day",), doc="complete day: the rows' windows tile 00:00-24:00"),
+                 EntrySpec("input", variadic="name", required=True, doc="input cause: the input columns"),
+                 EntrySpec("output", variadic="name", required=True, doc="output treatment, cite: the output columns"),
+                 EntrySpec("row", variadic="cell", outputs="cell", repeat=True, doc="row ex-01 => billable, 第3章 2.2 (1)"))),
+    compile_table, cited=True, phase=5,
+    doc="A decision table with a hit policy. The checker reports overlapping rows (hit unique), rows that can "
+        "never win (hit first) and gaps in a day (complete day). Cells: a value, a name, a set {a, b}, a window, or _.",
+    example="table fee-band {\n  cite 別表-1\n  hit unique\n  complete day\n  input departure\n  output band, base, add\n"
+            "  row 08:30-17:30 => day, 10,000円, 2,500円\n  row 17:30-21:00 => evening, 12,000円, 3,000円\n"
+            "  row 21:00-08:30 => night, 14,000円, 3,500円\n}",
+)
+
+
+# ---- rules -----------------------------------------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
+
+
+@attrs.frozen
+class Template:
+    text: str
+    parts: tuple  # str | fn
+
+    def render(self, ctx) -> str:
+        return "".join(p if isinstance(p, str) else format_value(p(ctx)) for p in self.parts)
+
+
+def compile_template(text: str | None, span: Span, scope, ctx) -> Template | None:
+    if text is None:
+        return None
+    parts: list[Any] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(text):
+        parts.append(text[pos:m.start()])
+        name = m.group(1)
+        node = Path(tuple(name.split(".")), span)
+        errors: list = []
+        saved = ctx.exprs.error
+        ctx.exprs.error = lambda *a, **k: errors.append(a)
+        try:
+            compiled = ctx.exprs.compile(node, scope)
+        finally:
+            ctx.exprs.error = saved
+        if errors or (compiled.const and compiled.type == "symbol"):
+            ctx.error("E056", f"the placeholder {{{name}}} names nothing", span,
+                      did_you_mean(name, scope.names()) or "placeholders name a case field or a let")
+            parts.append(m.group(0))
+        else:
+            parts.append(compiled.fn)
+        pos = m.end()
+    parts.append(text[pos:])
+    return Template(text, tuple(p for p in parts if p != ""))
+
+
+@attrs.frozen
+class Rule:
+    id: str
+    cites: tuple[str, ...]
+    note: str | None
+    when: Any
+    require: Any
+    on_fail: Any  # fn(ctx) -> verdict | warn | info
+    cite_from: Any
+    messages: dict
+    span: Span
+
+
+OUTCOMES_ON_FAIL = (*VERDICTS, "warn", "info")
+
+
+def compile_rule(b, ctx):
+    scope = b.scope(decision_fields=False)
+    when = b.first("when")
+    require = b.first("require")
+    when_fn = ctx.exprs.condition(when.args[0], scope) if when and when.args else None
+    req_fn = ctx.exprs.condition(require.args[0], scope) if require and require.args else (lambda c: True)
+    on_fail_e = b.first("on-fail")
+    on_fail = lambda c: "not-covered"  # noqa: E731
+    if on_fail_e and on_fail_e.args:
+        node = on_fail_e.args[0]
+        c = ctx.exprs.compile(node, scope)
+        if c.const:
+            if c.value not in OUTCOMES_ON_FAIL:
+                ctx.error("E055", f"on-fail takes a verdict, warn or info; `{c.value}` is neither", node.span,
+                          did_you_mean(str(c.value), OUTCOMES_ON_FAIL) or ", ".join(OUTCOMES_ON_FAIL))
+            on_fail = lambda _c, v=c.value: v  # noqa: E731
+        else:
+            on_fail = c.fn
+    cite_from = None
+    cf = b.first("cite-from")
+    if cf and cf.args:
+        cite_from = ctx.exprs.compile(cf.args[0], scope).fn
+    messages = {}
+    for key in ("pass-ja", "pass-en", "fail-ja", "fail-en"):
+        e = b.first(key)
+        text = b.value(key)
+        if e is not None:
+            messages[key] = compile_template(text, e.args[0].span if e.args else e.key_span, scope, ctx)
+    return Rule(b.name, b.cites(), b.note(), when_fn, req_fn, on_fail, cite_from, messages, b.entry.key_span)
+
+
+RULE = BlockKind(
+    "rule",
+    BlockSchema((CITE, NOTE,
+                 EntrySpec("when", ("expr",), doc="when EXPR: the rule applies only when this holds"),
+                 EntrySpec("require", ("expr",), required=True, doc="require EXPR: what must hold for the rule to pass"),
+                 EntrySpec("on-fail", ("expr",), doc="on-fail not-covered: the verdict (or warn, info) when require fails"),
+                 EntrySpec("cite-from", ("expr",), doc="cite-from EXPR: a clause computed from the case (a table item)"),
+                 EntrySpec("pass-ja", ("string",)), EntrySpec("pass-en", ("string",)),
+                 EntrySpec("fail-ja", ("string",), required=True, doc='fail-ja "…": the message when it fails, in Japanese'),
+                 EntrySpec("fail-en", ("string",), required=True, doc='fail-en "…": the message when it fails, in English')),
+                lets=True),
+    compile_rule, cited=True, phase=50,
+    doc="A rule of the terms: when it applies, what it requires, and the verdict if that fails. Messages may "
+        "name case fields and lets in {braces}.",
+    example='rule installed-in-japan {\n  cite 第1章 1, 第3章 2.8\n  require device.country == "JP"\n  on-fail not-covered\n'
+            '  fail-ja "設置場所が日本国外です（{device.country}）"\n  fail-en "installed outside Japan ({device.country})"\n}',
+)
+
+
+def run_rules(policy, ctx: DecisionContext) -> None:
+    for rule in policy.blocks.get("rule", {}).values():
+        if rule.when is not None and not rule.when(ctx):
+            ctx.add(Reason(rule.id, "skip", rule.cites, "", "", rule.note, "rules"))
+            continue
+        ok = rule.require(ctx)
+        cites = rule.cites
+        if rule.cite_from is not None:
+            extra = rule.cite_from(ctx)
+            if extra:
+                cites = (*cites, str(extra))
+        if ok:
+            m = rule.messages
+            ja = m["pass-ja"].render(ctx) if "pass-ja" in m else "条件を満たしています"
+            en = m["pass-en"].render(ctx) if "pass-en" in m else "holds"
+            ctx.add(Reason(rule.id, "pass", cites, ja, en, rule.note, "rules"))
+            continue
+        effect = rule.on_fail(ctx)
+        outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
+        m = rule.messages
+        ctx.add(Reason(rule.id, outcome, cites, m["fail-ja"].render(ctx), m["fail-en"].render(ctx), rule.note, "rules",
+                       effect if outcome == "fail" else None))
+
+
+# ---- core functions ---------------------------------------------------------------------------------------------
+def _date(rt, t: dt.datetime) -> dt.date:
+    return t.astimezone(L.TOKYO).date()
+
+
+def _time_of(rt, t: dt.datetime) -> L.TimeOfDay:
+    t = t.astimezone(L.TOKYO)
+    return L.TimeOfDay(t.hour * 60 + t.minute)
+
+
+FUNCTIONS = (
+    Function("date", ("datetime",), "date", _date, doc="the calendar date of an instant, in Japan time",
+             example="date(at) >= registration.completed_on"),
+    Function("time_of", ("datetime",), "time", _time_of, doc="the time of day of an instant, in Japan time",
+             example="time_of(at) in 08:30-17:30"),
+    Function("add_years", ("date", "int"), "date", lambda rt, d, n: L.add_months(d, 12 * n, rt.date_rounding),
+             doc="a date plus whole years; 29 Feb rounds as the policy's date-rounding says",
+             example="date(at) < add_years(device.purchased_on, pack.years)"),
+    Function("add_months", ("date", "int"), "date", lambda rt, d, n: L.add_months(d, n, rt.date_rounding),
+             doc="a date plus whole months; a missing day rounds as the policy's date-rounding says",
+             example="add_months(previous_service.on, 3)"),
+    Function("days_between", ("date", "date"), "int", lambda rt, a, b: (b - a).days,
+             doc="days from the first date to the second (negative if the second is earlier)",
+             example="days_between(pack.purchased_on, registration.submitted_on) <= 30"),
+    Function("is_public_holiday", ("date",), "bool", lambda rt, d: japan_holiday(d),
+             doc="whether a date is a public holiday in Japan (from the holidays library)",
+             example="is_public_holiday(date(at))"),
+    Function("lookup", ("table", "column"), "any", lambda rt, t, c, *keys: t.lookup(c, *keys), variadic="any",
+             doc="the output column of the decision-table row that matches the keys (null if none)",
+             example="lookup(exclusions, treatment, cause)"),
+)
+
+
+@hookimpl
+def sptui_block_kinds(register):
+    for kind in (REGISTER, CALENDAR, VARIANT, TABLE, RULE):
+        register(kind)
+
+
+@hookimpl
+def sptui_functions(register):
+    for f in FUNCTIONS:
+        register(f)
+
+
+@hookimpl
+def sptui_evaluators(register):
+    register(Evaluator("rules", 10, run_rules, doc="runs every rule block in order; failing rules set the verdict"))

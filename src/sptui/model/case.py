@@ -1,0 +1,206 @@
+"""A case (one incoming call or alarm) as `sptui eval` reads it, validated field by field.
+
+`parse_case` turns the JSON object of ../shared/contract/eval.md into plain Python values (dates,
+aware datetimes in Asia/Tokyo, strings for symbols) or raises CaseError naming the field.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sptui.policy.literals import TOKYO
+
+VERDICTS = ("not-started", "not-covered", "consult", "billable", "covered")
+SUPPORTS = ("hw", "pp")
+
+# dotted path -> (type, allowed symbols or None, required)
+FIELDS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
+    "at": ("datetime", None, True),
+    "support": ("symbol", SUPPORTS, True),
+    "repair_needed": ("bool", None, False),
+    "pack": ("record", None, True),
+    "pack.variant": ("symbol", None, True),
+    "pack.years": ("int", None, True),
+    "pack.purchased_on": ("date", None, True),
+    "registration": ("record", None, True),
+    "registration.status": ("symbol", ("accepted", "pending", "rejected"), True),
+    "registration.submitted_on": ("date", None, False),
+    "registration.completed_on": ("date", None, False),
+    "registration.agreed_end_on": ("date", None, False),
+    "device": ("record", None, True),
+    "device.purchased_on": ("date", None, True),
+    "device.manufacture_ended_on": ("date", None, False),
+    "device.country": ("string", None, True),
+    "device.config_info": ("bool", None, False),
+    "component": ("record", None, False),
+    "component.kind": ("symbol", ("body", "option"), False),
+    "component.category": ("symbol", None, False),
+    "component.connection": ("symbol", ("internal", "direct", "appliance-linked"), False),
+    "cause": ("symbol", None, False),
+    "failure": ("record", None, False),
+    "failure.raid": ("bool", None, True),
+    "failure.disks_failed": ("int", None, True),
+    "failure.mirror_lost": ("bool", None, False),
+    "work": ("record", None, False),
+    "work.departed_at": ("datetime", None, True),
+    "work.completed_at": ("datetime", None, True),
+    "work.technicians": ("int", None, False),
+    "alarm": ("record", None, False),
+    "alarm.received_at": ("datetime", None, True),
+    "alarm.express_start_on": ("date", None, True),
+    "alarm.contact_attempts": ("list", None, False),
+    "pp_issue": ("record", None, False),
+    "pp_issue.licence_ended": ("bool", None, False),
+    "pp_issue.modified": ("bool", None, False),
+    "pp_issue.request": ("symbol", ("question", "information", "revision-up", "version-up", "install", "onsite",
+                              "development", "misuse", "other-software"), False),
+    "move": ("record", None, False),
+    "move.notified_on": ("date", None, True),
+    "move.move_on": ("date", None, True),
+    "move.country": ("string", None, False),
+    "previous_service": ("record", None, False),
+    "previous_service.on": ("date", None, True),
+    "previous_service.same_cause": ("bool", None, True),
+    "refund": ("record", None, False),
+    "refund.kind": ("symbol", ("reject-terms", "registration-refused"), True),
+    "refund.requested_on": ("date", None, True),
+    "refund.notice_on": ("date", None, False),
+}
+# fields the decision adds as it goes, readable by later blocks (fee, onsite, recovery, express)
+DECISION_FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "verdict": ("symbol", VERDICTS),
+    "in_service_hours": ("bool", None),
+}
+ROOTS = {k for k in FIELDS if "." not in k}
+
+
+class ParsedCase(dict):
+    """A case that parse_case has already checked (decide does not parse it again)."""
+
+
+class CaseError(ValueError):
+    """Bad input: names the field (`pack.purchased_on`) and what was expected."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def parse_instant(value: Any, field: str) -> dt.datetime:
+    if not isinstance(value, str):
+        raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {value!r}")
+    try:
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {value!r}") from None
+    if t.tzinfo is None:
+        raise CaseError(field, f"{value!r} is a naive date-time; give its offset (+09:00 for Japan time)")
+    return t.astimezone(TOKYO)
+
+
+def parse_day(value: Any, field: str) -> dt.date:
+    if not isinstance(value, str):
+        raise CaseError(field, f"expected a date YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CaseError(field, f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _value(path: str, kind: str, allowed, raw: Any) -> Any:
+    if kind == "datetime":
+        return parse_instant(raw, path)
+    if kind == "date":
+        return parse_day(raw, path)
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            raise CaseError(path, f"expected true or false, got {raw!r}")
+        return raw
+    if kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise CaseError(path, f"expected a whole number, got {raw!r}")
+        return raw
+    if kind in ("symbol", "string"):
+        if not isinstance(raw, str) or not raw:
+            raise CaseError(path, f"expected a string, got {raw!r}")
+        if allowed is not None and raw not in allowed:
+            raise CaseError(path, f"unknown value {raw!r}; expected one of {', '.join(allowed)}")
+        return raw
+    if kind == "list":
+        if not isinstance(raw, list):
+            raise CaseError(path, f"expected a list, got {raw!r}")
+        return raw
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _record(prefix: str, raw: Any) -> dict | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise CaseError(prefix or "case", f"expected an object, got {type(raw).__name__}")
+    out: dict[str, Any] = {}
+    pre = f"{prefix}." if prefix else ""
+    for key in raw:
+        if f"{pre}{key}" not in FIELDS and not key.startswith("x-") and prefix:
+            raise CaseError(f"{pre}{key}", "unknown field")
+    for path, (kind, allowed, required) in FIELDS.items():
+        if not path.startswith(pre) or "." in path[len(pre):]:
+            continue
+        key = path[len(pre):]
+        value = raw.get(key)
+        if value is None:
+            if required:
+                raise CaseError(path, "missing required field")
+            out[key] = None
+            continue
+        out[key] = _record(path, value) if kind == "record" else _value(path, kind, allowed, value)
+    return out
+
+
+def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] | None = None) -> dict:
+    """The case as plain values; CaseError names the first bad field."""
+    if isinstance(raw, ParsedCase):
+        return raw
+    if not isinstance(raw, dict):
+        raise CaseError("case", f"expected a JSON object, got {type(raw).__name__}")
+    case = _record("", raw)
+    assert case is not None
+    if case["repair_needed"] is None:
+        case["repair_needed"] = False
+    if case["component"] is None:
+        case["component"] = {"kind": "body", "category": None, "connection": None}
+    if case["component"]["kind"] is None:
+        case["component"]["kind"] = "body"
+    if case["device"]["config_info"] is None:
+        case["device"]["config_info"] = False
+    if variants is not None and case["pack"]["variant"] not in variants:
+        raise CaseError("pack.variant", f"unknown variant {case['pack']['variant']!r}; "
+                        f"this policy has {', '.join(sorted(variants))}")
+    if case["pack"]["years"] < 1:
+        raise CaseError("pack.years", f"expected a term of 1 or more years, got {case['pack']['years']}")
+    if causes is not None and case["cause"] is not None and case["cause"] not in causes:
+        raise CaseError("cause", f"unknown exclusion {case['cause']!r}; expected one of ex-01 … ex-19")
+    work = case["work"]
+    if work is not None:
+        if work["technicians"] is None:
+            work["technicians"] = 1
+        if work["technicians"] < 1:
+            raise CaseError("work.technicians", f"expected 1 or more, got {work['technicians']}")
+        if work["completed_at"] <= work["departed_at"]:
+            raise CaseError("work.completed_at", "the work must complete after the departure")
+    alarm = case["alarm"]
+    if alarm is not None:
+        attempts = []
+        for i, a in enumerate(alarm["contact_attempts"] or []):
+            f = f"alarm.contact_attempts[{i}]"
+            if not isinstance(a, dict):
+                raise CaseError(f, "expected an object {\"at\": …, \"reached\": …}")
+            if not isinstance(a.get("reached"), bool):
+                raise CaseError(f + ".reached", "expected true or false")
+            attempts.append({"at": parse_instant(a.get("at"), f + ".at"), "reached": a["reached"]})
+        alarm["contact_attempts"] = sorted(attempts, key=lambda a: a["at"])
+    failure = case["failure"]
+    if failure is not None and failure["mirror_lost"] is None:
+        failure["mirror_lost"] = False
+    return ParsedCase(case)

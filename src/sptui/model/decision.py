@@ -1,0 +1,102 @@
+"""A decision: the verdict, every reason with its clause, and the computed fields of eval.md."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from sptui.policy.literals import TOKYO
+
+OUTCOMES = ("pass", "fail", "warn", "info", "skip", "error")
+
+
+@attrs.frozen
+class Reason:
+    rule: str
+    outcome: str
+    cite: tuple[str, ...]
+    message_ja: str
+    message_en: str
+    note: str | None = None
+    evaluator: str = ""
+    effect: str | None = None  # the verdict a failing rule sets
+
+    def message(self, lang: str = "en") -> str:
+        return self.message_ja if lang == "ja" else self.message_en
+
+    def to_json(self, lang: str = "en") -> dict:
+        d: dict[str, Any] = {"rule": self.rule, "outcome": self.outcome, "cite": ", ".join(self.cite),
+                             "message": self.message(lang)}
+        if self.note:
+            d["note"] = self.note
+        if self.effect:
+            d["effect"] = self.effect
+        return d
+
+
+@attrs.frozen
+class FeeLine:
+    kind: str  # base | add
+    band: str
+    starts_at: dt.datetime
+    amount_jpy: int
+
+
+@attrs.frozen
+class FeeQuote:
+    total_jpy: int
+    per_technician_jpy: int
+    technicians: int
+    needs_quote: bool
+    lines: tuple[FeeLine, ...]
+    minutes: int
+    cite: str = "別表-1"
+    customer_pays: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "total_jpy": self.total_jpy, "per_technician_jpy": self.per_technician_jpy,
+            "technicians": self.technicians, "needs_quote": self.needs_quote, "minutes": self.minutes,
+            "lines": [{"kind": ln.kind, "band": ln.band, "starts_at": iso(ln.starts_at), "amount_jpy": ln.amount_jpy}
+                      for ln in self.lines],
+            "cite": self.cite, "customer_pays": list(self.customer_pays),
+        }
+
+
+@attrs.frozen
+class Decision:
+    policy_name: str
+    policy_version: str
+    policy_digest: str
+    verdict: str
+    reasons: tuple[Reason, ...]
+    in_service_hours: bool
+    dispatch_deadline: dt.datetime | None
+    fee: FeeQuote | None
+    setting_recovery: dict | None
+    contact: dict | None
+    trace: tuple[Reason, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def to_json(self, lang: str = "en") -> dict:
+        contact = None
+        if self.contact is not None:
+            contact = dict(self.contact)
+            contact["next_contact_at"] = iso(contact.get("next_contact_at"))
+        return {
+            "schema": 1,
+            "policy": {"name": self.policy_name, "version": self.policy_version, "digest": self.policy_digest},
+            "verdict": self.verdict,
+            "reasons": [r.to_json(lang) for r in self.reasons],
+            "in_service_hours": self.in_service_hours,
+            "dispatch_deadline": iso(self.dispatch_deadline),
+            "fee": self.fee.to_json() if self.fee else None,
+            "setting_recovery": self.setting_recovery,
+            "contact": contact,
+        }
+
+
+def iso(t: dt.datetime | None) -> str | None:
+    if t is None:
+        return None
+    return t.astimezone(TOKYO).isoformat()

@@ -1,0 +1,152 @@
+"""The plugin manager: built-ins and third-party plugins through one pluggy manager.
+
+Built-in block kinds, functions and evaluators are ordinary plugins. Third-party plugins come from
+the `sptui` entry-point group. `SPTUI_LOAD_PLUGINS=a,b` loads only those entry points;
+`SPTUI_DISABLE_PLUGINS=a,b` skips those (built-in or not). A plugin that fails to import, has a
+misspelt hook, or raises while registering is reported in `failures` and skipped; the host keeps
+working.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import os
+import traceback
+from typing import Any, Callable
+
+import attrs
+import pluggy
+
+from sptui import hookspecs
+
+BUILTINS = (
+    "sptui.evaluators.core",
+    "sptui.evaluators.hours",
+    "sptui.evaluators.fees",
+    "sptui.evaluators.recovery",
+    "sptui.evaluators.alarms",
+)
+HOOKS = ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants", "sptui_alarm_sources")
+
+
+@attrs.frozen
+class PluginFailure:
+    plugin: str
+    stage: str  # import, validate, register
+    error: str
+    detail: str = ""
+
+
+@attrs.frozen
+class PluginInfo:
+    name: str
+    version: str
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+def _split_env(name: str) -> set[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return {p.strip() for p in value.split(",") if p.strip()}
+
+
+class PluginManager:
+    """Loads plugins once and hands out what they registered, keyed by hook."""
+
+    def __init__(self, *, entry_points: bool = True, extra: tuple[Any, ...] = ()):
+        self.pm = pluggy.PluginManager("sptui")
+        self.pm.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self.infos: list[PluginInfo] = []
+        self._registered: dict[str, list[tuple[str, Any]]] | None = None
+        disabled = _split_env("SPTUI_DISABLE_PLUGINS") or set()
+        for modname in BUILTINS:
+            if modname in disabled:
+                continue
+            self._add(modname, lambda m=modname: importlib.import_module(m), builtin=True, version=_own_version())
+        if entry_points:
+            only = _split_env("SPTUI_LOAD_PLUGINS")
+            for ep in md.entry_points(group="sptui"):
+                if ep.name in disabled or (only is not None and ep.name not in only):
+                    continue
+                dist = ep.dist.version if ep.dist is not None else "?"
+                self._add(ep.name, ep.load, builtin=False, version=dist)
+        for obj in extra:
+            name = getattr(obj, "__name__", None) or type(obj).__name__
+            self._add(name, lambda o=obj: o, builtin=False, version="-")
+
+    def _add(self, name: str, load: Callable[[], Any], *, builtin: bool, version: str) -> None:
+        try:
+            plugin = load()
+        except Exception as e:  # a broken plugin is reported and skipped
+            self.failures.append(PluginFailure(name, "import", f"{type(e).__name__}: {e}", traceback.format_exc()))
+            return
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as e:
+            self.failures.append(PluginFailure(name, "validate", f"{type(e).__name__}: {e}"))
+            return
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as e:
+            self.pm.unregister(plugin)
+            self.failures.append(PluginFailure(name, "validate", f"unknown hook: {e}"))
+            return
+        hooks = tuple(h.name for h in self.pm.get_hookcallers(plugin) or ())
+        self.infos.append(PluginInfo(name, version, hooks, builtin))
+
+    def registered(self, hook: str) -> list[tuple[str, Any]]:
+        """(plugin name, object) pairs that plugins registered through `hook`."""
+        if self._registered is None:
+            self._collect()
+        assert self._registered is not None
+        return self._registered[hook]
+
+    def _collect(self) -> None:
+        out: dict[str, list[tuple[str, Any]]] = {h: [] for h in HOOKS}
+        bad: set[str] = set()
+        for hook in HOOKS:
+            caller = getattr(self.pm.hook, hook)
+            for impl in reversed(caller.get_hookimpls()):  # registration order
+                got: list[Any] = []
+                try:
+                    impl.function(register=got.append)
+                except Exception as e:
+                    self.failures.append(PluginFailure(impl.plugin_name, "register", f"{hook}: {type(e).__name__}: {e}",
+                                                       traceback.format_exc()))
+                    bad.add(impl.plugin_name)
+                    continue
+                out[hook].extend((impl.plugin_name, obj) for obj in got)
+        self._registered = {h: [(p, o) for p, o in objs if p not in bad] for h, objs in out.items()}
+
+    def unique(self, hook: str, key: Callable[[Any], str]) -> dict[str, tuple[str, Any]]:
+        """Registered objects by name; a name registered twice keeps the first and reports the second."""
+        seen: dict[str, tuple[str, Any]] = {}
+        for plugin, obj in self.registered(hook):
+            k = key(obj)
+            if k in seen:
+                failure = PluginFailure(plugin, "register", f"{hook}: `{k}` is already registered by {seen[k][0]}")
+                if failure not in self.failures:
+                    self.failures.append(failure)
+                continue
+            seen[k] = (plugin, obj)
+        return seen
+
+
+def _own_version() -> str:
+    from sptui import __version__
+
+    return __version__
+
+
+_default: PluginManager | None = None
+
+
+def default_manager() -> PluginManager:
+    """The process's manager, built on first use (never at import)."""
+    global _default
+    if _default is None:
+        _default = PluginManager()
+    return _default

@@ -1,0 +1,522 @@
+"""Load policy files → check every block against its kind's schema → an immutable compiled Policy.
+
+One pass both checks and compiles, so `sptui check` and `load_policy` can never disagree: check is
+compile with the result thrown away. Every problem becomes a Diagnostic with its place.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path as FsPath
+from typing import Any, Iterable
+
+import attrs
+
+from sptui.policy import literals as L
+from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Module, Path, SetLit, Span
+from sptui.policy.diagnostics import CODES, Diagnostic, did_you_mean, sort_key
+from sptui.policy.expr import Compiled, ExprCompiler, Scope, constant
+from sptui.policy.parse import parse_text
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
+
+HEADER = ("policy", "version", "effective", "date-rounding")
+EXT = ".sptp"
+TEST_SUFFIX = "_test.sptp"
+
+
+class PolicyError(Exception):
+    """The policy has errors; `diagnostics` lists all of them, `sources` the text to show them in."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str]):
+        self.diagnostics = diagnostics
+        self.sources = sources
+        errors = [d for d in diagnostics if d.is_error]
+        first = errors[0] if errors else diagnostics[0]
+        super().__init__(f"{len(errors)} error(s) in the policy; first: {first.span}: {first.message}")
+
+
+@attrs.frozen
+class Clause:
+    id: str
+    title: str
+    items: int | tuple[str, ...] | None
+    not_computable: str | None
+    span: Span
+
+
+class Runtime:
+    """What compiled closures see at decision time: rounding, variants, calendars, tables."""
+
+    def __init__(self) -> None:
+        self.date_rounding = "clamp"
+        self.variants: dict[str, Any] = {}
+        self.calendars: dict[str, Any] = {}
+        self.tables: dict[str, Any] = {}
+        self.variant_names: list[str] = []
+        self.known_symbols: set[str] = set()
+        self.suspect_symbols: list[tuple[str, Span, str]] = []
+
+    def rounding(self) -> str:
+        return self.date_rounding
+
+
+class Block:
+    """A checked view of one block's body for its kind's compile function."""
+
+    def __init__(self, entry: Entry, ctx: "Context"):
+        self.entry = entry
+        self.ctx = ctx
+        self.kind = entry.key
+        self.name = entry.name or ""
+        self.entries: list[Entry] = [i for i in (entry.body or ()) if isinstance(i, Entry)]
+        self.lets: list[Let] = [i for i in (entry.body or ()) if isinstance(i, Let)]
+
+    def all(self, key: str) -> list[Entry]:
+        return [e for e in self.entries if e.key == key]
+
+    def first(self, key: str) -> Entry | None:
+        for e in self.entries:
+            if e.key == key:
+                return e
+        return None
+
+    def value(self, key: str, default: Any = None, index: int = 0) -> Any:
+        e = self.first(key)
+        if e is None or len(e.args) <= index:
+            return default
+        return self.ctx.convert(e.args[index], self._spec(key, index), quiet=True)
+
+    def values(self, key: str) -> list[Any]:
+        e = self.first(key)
+        if e is None:
+            return []
+        return [self.ctx.convert(a, self._spec(key, i), quiet=True) for i, a in enumerate(e.args)]
+
+    def _spec(self, key: str, index: int) -> str:
+        kind = self.ctx.kinds[self.kind]
+        spec = kind.schema.spec(key)
+        if spec is None:
+            return "any"
+        return spec.args[index] if index < len(spec.args) else (spec.variadic or "any")
+
+    def cites(self) -> tuple[str, ...]:
+        return tuple(str(a) for e in self.all("cite") for a in e.args if isinstance(a, ClauseRef))
+
+    def note(self) -> str | None:
+        return self.value("note")
+
+    def scope(self, *, decision_fields: bool = True) -> Scope:
+        """The block's own `let`s (compiled in order) over the policy's."""
+        local = Scope({}, decision_fields=decision_fields, parent=self.ctx.policy_scope)
+        for let in self.lets:
+            if let.name in local.lets:
+                self.ctx.error("E057", f"`{let.name}` is defined twice in this block", let.key_span, "")
+            local.lets[let.name] = self.ctx.exprs.compile(let.value, local)
+        return local
+
+
+class Context:
+    """Compilation state shared by the block kinds: diagnostics, the runtime, expression compiler."""
+
+    def __init__(self, kinds: dict[str, BlockKind], functions: dict[str, Any], sources: dict[str, str]):
+        self.kinds = kinds
+        self.functions = functions
+        self.sources = sources
+        self.diagnostics: list[Diagnostic] = []
+        self.rt = Runtime()
+        self.exprs = ExprCompiler(self.rt, functions, self.error)
+        self.policy_scope = Scope({}, decision_fields=True)
+        self.blocks: dict[str, dict[str, Any]] = {}
+        self.block_order: list[tuple[str, str]] = []
+        self.clauses: dict[str, Clause] = {}
+        self.citations: dict[str, list[tuple[str, str]]] = {}
+
+    def error(self, code: str, message: str, span: Span, hint: str = "") -> None:
+        assert code in CODES, code
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    # ---- argument conversion by schema type -------------------------------------------------------
+    def convert(self, node, type_: str, *, quiet: bool = False) -> Any:
+        def bad(expected: str, hint: str = "") -> None:
+            if not quiet:
+                self.error("E033", f"expected {expected}", node.span, hint)
+
+        if type_ in ("expr", "cell", "any"):
+            return node
+        if type_ == "clause":
+            if not isinstance(node, ClauseRef):
+                bad("a clause like 第3章 2.2 (4), 別表-1 or はじめに")
+                return None
+            return node
+        if type_ in ("name", "weekdays") or type_.startswith(("ref:", "one-of:")):
+            word = node.parts[0] if isinstance(node, Path) and len(node.parts) == 1 else None
+            if word is None:
+                bad("a name", "a bare word such as weekday-9h")
+                return None
+            if type_ == "weekdays":
+                try:
+                    return L.parse_weekdays(word)
+                except L.LiteralError as e:
+                    if not quiet:
+                        self.error("E071", str(e), node.span, e.hint)
+                    return None
+            if type_.startswith("one-of:"):
+                options = type_[7:].split("|")
+                if word not in options:
+                    if not quiet:
+                        self.error("E033", f"`{word}` is not one of {', '.join(options)}", node.span,
+                                   did_you_mean(word, options))
+                    return None
+            return word
+        if isinstance(node, Literal):
+            if node.kind == "invalid":
+                return None
+            if node.kind == type_ or (type_ == "time" and node.kind == "time"):
+                return node.value
+            if type_ == "money" and node.kind == "int":
+                bad("an amount in yen", f"write {node.value:,}円 or {node.value} JPY")
+                return None
+        hints = {"time": "expected a time like 08:30", "window": "a window like 08:30-17:30 or 21:00-08:30",
+                 "duration": "a duration like 2h, 15min, 30 days, 3 months, 5 years",
+                 "money": "an amount like 10,000円", "date": "a date like 2026-04-01", "string": 'text in "…"',
+                 "mdrange": "a yearly range like 12-29..01-03", "int": "a whole number", "bool": "true or false"}
+        bad(_TYPE_NAMES.get(type_, type_), hints.get(type_, ""))
+        return None
+
+    # ---- schema validation ---------------------------------------------------------------------------
+    def validate(self, entry: Entry, schema: BlockSchema, kind: str) -> None:
+        counts: dict[str, int] = {}
+        for item in entry.body or ():
+            if isinstance(item, Let):
+                if not schema.lets:
+                    self.error("E031", f"`let` is not allowed in a {kind} block", item.key_span, "")
+                continue
+            spec = schema.spec(item.key)
+            if spec is None:
+                self.error("E031", f"a {kind} block takes no entry `{item.key}`", item.key_span,
+                           did_you_mean(item.key, schema.keys) or f"it takes: {', '.join(schema.keys)}")
+                continue
+            counts[spec.key] = counts.get(spec.key, 0) + 1
+            if counts[spec.key] == 2 and not spec.repeat:
+                self.error("E035", f"`{spec.key}` is given more than once", item.key_span, "give it once")
+            self.validate_entry(item, spec, kind)
+        for spec in schema.entries:
+            if spec.required and spec.key not in counts:
+                code = "E040" if spec.key == "cite" else "E032"
+                what = "cites no clause" if spec.key == "cite" else f"needs `{spec.key}`"
+                self.error(code, f"{kind} `{entry.name or ''}` {what}".replace(" `` ", " "), entry.key_span,
+                           "add `cite 第… 章 …` naming the clause it encodes" if spec.key == "cite"
+                           else (spec.doc or f"add `{spec.key} …`"))
+
+    def validate_entry(self, item: Entry, spec: EntrySpec, kind: str) -> None:
+        n, need = len(item.args), len(spec.args)
+        if n < need or (n > need and spec.variadic is None) or (spec.variadic and n == 0):
+            want = f"{need}" if spec.variadic is None else f"{max(need, 1)} or more"
+            self.error("E034", f"`{item.key}` takes {want} argument(s), got {n}", item.key_span, spec.doc)
+        for i, arg in enumerate(item.args):
+            t = spec.args[i] if i < len(spec.args) else spec.variadic
+            if t is not None:
+                self.convert(arg, t)
+        if item.outputs is not None and spec.outputs is None:
+            self.error("E033", f"`{item.key}` takes no `=>` outputs", item.key_span, "")
+        if item.body is not None and spec.body is None:
+            self.error("E033", f"`{item.key}` takes no `{{ … }}` body", item.key_span, "")
+        elif spec.body is not None and item.body is not None:
+            self.validate(item, spec.body, item.key)
+
+    # ---- citations ----------------------------------------------------------------------------------
+    def check_citation(self, ref: ClauseRef, owner: tuple[str, str]) -> None:
+        clause = self.clauses.get(ref.clause)
+        if clause is None:
+            self.error("E041", f"`{ref.clause}` is not in the clause register", ref.span,
+                       did_you_mean(ref.clause, self.clauses) or "add it to the `register` block")
+            return
+        if ref.item is not None:
+            items = clause.items
+            ok = (isinstance(items, int) and ref.item.isdigit() and 1 <= int(ref.item) <= items) or (
+                isinstance(items, tuple) and ref.item in items)
+            if not ok:
+                have = (f"(1)–({items})" if isinstance(items, int) else
+                        ", ".join(f"({i})" for i in items) if items else "no items")
+                self.error("E042", f"`{ref.clause}` has no item ({ref.item})", ref.span, f"it has {have}")
+                return
+        self.citations.setdefault(ref.clause, []).append(owner)
+
+
+_TYPE_NAMES = {"string": "a string", "int": "a whole number", "bool": "true or false", "date": "a date",
+               "datetime": "a date-time", "duration": "a duration", "money": "an amount in yen",
+               "time": "a time of day", "window": "a time window", "monthday": "a month-day",
+               "mdrange": "a month-day range"}
+
+
+def _walk_refs(node) -> Iterable[ClauseRef]:
+    if isinstance(node, ClauseRef):
+        yield node
+    elif isinstance(node, Entry):
+        for a in node.args:
+            yield from _walk_refs(a)
+        for o in node.outputs or ():
+            yield from _walk_refs(o)
+        for b in node.body or ():
+            yield from _walk_refs(b)
+    elif isinstance(node, (SetLit,)):
+        for i in node.items:
+            yield from _walk_refs(i)
+
+
+# ---- loading files ----------------------------------------------------------------------------------------
+def policy_files(paths: Iterable[str | FsPath]) -> list[FsPath]:
+    """The policy's own files under the given paths: every .sptp that is not a test file."""
+    out: list[FsPath] = []
+    for p in map(FsPath, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.glob(f"*{EXT}") if not f.name.endswith(TEST_SUFFIX)))
+        else:
+            out.append(p)
+    return out
+
+
+def test_files(paths: Iterable[str | FsPath]) -> list[FsPath]:
+    out: list[FsPath] = []
+    for p in map(FsPath, paths):
+        if p.is_dir():
+            out.extend(sorted(p.rglob(f"*{TEST_SUFFIX}")))
+        elif p.name.endswith(TEST_SUFFIX):
+            out.append(p)
+    return out
+
+
+def display_name(p: FsPath) -> str:
+    try:
+        return str(p.resolve().relative_to(FsPath.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def read_modules(files: list[FsPath], extra_text: dict[str, str] | None = None
+                 ) -> tuple[list[Module], list[Diagnostic], dict[str, str]]:
+    """Parse the files and, depth first, what they include (each file once; cycles reported)."""
+    modules: list[Module] = []
+    diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    done: set[FsPath] = set()
+
+    def visit(path: FsPath, stack: tuple[FsPath, ...], at: Span | None, text: str | None = None) -> None:
+        key = path.resolve() if text is None else path
+        if key in stack:
+            chain = " → ".join(display_name(s) for s in (*stack, key)[stack.index(key):])
+            diags.append(Diagnostic("E011", f"include cycle: {chain}", at or Span(display_name(path), 1, 1, 1, 1),
+                                    "remove one of the includes"))
+            return
+        if key in done:
+            return
+        done.add(key)
+        name = display_name(path)
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                span = at or Span(name, 1, 1, 1, 1)
+                reason = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "cannot be read"
+                diags.append(Diagnostic("E010", f"`{name}` {reason}", span,
+                                        "paths in include are relative to the including file"))
+                return
+        sources[name] = text
+        module, ds = parse_text(text, name)
+        diags.extend(ds)
+        for item in module.items:
+            if isinstance(item, Entry) and item.key == "include":
+                if len(item.args) != 1 or not (isinstance(item.args[0], Literal) and item.args[0].kind == "string"):
+                    diags.append(Diagnostic("E033", "include takes one file name in quotes", item.key_span,
+                                            'include "calendars.sptp"'))
+                    continue
+                visit(path.parent / item.args[0].value, (*stack, key), item.args[0].span)
+        modules.append(module)
+
+    for f in files:
+        visit(f, (), None)
+    for name, text in (extra_text or {}).items():
+        visit(FsPath(name), (), None, text)
+    return modules, diags, sources
+
+
+# ---- the compiled policy -----------------------------------------------------------------------------------
+class Policy:
+    """A compiled policy: immutable once built. `decide(case)` gives a Decision."""
+
+    def __init__(self, *, name, version, effective, rounding, digest, clauses, citations, blocks, block_order,
+                 lets, rt, evaluators, diagnostics, sources, plugins):
+        self.name: str = name
+        self.version: str = version
+        self.effective = effective
+        self.date_rounding: str = rounding
+        self.digest: str = digest
+        self.clauses: dict[str, Clause] = clauses
+        self.citations: dict[str, list[tuple[str, str]]] = citations
+        self.blocks: dict[str, dict[str, Any]] = blocks
+        self.block_order = block_order
+        self.lets = lets
+        self.rt = rt
+        self.evaluators = evaluators
+        self.diagnostics: list[Diagnostic] = diagnostics
+        self.sources = sources
+        self.plugins = plugins
+
+    @property
+    def variants(self) -> dict[str, Any]:
+        return self.rt.variants
+
+    def blocks_of(self, kind: str) -> list[Any]:
+        return list(self.blocks.get(kind, {}).values())
+
+    def decide(self, case, *, now=None):
+        from sptui.engine import decide
+
+        return decide(self, case)
+
+    def explain(self, case, *, lang: str = "en") -> str:
+        from sptui.explain import explain
+
+        return explain(self, case, lang=lang)
+
+
+def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[Diagnostic], plugins
+                    ) -> tuple[Policy | None, list[Diagnostic]]:
+    kinds = {k: obj for k, (_, obj) in plugins.unique("sptui_block_kinds", lambda b: b.kind).items()}
+    functions = {k: obj for k, (_, obj) in plugins.unique("sptui_functions", lambda f: f.name).items()}
+    ctx = Context(kinds, functions, sources)
+    ctx.diagnostics.extend(diags)
+
+    header: dict[str, tuple[Any, Span]] = {}
+    top_lets: list[Let] = []
+    blocks: list[Entry] = []
+    for module in modules:
+        for item in module.items:
+            if isinstance(item, Let):
+                top_lets.append(item)
+            elif item.key == "include":
+                continue
+            elif item.key in HEADER:
+                if item.key in header:
+                    ctx.error("E021", f"`{item.key}` is given twice", item.key_span,
+                              f"the first is at {header[item.key][1]}; a policy has one header")
+                    continue
+                want = {"policy": "string", "version": "string", "effective": "date",
+                        "date-rounding": "name"}[item.key]
+                ctx.validate_entry(item, EntrySpec(item.key, (want,)), "policy")
+                header[item.key] = (ctx.convert(item.args[0], want, quiet=True) if item.args else None, item.key_span)
+            elif item.key in kinds:
+                blocks.append(item)
+            else:
+                ctx.error("E030", f"unknown block kind `{item.key}`", item.key_span,
+                          did_you_mean(item.key, [*kinds, *HEADER, "include"]) or
+                          f"known kinds: {', '.join(sorted(kinds))}")
+    first = modules[0].file if modules else "<policy>"
+    missing = [k for k in HEADER if k not in header]
+    if missing:
+        ctx.error("E020", f"the policy header lacks {', '.join('`' + m + '`' for m in missing)}",
+                  Span(first, 1, 1, 1, 1),
+                  'start the policy with: policy "name" / version "1" / effective 2021-08-01 / date-rounding clamp')
+    rounding = header.get("date-rounding", ("clamp", None))[0] or "clamp"
+    if rounding not in L.ROUNDINGS:
+        ctx.error("E022", f"unknown date-rounding `{rounding}`", header["date-rounding"][1],
+                  "`clamp` (29 Feb + 1 year = 28 Feb) or `roll-forward` (= 1 Mar)")
+        rounding = "clamp"
+    ctx.rt.date_rounding = rounding
+
+    # names first, so blocks may refer to each other whatever their order in the files
+    seen: dict[tuple[str, str], Span] = {}
+    for b in blocks:
+        kind = kinds[b.key]
+        name = b.name if kind.named else b.key
+        if kind.named and not name:
+            ctx.error("E037", f"a {b.key} block needs a name", b.key_span, f"{b.key} my-name {{ … }}")
+            continue
+        if (b.key, name) in seen:
+            ctx.error("E036", f"there is already a {b.key} named `{name}`", b.key_span, f"the first is at {seen[(b.key, name)]}")
+            continue
+        seen[(b.key, name)] = b.key_span
+        if b.body is None:
+            ctx.error("E033", f"a {b.key} block needs a body in {{ … }}", b.key_span, f"{b.key} {name} {{")
+            continue
+        ctx.validate(b, kind.schema, b.key)
+    ctx.rt.variant_names = sorted(n for (k, n) in seen if k == "variant")
+
+    # policy-level lets, in order (a let may use the ones above it)
+    for let in top_lets:
+        if let.name in ctx.policy_scope.lets:
+            ctx.error("E057", f"`{let.name}` is defined twice", let.key_span, "")
+            continue
+        ctx.policy_scope.lets[let.name] = ctx.exprs.compile(let.value, ctx.policy_scope)
+
+    # compile by phase; the register (phase 0) comes first so citations can be checked
+    valid = [b for b in blocks if (b.key, b.name if kinds[b.key].named else b.key) in seen and b.body is not None]
+    for b in sorted(valid, key=lambda e: kinds[e.key].phase):
+        kind = kinds[b.key]
+        name = b.name if kind.named else b.key
+        if kind.cited or kind.kind != "register":
+            for ref in _walk_refs(b):
+                ctx.check_citation(ref, (b.key, name))
+        try:
+            compiled = kind.compile(Block(b, ctx), ctx)
+        except Exception as e:  # a plugin's compile that raises is a diagnostic, not a traceback
+            ctx.error("E090", f"the `{b.key}` block kind failed: {type(e).__name__}: {e}", b.key_span,
+                      "this is a bug in the plugin that provides the block kind")
+            continue
+        ctx.blocks.setdefault(b.key, {})[name] = compiled
+        ctx.block_order.append((b.key, name))
+    for word, span, near in ctx.rt.suspect_symbols:
+        ctx.error("E050", f"`{word}` names nothing and is read as a plain word", span, near)
+    for cid, clause in ctx.clauses.items():
+        if cid not in ctx.citations and clause.not_computable is None:
+            ctx.error("W044", f"no rule cites `{cid}` ({clause.title})", clause.span,
+                      'cite it from a rule, or mark it: not-computable("why")')
+
+    ds = sorted(set(ctx.diagnostics), key=sort_key)
+    if any(d.is_error for d in ds):
+        return None, ds
+    canonical = _canonical(modules)
+    evaluators = sorted((obj for _, obj in plugins.unique("sptui_evaluators", lambda e: e.name).values()),
+                        key=lambda e: e.order)
+    policy = Policy(
+        name=header["policy"][0], version=header["version"][0], effective=header["effective"][0],
+        rounding=rounding, digest="sha256:" + hashlib.sha256(canonical.encode()).hexdigest(),
+        clauses=ctx.clauses, citations=ctx.citations, blocks=ctx.blocks, block_order=ctx.block_order,
+        lets={k: v for k, v in ctx.policy_scope.lets.items()}, rt=ctx.rt, evaluators=evaluators,
+        diagnostics=ds, sources=sources, plugins=plugins)
+    return policy, ds
+
+
+def _canonical(modules: list[Module]) -> str:
+    from sptui.policy.fmt import format_module
+
+    return "\n".join(format_module(m, comments=False) for m in modules)
+
+
+def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, str] | None = None
+          ) -> tuple[Policy | None, list[Diagnostic], dict[str, str]]:
+    """Check (and compile) a policy; returns the policy when it has no errors, and every diagnostic."""
+    from sptui.plugins import default_manager
+
+    plugins = plugins or default_manager()
+    files = policy_files(paths)
+    for _, vp in plugins.registered("sptui_variants"):
+        files.extend(FsPath(f) for f in vp.policy_files)
+    modules, diags, sources = read_modules(files, extra_text)
+    policy, ds = compile_modules(modules, sources, diags, plugins)
+    return policy, ds, sources
+
+
+def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plugins=None) -> Policy:
+    """Load, check and compile a policy (a folder of .sptp files, or files). Raises PolicyError."""
+    paths = [path] if isinstance(path, (str, FsPath)) else list(path)
+    policy, diags, sources = check(paths, plugins=plugins)
+    if policy is None:
+        raise PolicyError(diags, sources)
+    return policy
+
+
+def expr_const(c: Compiled) -> Any:
+    return c.value if c.const else None
+
+
+__all__ = ["Policy", "PolicyError", "load_policy", "check", "Block", "Context", "constant"]

@@ -1,0 +1,134 @@
+"""Diagnostics: every problem a policy author can cause, with its place, a caret and a hint.
+
+The catalogue of codes lives here (CODES) and in docs/policy-language.md; a test keeps the two in step.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Iterable
+
+import attrs
+
+from sptui.policy.ast import Span
+
+# code -> (severity, one-line description)
+CODES: dict[str, tuple[str, str]] = {
+    "E001": ("error", "syntax: a token that does not fit here"),
+    "E002": ("error", "syntax: a character that starts no token"),
+    "E003": ("error", "syntax: the file ends inside a block or an entry"),
+    "E004": ("error", "a date, time or date-time that does not exist"),
+    "E005": ("error", "a naive date-time (no offset)"),
+    "E006": ("error", "a time window that is empty"),
+    "E010": ("error", "an included file that cannot be read"),
+    "E011": ("error", "an include cycle"),
+    "E020": ("error", "the policy header (policy, version, effective, date-rounding) is missing or incomplete"),
+    "E021": ("error", "a header entry given twice"),
+    "E022": ("error", "an unknown date-rounding"),
+    "E030": ("error", "an unknown block kind or top-level entry"),
+    "E031": ("error", "an entry that this block kind does not take"),
+    "E032": ("error", "a required entry is missing"),
+    "E033": ("error", "an argument of the wrong type"),
+    "E034": ("error", "the wrong number of arguments"),
+    "E035": ("error", "an entry given twice where once is allowed"),
+    "E036": ("error", "two blocks of one kind with the same name"),
+    "E037": ("error", "a block that needs a name has none"),
+    "E040": ("error", "a rule that cites no clause"),
+    "E041": ("error", "a citation of a clause that is not in the register"),
+    "E042": ("error", "a citation of an item the clause does not have"),
+    "E043": ("error", "a clause registered twice"),
+    "W044": ("warning", "a registered clause that no rule cites and that is not marked not-computable"),
+    "E050": ("error", "an unknown name in an expression"),
+    "E051": ("error", "an unknown field of the case"),
+    "E052": ("error", "an unknown function"),
+    "E053": ("error", "a function called with the wrong arguments"),
+    "E054": ("error", "operands whose types do not fit the operator"),
+    "E055": ("error", "a value that the field can never have"),
+    "E056": ("error", "a message placeholder that names nothing"),
+    "E057": ("error", "a name defined twice"),
+    "E060": ("error", "decision table: two rows match the same input (hit unique)"),
+    "E061": ("error", "decision table: the rows leave a gap (complete)"),
+    "W062": ("warning", "decision table: a row that an earlier row always wins (hit first)"),
+    "E063": ("error", "decision table: a row whose cells do not match the columns"),
+    "E064": ("error", "decision table: an unknown hit policy"),
+    "E065": ("error", "decision table: an unknown table or column"),
+    "E070": ("error", "a reference to an unknown variant, calendar or support kind"),
+    "E071": ("error", "a set of weekdays that does not parse"),
+    "E073": ("error", "a variant without service hours for hw and pp"),
+    "E080": ("error", "policy test: an unknown case or expected field"),
+    "E081": ("error", "policy test: an unknown case template"),
+    "E090": ("error", "a plugin failed while checking its block"),
+}
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    hint: str = ""
+
+    @property
+    def severity(self) -> str:
+        return CODES.get(self.code, ("error", ""))[0]
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.span.file, "line": self.span.line, "col": self.span.col,
+            "end_line": self.span.end_line, "end_col": self.span.end_col,
+            "severity": self.severity, "code": self.code, "message": self.message, "hint": self.hint,
+        }
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
+    """`file:line:col: error[CODE]: message`, the source line, a caret under the place, the hint.
+
+    Columns count characters; the caret is indented by display width so it lines up under
+    Japanese (wide) characters in a terminal.
+    """
+    head = f"{d.span.file}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {d.message}"
+    lines = [head]
+    src = (sources or {}).get(d.span.file)
+    if src is not None and d.span.line >= 1:
+        text_lines = src.splitlines()
+        if d.span.line <= len(text_lines):
+            line = text_lines[d.span.line - 1].expandtabs(1)
+            prefix = line[: max(d.span.col - 1, 0)]
+            if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
+                marked = line[d.span.col - 1 : d.span.end_col - 1]
+            else:
+                marked = line[d.span.col - 1 : d.span.col]
+            n = f"{d.span.line}"
+            lines.append(f" {n} | {line}")
+            lines.append(f" {' ' * len(n)} | {' ' * _width(prefix)}{'^' * max(_width(marked), 1)}")
+    if d.hint:
+        lines.append(f"  = hint: {d.hint}")
+    return "\n".join(lines)
+
+
+def sort_key(d: Diagnostic):
+    return (d.span.file, d.span.line, d.span.col, d.code)
+
+
+def summary(diags: Iterable[Diagnostic]) -> tuple[int, int]:
+    ds = list(diags)
+    return sum(d.is_error for d in ds), sum(not d.is_error for d in ds)
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    import difflib
+
+    got = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return got[0] if got else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    c = closest(name, candidates)
+    return f"did you mean `{c}`?" if c else ""

@@ -1,0 +1,167 @@
+"""Canonical formatting: two-space indents, one entry a line, minimal parentheses, canonical literals.
+
+Idempotent (fmt(fmt(x)) == fmt(x)), meaning-preserving (the AST is unchanged), and comments are kept:
+a comment on its own line stays before the entry that follows it, a trailing comment stays on its line.
+Blank lines between entries are kept (several collapse into one); top-level blocks get one between them.
+"""
+from __future__ import annotations
+
+from sptui.policy.ast import Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module, Path, SetLit, Unary
+
+import re
+
+INDENT = "  "
+_DURATION = re.compile(r"^(\d+) ?([a-z]+)$")
+PREC = {"or": 1, "and": 2, "not": 3, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "in": 4, "not-in": 4,
+        "+": 5, "-": 5, "*": 6, "/": 6}
+
+
+def _string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def literal(node: Literal) -> str:
+    k, v = node.kind, node.value
+    if k == "string":
+        return _string(v)
+    if k == "duration":  # keep the author's unit (14 days stays 14 days); normalise the spacing
+        n, unit = _DURATION.match(node.text).groups()
+        return f"{n}{unit}" if unit in ("min", "h") else f"{n} {unit}"
+    if k in ("money", "window", "monthday", "mdrange", "time"):
+        return str(v)
+    if k == "date":
+        return v.isoformat()
+    if k == "bool":
+        return "true" if v else "false"
+    if k == "null":
+        return "null"
+    if k == "wildcard":
+        return "_"
+    return node.text  # int, datetime (as written), invalid
+
+
+def expr(node, parent: int = 0) -> str:
+    if isinstance(node, Literal):
+        return literal(node)
+    if isinstance(node, Path):
+        return node.dotted
+    if isinstance(node, ClauseRef):
+        return str(node).replace(" (", " (") if node.section or node.item else str(node)
+    if isinstance(node, Call):
+        return f"{node.name}({', '.join(expr(a) for a in node.args)})"
+    if isinstance(node, SetLit):
+        return "{" + ", ".join(expr(a) for a in node.items) + "}"
+    if isinstance(node, ListLit):
+        return "[" + ", ".join(expr(a) for a in node.items) + "]"
+    if isinstance(node, Unary):
+        text = f"not {expr(node.operand, PREC['not'])}"
+        return f"({text})" if parent > PREC["not"] else text
+    if isinstance(node, Binary):
+        p = PREC[node.op]
+        op = "not in" if node.op == "not-in" else node.op
+        if p == 4:  # comparisons do not chain
+            text = f"{expr(node.left, p + 1)} {op} {expr(node.right, p + 1)}"
+        elif node.op == "or":  # `and` inside `or` keeps its parentheses, for the reader
+            text = f"{expr(node.left, PREC['and'] + 1)} or {expr(node.right, PREC['and'] + 1)}"
+        else:
+            text = f"{expr(node.left, p)} {op} {expr(node.right, p + 1)}"
+        return f"({text})" if parent > p else text
+    raise AssertionError(node)  # pragma: no cover
+
+
+def _clause(node: ClauseRef) -> str:
+    return str(node)
+
+
+class _Printer:
+    def __init__(self, module: Module, comments: bool):
+        self.out: list[str] = []
+        ordered = sorted(module.comments, key=lambda c: c.line) if comments else []
+        self.trailing = {c.line: c for c in ordered if not c.own_line}
+        self.pending = [c for c in ordered if c.own_line]
+        self.source_lines = module.source.splitlines()
+        self.comments = comments
+        self.last: int | None = None  # the last source line printed
+
+    def _blank_before(self, line: int, force: bool = False) -> None:
+        """Keep one blank line where the source had one (or where `force`), never two, never after `{`."""
+        if not self.out or self.out[-1] == "" or self.out[-1].endswith("{"):
+            return
+        blank = force
+        if self.comments and self.last is not None:
+            blank = blank or any(not self.source_lines[n - 1].strip()
+                                 for n in range(self.last + 1, line) if 0 < n <= len(self.source_lines))
+        if blank:
+            self.out.append("")
+
+    def own_comments_before(self, line: int, depth: int) -> None:
+        while self.pending and self.pending[0].line < line:
+            c = self.pending.pop(0)
+            self._blank_before(c.line)
+            self.out.append(INDENT * depth + c.text)
+            self.last = c.line
+
+    def trail(self, line: int) -> str:
+        c = self.trailing.pop(line, None)
+        return f"  {c.text}" if c else ""
+
+    def items(self, items, depth: int, close_line: int | None) -> None:
+        prev = None
+        for item in items:
+            start = item.key_span.line
+            is_block = isinstance(item, Entry) and item.body is not None
+            prev_block = isinstance(prev, Entry) and prev.body is not None
+            force = depth == 0 and prev is not None and (is_block or prev_block)
+            if self.pending and self.pending[0].line < start:
+                self._blank_before(self.pending[0].line, force)
+                self.own_comments_before(start, depth)
+                self._blank_before(start)
+            else:
+                self._blank_before(start, force)
+            self.item(item, depth)
+            prev = item
+        if close_line is not None:
+            self.own_comments_before(close_line, depth)
+
+    def item(self, item, depth: int) -> None:
+        pad = INDENT * depth
+        if isinstance(item, Let):
+            self.out.append(f"{pad}let {item.name} = {expr(item.value)}{self.trail(item.key_span.line)}")
+            self.last = item.span.end_line
+            return
+        text = pad + item.key
+        if item.args:
+            text += " " + ", ".join(expr(a) for a in item.args)
+        if item.outputs is not None:
+            text += " => " + ", ".join(expr(a) for a in item.outputs)
+        if item.body is None:
+            self.out.append(text + self.trail(item.key_span.line))
+            self.last = item.span.end_line
+            return
+        self.out.append(text + " {" + self.trail(item.key_span.line))
+        self.last = item.key_span.line
+        close = item.span.end_line
+        self.items(item.body, depth + 1, close)
+        self.out.append(pad + "}" + self.trail(close))
+        self.last = close
+
+
+def format_module(module: Module, *, comments: bool = True) -> str:
+    p = _Printer(module, comments)
+    p.items(module.items, 0, None)
+    if comments:
+        p.own_comments_before(10**9, 0)
+        for c in sorted(p.trailing.values(), key=lambda c: c.line):  # never lose a comment
+            p.out.append(c.text)
+    text = "\n".join(p.out).strip("\n")
+    return text + "\n" if text else ""
+
+
+def format_text(source: str, file: str = "<policy>"):
+    """(formatted text, syntax diagnostics). A file with syntax errors is returned unchanged."""
+    from sptui.policy.parse import parse_text
+
+    module, diags = parse_text(source, file)
+    if diags:
+        return source, diags
+    return format_module(module), []
