@@ -7,9 +7,10 @@ on a line is reported, so one mistake gives one diagnostic.
 from __future__ import annotations
 
 import functools
+import threading
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from sptui.policy import literals as L
@@ -19,7 +20,7 @@ from sptui.policy.diagnostics import Diagnostic
 
 _TOKEN_NAMES = {
     "_NL": "the end of the line", "_LBRACE": "`{`", "_RBRACE": "`}`", "_LPAR": "`(`", "_RPAR": "`)`",
-    "_LBRACK": "`[`", "_RBRACK": "`]`", "_COMMA": "`,`", "_ARROW": "`=>`", "_EQ": "`=`", "_DOT": "`.`",
+    "LBRACK": "`[`", "RBRACK": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "RPAR": "`)`", "NOT": "`not`", "_COMMA": "`,`", "_ARROW": "`=>`", "_EQ": "`=`", "_DOT": "`.`",
     "KEY": "a name", "STRING": "a string", "INT": "a number", "MONEY": "an amount like 10,000円",
     "DURATION": "a duration like 2h", "DATE": "a date like 2026-04-01", "TIME": "a time like 08:30",
     "WINDOW": "a window like 08:30-17:30", "DATETIME": "a date-time like 2026-11-27T17:00+09:00",
@@ -28,120 +29,133 @@ _TOKEN_NAMES = {
 }
 
 
+_state = threading.local()  # the file being parsed and its diagnostics, for the inline transformer
+
+
+def _cache_file() -> str | bool:
+    """Lark's analysed parser, cached per user; Lark stores the grammar's sha256 in it and rebuilds when it differs."""
+    import os
+    import tempfile
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    try:
+        os.makedirs(os.path.join(base, "sptui"), exist_ok=True)
+        return os.path.join(base, "sptui", "grammar.lark.cache")
+    except OSError:
+        return os.path.join(tempfile.gettempdir(), "sptui-grammar.lark.cache")
+
+
 @functools.cache
 def parser() -> Lark:
+    """The parser, built once: the AST is built inline while parsing (no intermediate tree)."""
     grammar = resources.files("sptui.policy").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", strict=True, propagate_positions=True,
-                maybe_placeholders=True, cache=False)
+    return Lark(grammar, parser="lalr", lexer="contextual", strict=True, maybe_placeholders=True,
+                transformer=_ToAst(), cache=_cache_file())
 
 
-def _span(file: str, meta_or_tok) -> Span:
-    return Span(file, meta_or_tok.line, meta_or_tok.column, meta_or_tok.end_line, meta_or_tok.end_column)
+def _tok_span(t: Token) -> Span:
+    return Span(_state.file, t.line, t.column, t.end_line, t.end_column)
+
+
+def _start(x) -> tuple[int, int]:
+    return (x.line, x.column) if isinstance(x, Token) else (x.span.line, x.span.col)
+
+
+def _end(x) -> tuple[int, int]:
+    return (x.end_line, x.end_column) if isinstance(x, Token) else (x.span.end_line, x.span.end_col)
+
+
+def _between(first, last) -> Span:
+    (l1, c1), (l2, c2) = _start(first), _end(last)
+    return Span(_state.file, l1, c1, l2, c2)
 
 
 class _ToAst(Transformer):
-    def __init__(self, file: str, diags: list[Diagnostic]):
+    """Builds the AST while the LALR parser reduces (no parse tree); spans come from the tokens."""
+
+    def __init__(self):
         super().__init__(visit_tokens=False)
-        self.file = file
-        self.diags = diags
 
-    def _s(self, x) -> Span:
-        return _span(self.file, x)
-
-    @v_args(meta=True)
-    def start(self, meta, items):
+    def start(self, items):
         return tuple(i for i in items if i is not None)
 
-    @v_args(meta=True)
-    def entry(self, meta, children):
+    def entry(self, children):
         key, args, outputs, body = children
-        last = body[1] if body is not None else (outputs or args or [None])[-1]
-        end = last if isinstance(last, Span) else (last.span if last is not None else self._s(key))
-        span = Span(self.file, key.line, key.column, end.end_line, end.end_col)
+        last = body[1] if body is not None else (outputs or args or [key])[-1]
+        span = _between(key, last)
         return Entry(str(key), tuple(args or ()), tuple(outputs) if outputs is not None else None,
-                     body[0] if body is not None else None, span, self._s(key))
+                     body[0] if body is not None else None, span, _tok_span(key))
 
-    @v_args(meta=True)
-    def let(self, meta, children):
+    def let(self, children):
         key, value = children
-        span = Span(self.file, meta.line, meta.column, value.span.end_line, value.span.end_col)
-        return Let(str(key), value, span, self._s(key))
+        return Let(str(key), value, Span(_state.file, key.line, 1, value.span.end_line, value.span.end_col), _tok_span(key))
 
-    @v_args(meta=True)
-    def body(self, meta, items):
-        return (tuple(i for i in items if i is not None), self._s(meta))
+    def body(self, items):
+        close = items[-1]
+        return (tuple(i for i in items[1:-1] if i is not None), close)
 
     def args(self, items):
         return list(items)
 
-    @v_args(meta=True)
-    def or_expr(self, meta, items):
-        return self._fold("or", items, meta)
+    def or_expr(self, items):
+        return self._fold("or", items)
 
-    @v_args(meta=True)
-    def and_expr(self, meta, items):
-        return self._fold("and", items, meta)
+    def and_expr(self, items):
+        return self._fold("and", items)
 
-    def _fold(self, op, items, meta):
+    def _fold(self, op, items):
         out = items[0]
         for nxt in items[1:]:
-            out = Binary(op, out, nxt, Span(self.file, out.span.line, out.span.col, nxt.span.end_line, nxt.span.end_col))
+            out = Binary(op, out, nxt, _between(out, nxt))
         return out
 
-    @v_args(meta=True)
-    def not_(self, meta, items):
-        return Unary("not", items[0], self._s(meta))
+    def not_(self, items):
+        return Unary("not", items[1], _between(items[0], items[1]))
 
-    @v_args(meta=True)
-    def compare(self, meta, items):
-        return Binary(str(items[1]), items[0], items[2], self._s(meta))
+    def compare(self, items):
+        return Binary(str(items[1]), items[0], items[2], _between(items[0], items[2]))
 
-    @v_args(meta=True)
-    def binary(self, meta, items):
-        return Binary(str(items[1]), items[0], items[2], self._s(meta))
+    binary = compare
 
-    @v_args(meta=True)
-    def in_(self, meta, items):
-        return Binary("in", items[0], items[1], self._s(meta))
+    def in_(self, items):
+        return Binary("in", items[0], items[1], _between(items[0], items[1]))
 
-    @v_args(meta=True)
-    def not_in(self, meta, items):
-        return Binary("not-in", items[0], items[1], self._s(meta))
+    def not_in(self, items):
+        return Binary("not-in", items[0], items[2], _between(items[0], items[2]))
 
-    @v_args(meta=True)
-    def path(self, meta, items):
-        return Path(tuple(str(t) for t in items), self._s(meta))
+    def paren(self, items):
+        return items[0]
 
-    @v_args(meta=True)
-    def call(self, meta, items):
-        return Call(str(items[0]), tuple(i for i in items[1:] if i is not None), self._s(meta))
+    def path(self, items):
+        return Path(tuple(str(t) for t in items), _between(items[0], items[-1]))
 
-    @v_args(meta=True)
-    def set(self, meta, items):
-        return SetLit(tuple(i for i in items if i is not None), self._s(meta))
+    def call(self, items):
+        return Call(str(items[0]), tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
-    @v_args(meta=True)
-    def list(self, meta, items):
-        return ListLit(tuple(i for i in items if i is not None), self._s(meta))
+    def set(self, items):
+        return SetLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
-    @v_args(meta=True)
-    def clause_ref(self, meta, items):
+    def list(self, items):
+        return ListLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
+
+    def clause_ref(self, items):
         head = str(items[0])
         head = head.replace("－", "-").translate(str.maketrans("０１２３４５６７８９", "0123456789"))
         section = str(items[1]) if len(items) > 1 and items[1] is not None else None
         item = str(items[2]) if len(items) > 2 and items[2] is not None else None
-        return ClauseRef(head, section, item, self._s(meta))
+        last = [i for i in items if i is not None][-1]
+        return ClauseRef(head, section, item, _between(items[0], last))
 
     def literal(self, items):
         tok: Token = items[0]
         text = str(tok)
-        span = self._s(tok)
+        span = _tok_span(tok)
         kind, conv = _LITERALS[tok.type]
         try:
             value = conv(text)
         except L.LiteralError as e:
             code = "E005" if "naive" in str(e) else "E006" if "empty" in str(e) else "E004"
-            self.diags.append(Diagnostic(code, str(e), span, e.hint))
+            _state.diags.append(Diagnostic(code, str(e), span, e.hint))
             return Literal("invalid", None, text, span)
         return Literal(kind, value, text, span)
 
@@ -224,11 +238,11 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
     hint = f"expected {_expected(expected)}"
     if tok.type == "_EQ" and "COMP_OP" in expected:
         hint = "compare with `==`; `=` only names a value in `let NAME = …`"
-    elif tok.type == "_NL" and "_RPAR" in expected:
+    elif tok.type == "_NL" and "RPAR" in expected:
         hint = "a `(` is closed by `)` on the same line"
-    elif tok.type == "_NL" and "_RBRACE" in expected:
+    elif tok.type == "_NL" and "RBRACE" in expected:
         hint = "a set `{a, b}` is closed on the same line; a block's `{` ends its line"
-    elif tok.type == "_LBRACE" and "_NL" in expected:
+    elif tok.type == "LBRACE" and "_NL" in expected:
         hint = "a block's body starts on the line after `{`"
     return Diagnostic("E001", f"unexpected {got}", span, hint)
 
@@ -271,19 +285,17 @@ def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagno
             diags.append(d)
         return True
 
-    tree = None
+    items: tuple = ()
+    _state.file, _state.diags = file, diags
     try:
-        tree = parser().parse(text, on_error=on_error)
+        items = parser().parse(text, on_error=on_error) or ()
     except UnexpectedInput as e:
         d = _syntax_diag(e, file, text)
         if d.span.line not in reported_lines:
             diags.append(d)
-    items: tuple = ()
-    if tree is not None:
-        try:
-            items = _ToAst(file, diags).transform(tree)
-        except Exception:  # a tree mangled by error recovery; the syntax errors already say why
-            if not diags:
-                raise
-            items = ()
-    return Module(file, tuple(items), _comments(source), source), diags
+    except Exception:  # a shape that error recovery left behind; the syntax errors already say why
+        if not diags:
+            raise
+    if not isinstance(items, tuple):
+        items = ()
+    return Module(file, items, _comments(source), source), diags
