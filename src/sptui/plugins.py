@@ -109,7 +109,7 @@ class PluginManager:
         bad: set[str] = set()
         for hook in HOOKS:
             caller = getattr(self.pm.hook, hook)
-            for impl in reversed(caller.get_hookimpls()):  # registration order
+            for impl in caller.get_hookimpls():  # registration order (pluggy calls them in reverse)
                 got: list[Any] = []
                 try:
                     impl.function(register=got.append)

@@ -471,7 +471,10 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
             ctx.error("W044", f"no rule cites `{cid}` ({clause.title})", clause.span,
                       'cite it from a rule, or mark it: not-computable("why")')
 
-    ds = sorted(set(ctx.diagnostics), key=sort_key)
+    # a line with a syntax error gets that error alone, not the cascade it causes
+    syntax_lines = {(d.span.file, d.span.line) for d in ctx.diagnostics if d.code in ("E001", "E002", "E003")}
+    ds = sorted({d for d in ctx.diagnostics if d.code in ("E001", "E002", "E003")
+                 or (d.span.file, d.span.line) not in syntax_lines}, key=sort_key)
     if any(d.is_error for d in ds):
         return None, ds
     canonical = _canonical(modules)

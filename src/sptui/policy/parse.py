@@ -212,7 +212,7 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
         elif ch in "「」“”":
             hint = 'strings are written between ASCII double quotes: "…"'
         elif ch == ":" and before[-2:].strip().isdigit():
-            hint = "expected a time like 08:30 (two digits for the hour)"
+            hint = "expected a time like 08:30 (two digits each for the hour and the minute)"
         elif ch == "-" and before[-1:].isdigit():
             hint = "expected a date like 2026-04-01, a month-day like 12-29, or spaces around `-`"
         elif ch in "!&|":

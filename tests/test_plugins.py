@@ -1,0 +1,177 @@
+"""The plugin manager: built-ins as plugins, entry points, broken plugins reported and skipped."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from sptui.plugins import BUILTINS, PluginManager
+
+HOOKIMPL = "from sptui.hookspecs import hookimpl\n"
+
+
+def make_dist(site, name: str, module_source: str, entry: str | None = None) -> None:
+    """A real installed distribution: dist-info with an entry point in group `sptui`, and its module."""
+    mod = f"{name.replace('-', '_')}_plugin"
+    (site / f"{mod}.py").write_text(textwrap.dedent(module_source), encoding="utf-8")
+    info = site / f"{name}-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[sptui]\n{entry or name} = {mod}\n", encoding="utf-8")
+
+
+def module(name: str, source: str):
+    import types
+
+    m = types.ModuleType(name)
+    exec(textwrap.dedent(source), m.__dict__)
+    return m
+
+
+def test_builtins_register_as_ordinary_plugins():
+    pm = PluginManager(entry_points=False)
+    assert [i.name for i in pm.infos] == list(BUILTINS)
+    assert not pm.failures
+    kinds = {obj.kind for _, obj in pm.registered("sptui_block_kinds")}
+    assert {"rule", "table", "variant", "calendar", "register", "onsite", "fee", "recovery", "express"} <= kinds
+
+
+def test_misspelt_hook_is_reported_and_skipped():
+    bad = module("typo_plugin", HOOKIMPL + "@hookimpl\ndef sptui_evaluator(register):\n    pass\n")
+    pm = PluginManager(entry_points=False, extra=(bad,))
+    assert [f.plugin for f in pm.failures] == ["typo_plugin"]
+    assert "sptui_evaluator" in pm.failures[0].error
+    assert "typo_plugin" not in [i.name for i in pm.infos]
+
+
+def test_a_hook_that_raises_is_reported_and_others_still_register():
+    bad = module("raising_plugin", HOOKIMPL + "@hookimpl\ndef sptui_functions(register):\n    raise RuntimeError('boom')\n")
+    pm = PluginManager(entry_points=False, extra=(bad,))
+    names = {f.name for _, f in pm.registered("sptui_functions")}
+    assert "add_years" in names
+    assert any(f.plugin == "raising_plugin" and "boom" in f.error for f in pm.failures)
+
+
+def test_registering_a_name_twice_keeps_the_first_and_reports_the_second(policy):
+    src = HOOKIMPL + """
+from sptui.evaluators.core import VARIANT
+@hookimpl
+def sptui_block_kinds(register):
+    register(VARIANT)
+"""
+    dup = module("dup_plugin", src)
+    pm = PluginManager(entry_points=False, extra=(dup,))
+    kinds = pm.unique("sptui_block_kinds", lambda b: b.kind)
+    assert kinds["variant"][0] == "sptui.evaluators.core"
+    assert any(f.plugin == "dup_plugin" and "already registered" in f.error for f in pm.failures)
+
+
+def test_a_failing_evaluator_does_not_stop_the_others(base_case):
+    import sptui
+
+    src = HOOKIMPL + """
+from sptui.policy.schema import Evaluator
+def explode(policy, ctx):
+    raise ZeroDivisionError("bad plugin")
+@hookimpl
+def sptui_evaluators(register):
+    register(Evaluator("exploding", 15, explode))
+"""
+    pm = PluginManager(entry_points=False, extra=(module("exploding_plugin", src),))
+    d = sptui.load_policy("policies", plugins=pm).decide(base_case)
+    assert d.verdict == "covered" and d.dispatch_deadline is not None
+    err = [r for r in d.reasons if r.outcome == "error"]
+    assert err and "bad plugin" in err[0].message_en
+
+
+def test_plugin_block_kind_is_checked_against_its_schema(tmp_path):
+    import shutil
+
+    import sptui
+    from sptui.policy.compile import check
+
+    src = HOOKIMPL + """
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Function
+from sptui.evaluators.core import CITE
+def compile_sla(b, ctx):
+    return b.value("respond-within")
+@hookimpl
+def sptui_block_kinds(register):
+    register(BlockKind("sla", BlockSchema((CITE, EntrySpec("respond-within", ("duration",), required=True))),
+                       compile_sla, cited=True))
+@hookimpl
+def sptui_functions(register):
+    register(Function("double", ("int",), "int", lambda rt, n: 2 * n))
+"""
+    pm = PluginManager(entry_points=False, extra=(module("sla_plugin", src),))
+    pol = tmp_path / "policies"
+    shutil.copytree("policies", pol)
+    (pol / "sla.sptp").write_text("sla gold {\n  cite 第1章 2.2\n  respond-within 08:30\n}\n", encoding="utf-8")
+    _, diags, _ = check([pol], plugins=pm)
+    bad = [d for d in diags if d.is_error]
+    assert [(d.code, d.span.line, d.span.col) for d in bad] == [("E033", 3, 18)]
+    assert "duration" in bad[0].message
+    (pol / "sla.sptp").write_text("sla gold {\n  cite 第1章 2.2\n  respond-within 4h\n}\n", encoding="utf-8")
+    policy = sptui.load_policy(pol, plugins=pm)
+    assert policy.blocks["sla"]["gold"].minutes == 240
+
+
+@pytest.fixture
+def site(tmp_path):
+    d = tmp_path / "site"
+    d.mkdir()
+    return d
+
+
+def sptui_with(site, *args, env=None, input=None):
+    import os
+
+    e = dict(os.environ, PYTHONPATH=str(site), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "sptui.cli", *args], capture_output=True, text=True, env=e,
+                          input=input, timeout=120)
+
+
+def test_broken_entry_point_plugins_are_listed_and_the_host_still_works(site, base_case):
+    make_dist(site, "raises-on-import", "raise ImportError('missing dependency frobnicate')\n")
+    make_dist(site, "misspelt", HOOKIMPL + "@hookimpl\ndef sptui_block_kind(register):\n    pass\n")
+    make_dist(site, "twice", HOOKIMPL + """
+from sptui.evaluators.core import VARIANT
+@hookimpl
+def sptui_block_kinds(register):
+    register(VARIANT)
+""")
+    p = sptui_with(site, "plugins")
+    assert p.returncode == 0, p.stderr
+    assert "FAILED raises-on-import [import]: ImportError: missing dependency frobnicate" in p.stdout
+    assert "FAILED misspelt [validate]" in p.stdout and "sptui_block_kind" in p.stdout
+    assert "FAILED twice [register]" in p.stdout and "already registered" in p.stdout
+    p = sptui_with(site, "eval", "-", input=json.dumps(base_case))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["verdict"] == "covered"
+    assert sptui_with(site, "check", "policies").returncode == 0
+
+
+def test_entry_point_plugin_is_loaded_with_its_version(site):
+    make_dist(site, "good-plugin", HOOKIMPL + """
+from sptui.policy.schema import Function
+@hookimpl
+def sptui_functions(register):
+    register(Function("triple", ("int",), "int", lambda rt, n: 3 * n))
+""")
+    p = sptui_with(site, "plugins", "-v")
+    assert "good-plugin 1.2.3 (installed)" in p.stdout
+    assert "hooks: sptui_functions" in p.stdout
+    p = sptui_with(site, "plugins", env={"SPTUI_DISABLE_PLUGINS": "good-plugin"})
+    assert "good-plugin" not in p.stdout
+    p = sptui_with(site, "plugins", env={"SPTUI_LOAD_PLUGINS": "other"})
+    assert "good-plugin" not in p.stdout and "sptui.evaluators.core" in p.stdout
+
+
+def test_importing_the_cli_loads_no_plugin():
+    code = ("import sys, sptui.cli; bad = [m for m in sys.modules if m.startswith(('sptui.evaluators', 'sptui.plugins',"
+            " 'pluggy', 'lark', 'holidays', 'textual'))]; print(bad); sys.exit(1 if bad else 0)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
