@@ -5,6 +5,7 @@ compile with the result thrown away. Every problem becomes a Diagnostic with its
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 from pathlib import Path as FsPath
 from typing import Any, Iterable
@@ -53,6 +54,7 @@ class Runtime:
         self.tables: dict[str, Any] = {}
         self.variant_names: list[str] = []
         self.known_symbols: set[str] = set()
+        self.checked_words: set[str] = set()
         self.suspect_symbols: list[tuple[str, Span, str]] = []
 
     def rounding(self) -> str:
@@ -504,8 +506,16 @@ def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, 
     files = policy_files(paths)
     for _, vp in plugins.registered("sptui_variants"):
         files.extend(FsPath(f) for f in vp.policy_files)
-    modules, diags, sources = read_modules(files, extra_text)
-    policy, ds = compile_modules(modules, sources, diags, plugins)
+    # loading makes many small objects that all live on: the cyclic GC would rescan them again and
+    # again (quadratic in the policy's size), so it pauses while the policy loads
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        modules, diags, sources = read_modules(files, extra_text)
+        policy, ds = compile_modules(modules, sources, diags, plugins)
+    finally:
+        if was_enabled:
+            gc.enable()
     return policy, ds, sources
 
 

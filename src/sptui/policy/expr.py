@@ -165,10 +165,13 @@ class ExprCompiler:
             cands = list(ROOTS) + list(scope.names())
             self.error("E050", f"unknown name `{root}`", node.span, did_you_mean(root, cands))
             return constant(None, "any")
-        # a bare word that names nothing is a symbol: `accepted`, `disk-array`, `hw`
-        near = did_you_mean(root, scope.names())
-        if near and root not in self.rt.known_symbols:
-            self.rt.suspect_symbols.append((root, node.span, near))
+        # a bare word that names nothing is a symbol: `accepted`, `disk-array`, `hw`; one that is a near
+        # miss of a let is reported later as a likely typo (checked once per word)
+        if root not in self.rt.known_symbols and root not in self.rt.checked_words:
+            self.rt.checked_words.add(root)
+            near = did_you_mean(root, scope.names())
+            if near:
+                self.rt.suspect_symbols.append((root, node.span, near))
         return constant(root, "symbol")
 
     def _check_enum(self, field: Compiled, other: Compiled, node) -> None:
