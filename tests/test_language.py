@@ -103,3 +103,24 @@ def test_placeholder_must_name_something():
     body = 'rule r {\n  cite 第1章 4\n  require true\n  fail-ja "{pack.yeers}"\n  fail-en "x"\n}\n'
     _, diags, _ = compile_text(body)
     assert "E056" in [d.code for d in diags]
+
+
+def test_citation_spellings_are_one_clause():
+    m, d = parse_text("x 別表1, 別表－１, 表-2, 第１章 ４ (１)\n", "t")
+    assert not d
+    assert [str(a) for a in m.items[0].args] == ["別表-1", "別表-1", "表2", "第1章 4 (1)"]
+
+
+def test_durations_compare_when_their_length_is_fixed():
+    assert L.Duration(minutes=90) > L.Duration(minutes=60)
+    assert L.Duration(days=1) >= L.Duration(minutes=1440)
+    with pytest.raises(TypeError):
+        L.Duration(months=1) < L.Duration(days=31)
+
+
+def test_a_policy_let_may_look_up_a_table():
+    body = ('table t {\n  cite 第1章 4\n  input k\n  output v\n  row a => 5\n}\n'
+            'let five = lookup(t, v, a)\n'
+            'rule r {\n  cite 第1章 4\n  require pack.years <= five\n  fail-ja "x"\n  fail-en "x"\n}\n')
+    policy, diags, _ = compile_text(body)
+    assert policy is not None, diags

@@ -51,7 +51,11 @@ def decide(policy, case: Any) -> Decision:
         try:
             ev.run(policy, ctx)
         except Exception as e:
-            ctx.add(Reason(ev.name, "error", (), f"評価器 {ev.name} が失敗しました: {e}",
-                           f"evaluator {ev.name} failed: {type(e).__name__}: {e}", evaluator=ev.name))
+            # a decision the evaluators could not finish is never a silent "covered": a person decides
+            ctx.add(Reason(ev.name, "error", (), f"評価器 {ev.name} が失敗しました（要確認）: {e}",
+                           f"evaluator {ev.name} failed: {type(e).__name__}: {e} (a person must decide)",
+                           evaluator=ev.name))
+            if RANK[ctx.verdict] > RANK["consult"]:
+                ctx.verdict = "consult"
     return Decision(policy.name, policy.version, policy.digest, ctx.verdict, tuple(ctx.reasons), ctx.in_service_hours,
                     ctx.dispatch_deadline, ctx.fee, ctx.setting_recovery, ctx.contact, trace=tuple(ctx.trace))

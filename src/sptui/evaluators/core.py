@@ -52,7 +52,9 @@ def compile_register(b, ctx):
                     isinstance(extra.args[0], Literal) and extra.args[0].kind == "string":
                 reason = extra.args[0].value
             else:
-                ctx.error("E033", "expected items(N) or not-computable(\"why\")", extra.span, "")
+                name = extra.name if isinstance(extra, Call) else ""
+                ctx.error("E033", "expected items(N) or not-computable(\"why\")", extra.span,
+                          did_you_mean(name, ["items", "not-computable"]) or 'items(19), items(i, ii, iii) or not-computable("why")')
         if ref.clause in ctx.clauses:
             ctx.error("E043", f"`{ref.clause}` is registered twice", ref.span, f"the first is at {ctx.clauses[ref.clause].span}")
             continue
@@ -133,8 +135,9 @@ def compile_variant(b, ctx):
                           did_you_mean(cname or "", ctx.rt.calendars) or "declare it: calendar NAME { … }")
         if days is not None and window is not None:
             hours[support] = ServiceHours(days.days, window, closed)
-    missing = [s for s in ("hw", "pp") if s not in hours]
-    if missing and not b.all("hours") == []:
+    given = {ctx.convert(e.args[0], "one-of:hw|pp", quiet=True) for e in b.all("hours") if e.args}
+    missing = [s for s in ("hw", "pp") if s not in given]  # a bad value inside `hours` is reported where it is
+    if missing and b.all("hours"):
         ctx.error("E073", f"variant `{b.name}` has no service hours for {' and '.join(missing)}", b.entry.key_span,
                   "add: hours hw { days … window … } and hours pp { … }")
     elif missing:
@@ -219,6 +222,7 @@ class Row:
     cells: tuple[Cell, ...]
     out: dict
     span: Span
+    out_spans: dict = attrs.field(factory=dict, eq=False)
 
 
 @attrs.frozen
@@ -269,8 +273,16 @@ def _cell(node, ctx) -> Cell | None:
     return None
 
 
+HIT_POLICIES = ("unique", "first")
+
+
 def compile_table(b, ctx):
     hit = b.value("hit", "unique")
+    if hit not in HIT_POLICIES:
+        e = b.first("hit")
+        ctx.error("E064", f"unknown hit policy `{hit}`", e.args[0].span,
+                  did_you_mean(str(hit), HIT_POLICIES) or "hit unique (rows never overlap) or hit first (first match wins)")
+        hit = "unique"
     inputs = tuple(x for x in b.values("input") if x)
     outputs = tuple(x for x in b.values("output") if x)
     rows = []
@@ -285,7 +297,7 @@ def compile_table(b, ctx):
         if any(c is None for c in cells + outs):
             continue
         out = {name: (c.value if c.kind == "eq" else c.value) for name, c in zip(outputs, outs)}
-        rows.append(Row(tuple(cells), out, e.key_span))
+        rows.append(Row(tuple(cells), out, e.key_span, {n: a.span for n, a in zip(outputs, e.outputs or ())}))
     if hit == "unique":
         for j, r2 in enumerate(rows):
             for r1 in rows[:j]:
@@ -333,7 +345,7 @@ def _gaps(covered: set[int]) -> list[L.Window]:
 TABLE = BlockKind(
     "table",
     BlockSchema((CITE, NOTE,
-                 EntrySpec("hit", ("one-of:unique|first",), doc="hit unique (rows never overlap) or hit first (first match wins)"),
+                 EntrySpec("hit", ("name",), doc="hit unique (rows never overlap) or hit first (first match wins)"),
                  EntrySpec("complete", ("one-of:day",), doc="complete day: the rows' windows tile 00:00-24:00"),
                  EntrySpec("input", variadic="name", required=True, doc="input cause: the input columns"),
                  EntrySpec("output", variadic="name", required=True, doc="output treatment, cite: the output columns"),
@@ -377,7 +389,9 @@ def compile_template(text: str | None, span: Span, scope, ctx) -> Template | Non
         finally:
             ctx.exprs.error = saved
         if errors or (compiled.const and compiled.type == "symbol"):
-            ctx.error("E056", f"the placeholder {{{name}}} names nothing", span,
+            at = Span(span.file, span.line, span.col + 1 + m.start(), span.line, span.col + 1 + m.end()) \
+                if span.line == span.end_line else span
+            ctx.error("E056", f"the placeholder {{{name}}} names nothing", at,
                       did_you_mean(name, scope.names()) or "placeholders name a case field or a let")
             parts.append(m.group(0))
         else:
@@ -414,7 +428,7 @@ def compile_rule(b, ctx):
     if on_fail_e and on_fail_e.args:
         node = on_fail_e.args[0]
         c = ctx.exprs.compile(node, scope)
-        if c.const:
+        if c.const and c.value is not None:
             if c.value not in OUTCOMES_ON_FAIL:
                 ctx.error("E055", f"on-fail takes a verdict, warn or info; `{c.value}` is neither", node.span,
                           did_you_mean(str(c.value), OUTCOMES_ON_FAIL) or ", ".join(OUTCOMES_ON_FAIL))

@@ -9,6 +9,7 @@ from sptui.engine import DecisionContext
 from sptui.evaluators.core import CITE, NOTE
 from sptui.hookspecs import hookimpl
 from sptui.model.decision import FeeLine, FeeQuote, Reason
+from sptui.policy import literals as L
 from sptui.policy.expr import format_value
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator
 
@@ -45,6 +46,12 @@ def compile_fee(b, ctx):
         if missing:
             ctx.error("E065", f"the table `{bands}` lacks output(s) {', '.join(missing)}", first.args[0].span,
                       "output band, base, add")
+        for row in table.rows:
+            for col in ("base", "add"):
+                if col in row.out and not isinstance(row.out[col], L.Money):
+                    ctx.error("E033", f"the fee band's `{col}` must be an amount in yen, got `{row.out[col]}`",
+                              row.out_spans.get(col, row.span),
+                              f"write {row.out[col]:,}円" if isinstance(row.out[col], int) else "write it like 12,000円")
     base = b.value("base-covers")
     block = b.value("block")
     cw = b.first("charge-when")

@@ -101,10 +101,10 @@ def sptui_block_kinds(register):
 
 @hookimpl
 def sptui_functions(register):
-    register(Function("in_service_hours", ("symbol", "symbol", "datetime"), "bool", in_service_hours,
+    register(Function("in_service_hours", ("variant", "support", "datetime"), "bool", in_service_hours,
                       doc="whether an instant is inside a variant's service hours for hw or pp",
                       example="not in_service_hours(pack.variant, hw, work.departed_at)"))
-    register(Function("next_service_open", ("symbol", "symbol", "datetime"), "datetime", next_service_open,
+    register(Function("next_service_open", ("variant", "support", "datetime"), "datetime", next_service_open,
                       doc="the first in-hours instant at or after the given one",
                       example="next_service_open(pack.variant, hw, at)"))
 

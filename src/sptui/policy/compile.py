@@ -111,7 +111,9 @@ class Block:
         local = Scope({}, decision_fields=decision_fields, parent=self.ctx.policy_scope)
         for let in self.lets:
             if let.name in local.lets:
-                self.ctx.error("E057", f"`{let.name}` is defined twice in this block", let.key_span, "")
+                first = next(x for x in self.lets if x.name == let.name)
+                self.ctx.error("E057", f"`{let.name}` is defined twice in this block", let.key_span,
+                               f"the first is at {first.key_span}; give one of them another name")
             local.lets[let.name] = self.ctx.exprs.compile(let.value, local)
         return local
 
@@ -190,11 +192,12 @@ class Context:
         for item in entry.body or ():
             if isinstance(item, Let):
                 if not schema.lets:
-                    self.error("E031", f"`let` is not allowed in a {kind} block", item.key_span, "")
+                    self.error("E031", f"`let` is not allowed in {_article(kind)} {kind} block", item.span,
+                               "let is allowed at the top level and in rule and recovery blocks")
                 continue
             spec = schema.spec(item.key)
             if spec is None:
-                self.error("E031", f"a {kind} block takes no entry `{item.key}`", item.key_span,
+                self.error("E031", f"{_article(kind)} {kind} block takes no entry `{item.key}`", item.key_span,
                            did_you_mean(item.key, schema.keys) or f"it takes: {', '.join(schema.keys)}")
                 continue
             counts[spec.key] = counts.get(spec.key, 0) + 1
@@ -242,6 +245,10 @@ class Context:
                 self.error("E042", f"`{ref.clause}` has no item ({ref.item})", ref.span, f"it has {have}")
                 return
         self.citations.setdefault(ref.clause, []).append(owner)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 _TYPE_NAMES = {"string": "a string", "int": "a whole number", "bool": "true or false", "date": "a date",
@@ -405,7 +412,8 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
                 want = {"policy": "string", "version": "string", "effective": "date",
                         "date-rounding": "name"}[item.key]
                 ctx.validate_entry(item, EntrySpec(item.key, (want,)), "policy")
-                header[item.key] = (ctx.convert(item.args[0], want, quiet=True) if item.args else None, item.key_span)
+                header[item.key] = (ctx.convert(item.args[0], want, quiet=True) if item.args else None,
+                                    item.args[0].span if item.args else item.key_span)
             elif item.key in kinds:
                 blocks.append(item)
             else:
@@ -414,7 +422,8 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
                           f"known kinds: {', '.join(sorted(kinds))}")
     first = modules[0].file if modules else "<policy>"
     missing = [k for k in HEADER if k not in header]
-    if missing:
+    syntax_broken = any(d.code in ("E001", "E002", "E003") for d in diags)
+    if missing and not (syntax_broken and len(missing) == len(HEADER)):
         ctx.error("E020", f"the policy header lacks {', '.join('`' + m + '`' for m in missing)}",
                   Span(first, 1, 1, 1, 1),
                   'start the policy with: policy "name" / version "1" / effective 2021-08-01 / date-rounding clamp')
@@ -431,29 +440,37 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
         kind = kinds[b.key]
         name = b.name if kind.named else b.key
         if kind.named and not name:
-            ctx.error("E037", f"a {b.key} block needs a name", b.key_span, f"{b.key} my-name {{ … }}")
+            ctx.error("E037", f"{_article(b.key)} {b.key} block needs a name", b.key_span, f"{b.key} my-name {{ … }}")
             continue
         if (b.key, name) in seen:
             ctx.error("E036", f"there is already a {b.key} named `{name}`", b.key_span, f"the first is at {seen[(b.key, name)]}")
             continue
         seen[(b.key, name)] = b.key_span
         if b.body is None:
-            ctx.error("E033", f"a {b.key} block needs a body in {{ … }}", b.key_span, f"{b.key} {name} {{")
+            ctx.error("E033", f"{_article(b.key)} {b.key} block needs a body in {{ … }}", b.key_span, f"{b.key} {name} {{")
             continue
         ctx.validate(b, kind.schema, b.key)
     ctx.rt.variant_names = sorted(n for (k, n) in seen if k == "variant")
 
-    # policy-level lets, in order (a let may use the ones above it)
-    for let in top_lets:
-        if let.name in ctx.policy_scope.lets:
-            ctx.error("E057", f"`{let.name}` is defined twice", let.key_span, "")
-            continue
-        ctx.policy_scope.lets[let.name] = ctx.exprs.compile(let.value, ctx.policy_scope)
+    def compile_lets() -> None:
+        """Policy-level lets, in order (a let may use the ones above it, and the tables)."""
+        for let in top_lets:
+            if let.name in ctx.policy_scope.lets:
+                first = next(x for x in top_lets if x.name == let.name)
+                ctx.error("E057", f"`{let.name}` is defined twice", let.key_span,
+                          f"the first is at {first.key_span}; give one of them another name")
+                continue
+            ctx.policy_scope.lets[let.name] = ctx.exprs.compile(let.value, ctx.policy_scope)
 
-    # compile by phase; the register (phase 0) comes first so citations can be checked
+    # compile by phase: the register (0) first so citations can be checked; tables, calendars and
+    # variants (below 20) before the policy's lets; rules and the rest after them
     valid = [b for b in blocks if (b.key, b.name if kinds[b.key].named else b.key) in seen and b.body is not None]
+    lets_done = False
     for b in sorted(valid, key=lambda e: kinds[e.key].phase):
         kind = kinds[b.key]
+        if kind.phase >= 20 and not lets_done:
+            compile_lets()
+            lets_done = True
         name = b.name if kind.named else b.key
         if kind.cited or kind.kind != "register":
             for ref in _walk_refs(b):
@@ -466,10 +483,13 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
             continue
         ctx.blocks.setdefault(b.key, {})[name] = compiled
         ctx.block_order.append((b.key, name))
+    if not lets_done:
+        compile_lets()
     for word, span, near in ctx.rt.suspect_symbols:
         ctx.error("E050", f"`{word}` names nothing and is read as a plain word", span, near)
+    has_errors = any(d.is_error for d in ctx.diagnostics)
     for cid, clause in ctx.clauses.items():
-        if cid not in ctx.citations and clause.not_computable is None:
+        if cid not in ctx.citations and clause.not_computable is None and not has_errors:
             ctx.error("W044", f"no rule cites `{cid}` ({clause.title})", clause.span,
                       'cite it from a rule, or mark it: not-computable("why")')
 

@@ -129,7 +129,7 @@ class ExprCompiler:
         if isinstance(node, Unary):
             inner = self.compile(node.operand, scope, "bool")
             f = inner.fn
-            return Compiled(lambda ctx: not (f(ctx) is True), "bool")
+            return Compiled(lambda ctx: f(ctx) is not True, "bool")
         if isinstance(node, Binary):
             return self._binary(node, scope)
         if isinstance(node, Call):
@@ -174,6 +174,16 @@ class ExprCompiler:
                 self.rt.suspect_symbols.append((root, node.span, near))
         return constant(root, "symbol")
 
+    def _check_choice(self, want: str, c: Compiled, arg) -> None:
+        """A `support` argument is hw or pp; a `variant` one names a variant of the policy."""
+        choices = ("hw", "pp") if want == "support" else tuple(self.rt.variant_names)
+        if c.const:
+            if c.value not in choices:
+                self.error("E070", f"`{c.value}` is not a {want}; expected one of {', '.join(choices)}", arg.span,
+                           did_you_mean(str(c.value), choices) or f"write one of: {', '.join(choices)}")
+        elif c.type not in ("symbol", "any"):
+            self.error("E053", f"expected a {want} name, got {_a(c.type)}", arg.span, ", ".join(choices))
+
     def _check_enum(self, field: Compiled, other: Compiled, node) -> None:
         if field.enum is None or not other.const:
             return
@@ -186,17 +196,31 @@ class ExprCompiler:
     def _binary(self, node: Binary, scope: Scope) -> Compiled:
         op = node.op
         if op in ("and", "or"):
-            a = self.compile(node.left, scope, "bool").fn
-            b = self.compile(node.right, scope, "bool").fn
+            # a chain a and b and c … is flattened first: no recursion per term, one loop at run time
+            terms, stack = [], [node]
+            while stack:
+                n = stack.pop()
+                if isinstance(n, Binary) and n.op == op:
+                    stack.append(n.right)
+                    stack.append(n.left)
+                else:
+                    terms.append(n)
+            fns = tuple(self.compile(t, scope, "bool").fn for t in terms)
+            if len(fns) == 2:
+                a, b = fns
+                if op == "and":
+                    return Compiled(lambda ctx: a(ctx) is True and b(ctx) is True, "bool")
+                return Compiled(lambda ctx: a(ctx) is True or b(ctx) is True, "bool")
             if op == "and":
-                return Compiled(lambda ctx: a(ctx) is True and b(ctx) is True, "bool")
-            return Compiled(lambda ctx: a(ctx) is True or b(ctx) is True, "bool")
+                return Compiled(lambda ctx: all(f(ctx) is True for f in fns), "bool")
+            return Compiled(lambda ctx: any(f(ctx) is True for f in fns), "bool")
         left = self._compile(node.left, scope)
         right = self._compile(node.right, scope)
         lf, rf = left.fn, right.fn
         if op in ("==", "!="):
             if not _fits(left.type, right.type):
-                self.error("E054", f"cannot compare {_a(left.type)} with {_a(right.type)}", node.span, "")
+                self.error("E054", f"cannot compare {_a(left.type)} with {_a(right.type)}", node.span,
+                           "compare like with like: a string with \"text\", a number with a number, a date with a date")
             self._check_enum(left, right, node.right)
             self._check_enum(right, left, node.left)
             if op == "==":
@@ -325,8 +349,11 @@ class ExprCompiler:
                 fns.append(lambda ctx, c=name: c)
                 continue
             c = self._compile(arg, scope)
-            if not _fits(want, c.type):
-                self.error("E053", f"argument {i + 1} of `{node.name}` must be {_a(want)}, got {_a(c.type)}", arg.span, "")
+            if want in ("support", "variant"):
+                self._check_choice(want, c, arg)
+            elif not _fits(want, c.type):
+                self.error("E053", f"argument {i + 1} of `{node.name}` must be {_a(want)}, got {_a(c.type)}", arg.span,
+                           f"{node.name}({', '.join(fn.params)}{', …' if fn.variadic else ''})")
             fns.append(c.fn)
         impl, rt = fn.impl, self.rt
         if len(fns) == 1:

@@ -6,7 +6,7 @@ Blank lines between entries are kept (several collapse into one); top-level bloc
 """
 from __future__ import annotations
 
-from sptui.policy.ast import Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module, Path, SetLit, Unary
+from sptui.policy.ast import Binary, Call, ClauseRef, Entry, Let, ListLit, Literal, Module, Path, SetLit, Unary
 
 import re
 

@@ -67,6 +67,27 @@ class Duration:
             raise ValueError("a duration in months or years has no fixed length")
         return dt.timedelta(days=self.days, minutes=self.minutes)
 
+    def _fixed(self, other: "Duration") -> tuple[dt.timedelta, dt.timedelta]:
+        if self.months or other.months:
+            raise TypeError("durations in months or years have no fixed length to compare")
+        return self.timedelta, other.timedelta
+
+    def __lt__(self, other: "Duration") -> bool:
+        a, b = self._fixed(other)
+        return a < b
+
+    def __le__(self, other: "Duration") -> bool:
+        a, b = self._fixed(other)
+        return a <= b
+
+    def __gt__(self, other: "Duration") -> bool:
+        a, b = self._fixed(other)
+        return a > b
+
+    def __ge__(self, other: "Duration") -> bool:
+        a, b = self._fixed(other)
+        return a >= b
+
     def __add__(self, other: "Duration") -> "Duration":
         return Duration(self.months + other.months, self.days + other.days, self.minutes + other.minutes)
 

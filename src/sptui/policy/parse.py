@@ -87,8 +87,8 @@ class _ToAst(Transformer):
                      body[0] if body is not None else None, span, _tok_span(key))
 
     def let(self, children):
-        key, value = children
-        return Let(str(key), value, Span(_state.file, key.line, 1, value.span.end_line, value.span.end_col), _tok_span(key))
+        let, key, value = children
+        return Let(str(key), value, _between(let, value), _tok_span(key))
 
     def body(self, items):
         close = items[-1]
@@ -139,10 +139,14 @@ class _ToAst(Transformer):
         return ListLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
     def clause_ref(self, items):
-        head = str(items[0])
-        head = head.replace("－", "-").translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-        section = str(items[1]) if len(items) > 1 and items[1] is not None else None
-        item = str(items[2]) if len(items) > 2 and items[2] is not None else None
+        # one spelling per clause: 別表1 and 別表－１ are 別表-1, 表-2 is 表2, full-width digits are ASCII
+        head = str(items[0]).replace("－", "-").translate(_DIGITS)
+        if head.startswith("別表") and not head.startswith("別表-"):
+            head = "別表-" + head[2:]
+        elif head.startswith("表-"):
+            head = "表" + head[2:]
+        section = str(items[1]).translate(_DIGITS) if len(items) > 1 and items[1] is not None else None
+        item = str(items[2]).translate(_DIGITS) if len(items) > 2 and items[2] is not None else None
         last = [i for i in items if i is not None][-1]
         return ClauseRef(head, section, item, _between(items[0], last))
 
@@ -158,6 +162,9 @@ class _ToAst(Transformer):
             _state.diags.append(Diagnostic(code, str(e), span, e.hint))
             return Literal("invalid", None, text, span)
         return Literal(kind, value, text, span)
+
+
+_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _string(text: str) -> str:
@@ -205,7 +212,6 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
         ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else ""
         line = lines[e.line - 1] if 0 < e.line <= len(lines) else ""
         hint = ""
-        rest = line[e.column - 1:]
         before = line[: e.column - 1]
         if ch == '"':
             hint = 'a string ends with `"` on the same line'
@@ -217,8 +223,12 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
             hint = "expected a date like 2026-04-01, a month-day like 12-29, or spaces around `-`"
         elif ch in "!&|":
             hint = "use `and`, `or`, `not` and `!=`"
+        elif ch == "\u3000":
+            hint = "a full-width space (U+3000): use an ordinary space"
+        elif ch in "、，（）：＝":
+            hint = f"a full-width `{ch}`: use its ASCII form `{ch.translate(str.maketrans('、，（）：＝', ',,():='))}`"
         span = Span(file, e.line, e.column, e.line, e.column + 1)
-        what = repr(ch) if ch.strip() else "whitespace"
+        what = "a full-width space" if ch == "\u3000" else repr(ch) if ch.strip() else "whitespace"
         return Diagnostic("E002", f"unexpected character {what}", span, hint or f"expected {_expected(e.allowed or [])}")
     tok = e.token
     if tok.type == "$END" or isinstance(e, UnexpectedEOF):
@@ -227,7 +237,7 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
         return Diagnostic("E003", "the file ends before the block or entry does", span,
                           "a block opened with `{` is closed by `}` on a line of its own")
     expected = getattr(e, "expected", None) or getattr(e, "accepts", None) or set()
-    got = "the end of the line" if tok.type == "_NL" else f"`{tok}`"
+    got = "end of line" if tok.type == "_NL" else f"`{tok}`"
     # the _NL token's own position is the line it ends
     if tok.type == "_NL":
         line_no = tok.line
@@ -268,9 +278,50 @@ def _comments(source: str) -> tuple[Comment, ...]:
     return tuple(out)
 
 
+_CLOSERS = ("RPAR", "RBRACK", "RBRACE")
+
+
+def _recover(e: UnexpectedInput) -> None:
+    """Put the parser back at the start of a line after an error, so one mistake gives one diagnostic.
+
+    At an unexpected end of line or of file, the constructs left open on that line are closed (a
+    missing `)`, a value after a trailing comma); at the end of the file, open blocks are closed too.
+    """
+    if not isinstance(e, UnexpectedToken) or e.token.type not in ("_NL", "$END"):
+        return
+    ip = e.interactive_parser
+    tok = e.token
+    line, col = tok.line or 1, tok.column or 1
+
+    def fake(kind: str, value: str) -> Token:
+        return Token(kind, value, tok.start_pos, line, col, line, col, tok.start_pos)
+
+    for _ in range(64):
+        accepts = ip.accepts()
+        if tok.type in accepts:
+            if tok.type == "_NL":
+                ip.feed_token(tok)  # the line ends here, as written
+            return
+        if tok.type == "$END" and "_NL" in accepts:
+            ip.feed_token(fake("_NL", "\n"))
+            continue
+        closer = next((c for c in _CLOSERS if c in accepts), None)
+        try:
+            if closer is not None:
+                ip.feed_token(fake(closer, ")]}"[_CLOSERS.index(closer)]))
+            elif "KEY" in accepts:  # a value is missing (a trailing comma, a dangling operator)
+                ip.feed_token(fake("KEY", "_missing_"))
+            else:
+                return
+        except UnexpectedInput:
+            return
+
+
 def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagnostic]]:
     """Parse one file. Returns the module (what could be parsed) and every syntax diagnostic."""
     diags: list[Diagnostic] = []
+    if source.startswith("\ufeff"):  # a byte-order mark from an editor on Windows: not part of the text
+        source = source[1:]
     text = source if source.endswith("\n") else source + "\n"
     reported_lines: set[int] = set()
     budget = [200]
@@ -283,6 +334,10 @@ def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagno
         if d.span.line not in reported_lines:
             reported_lines.add(d.span.line)
             diags.append(d)
+        try:
+            _recover(e)
+        except Exception:  # recovery is best effort; the diagnostic is already recorded
+            pass
         return True
 
     items: tuple = ()

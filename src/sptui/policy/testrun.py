@@ -16,7 +16,7 @@ import attrs
 from sptui.engine import decide
 from sptui.model.case import FIELDS, CaseError
 from sptui.model.decision import Decision
-from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Path, Span
+from sptui.policy.ast import ClauseRef, Let, Literal, Path, Span
 from sptui.policy.compile import display_name
 from sptui.policy.diagnostics import Diagnostic, did_you_mean
 from sptui.policy.parse import parse_text
@@ -158,7 +158,8 @@ def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic],
         for item in module.items:
             if isinstance(item, Let) or item.key not in ("case", "test"):
                 diags.append(Diagnostic("E030", f"a test file holds case and test blocks, not `{getattr(item, 'key', 'let')}`",
-                                        item.key_span, ""))
+                                        item.key_span, "policy blocks go in a file not named *_test.sptp; "
+                                        "a test file holds case NAME { … } and test NAME { … }"))
                 continue
             if item.key == "case":
                 if item.name is None or item.body is None:
