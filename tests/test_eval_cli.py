@@ -95,3 +95,39 @@ def test_deadline_calculator(run):
     assert p.returncode == 0 and p.stdout.strip() == "2026-11-30T10:00:00+09:00"
     p = run("deadline", "--at", "2026-11-27T17:00+09:00", "--variant", "weekday-8h")
     assert p.returncode == 2 and "--variant" in p.stderr
+
+
+def test_explain_says_what_would_change_a_not_covered_verdict(run, base_case, tmp_path):
+    base_case["at"] = "2029-04-02T10:00:00+09:00"  # the day after a 5-year period ends
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(base_case))
+    p = run("explain", f)
+    assert "verdict: not-covered" in p.stdout
+    assert "verdict covered if the call had come on 2029-03-31 (the last day of the period)" in p.stdout
+
+
+def test_explain_says_when_off_hours_work_would_be_free(run, base_case, tmp_path):
+    base_case["work"] = {"departed_at": "2026-11-27T18:30:00+09:00", "completed_at": "2026-11-27T20:00:00+09:00",
+                         "technicians": 2}
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(base_case))
+    out = run("explain", f).stdout
+    assert "fee: 36,000 JPY (18,000 × 2) — needs a quote" in out
+    assert "fee none if dispatched at 2026-11-30 08:30 (inside the HW hours)" in out
+    assert "fee 18,000 JPY with one technician" in out
+    ja = run("explain", f, "--lang", "ja").stdout
+    assert "技術者1名であれば: 料金 18,000円" in ja
+
+
+def test_counterfactuals_are_real_decisions(policy, base_case):
+    """Every counterfactual line is backed by deciding the changed case again."""
+    from sptui.engine import case_values
+    from sptui.explain import _variants, counterfactuals
+
+    base_case["device"]["country"] = "SG"
+    case = case_values(policy, base_case)
+    d = policy.decide(case)
+    lines = counterfactuals(policy, case, d)
+    assert "verdict covered if the machine were installed in Japan" in lines
+    changed = [c for en, _, c in _variants(policy, case) if en == "if the machine were installed in Japan"][0]
+    assert policy.decide(changed).verdict == "covered"

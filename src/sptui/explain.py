@@ -1,19 +1,127 @@
-"""`sptui explain`: the decision as a readable trace, and what would change its outcome."""
+"""`sptui explain`: the decision as a readable trace, and what would change its outcome.
+
+Counterfactuals are found by deciding again: the case is changed along the axes the terms care
+about (when the call came, when the technician left, the cause, the site, the registration, the
+number of technicians, the configuration info) and every change that alters the verdict, the fee,
+the deadline or the recovery action is reported. Nothing is guessed: each line is a real decision.
+"""
 from __future__ import annotations
 
+import copy
+import datetime as dt
+from typing import Iterator
+
 from sptui.engine import decide
-from sptui.model.decision import iso
+from sptui.model.case import ParsedCase
+from sptui.model.decision import Decision, iso
+from sptui.policy import literals as L
+from sptui.policy.expr import format_value
 
 MARK = {"pass": "✓", "fail": "✗", "warn": "!", "info": "·", "skip": "-", "error": "E"}
 
 
+def _at(d: dt.date, hh: int = 10, mm: int = 0) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=L.TOKYO)
+
+
+def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
+    """(english, japanese, changed case) for each change worth trying."""
+    def changed(**paths) -> dict:
+        c = copy.deepcopy(dict(case))
+        for path, value in paths.items():
+            parts = path.split("__")
+            o = c
+            for p in parts[:-1]:
+                o = o[p]
+            o[parts[-1]] = value
+        return ParsedCase(c)
+
+    at = case["at"]
+    reg, dev, pack = case["registration"], case["device"], case["pack"]
+    end = L.add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
+    last = end - dt.timedelta(days=1)
+    t = _at(last, at.hour, at.minute)
+    yield (f"if the call had come on {last} (the last day of the period)", f"受付が {last}（期間の最終日）であれば", changed(at=t))
+    if reg["completed_on"]:
+        t = _at(reg["completed_on"], at.hour, at.minute)
+        yield (f"if the call had come on {reg['completed_on']} (registration completed)",
+               f"受付が登録完了日 {reg['completed_on']} であれば", changed(at=t))
+    if reg["status"] != "accepted" or not reg["completed_on"]:
+        day = reg["completed_on"] or at.date()
+        yield ("if NEC had completed the registration before the call", "受付前に登録が完了していれば",
+               changed(registration__status="accepted", registration__completed_on=min(day, at.date())))
+    if reg["agreed_end_on"]:
+        yield ("without the agreed end date", "合意した終了日がなければ", changed(registration__agreed_end_on=None))
+    if dev["manufacture_ended_on"] and pack["years"] < 6:
+        yield ("with a long-term pack (6 or 7 years)", "長期保守パック（6年・7年）であれば", changed(pack__years=7))
+    if dev["country"] != "JP":
+        yield ("if the machine were installed in Japan", "日本国内に設置されていれば", changed(device__country="JP"))
+    if case["cause"]:
+        yield ("if the cause were not an exclusion", "原因が除外作業でなければ", changed(cause=None))
+    comp = case["component"]
+    if comp and comp.get("kind") == "option":
+        yield ("if it were the appliance body, not an option", "オプションではなく本体であれば",
+               changed(component={"kind": "body", "category": None, "connection": None}))
+    hours = policy.variants[pack["variant"]].hours["hw"]
+    if not hours.contains(at):
+        nxt = hours.next_open(at)
+        yield (f"if the call had come at {format_value(nxt)} (the next opening)", f"受付が {format_value(nxt)}（次の開始）であれば",
+               changed(at=nxt))
+    work = case.get("work")
+    if work:
+        if not hours.contains(work["departed_at"]):
+            nxt = hours.next_open(work["departed_at"])
+            yield (f"if dispatched at {format_value(nxt)} (inside the HW hours)", f"{format_value(nxt)}（HWサービス時間内）に出発していれば",
+                   changed(work__departed_at=nxt, work__completed_at=nxt + (work["completed_at"] - work["departed_at"])))
+        if work["technicians"] > 1:
+            yield ("with one technician", "技術者1名であれば", changed(work__technicians=1))
+    if case.get("failure") is not None and not dev["config_info"]:
+        yield ("with the configuration information collected in advance (table 4)", "構成情報（表4）を事前採取していれば",
+               changed(device__config_info=True))
+    for name, v in policy.variants.items():
+        if name != pack["variant"]:
+            yield (f"on a {name} pack", f"{v.title_ja} のパックであれば", changed(pack__variant=name))
+
+
+def _outcome(d: Decision) -> dict:
+    return {"verdict": d.verdict, "fee": d.fee.total_jpy if d.fee else None, "deadline": d.dispatch_deadline,
+            "recovery": d.setting_recovery["action"] if d.setting_recovery else None}
+
+
+def counterfactuals(policy, case: dict, decision: Decision, lang: str = "en") -> list[str]:
+    base = _outcome(decision)
+    out: list[str] = []
+    for en, ja, other in _variants(policy, case):
+        moved_call = other["at"] != case["at"]  # a later call trivially moves the deadline: only the verdict counts
+        try:
+            alt = _outcome(decide(policy, other))
+        except Exception:  # a change the case cannot take (e.g. a completion before departure)
+            continue
+        diffs = []
+        if alt["verdict"] != base["verdict"]:
+            diffs.append(("判定は " if lang == "ja" else "verdict ") + alt["verdict"])
+        if moved_call:
+            alt = dict(base, verdict=alt["verdict"])
+        if alt["fee"] != base["fee"]:
+            diffs.append(("料金 " + (f"{alt['fee']:,}円" if alt["fee"] is not None else "なし")) if lang == "ja" else
+                         ("fee " + (f"{alt['fee']:,} JPY" if alt["fee"] is not None else "none")))
+        if alt["deadline"] != base["deadline"] and alt["verdict"] == base["verdict"]:
+            diffs.append(("期限 " if lang == "ja" else "deadline ") + (format_value(alt["deadline"]) if alt["deadline"] else "—"))
+        if alt["recovery"] != base["recovery"] and alt["verdict"] == base["verdict"]:
+            diffs.append(("復旧 " if lang == "ja" else "recovery ") + str(alt["recovery"]))
+        if diffs:
+            out.append(f"{ja}: {'、'.join(diffs)}" if lang == "ja" else f"{', '.join(diffs)} {en}")
+    return out
+
+
 def explain(policy, case: dict, *, lang: str = "en") -> str:
     d = decide(policy, case)
-    lines = [f"verdict: {d.verdict}    policy {d.policy_name} {d.policy_version} ({d.policy_digest[:19]}…)", ""]
+    ja = lang == "ja"
+    lines = [f"{'判定' if ja else 'verdict'}: {d.verdict}    policy {d.policy_name} {d.policy_version} ({d.policy_digest[:19]}…)", ""]
     for r in d.trace:
         cite = ", ".join(r.cite)
         if r.outcome == "skip":
-            lines.append(f"  {MARK['skip']} {r.rule:<24} does not apply                [{cite}]")
+            lines.append(f"  {MARK['skip']} {r.rule:<24} {'対象外' if ja else 'does not apply':<14}  [{cite}]")
             continue
         lines.append(f"  {MARK.get(r.outcome, '?')} {r.rule:<24} {r.outcome:<5} {r.message(lang)}  [{cite}]")
         if r.note:
@@ -24,9 +132,16 @@ def explain(policy, case: dict, *, lang: str = "en") -> str:
     if d.fee:
         lines.append(f"fee: {d.fee.total_jpy:,} JPY ({d.fee.per_technician_jpy:,} × {d.fee.technicians})"
                      + (" — needs a quote" if d.fee.needs_quote else ""))
+        for ln in d.fee.lines:
+            lines.append(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}")
     if d.setting_recovery:
         lines.append(f"setting recovery: {d.setting_recovery['action']}")
     if d.contact:
         lines.append(f"next contact: {iso(d.contact['next_contact_at']) or '—'}; arrange technician: "
                      f"{d.contact['arrange_technician']}")
+    cf = counterfactuals(policy, case, d, lang)
+    if cf:
+        lines.append("")
+        lines.append("何が変われば結果が変わるか:" if ja else "what would change the outcome:")
+        lines.extend(f"  → {c}" for c in cf)
     return "\n".join(lines)
