@@ -412,6 +412,10 @@ class Rule:
     cite_from: Any
     messages: dict
     span: Span
+    skipped: Any = attrs.field(default=None, eq=False)  # the (constant) reason when it does not apply
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "skipped", Reason(self.id, "skip", self.cites, "", "", self.note, "rules"))
 
 
 OUTCOMES_ON_FAIL = (*VERDICTS, "warn", "info")
@@ -467,10 +471,16 @@ RULE = BlockKind(
 )
 
 
+def _text(template, ctx, default: str = ""):
+    if template is None:
+        return default
+    return lambda: template.render(ctx)
+
+
 def run_rules(policy, ctx: DecisionContext) -> None:
     for rule in policy.blocks.get("rule", {}).values():
         if rule.when is not None and not rule.when(ctx):
-            ctx.add(Reason(rule.id, "skip", rule.cites, "", "", rule.note, "rules"))
+            ctx.add(rule.skipped)
             continue
         ok = rule.require(ctx)
         cites = rule.cites
@@ -478,17 +488,15 @@ def run_rules(policy, ctx: DecisionContext) -> None:
             extra = rule.cite_from(ctx)
             if extra:
                 cites = (*cites, str(extra))
+        m = rule.messages
         if ok:
-            m = rule.messages
-            ja = m["pass-ja"].render(ctx) if "pass-ja" in m else "条件を満たしています"
-            en = m["pass-en"].render(ctx) if "pass-en" in m else "holds"
-            ctx.add(Reason(rule.id, "pass", cites, ja, en, rule.note, "rules"))
+            ctx.add(Reason(rule.id, "pass", cites, _text(m.get("pass-ja"), ctx, "条件を満たしています"),
+                           _text(m.get("pass-en"), ctx, "holds"), rule.note, "rules"))
             continue
         effect = rule.on_fail(ctx)
         outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
-        m = rule.messages
-        ctx.add(Reason(rule.id, outcome, cites, m["fail-ja"].render(ctx), m["fail-en"].render(ctx), rule.note, "rules",
-                       effect if outcome == "fail" else None))
+        ctx.add(Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ctx), _text(m.get("fail-en"), ctx), rule.note,
+                       "rules", effect if outcome == "fail" else None))
 
 
 # ---- core functions ---------------------------------------------------------------------------------------------

@@ -66,15 +66,17 @@ def run_hours(policy, ctx: DecisionContext) -> None:
     hours = service_hours(policy, c["pack"]["variant"], c["support"])
     ctx.in_service_hours = inside = hours.contains(c["at"])
     variant = policy.variants[c["pack"]["variant"]]
-    when = format_value(c["at"])
-    kind = c["support"].upper()
-    if inside:
-        ja, en = f"{when} は {variant.title_ja} の{kind}サービス時間内です", f"{when} is inside the {kind} service hours of {variant.name}"
-    else:
+
+    def message(lang: str) -> str:  # rendered only when shown
+        when, kind = format_value(c["at"]), c["support"].upper()
+        if inside:
+            return (f"{when} は {variant.title_ja} の{kind}サービス時間内です" if lang == "ja" else
+                    f"{when} is inside the {kind} service hours of {variant.name}")
         nxt = format_value(hours.next_open(c["at"]))
-        ja = f"{when} は {variant.title_ja} の{kind}サービス時間外です（次の開始 {nxt}）"
-        en = f"{when} is outside the {kind} service hours of {variant.name} (next opening {nxt})"
-    ctx.add(Reason("service-hours", "info", variant.cites, ja, en, None, "hours"))
+        return (f"{when} は {variant.title_ja} の{kind}サービス時間外です（次の開始 {nxt}）" if lang == "ja" else
+                f"{when} is outside the {kind} service hours of {variant.name} (next opening {nxt})")
+
+    ctx.add(Reason("service-hours", "info", variant.cites, lambda: message("ja"), lambda: message("en"), None, "hours"))
 
 
 def run_onsite(policy, ctx: DecisionContext) -> None:
@@ -90,8 +92,9 @@ def run_onsite(policy, ctx: DecisionContext) -> None:
     h = onsite.within_minutes / 60
     span = f"{h:g}h" if h == int(h) else f"{onsite.within_minutes}min"
     ctx.add(Reason("onsite-deadline", "info", onsite.cites,
-                   f"技術者は {format_value(deadline)} までに作業開始（サービス時間で{span}）",
-                   f"technician on site by {format_value(deadline)} ({span} of service hours)", onsite.note, "onsite"))
+                   lambda: f"技術者は {format_value(deadline)} までに作業開始（サービス時間で{span}）",
+                   lambda: f"technician on site by {format_value(deadline)} ({span} of service hours)", onsite.note,
+                   "onsite"))
 
 
 @hookimpl

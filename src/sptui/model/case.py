@@ -72,6 +72,12 @@ DECISION_FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "in_service_hours": ("bool", None),
 }
 ROOTS = {k for k in FIELDS if "." not in k}
+# each record's own fields, precomputed: prefix -> [(key, path, type, allowed, required)]
+_CHILDREN: dict[str, list[tuple[str, str, str, tuple[str, ...] | None, bool]]] = {}
+for _path, (_kind, _allowed, _required) in FIELDS.items():
+    _prefix, _, _key = _path.rpartition(".")
+    _CHILDREN.setdefault(_prefix, []).append((_key, _path, _kind, _allowed, _required))
+_KNOWN = {prefix: {c[0] for c in children} for prefix, children in _CHILDREN.items()}
 
 
 class ParsedCase(dict):
@@ -140,14 +146,12 @@ def _record(prefix: str, raw: Any) -> dict | None:
     if not isinstance(raw, dict):
         raise CaseError(prefix or "case", f"expected an object, got {type(raw).__name__}")
     out: dict[str, Any] = {}
-    pre = f"{prefix}." if prefix else ""
-    for key in raw:
-        if f"{pre}{key}" not in FIELDS and not key.startswith("x-") and prefix:
-            raise CaseError(f"{pre}{key}", "unknown field")
-    for path, (kind, allowed, required) in FIELDS.items():
-        if not path.startswith(pre) or "." in path[len(pre):]:
-            continue
-        key = path[len(pre):]
+    if prefix:
+        known = _KNOWN[prefix]
+        for key in raw:
+            if key not in known and not key.startswith("x-"):
+                raise CaseError(f"{prefix}.{key}", "unknown field")
+    for key, path, kind, allowed, required in _CHILDREN[prefix]:
         value = raw.get(key)
         if value is None:
             if required:

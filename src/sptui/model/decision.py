@@ -13,14 +13,25 @@ OUTCOMES = ("pass", "fail", "warn", "info", "skip", "error")
 
 @attrs.frozen
 class Reason:
+    """One rule's outcome. A message may be given as a function, rendered only when it is read
+    (most decisions are never shown, so most messages are never rendered)."""
+
     rule: str
     outcome: str
     cite: tuple[str, ...]
-    message_ja: str
-    message_en: str
+    text_ja: Any
+    text_en: Any
     note: str | None = None
     evaluator: str = ""
     effect: str | None = None  # the verdict a failing rule sets
+
+    @property
+    def message_ja(self) -> str:
+        return self.text_ja() if callable(self.text_ja) else self.text_ja
+
+    @property
+    def message_en(self) -> str:
+        return self.text_en() if callable(self.text_en) else self.text_en
 
     def message(self, lang: str = "en") -> str:
         return self.message_ja if lang == "ja" else self.message_en
