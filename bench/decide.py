@@ -255,7 +255,7 @@ def main() -> None:
         rate("peer: Cedar (cedarpy, batch; dates pre-computed)", n, cedar, floor)
         allowed = sum(r.allowed for r in results)
         print(f"  cedar allows {allowed:,}; the floor covers {floor_v.count('covered'):,}")
-    print(f"verdicts: " + ", ".join(f"{v} {verdicts.count(v):,}" for v in sorted(set(verdicts))))
+    print("verdicts: " + ", ".join(f"{v} {verdicts.count(v):,}" for v in sorted(set(verdicts))))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ def test_eval_messages_in_japanese(run, base_case):
                               "completed_at": "2026-11-27T17:00:00+09:00", "technicians": 1}), "work.completed_at"),
     (lambda c: c.update(cause="ex-20"), "cause"),
     (lambda c: c["registration"].update(status="approved"), "registration.status"),
+    (lambda c: c["pack"].update(colour="blue"), "pack.colour"),
+    (lambda c: c["pack"].update(years=0), "pack.years"),
 ])
 def test_bad_input_exits_2_naming_the_field(run, base_case, mutate, field):
     mutate(base_case)

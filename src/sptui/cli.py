@@ -69,7 +69,9 @@ def check(paths, fmt):
     paths = list(paths) or [default_policy()]
     policy, diags, sources = run_check(paths)
     _, tdiags, tsources = load_tests(test_files(paths))
-    diags = diags + tdiags
+    from sptui.policy.diagnostics import sort_key
+
+    diags = sorted(diags + tdiags, key=sort_key)
     sources = {**sources, **tsources}
     errors, warnings = summary(diags)
     if fmt == "json":
@@ -199,7 +201,7 @@ def clauses(policy_path, fmt):
 
 
 @main.command()
-@click.option("--verbose", "-v", is_flag=True, help="load the plugins to show their hooks and failures")
+@click.option("--verbose", "-v", is_flag=True, help="also show each plugin's hooks and the traceback of each failure")
 def plugins(verbose):
     """The plugins: built-in and installed, their versions, hooks and failures."""
     from sptui.plugins import PluginManager
