@@ -88,12 +88,14 @@ class ServiceHours:
         t = _aware(t)
         if self.always:
             return True
-        for a, b in self._intervals_from(t.date()):
-            if a > t:
-                return False
-            if a <= t < b:
-                return True
-        return False
+        w = self.window
+        minute = t.hour * 60 + t.minute
+        day = t.date()
+        if w.wraps:  # 21:00-08:30 belongs to the day it starts on
+            if minute >= w.start:
+                return self.open_on(day)
+            return minute < w.end and self.open_on(day - _DAY)
+        return w.start <= minute < w.end and self.open_on(day)
 
     def next_open(self, t: dt.datetime) -> dt.datetime | None:
         """The first in-hours instant at or after t."""

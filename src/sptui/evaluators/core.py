@@ -501,7 +501,7 @@ def run_rules(policy, ctx: DecisionContext) -> None:
 
 # ---- core functions ---------------------------------------------------------------------------------------------
 def _date(rt, t: dt.datetime) -> dt.date:
-    return t.astimezone(L.TOKYO).date()
+    return (t if t.tzinfo is L.TOKYO else t.astimezone(L.TOKYO)).date()
 
 
 def _time_of(rt, t: dt.datetime) -> L.TimeOfDay:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -11,10 +11,9 @@ from sptui.policy.literals import TOKYO
 OUTCOMES = ("pass", "fail", "warn", "info", "skip", "error")
 
 
-@attrs.frozen
-class Reason:
-    """One rule's outcome. A message may be given as a function, rendered only when it is read
-    (most decisions are never shown, so most messages are never rendered)."""
+class Reason(NamedTuple):
+    """One rule's outcome (immutable; a tuple because a decision makes a dozen of them). A message may be
+    given as a function, rendered only when it is read (most decisions are never shown)."""
 
     rule: str
     outcome: str

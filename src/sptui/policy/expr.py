@@ -20,10 +20,15 @@ ORDERED = {"int", "money", "date", "datetime", "time", "duration"}
 
 
 class Compiled:
-    __slots__ = ("fn", "type", "const", "value", "enum")
+    __slots__ = ("fn", "type", "const", "value", "enum", "strict")
 
-    def __init__(self, fn: Fn, type_: str, *, const: bool = False, value: Any = None, enum=None):
+    def __init__(self, fn: Fn, type_: str, *, const: bool = False, value: Any = None, enum=None, strict: bool = False):
         self.fn, self.type, self.const, self.value, self.enum = fn, type_, const, value, enum
+        self.strict = strict  # the function returns only True or False (never null)
+
+
+def strict_bool(fn: Fn) -> Compiled:
+    return Compiled(fn, "bool", strict=True)
 
 
 def constant(value: Any, type_: str) -> Compiled:
@@ -101,6 +106,8 @@ class ExprCompiler:
     def condition(self, node, scope: Scope) -> Fn:
         c = self.compile(node, scope, "bool")
         fn = c.fn
+        if c.strict:
+            return fn
         return lambda ctx: fn(ctx) is True
 
     # ---- nodes --------------------------------------------------------------------------------------
@@ -127,9 +134,8 @@ class ExprCompiler:
                 return Compiled(lambda ctx: frozenset(f(ctx) for f in fns), kind)
             return Compiled(lambda ctx: tuple(f(ctx) for f in fns), kind)
         if isinstance(node, Unary):
-            inner = self.compile(node.operand, scope, "bool")
-            f = inner.fn
-            return Compiled(lambda ctx: f(ctx) is not True, "bool")
+            f = self.condition(node.operand, scope)
+            return strict_bool(lambda ctx: not f(ctx))
         if isinstance(node, Binary):
             return self._binary(node, scope)
         if isinstance(node, Call):
@@ -205,15 +211,15 @@ class ExprCompiler:
                     stack.append(n.left)
                 else:
                     terms.append(n)
-            fns = tuple(self.compile(t, scope, "bool").fn for t in terms)
+            fns = tuple(self.condition(t, scope) for t in terms)  # each returns True or False
             if len(fns) == 2:
                 a, b = fns
                 if op == "and":
-                    return Compiled(lambda ctx: a(ctx) is True and b(ctx) is True, "bool")
-                return Compiled(lambda ctx: a(ctx) is True or b(ctx) is True, "bool")
+                    return strict_bool(lambda ctx: a(ctx) and b(ctx))
+                return strict_bool(lambda ctx: a(ctx) or b(ctx))
             if op == "and":
-                return Compiled(lambda ctx: all(f(ctx) is True for f in fns), "bool")
-            return Compiled(lambda ctx: any(f(ctx) is True for f in fns), "bool")
+                return strict_bool(lambda ctx: all(f(ctx) for f in fns))
+            return strict_bool(lambda ctx: any(f(ctx) for f in fns))
         left = self._compile(node.left, scope)
         right = self._compile(node.right, scope)
         lf, rf = left.fn, right.fn
@@ -223,19 +229,32 @@ class ExprCompiler:
                            "compare like with like: a string with \"text\", a number with a number, a date with a date")
             self._check_enum(left, right, node.right)
             self._check_enum(right, left, node.left)
+            if right.const:  # the common case: a field against a value
+                v = right.value
+                if op == "==":
+                    return strict_bool(lambda ctx: lf(ctx) == v)
+                return strict_bool(lambda ctx: lf(ctx) != v)
             if op == "==":
-                return Compiled(lambda ctx: lf(ctx) == rf(ctx), "bool")
-            return Compiled(lambda ctx: lf(ctx) != rf(ctx), "bool")
+                return strict_bool(lambda ctx: lf(ctx) == rf(ctx))
+            return strict_bool(lambda ctx: lf(ctx) != rf(ctx))
         if op in ("<", "<=", ">", ">="):
             if not (_fits(left.type, right.type) and (left.type in ORDERED or left.type == "any")):
                 self.error("E054", f"cannot order {_a(left.type)} against {_a(right.type)}", node.span,
                            "`<` and friends compare numbers, amounts, dates, date-times, times and durations")
             cmp = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
 
+            if right.const and right.value is not None:
+                v = right.value
+
+                def ordered_const(ctx):
+                    x = lf(ctx)
+                    return False if x is None else cmp(x, v)
+                return strict_bool(ordered_const)
+
             def ordered(ctx):
                 x, y = lf(ctx), rf(ctx)
                 return False if x is None or y is None else cmp(x, y)
-            return Compiled(ordered, "bool")
+            return strict_bool(ordered)
         if op in ("in", "not-in"):
             neg = op == "not-in"
             if right.type in ("set", "list", "any"):
@@ -266,8 +285,8 @@ class ExprCompiler:
                            node.right.span, "write a set like {disk-array, printer}")
                 return constant(False, "bool")
             if neg:
-                return Compiled(lambda ctx: not member(ctx), "bool")
-            return Compiled(member, "bool")
+                return strict_bool(lambda ctx: not member(ctx))
+            return strict_bool(member)
         return self._arith(node, left, right)
 
     def _arith(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
