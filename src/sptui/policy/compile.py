@@ -15,7 +15,7 @@ import attrs
 from sptui.policy import literals as L
 from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Module, Path, SetLit, Span
 from sptui.policy.diagnostics import CODES, Diagnostic, did_you_mean, sort_key
-from sptui.policy.expr import Compiled, ExprCompiler, Scope, constant
+from sptui.policy.expr import ExprCompiler, Scope, constant
 from sptui.policy.parse import parse_text
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
 
@@ -377,7 +377,7 @@ class Policy:
     def blocks_of(self, kind: str) -> list[Any]:
         return list(self.blocks.get(kind, {}).values())
 
-    def decide(self, case, *, now=None):
+    def decide(self, case):
         from sptui.engine import decide
 
         return decide(self, case)
@@ -546,10 +546,6 @@ def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plu
     if policy is None:
         raise PolicyError(diags, sources)
     return policy
-
-
-def expr_const(c: Compiled) -> Any:
-    return c.value if c.const else None
 
 
 __all__ = ["Policy", "PolicyError", "load_policy", "check", "Block", "Context", "constant"]
