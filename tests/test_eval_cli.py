@@ -41,6 +41,7 @@ def test_eval_messages_in_japanese(run, base_case):
     (lambda c: c["registration"].update(status="approved"), "registration.status"),
     (lambda c: c["pack"].update(colour="blue"), "pack.colour"),
     (lambda c: c["pack"].update(years=0), "pack.years"),
+    (lambda c: c["pack"].update(years=6), "pack.years"),  # a 6-year pack comes only with a plugin's variant
 ])
 def test_bad_input_exits_2_naming_the_field(run, base_case, mutate, field):
     mutate(base_case)

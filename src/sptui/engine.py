@@ -41,7 +41,14 @@ def case_values(policy, case: Any) -> dict:
     """The case parsed and checked against this policy (variants, causes); CaseError if bad."""
     exclusions = policy.rt.tables.get("exclusions")
     causes = set(exclusions.keys()) if exclusions is not None else None
-    return parse_case(case, variants=set(policy.rt.variant_names), causes=causes)
+    values = parse_case(case, variants=set(policy.rt.variant_names), causes=causes)
+    variant = policy.rt.variants[values["pack"]["variant"]]
+    if variant.years and values["pack"]["years"] not in variant.years:
+        from sptui.model.case import CaseError
+
+        raise CaseError("pack.years", f"a {variant.name} pack is sold for {', '.join(map(str, variant.years))} years, "
+                        f"not {values['pack']['years']}")
+    return values
 
 
 def decide(policy, case: Any) -> Decision:

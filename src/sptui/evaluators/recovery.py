@@ -72,9 +72,6 @@ def run_recovery(policy, ctx: DecisionContext) -> None:
         table = policy.rt.tables.get(name)
         if table is not None:
             cites.extend(c for c in table.cites if c not in cites)
-    if not ctx.case["device"]["config_info"]:
-        ja += "（構成情報（表4）が未採取のため、ハードウェア交換のみ）"
-        en += " (no configuration info (table 4) collected: hardware replacement only)"
     ctx.add(Reason("setting-recovery", "info", tuple(cites), f"HW設定復旧: {ja}", f"HW setting recovery: {en}", rec.note,
                    "recovery"))
 
