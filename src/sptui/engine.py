@@ -13,12 +13,23 @@ from sptui.model.decision import Decision, Reason
 RANK = {v: i for i, v in enumerate(VERDICTS)}
 
 
+class CaseView:
+    """What a message template reads later: the case alone. Messages keep this, not the DecisionContext,
+    so a decision makes no reference cycle (context → reasons → message → context) for the GC to chase."""
+
+    __slots__ = ("case",)
+
+    def __init__(self, case: dict):
+        self.case = case
+
+
 class DecisionContext:
-    __slots__ = ("case", "verdict", "in_service_hours", "reasons", "trace", "dispatch_deadline", "fee",
+    __slots__ = ("case", "view", "verdict", "in_service_hours", "reasons", "trace", "dispatch_deadline", "fee",
                  "setting_recovery", "contact", "extra")
 
     def __init__(self, case: dict):
         self.case = case
+        self.view = CaseView(case)
         self.verdict = "covered"
         self.in_service_hours = False
         self.reasons: list[Reason] = []

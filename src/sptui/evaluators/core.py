@@ -474,7 +474,8 @@ RULE = BlockKind(
 def _text(template, ctx, default: str = ""):
     if template is None:
         return default
-    return lambda: template.render(ctx)
+    view = ctx.view  # not ctx: no reference cycle
+    return lambda: template.render(view)
 
 
 def run_rules(policy, ctx: DecisionContext) -> None:
