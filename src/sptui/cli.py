@@ -207,9 +207,8 @@ def plugins(verbose):
     from sptui.plugins import PluginManager
 
     pm = PluginManager()
-    pm.registered("sptui_block_kinds")
-    for _ in ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants"):
-        pm.unique(_, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))
+    for hook in ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants"):
+        pm.unique(hook, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))  # reports names given twice
     for info in pm.infos:
         origin = "built-in" if info.builtin else "installed"
         click.echo(f"{info.name} {info.version} ({origin})")
