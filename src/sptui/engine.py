@@ -25,7 +25,7 @@ class CaseView:
 
 class DecisionContext:
     __slots__ = ("case", "view", "verdict", "in_service_hours", "reasons", "trace", "dispatch_deadline", "fee",
-                 "setting_recovery", "contact", "extra")
+                 "setting_recovery", "contact")
 
     def __init__(self, case: dict):
         self.case = case
@@ -38,7 +38,6 @@ class DecisionContext:
         self.fee = None
         self.setting_recovery = None
         self.contact = None
-        self.extra: dict[str, Any] = {}
 
     def add(self, reason: Reason) -> None:
         self.trace.append(reason)

@@ -86,8 +86,7 @@ def run_onsite(policy, ctx: DecisionContext) -> None:
     if onsite.when is not None and not onsite.when(ctx):
         ctx.add(Reason("onsite-deadline", "skip", onsite.cites, "", "", onsite.note, "onsite"))
         return
-    c = ctx.case
-    deadline = service_hours(policy, c["pack"]["variant"], onsite.hours).add_service_minutes(c["at"], onsite.within_minutes)
+    deadline = service_deadline(policy, ctx.case["pack"]["variant"], ctx.case["at"])
     ctx.dispatch_deadline = deadline
     h = onsite.within_minutes / 60
     span = f"{h:g}h" if h == int(h) else f"{onsite.within_minutes}min"

@@ -19,7 +19,7 @@ from sptui.policy.ast import (Binary, Call, ClauseRef, Comment, Entry, Let, List
 from sptui.policy.diagnostics import Diagnostic
 
 _TOKEN_NAMES = {
-    "_NL": "the end of the line", "_LBRACE": "`{`", "_RBRACE": "`}`", "_LPAR": "`(`", "_RPAR": "`)`",
+    "_NL": "the end of the line", "_LPAR": "`(`",
     "LBRACK": "`[`", "RBRACK": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "RPAR": "`)`", "NOT": "`not`", "_COMMA": "`,`", "_ARROW": "`=>`", "_EQ": "`=`", "_DOT": "`.`",
     "KEY": "a name", "STRING": "a string", "INT": "a number", "MONEY": "an amount like 10,000円",
     "DURATION": "a duration like 2h", "DATE": "a date like 2026-04-01", "TIME": "a time like 08:30",
