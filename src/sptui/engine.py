@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sptui.model.case import VERDICTS, parse_case
+from sptui.model.case import VERDICTS, CaseError, parse_case
 from sptui.model.decision import Decision, Reason
 
 RANK = {v: i for i, v in enumerate(VERDICTS)}
@@ -47,15 +47,22 @@ class DecisionContext:
             self.verdict = reason.effect
 
 
+def _case_domain(policy) -> tuple[set[str], set[str] | None]:
+    """The variants and exclusion causes a case may name under this policy (worked out once)."""
+    domain = policy.rt.generated.get("case-domain")
+    if domain is None:
+        exclusions = policy.rt.tables.get("exclusions")
+        causes = set(exclusions.keys()) if exclusions is not None else None
+        domain = policy.rt.generated["case-domain"] = (set(policy.rt.variant_names), causes)
+    return domain
+
+
 def case_values(policy, case: Any) -> dict:
     """The case parsed and checked against this policy (variants, causes); CaseError if bad."""
-    exclusions = policy.rt.tables.get("exclusions")
-    causes = set(exclusions.keys()) if exclusions is not None else None
-    values = parse_case(case, variants=set(policy.rt.variant_names), causes=causes)
+    variants, causes = _case_domain(policy)
+    values = parse_case(case, variants=variants, causes=causes)
     variant = policy.rt.variants[values["pack"]["variant"]]
     if variant.years and values["pack"]["years"] not in variant.years:
-        from sptui.model.case import CaseError
-
         raise CaseError("pack.years", f"a {variant.name} pack is sold for {', '.join(map(str, variant.years))} years, "
                         f"not {values['pack']['years']}")
     return values

@@ -57,9 +57,11 @@ class ServiceHours:
     window: Window
     closed: Calendar | None = None
 
-    @property
-    def always(self) -> bool:
-        return len(self.days) == 7 and self.window.start == 0 and self.window.end == 1440 and self.closed is None
+    always: bool = attrs.field(init=False, eq=False, repr=False)  # open every minute of every day
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "always", len(self.days) == 7 and self.window.start == 0 and self.window.end == 1440
+                           and self.closed is None)
 
     def open_on(self, d: dt.date) -> bool:
         return d.weekday() in self.days and not (self.closed is not None and self.closed.closed(d))
@@ -124,6 +126,8 @@ class ServiceHours:
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
+    if t.tzinfo is TOKYO:
+        return t
     if t.tzinfo is None:
         raise ValueError(f"naive datetime {t.isoformat()}: times must carry their offset (Asia/Tokyo)")
     return t.astimezone(TOKYO)

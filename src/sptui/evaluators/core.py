@@ -8,14 +8,14 @@ from typing import Any
 import attrs
 
 from sptui.clock.hours import Calendar, ServiceHours, japan_holiday
-from sptui.engine import DecisionContext
+from sptui.engine import RANK, DecisionContext
 from sptui.hookspecs import hookimpl
 from sptui.model.case import VERDICTS
 from sptui.model.decision import Reason
 from sptui.policy import literals as L
 from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span
 from sptui.policy.diagnostics import did_you_mean
-from sptui.policy.expr import format_value
+from sptui.policy.expr import format_value, memo_init
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function
 
 CITE = EntrySpec("cite", variadic="clause", required=True, repeat=True,
@@ -366,10 +366,15 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
 @attrs.frozen
 class Template:
     text: str
-    parts: tuple  # str | fn
+    parts: tuple  # str | Compiled
 
     def render(self, ctx) -> str:
-        return "".join(p if isinstance(p, str) else format_value(p(ctx)) for p in self.parts)
+        return "".join(p if isinstance(p, str) else format_value(p.fn(ctx)) for p in self.parts)
+
+    @property
+    def constant(self) -> str | None:
+        """The text, when it names no field."""
+        return "".join(self.parts) if all(isinstance(p, str) for p in self.parts) else None
 
 
 def compile_template(text: str | None, span: Span, scope, ctx) -> Template | None:
@@ -395,7 +400,7 @@ def compile_template(text: str | None, span: Span, scope, ctx) -> Template | Non
                       did_you_mean(name, scope.names()) or "placeholders name a case field or a let")
             parts.append(m.group(0))
         else:
-            parts.append(compiled.fn)
+            parts.append(compiled)
         pos = m.end()
     parts.append(text[pos:])
     return Template(text, tuple(p for p in parts if p != ""))
@@ -406,10 +411,10 @@ class Rule:
     id: str
     cites: tuple[str, ...]
     note: str | None
-    when: Any
-    require: Any
-    on_fail: Any  # fn(ctx) -> verdict | warn | info
-    cite_from: Any
+    when: Any  # Compiled condition, or None
+    require: Any  # Compiled condition
+    on_fail: Any  # Compiled: a verdict, warn or info
+    cite_from: Any  # Compiled, or None
     messages: dict
     span: Span
     skipped: Any = attrs.field(default=None, eq=False)  # the (constant) reason when it does not apply
@@ -425,31 +430,28 @@ def compile_rule(b, ctx):
     scope = b.scope(decision_fields=False)
     when = b.first("when")
     require = b.first("require")
-    when_fn = ctx.exprs.condition(when.args[0], scope) if when and when.args else None
-    req_fn = ctx.exprs.condition(require.args[0], scope) if require and require.args else (lambda c: True)
+    exprs = ctx.exprs
+    when_c = exprs.cond(when.args[0], scope) if when and when.args else None
+    req_c = exprs.cond(require.args[0], scope) if require and require.args else exprs.constant(True, "bool")
     on_fail_e = b.first("on-fail")
-    on_fail = lambda c: "not-covered"  # noqa: E731
+    on_fail = exprs.constant("not-covered", "symbol")
     if on_fail_e and on_fail_e.args:
         node = on_fail_e.args[0]
-        c = ctx.exprs.compile(node, scope)
-        if c.const and c.value is not None:
-            if c.value not in OUTCOMES_ON_FAIL:
-                ctx.error("E055", f"on-fail takes a verdict, warn or info; `{c.value}` is neither", node.span,
-                          did_you_mean(str(c.value), OUTCOMES_ON_FAIL) or ", ".join(OUTCOMES_ON_FAIL))
-            on_fail = lambda _c, v=c.value: v  # noqa: E731
-        else:
-            on_fail = c.fn
+        on_fail = exprs.compile(node, scope)
+        if on_fail.const and on_fail.value is not None and on_fail.value not in OUTCOMES_ON_FAIL:
+            ctx.error("E055", f"on-fail takes a verdict, warn or info; `{on_fail.value}` is neither", node.span,
+                      did_you_mean(str(on_fail.value), OUTCOMES_ON_FAIL) or ", ".join(OUTCOMES_ON_FAIL))
     cite_from = None
     cf = b.first("cite-from")
     if cf and cf.args:
-        cite_from = ctx.exprs.compile(cf.args[0], scope).fn
+        cite_from = exprs.compile(cf.args[0], scope)
     messages = {}
     for key in ("pass-ja", "pass-en", "fail-ja", "fail-en"):
         e = b.first(key)
         text = b.value(key)
         if e is not None:
             messages[key] = compile_template(text, e.args[0].span if e.args else e.key_span, scope, ctx)
-    return Rule(b.name, b.cites(), b.note(), when_fn, req_fn, on_fail, cite_from, messages, b.entry.key_span)
+    return Rule(b.name, b.cites(), b.note(), when_c, req_c, on_fail, cite_from, messages, b.entry.key_span)
 
 
 RULE = BlockKind(
@@ -471,33 +473,99 @@ RULE = BlockKind(
 )
 
 
-def _text(template, ctx, default: str = ""):
-    if template is None:
-        return default
-    view = ctx.view  # not ctx: no reference cycle
-    return lambda: template.render(view)
+# ---- the rules runner: every rule of the policy inlined into generated Python, built on first use ------------
+_CHUNK = 100  # rules per generated function (a policy may have thousands)
+
+
+def _dynamic_fail(ctx, rule: Rule, cites: tuple, effect, view) -> None:
+    """A rule whose on-fail is computed (a table's treatment): its outcome is known only now."""
+    outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
+    m = rule.messages
+    ctx.add(Reason(rule.id, outcome, cites, m.get("fail-ja"), m.get("fail-en"), rule.note, "rules",
+                   effect if outcome == "fail" else None, view))
+
+
+def _message(template: Template | None, default: str, name: str, ns: dict) -> tuple[str, bool]:
+    """The source of a message argument, and whether it is constant text."""
+    if template is None or template.constant is not None:
+        return repr(default if template is None else template.constant), True
+    ns[name] = template
+    return name, False
+
+
+def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
+    p = f"_r{i}_"
+    ns[p + "rule"], ns[p + "cites"], ns[p + "skip"] = rule, rule.cites, rule.skipped
+    m = rule.messages
+    pass_ja, c1 = _message(m.get("pass-ja"), "条件を満たしています", p + "pja", ns)
+    pass_en, c2 = _message(m.get("pass-en"), "holds", p + "pen", ns)
+    fail_ja, c3 = _message(m.get("fail-ja"), "", p + "fja", ns)
+    fail_en, c4 = _message(m.get("fail-en"), "", p + "fen", ns)
+    note = repr(rule.note)
+    out = [f"    # rule {rule.id}"]
+    body: list[str] = []
+    cites = p + "cites"
+    if rule.cite_from is not None:
+        body.append(f"_x = {rule.cite_from.src}")
+        body.append(f"_cites = (*{cites}, str(_x)) if _x else {cites}")
+        cites = "_cites"
+    body.append(f"if {rule.require.src}:")
+    if cites == p + "cites" and c1 and c2:
+        ns[p + "pass"] = Reason(rule.id, "pass", rule.cites, eval(pass_ja), eval(pass_en), rule.note, "rules")
+        body.append(f"    _r = {p}pass")
+    else:
+        body.append(f"    _r = _new(_Reason, ({rule.id!r}, 'pass', {cites}, {pass_ja}, {pass_en}, {note}, 'rules', None, view))")
+    body.append("    trace(_r)")
+    body.append("    reasons(_r)")
+    body.append("else:")
+    eff = rule.on_fail
+    view = "None" if c3 and c4 else "view"
+    if eff.const and eff.value in VERDICTS:
+        v = eff.value
+        body.append(f"    _r = _new(_Reason, ({rule.id!r}, 'fail', {cites}, {fail_ja}, {fail_en}, {note}, 'rules', {v!r}, {view}))")
+        body += ["    trace(_r)", "    reasons(_r)", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
+    elif eff.const and eff.value in ("warn", "info"):
+        body.append(f"    _r = _new(_Reason, ({rule.id!r}, {eff.value!r}, {cites}, {fail_ja}, {fail_en}, {note}, 'rules', None, {view}))")
+        body += ["    trace(_r)", "    reasons(_r)"]
+    else:
+        body.append(f"    _dynamic_fail(ctx, {p}rule, {cites}, {eff.src}, view)")
+    if rule.when is None:
+        out += ["    " + line for line in body]
+    else:
+        out.append(f"    if {rule.when.src}:")
+        out += ["        " + line for line in body]
+        out += ["    else:", f"        trace({p}skip)"]
+    return out
+
+
+def rules_runner(policy) -> Any:
+    """The policy's rules as one generated function `run(ctx)` (made once per policy, on first use)."""
+    rt = policy.rt
+    run = rt.generated.get("rules")
+    if run is not None:
+        return run
+    ns = rt.ns
+    ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail)
+    rules = list(policy.blocks.get("rule", {}).values())
+    chunks = []
+    for start in range(0, len(rules), _CHUNK):
+        body = [line for i, rule in enumerate(rules[start:start + _CHUNK], start) for line in _rule_source(i, rule, ns)]
+        head = [f"def _rules_{start}(ctx):", "    C = ctx.case", "    view = ctx.view",
+                "    trace = ctx.trace.append", "    reasons = ctx.reasons.append", "    " + memo_init("\n".join(body))]
+        exec("\n".join(head + body) + "\n", ns)
+        chunks.append(ns[f"_rules_{start}"])
+    if len(chunks) == 1:
+        run = chunks[0]
+    else:
+        def run(ctx):
+            for chunk in chunks:
+                chunk(ctx)
+    rt.generated["rules"] = run
+    return run
 
 
 def run_rules(policy, ctx: DecisionContext) -> None:
-    for rule in policy.blocks.get("rule", {}).values():
-        if rule.when is not None and not rule.when(ctx):
-            ctx.add(rule.skipped)
-            continue
-        ok = rule.require(ctx)
-        cites = rule.cites
-        if rule.cite_from is not None:
-            extra = rule.cite_from(ctx)
-            if extra:
-                cites = (*cites, str(extra))
-        m = rule.messages
-        if ok:
-            ctx.add(Reason(rule.id, "pass", cites, _text(m.get("pass-ja"), ctx, "条件を満たしています"),
-                           _text(m.get("pass-en"), ctx, "holds"), rule.note, "rules"))
-            continue
-        effect = rule.on_fail(ctx)
-        outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
-        ctx.add(Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ctx), _text(m.get("fail-en"), ctx), rule.note,
-                       "rules", effect if outcome == "fail" else None))
+    rules_runner(policy)(ctx)
 
 
 # ---- core functions ---------------------------------------------------------------------------------------------
@@ -512,21 +580,21 @@ def _time_of(rt, t: dt.datetime) -> L.TimeOfDay:
 
 FUNCTIONS = (
     Function("date", ("datetime",), "date", _date, doc="the calendar date of an instant, in Japan time",
-             example="date(at) >= registration.completed_on"),
+             example="date(at) >= registration.completed_on", total=True),
     Function("time_of", ("datetime",), "time", _time_of, doc="the time of day of an instant, in Japan time",
-             example="time_of(at) in 08:30-17:30"),
+             example="time_of(at) in 08:30-17:30", total=True),
     Function("add_years", ("date", "int"), "date", lambda rt, d, n: L.add_months(d, 12 * n, rt.date_rounding),
              doc="a date plus whole years; 29 Feb rounds as the policy's date-rounding says",
-             example="date(at) < add_years(device.purchased_on, pack.years)"),
+             example="date(at) < add_years(device.purchased_on, pack.years)", total=True),
     Function("add_months", ("date", "int"), "date", lambda rt, d, n: L.add_months(d, n, rt.date_rounding),
              doc="a date plus whole months; a missing day rounds as the policy's date-rounding says",
-             example="add_months(previous_service.on, 3)"),
+             example="add_months(previous_service.on, 3)", total=True),
     Function("days_between", ("date", "date"), "int", lambda rt, a, b: (b - a).days,
              doc="days from the first date to the second (negative if the second is earlier)",
-             example="days_between(pack.purchased_on, registration.submitted_on) <= 30"),
+             example="days_between(pack.purchased_on, registration.submitted_on) <= 30", total=True),
     Function("is_public_holiday", ("date",), "bool", lambda rt, d: japan_holiday(d),
              doc="whether a date is a public holiday in Japan (from the holidays library)",
-             example="is_public_holiday(date(at))"),
+             example="is_public_holiday(date(at))", total=True),
     Function("lookup", ("table", "column"), "any", lambda rt, t, c, *keys: t.lookup(c, *keys), variadic="any",
              doc="the output column of the decision-table row that matches the keys (null if none)",
              example="lookup(exclusions, treatment, cause)"),

@@ -72,6 +72,17 @@ DECISION_FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "in_service_hours": ("bool", None),
 }
 ROOTS = {k for k in FIELDS if "." not in k}
+# optional fields that parse_case fills in when they are missing
+DEFAULTED = frozenset({"repair_needed", "component", "component.kind", "device.config_info", "failure.mirror_lost",
+                       "work.technicians"})
+
+
+def never_null(path: str) -> bool:
+    """Whether a parsed case always has a value at this dotted path (it and every record above it are
+    required or defaulted)."""
+    parts = path.split(".")
+    return all(FIELDS[p][2] or p in DEFAULTED for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1)))
+
 # each record's own fields, precomputed: prefix -> [(key, path, type, allowed, required)]
 _CHILDREN: dict[str, list[tuple[str, str, str, tuple[str, ...] | None, bool]]] = {}
 for _path, (_kind, _allowed, _required) in FIELDS.items():
@@ -140,26 +151,71 @@ def _value(path: str, kind: str, allowed, raw: Any) -> Any:
     raise AssertionError(kind)  # pragma: no cover
 
 
-def _record(prefix: str, raw: Any) -> dict | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise CaseError(prefix or "case", f"expected an object, got {type(raw).__name__}")
-    out: dict[str, Any] = {}
+def _unknown_field(prefix: str, raw: dict) -> None:
+    known = _KNOWN[prefix]
+    for key in raw:
+        if key not in known and not key.startswith("x-"):
+            raise CaseError(f"{prefix}.{key}", "unknown field")
+
+
+def _not_object(prefix: str, raw: Any) -> CaseError:
+    return CaseError(prefix or "case", f"expected an object, got {type(raw).__name__}")
+
+
+# the checks each kind makes inline; a value that fails one goes to _value, which names the problem
+_FAST = {
+    "datetime": "{out} = _instant(v, {path!r})",
+    "date": "{out} = _day(v, {path!r})",
+    "bool": "if v is not True and v is not False:\n    _value({path!r}, 'bool', None, v)\n{out} = v",
+    "int": "if v.__class__ is not int:\n    _value({path!r}, 'int', None, v)\n{out} = v",
+    "symbol": "if v.__class__ is not str or not v{allowed}:\n    _value({path!r}, {kind!r}, {choices!r}, v)\n{out} = v",
+    "list": "if not isinstance(v, list):\n    _value({path!r}, 'list', None, v)\n{out} = v",
+}
+_FAST["string"] = _FAST["symbol"]
+
+
+def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: str, names) -> None:
+    """Straight-line code that reads the record in variable `raw` into a dict in variable `out`."""
     if prefix:
-        known = _KNOWN[prefix]
-        for key in raw:
-            if key not in known and not key.startswith("x-"):
-                raise CaseError(f"{prefix}.{key}", "unknown field")
+        lines.append(f"{indent}if not {raw}.keys() <= _KNOWN[{prefix!r}]:")
+        lines.append(f"{indent}    _unknown_field({prefix!r}, {raw})")
+    items = []
     for key, path, kind, allowed, required in _CHILDREN[prefix]:
-        value = raw.get(key)
-        if value is None:
-            if required:
-                raise CaseError(path, "missing required field")
-            out[key] = None
-            continue
-        out[key] = _record(path, value) if kind == "record" else _value(path, kind, allowed, value)
-    return out
+        var = next(names)
+        items.append(f"{key!r}: {var}")
+        lines.append(f"{indent}v = {raw}.get({key!r})")
+        lines.append(f"{indent}if v is None:")
+        lines.append(f"{indent}    raise CaseError({path!r}, 'missing required field')" if required else
+                     f"{indent}    {var} = None")
+        lines.append(f"{indent}else:")
+        if kind == "record":
+            lines.append(f"{indent}    if v.__class__ is not dict and not isinstance(v, dict):")
+            lines.append(f"{indent}        raise _not_object({path!r}, v)")
+            sub = next(names)
+            lines.append(f"{indent}    {sub} = v")
+            _record_source(path, sub, var, lines, indent + "    ", names)
+        else:
+            check = _FAST[kind].format(out=var, path=path, kind=kind, choices=allowed,
+                                       allowed=f" or v not in {set(allowed)!r}" if allowed else "")
+            lines += [f"{indent}    {line}" for line in check.split("\n")]
+    lines.append(f"{indent}{out} = {{{', '.join(items)}}}")
+
+
+def _make_reader():
+    """`read(raw) -> dict`: the case's fields checked and converted, generated once from FIELDS (the
+    same checks as a loop over the table, without the loop's dispatch per field)."""
+    import itertools
+
+    lines = ["def read(raw):"]
+    _record_source("", "raw", "out", lines, "    ", (f"_v{i}" for i in itertools.count()))
+    lines.append("    return out")
+    ns = {"CaseError": CaseError, "_KNOWN": _KNOWN, "_unknown_field": _unknown_field, "_not_object": _not_object,
+          "_value": _value, "_instant": parse_instant, "_day": parse_day}
+    exec("\n".join(lines) + "\n", ns)
+    return ns["read"]
+
+
+_read = _make_reader()
 
 
 def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] | None = None) -> dict:
@@ -168,8 +224,7 @@ def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] |
         return raw
     if not isinstance(raw, dict):
         raise CaseError("case", f"expected a JSON object, got {type(raw).__name__}")
-    case = _record("", raw)
-    assert case is not None
+    case = _read(raw)
     if case["repair_needed"] is None:
         case["repair_needed"] = False
     if case["component"] is None:

@@ -12,8 +12,9 @@ OUTCOMES = ("pass", "fail", "warn", "info", "skip", "error")
 
 
 class Reason(NamedTuple):
-    """One rule's outcome (immutable; a tuple because a decision makes a dozen of them). A message may be
-    given as a function, rendered only when it is read (most decisions are never shown)."""
+    """One rule's outcome (immutable; a tuple because a decision makes a dozen of them). A message is
+    text, a function of nothing, or a template rendered against `view` (the case): rendered only
+    when it is read (most decisions are never shown)."""
 
     rule: str
     outcome: str
@@ -23,14 +24,15 @@ class Reason(NamedTuple):
     note: str | None = None
     evaluator: str = ""
     effect: str | None = None  # the verdict a failing rule sets
+    view: Any = None  # what a template message reads
 
     @property
     def message_ja(self) -> str:
-        return self.text_ja() if callable(self.text_ja) else self.text_ja
+        return _render(self.text_ja, self.view)
 
     @property
     def message_en(self) -> str:
-        return self.text_en() if callable(self.text_en) else self.text_en
+        return _render(self.text_en, self.view)
 
     def message(self, lang: str = "en") -> str:
         return self.message_ja if lang == "ja" else self.message_en
@@ -43,6 +45,16 @@ class Reason(NamedTuple):
         if self.effect:
             d["effect"] = self.effect
         return d
+
+
+def _render(text: Any, view: Any) -> str:
+    if isinstance(text, str):
+        return text
+    if text is None:
+        return ""
+    if view is not None:
+        return text.render(view)
+    return text()
 
 
 @attrs.frozen

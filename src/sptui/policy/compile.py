@@ -15,7 +15,7 @@ import attrs
 from sptui.policy import literals as L
 from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Module, Path, SetLit, Span
 from sptui.policy.diagnostics import CODES, Diagnostic, did_you_mean, sort_key
-from sptui.policy.expr import ExprCompiler, Scope, constant
+from sptui.policy.expr import ExprCompiler, Scope
 from sptui.policy.parse import parse_text
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
 
@@ -56,6 +56,8 @@ class Runtime:
         self.known_symbols: set[str] = set()
         self.checked_words: set[str] = set()
         self.suspect_symbols: list[tuple[str, Span, str]] = []
+        self.ns: dict[str, Any] = {}  # the namespace of generated code (set by the expression compiler)
+        self.generated: dict[str, Any] = {}  # code generated on first use (the rules runner)
 
     def rounding(self) -> str:
         return self.date_rounding
@@ -548,4 +550,4 @@ def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plu
     return policy
 
 
-__all__ = ["Policy", "PolicyError", "load_policy", "check", "Block", "Context", "constant"]
+__all__ = ["Policy", "PolicyError", "load_policy", "check", "Block", "Context"]

@@ -1,44 +1,66 @@
-"""Expressions: type-checked at load, compiled to Python closures over the case.
+"""Expressions: type-checked at load, compiled to Python source over the case.
 
-A compiled expression is `fn(ctx) -> value`; `ctx.case` is the parsed case, `ctx.verdict` the
-verdict so far. Null propagates: a field that is null makes arithmetic and function calls null,
-an ordered comparison with null is false, and a condition that is null counts as false.
+A compiled expression is Python source (`Compiled.src`) that reads the parsed case as `C` and the
+decision so far as `ctx` (`ctx.verdict`, `ctx.in_service_hours`); constants, tables and function
+implementations live in the policy's namespace (`ExprCompiler.ns`). Evaluators inline the source of
+many expressions into one generated function (the rules runner); `Compiled.fn` is the same source
+as a function of `ctx`, built on first use, so loading a policy executes no generated code.
+
+Null propagates: a field that is null makes arithmetic and function calls null, an ordered
+comparison with null is false, and a condition that is null counts as false.
 """
 from __future__ import annotations
 
 import datetime as dt
-import operator
+import itertools
+import re
 from typing import Any, Callable
 
-from sptui.model.case import DECISION_FIELDS, FIELDS, ROOTS
+from sptui.model.case import DECISION_FIELDS, FIELDS, ROOTS, never_null
 from sptui.policy import literals as L
 from sptui.policy.ast import Binary, Call, ClauseRef, ListLit, Literal, Path, SetLit, Unary
 from sptui.policy.diagnostics import did_you_mean
 
 Fn = Callable[[Any], Any]
 ORDERED = {"int", "money", "date", "datetime", "time", "duration"}
+_PLAIN = (int, str, bool, type(None))
+
+
+_MEMO = re.compile(r"\b_m\d+\b")
+
+
+def memo_init(code: str) -> str:
+    """The line that starts every memo the code uses as unknown (see ExprCompiler._call)."""
+    names = sorted(set(_MEMO.findall(code)))
+    return f"{' = '.join(names)} = None" if names else "pass"
+
+
+def function_of(src: str, ns: dict) -> Fn:
+    """The expression source as `fn(ctx)`; `ctx.case` is the case."""
+    local: dict[str, Any] = {}
+    exec(f"def _expr(ctx):\n    C = ctx.case\n    {memo_init(src)}\n    return {src}\n", ns, local)
+    return local["_expr"]
 
 
 class Compiled:
-    __slots__ = ("fn", "type", "const", "value", "enum", "strict")
+    """An expression's Python source, its type, and what the checker knows of it."""
 
-    def __init__(self, fn: Fn, type_: str, *, const: bool = False, value: Any = None, enum=None, strict: bool = False):
-        self.fn, self.type, self.const, self.value, self.enum = fn, type_, const, value, enum
-        self.strict = strict  # the function returns only True or False (never null)
+    __slots__ = ("src", "type", "const", "value", "enum", "strict", "nullable", "pure", "ns", "_fn")
 
+    def __init__(self, src: str, type_: str, ns: dict, *, const: bool = False, value: Any = None, enum=None,
+                 strict: bool = False, nullable: bool = True, pure: bool = False):
+        self.src, self.type, self.ns = src, type_, ns
+        self.const, self.value, self.enum = const, value, enum
+        self.strict = strict  # the source gives only True or False (never null)
+        self.nullable = nullable and not strict and not (const and value is not None)
+        self.pure = pure or const  # reads only the case and constants: the same value all through a decision
+        self._fn: Fn | None = None
 
-def strict_bool(fn: Fn) -> Compiled:
-    return Compiled(fn, "bool", strict=True)
-
-
-def constant(value: Any, type_: str) -> Compiled:
-    return Compiled(lambda ctx: value, type_, const=True, value=value)
-
-
-def _fits(want: str, got: str) -> bool:
-    if want == "any" or got in ("any", "null") or want == got:
-        return True
-    return {want, got} <= {"symbol", "string"}
+    @property
+    def fn(self) -> Fn:
+        if self._fn is None:
+            self._fn = function_of(self.src, self.ns)
+        return self._fn
 
 
 class Scope:
@@ -66,26 +88,21 @@ class Scope:
         return out
 
 
-def _getter(parts: tuple[str, ...]) -> Fn:
-    if len(parts) == 1:
-        (a,) = parts
-        return lambda ctx: ctx.case.get(a)
-    if len(parts) == 2:
-        a, b = parts
+def _fits(want: str, got: str) -> bool:
+    if want == "any" or got in ("any", "null") or want == got:
+        return True
+    return {want, got} <= {"symbol", "string"}
 
-        def get2(ctx):
-            o = ctx.case.get(a)
-            return None if o is None else o.get(b)
-        return get2
 
-    def get(ctx):
-        o = ctx.case
-        for p in parts:
-            if o is None:
-                return None
-            o = o.get(p)
-        return o
-    return get
+_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def _minute_in(x, w: L.Window) -> bool:
+    """`x in 08:30-17:30` for a time of day or an instant (read in Japan time)."""
+    if isinstance(x, dt.datetime):
+        x = x.astimezone(L.TOKYO)
+        return w.contains(x.hour * 60 + x.minute)
+    return w.contains(x.minute)
 
 
 class ExprCompiler:
@@ -95,6 +112,46 @@ class ExprCompiler:
         self.rt = rt
         self.functions = functions
         self.error = error
+        self.ns: dict[str, Any] = {"_rt": rt, "_minute_in": _minute_in, "_Money": L.Money, "_Duration": L.Duration,
+                                   "_add_duration": L.add_duration}
+        rt.ns = self.ns
+        self._names = itertools.count()
+        self._bound: dict[int, str] = {}  # id(object) -> its name in ns, so a table or set is bound once
+        self._memos: dict[str, str] = {}  # call source -> the local that keeps its value through a decision
+
+    # ---- source helpers ----------------------------------------------------------------------------
+    def temp(self) -> str:
+        return f"_t{next(self._names)}"
+
+    def bind(self, value: Any) -> str:
+        """A name in the namespace for a value that has no plain literal form."""
+        name = self._bound.get(id(value))
+        if name is None:
+            name = f"_k{next(self._names)}"
+            self.ns[name] = value
+            self._bound[id(value)] = name
+        return name
+
+    def constant(self, value: Any, type_: str) -> Compiled:
+        src = repr(value) if type(value) in _PLAIN else self.bind(value)
+        return Compiled(src, type_, self.ns, const=True, value=value)
+
+    def _bool(self, src: str) -> Compiled:
+        return Compiled(src, "bool", self.ns, strict=True)
+
+    def _null_guarded(self, parts: list[Compiled], body: Callable[[list[str]], str], null: str = "None") -> str:
+        """`(NULL if any part is null else BODY)`, naming each nullable part once."""
+        names, guards = [], []
+        for p in parts:
+            if p.nullable:
+                t = self.temp()
+                guards.append(f"({t} := {p.src}) is None")
+                names.append(t)
+            else:
+                names.append(p.src)
+        if not guards:
+            return f"({body(names)})"
+        return f"({null} if {' or '.join(guards)} else {body(names)})"
 
     # ---- entry points -----------------------------------------------------------------------------
     def compile(self, node, scope: Scope, want: str | None = None) -> Compiled:
@@ -103,39 +160,39 @@ class ExprCompiler:
             self.error("E054", f"expected {_a(want)} here, got {_a(c.type)}", node.span, "")
         return c
 
-    def condition(self, node, scope: Scope) -> Fn:
+    def cond(self, node, scope: Scope) -> Compiled:
+        """A condition: true or false, never null (null counts as false)."""
         c = self.compile(node, scope, "bool")
-        fn = c.fn
         if c.strict:
-            return fn
-        return lambda ctx: fn(ctx) is True
+            return c
+        return self._bool(f"({c.src} is True)")
+
+    def condition(self, node, scope: Scope) -> Fn:
+        return self.cond(node, scope).fn
 
     # ---- nodes --------------------------------------------------------------------------------------
     def _compile(self, node, scope: Scope) -> Compiled:
         if isinstance(node, Literal):
             if node.kind == "wildcard":
                 self.error("E054", "`_` matches anything only in a decision table's row", node.span, "")
-                return constant(None, "any")
+                return self.constant(None, "any")
             if node.kind == "invalid":
-                return constant(None, "any")
-            return constant(node.value, {"null": "null"}.get(node.kind, node.kind))
+                return self.constant(None, "any")
+            return self.constant(node.value, {"null": "null"}.get(node.kind, node.kind))
         if isinstance(node, Path):
             return self._path(node, scope)
         if isinstance(node, ClauseRef):
-            return constant(str(node), "clause")
+            return self.constant(str(node), "clause")
         if isinstance(node, (SetLit, ListLit)):
             items = [self._compile(i, scope) for i in node.items]
             kind = "set" if isinstance(node, SetLit) else "list"
             if all(i.const for i in items):
                 vals = [i.value for i in items]
-                return constant(frozenset(vals) if kind == "set" else tuple(vals), kind)
-            fns = [i.fn for i in items]
-            if kind == "set":
-                return Compiled(lambda ctx: frozenset(f(ctx) for f in fns), kind)
-            return Compiled(lambda ctx: tuple(f(ctx) for f in fns), kind)
+                return self.constant(frozenset(vals) if kind == "set" else tuple(vals), kind)
+            inner = ", ".join(i.src for i in items)
+            return Compiled(f"frozenset(({inner},))" if kind == "set" else f"({inner},)", kind, self.ns, nullable=False)
         if isinstance(node, Unary):
-            f = self.condition(node.operand, scope)
-            return strict_bool(lambda ctx: not f(ctx))
+            return self._bool(f"(not {self.cond(node.operand, scope).src})")
         if isinstance(node, Binary):
             return self._binary(node, scope)
         if isinstance(node, Call):
@@ -154,23 +211,23 @@ class ExprCompiler:
                 prefix = root + "."
                 self.error("E051", f"the case has no field `{dotted}`", node.span,
                            did_you_mean(dotted, [k for k in FIELDS if k.startswith(prefix)]))
-                return constant(None, "any")
+                return self.constant(None, "any")
             kind, allowed, _ = FIELDS[dotted]
             enum = allowed
             if dotted == "pack.variant":
                 enum = tuple(self.rt.variant_names)
-            return Compiled(_getter(node.parts), kind, enum=enum)
+            return Compiled(self._getter(node.parts), kind, self.ns, enum=enum, nullable=not never_null(dotted), pure=True)
         if root in DECISION_FIELDS and len(node.parts) == 1:
             if not scope.decision_fields:
                 self.error("E050", f"`{root}` is what the rules decide; a rule cannot read it", node.span,
                            "read it in later blocks: onsite, fee, recovery, express")
-                return constant(None, "any")
+                return self.constant(None, "any")
             kind, allowed = DECISION_FIELDS[root]
-            return Compiled(lambda ctx, r=root: getattr(ctx, r), kind, enum=allowed)
+            return Compiled(f"ctx.{root}", kind, self.ns, enum=allowed, nullable=False)
         if len(node.parts) > 1:
             cands = list(ROOTS) + list(scope.names())
             self.error("E050", f"unknown name `{root}`", node.span, did_you_mean(root, cands))
-            return constant(None, "any")
+            return self.constant(None, "any")
         # a bare word that names nothing is a symbol: `accepted`, `disk-array`, `hw`; one that is a near
         # miss of a let is reported later as a likely typo (checked once per word)
         if root not in self.rt.known_symbols and root not in self.rt.checked_words:
@@ -178,7 +235,18 @@ class ExprCompiler:
             near = did_you_mean(root, scope.names())
             if near:
                 self.rt.suspect_symbols.append((root, node.span, near))
-        return constant(root, "symbol")
+        return self.constant(root, "symbol")
+
+    def _getter(self, parts: tuple[str, ...]) -> str:
+        """`C['device']['purchased_on']`, with a null guard after each record that may be null."""
+        src = f"C[{parts[0]!r}]"
+        for i, key in enumerate(parts[1:], 1):
+            if never_null(".".join(parts[:i])):
+                src = f"{src}[{key!r}]"
+            else:
+                t = self.temp()
+                src = f"(None if ({t} := {src}) is None else {t}[{key!r}])"
+        return src
 
     def _check_choice(self, want: str, c: Compiled, arg) -> None:
         """A `support` argument is hw or pp; a `variant` one names a variant of the policy."""
@@ -202,7 +270,7 @@ class ExprCompiler:
     def _binary(self, node: Binary, scope: Scope) -> Compiled:
         op = node.op
         if op in ("and", "or"):
-            # a chain a and b and c … is flattened first: no recursion per term, one loop at run time
+            # a chain a and b and c … is flattened first: no recursion per term
             terms, stack = [], [node]
             while stack:
                 n = stack.pop()
@@ -211,143 +279,94 @@ class ExprCompiler:
                     stack.append(n.left)
                 else:
                     terms.append(n)
-            fns = tuple(self.condition(t, scope) for t in terms)  # each returns True or False
-            if len(fns) == 2:
-                a, b = fns
-                if op == "and":
-                    return strict_bool(lambda ctx: a(ctx) and b(ctx))
-                return strict_bool(lambda ctx: a(ctx) or b(ctx))
-            if op == "and":
-                return strict_bool(lambda ctx: all(f(ctx) for f in fns))
-            return strict_bool(lambda ctx: any(f(ctx) for f in fns))
+            return self._bool("(" + f" {op} ".join(self.cond(t, scope).src for t in terms) + ")")
         left = self._compile(node.left, scope)
         right = self._compile(node.right, scope)
-        lf, rf = left.fn, right.fn
         if op in ("==", "!="):
             if not _fits(left.type, right.type):
                 self.error("E054", f"cannot compare {_a(left.type)} with {_a(right.type)}", node.span,
                            "compare like with like: a string with \"text\", a number with a number, a date with a date")
             self._check_enum(left, right, node.right)
             self._check_enum(right, left, node.left)
-            if right.const:  # the common case: a field against a value
-                v = right.value
-                if op == "==":
-                    return strict_bool(lambda ctx: lf(ctx) == v)
-                return strict_bool(lambda ctx: lf(ctx) != v)
-            if op == "==":
-                return strict_bool(lambda ctx: lf(ctx) == rf(ctx))
-            return strict_bool(lambda ctx: lf(ctx) != rf(ctx))
-        if op in ("<", "<=", ">", ">="):
+            if right.const and right.value is None:
+                return self._bool(f"({left.src} {'is' if op == '==' else 'is not'} None)")
+            return self._bool(f"({left.src} {op} {right.src})")
+        if op in _CMP:
             if not (_fits(left.type, right.type) and (left.type in ORDERED or left.type == "any")):
                 self.error("E054", f"cannot order {_a(left.type)} against {_a(right.type)}", node.span,
                            "`<` and friends compare numbers, amounts, dates, date-times, times and durations")
-            cmp = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
-
-            if right.const and right.value is not None:
-                v = right.value
-
-                def ordered_const(ctx):
-                    x = lf(ctx)
-                    return False if x is None else cmp(x, v)
-                return strict_bool(ordered_const)
-
-            def ordered(ctx):
-                x, y = lf(ctx), rf(ctx)
-                return False if x is None or y is None else cmp(x, y)
-            return strict_bool(ordered)
+            return self._bool(self._null_guarded([left, right], lambda v: f"{v[0]} {op} {v[1]}", "False"))
         if op in ("in", "not-in"):
-            neg = op == "not-in"
+            neg = "not " if op == "not-in" else ""
             if right.type in ("set", "list", "any"):
                 self._check_enum(left, right, node.right)
-                if right.const:
-                    members = right.value
-
-                    def member(ctx):
-                        return lf(ctx) in members
-                else:
-                    def member(ctx):
-                        return lf(ctx) in rf(ctx)
-            elif right.type == "window" and left.type in ("time", "datetime", "any"):
-                def member(ctx):
-                    x, w = lf(ctx), rf(ctx)
-                    if x is None:
-                        return False
-                    if isinstance(x, dt.datetime):
-                        x = x.astimezone(L.TOKYO)
-                        return w.contains(x.hour * 60 + x.minute)
-                    return w.contains(x.minute)
+                if right.nullable:
+                    t = self.temp()
+                    return self._bool(f"(False if ({t} := {right.src}) is None else {left.src} {neg}in {t})")
+                return self._bool(f"({left.src} {neg}in {right.src})")
+            if right.type == "window" and left.type in ("time", "datetime", "any"):
+                member = "_minute_in({0}, {1})"
             elif right.type == "mdrange" and left.type in ("date", "any"):
-                def member(ctx):
-                    x = lf(ctx)
-                    return x is not None and rf(ctx).contains(x)
+                member = "{1}.contains({0})"
             else:
                 self.error("E054", f"`in` needs a set, a list, a window or a month-day range on the right, got {_a(right.type)}",
                            node.right.span, "write a set like {disk-array, printer}")
-                return constant(False, "bool")
-            if neg:
-                return strict_bool(lambda ctx: not member(ctx))
-            return strict_bool(member)
+                return self.constant(False, "bool")
+            t = self.temp()
+            src = f"(False if ({t} := {left.src}) is None else {member.format(t, right.src)})"
+            return self._bool(f"(not {src})" if neg else src)
         return self._arith(node, left, right)
 
     def _arith(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
         op, lt, rt_ = node.op, left.type, right.type
-        lf, rf = left.fn, right.fn
-        rounding = self.rt.rounding
         result: str | None = None
-        impl: Callable[[Any, Any], Any] | None = None
+        form: str | None = None  # the operation on the two (non-null) operands {0} and {1}
         if op in ("+", "-") and lt in ("date", "datetime") and rt_ == "duration":
-            sign = 1 if op == "+" else -1
             result = lt
             if lt == "date" and right.const and right.value.minutes:
                 self.error("E054", "a date moves by days, months or years, not by hours or minutes", node.right.span,
                            "use a date-time, or a duration in days")
-
-            def impl(x, y):
-                return L.add_duration(x, y, rounding(), sign)
+            form = "_add_duration({0}, {1}, _rt.date_rounding, " + ("1)" if op == "+" else "-1)")
         elif op == "-" and lt == rt_ == "date":
-            result, impl = "int", lambda x, y: (x - y).days
+            result, form = "int", "({0} - {1}).days"
         elif op == "-" and lt == rt_ == "datetime":
-            result, impl = "duration", lambda x, y: L.Duration(minutes=int((x - y).total_seconds() // 60))
+            result, form = "duration", "_Duration(minutes=int(({0} - {1}).total_seconds() // 60))"
         elif lt == rt_ and lt in ("int", "money", "duration") and op in ("+", "-"):
             result = lt
             if lt == "money":
-                impl = (lambda x, y: L.Money(x.yen + y.yen)) if op == "+" else (lambda x, y: L.Money(x.yen - y.yen))
+                form = "_Money({0}.yen " + op + " {1}.yen)"
             elif lt == "duration":
-                impl = (lambda x, y: x + y) if op == "+" else (lambda x, y: x + y * -1)
+                form = "({0} + {1})" if op == "+" else "({0} + {1} * -1)"
             else:
-                impl = operator.add if op == "+" else operator.sub
+                form = "({0} " + op + " {1})"
         elif op == "*" and lt in ("int", "money", "duration") and rt_ == "int":
             result = lt
-            impl = {"int": operator.mul, "money": lambda x, y: L.Money(x.yen * y),
-                    "duration": lambda x, y: x * y}[lt]
+            form = "_Money({0}.yen * {1})" if lt == "money" else "({0} * {1})"
         elif op == "/" and lt == rt_ == "int":
-            result, impl = "int", operator.floordiv
+            result, form = "int", "({0} // {1})"
         elif "any" in (lt, rt_):
-            result, impl = "any", {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.floordiv}[op]
-        if impl is None:
+            result, form = "any", "({0} " + {"+": "+", "-": "-", "*": "*", "/": "//"}[op] + " {1})"
+        if form is None:
             self.error("E054", f"cannot compute {_a(lt)} {op} {_a(rt_)}", node.span,
                        "dates move by durations (date + 30 days); `-` between names needs spaces around it")
-            return constant(None, "any")
-        f = impl
-
-        def arith(ctx):
-            x, y = lf(ctx), rf(ctx)
-            return None if x is None or y is None else f(x, y)
-        return Compiled(arith, result or "any")
+            return self.constant(None, "any")
+        f = form
+        src = self._null_guarded([left, right], lambda v: f.format(*v))
+        return Compiled(src, result or "any", self.ns, nullable=left.nullable or right.nullable)
 
     def _call(self, node: Call, scope: Scope) -> Compiled:
         fn = self.functions.get(node.name)
         if fn is None:
             self.error("E052", f"unknown function `{node.name}`", node.span, did_you_mean(node.name, self.functions))
-            return constant(None, "any")
+            return self.constant(None, "any")
         params = list(fn.params)
         n = len(node.args)
         if n < len(params) or (n > len(params) and fn.variadic is None):
             want = f"{len(params)}" + (" or more" if fn.variadic else "")
             self.error("E053", f"`{node.name}` takes {want} argument(s), got {n}", node.span,
                        f"{node.name}({', '.join(fn.params)}{', …' if fn.variadic else ''})")
-            return constant(None, fn.returns)
-        fns: list[Fn] = []
+            return self.constant(None, fn.returns)
+        args: list[Compiled] = []
         table = None
         for i, arg in enumerate(node.args):
             want = params[i] if i < len(params) else fn.variadic
@@ -356,16 +375,16 @@ class ExprCompiler:
                 table = self.rt.tables.get(name) if name else None
                 if table is None:
                     self.error("E065", f"no table named `{name or '?'}`", arg.span, did_you_mean(name or "", self.rt.tables))
-                    return constant(None, "any")
-                fns.append(lambda ctx, t=table: t)
+                    return self.constant(None, "any")
+                args.append(self.constant(table, "table"))
                 continue
             if want == "column":
                 name = arg.parts[0] if isinstance(arg, Path) and len(arg.parts) == 1 else None
                 if table is not None and name not in table.outputs:
                     self.error("E065", f"the table `{table.name}` has no output `{name}`", arg.span,
                                did_you_mean(name or "", table.outputs))
-                    return constant(None, "any")
-                fns.append(lambda ctx, c=name: c)
+                    return self.constant(None, "any")
+                args.append(self.constant(name, "column"))
                 continue
             c = self._compile(arg, scope)
             if want in ("support", "variant"):
@@ -373,27 +392,16 @@ class ExprCompiler:
             elif not _fits(want, c.type):
                 self.error("E053", f"argument {i + 1} of `{node.name}` must be {_a(want)}, got {_a(c.type)}", arg.span,
                            f"{node.name}({', '.join(fn.params)}{', …' if fn.variadic else ''})")
-            fns.append(c.fn)
-        impl, rt = fn.impl, self.rt
-        if len(fns) == 1:
-            (a,) = fns
-
-            def call1(ctx):
-                x = a(ctx)
-                return None if x is None else impl(rt, x)
-            return Compiled(call1, fn.returns)
-        if len(fns) == 2:
-            a, b = fns
-
-            def call2(ctx):
-                x, y = a(ctx), b(ctx)
-                return None if x is None or y is None else impl(rt, x, y)
-            return Compiled(call2, fn.returns)
-
-        def call(ctx):
-            vals = [f(ctx) for f in fns]
-            return None if any(v is None for v in vals) else impl(rt, *vals)
-        return Compiled(call, fn.returns)
+            args.append(c)
+        impl = self.bind(fn.impl)
+        src = self._null_guarded(args, lambda v: f"{impl}(_rt, {', '.join(v)})")
+        if fn.total and all(a.pure and not a.nullable for a in args):
+            # never null, and the same all through a decision (`date(at)`, `add_years(device.purchased_on, …)`):
+            # computed on first use and kept in a local `_mN` that generated code starts as None
+            memo = self._memos.setdefault(src, f"_m{next(self._names)}")
+            return Compiled(f"({memo} if {memo} is not None else ({memo} := {src}))", fn.returns, self.ns,
+                            nullable=False, pure=True)
+        return Compiled(src, fn.returns, self.ns, nullable=not fn.total or any(a.nullable for a in args))
 
 
 def _a(t: str) -> str:

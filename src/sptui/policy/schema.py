@@ -67,7 +67,8 @@ class Function:
     """A DSL function. `impl(rt, *args)` gets the policy runtime first (rounding, calendars, tables).
 
     params: the argument types (see the module doc; `any` takes anything, `table` a table name,
-    `column` a column of that table); `variadic` the type of further arguments.
+    `column` a column of that table); `variadic` the type of further arguments. `total`: the function
+    never returns null when no argument is null (lets the compiler leave out null checks).
     """
 
     name: str
@@ -77,6 +78,7 @@ class Function:
     variadic: str | None = None
     doc: str = ""
     example: str = ""
+    total: bool = False
 
 
 @attrs.frozen
