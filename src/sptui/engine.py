@@ -24,7 +24,7 @@ class CaseView:
 
 
 class DecisionContext:
-    __slots__ = ("case", "view", "verdict", "in_service_hours", "reasons", "trace", "dispatch_deadline", "fee",
+    __slots__ = ("case", "view", "verdict", "in_service_hours", "trace", "dispatch_deadline", "fee",
                  "setting_recovery", "contact")
 
     def __init__(self, case: dict):
@@ -32,8 +32,7 @@ class DecisionContext:
         self.view = CaseView(case)
         self.verdict = "covered"
         self.in_service_hours = False
-        self.reasons: list[Reason] = []
-        self.trace: list[Reason] = []  # reasons plus the rules that did not apply (outcome skip)
+        self.trace: list = []  # Reasons (and the rules' Outcomes), including rules that did not apply (skip)
         self.dispatch_deadline = None
         self.fee = None
         self.setting_recovery = None
@@ -41,8 +40,6 @@ class DecisionContext:
 
     def add(self, reason: Reason) -> None:
         self.trace.append(reason)
-        if reason.outcome != "skip":
-            self.reasons.append(reason)
         if reason.outcome == "fail" and reason.effect in RANK and RANK[reason.effect] < RANK[self.verdict]:
             self.verdict = reason.effect
 
@@ -81,5 +78,5 @@ def decide(policy, case: Any) -> Decision:
                            evaluator=ev.name))
             if RANK[ctx.verdict] > RANK["consult"]:
                 ctx.verdict = "consult"
-    return Decision(policy.name, policy.version, policy.digest, ctx.verdict, tuple(ctx.reasons), ctx.in_service_hours,
-                    ctx.dispatch_deadline, ctx.fee, ctx.setting_recovery, ctx.contact, trace=tuple(ctx.trace))
+    return Decision(policy.name, policy.version, policy.digest, ctx.verdict, ctx.in_service_hours, ctx.dispatch_deadline,
+                    ctx.fee, ctx.setting_recovery, ctx.contact, tuple(ctx.trace), ctx.view)

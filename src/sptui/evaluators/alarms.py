@@ -65,16 +65,21 @@ def run_contact(policy, ctx: DecisionContext) -> None:
         midnight = dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time(), TOKYO)
         nxt = hours.next_open(midnight)
         ctx.contact = {"next_contact_at": nxt, "arrange_technician": arrange, "reason": "retry-next-day"}
-        ja = f"連絡がつかなかったため翌日 {format_value(nxt)} に再連絡"
-        en = f"unreachable at {format_value(last)}: call again the next day at {format_value(nxt)}"
+        ja = lambda: f"連絡がつかなかったため翌日 {format_value(nxt)} に再連絡"  # noqa: E731 (rendered only when shown)
+        en = lambda: f"unreachable at {format_value(last)}: call again the next day at {format_value(nxt)}"  # noqa: E731
     else:
         nxt = hours.next_open(received)
         ctx.contact = {"next_contact_at": nxt, "arrange_technician": arrange, "reason": "first-contact"}
-        ja, en = f"{format_value(nxt)} にお客様へ連絡", f"phone the customer at {format_value(nxt)}"
+        ja = lambda: f"{format_value(nxt)} にお客様へ連絡"  # noqa: E731
+        en = lambda: f"phone the customer at {format_value(nxt)}"  # noqa: E731
     if arrange:
-        ja += "（技術者を同時に手配）"
-        en += "; arrange a technician with the call"
+        ja = _then(ja, "（技術者を同時に手配）")
+        en = _then(en, "; arrange a technician with the call")
     ctx.add(Reason("express-contact", "info", ex.cites, ja, en, ex.note, "express"))
+
+
+def _then(text, more: str):
+    return (lambda: text() + more) if callable(text) else text + more
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from sptui.clock.hours import Calendar, ServiceHours, japan_holiday
 from sptui.engine import RANK, DecisionContext
 from sptui.hookspecs import hookimpl
 from sptui.model.case import VERDICTS
-from sptui.model.decision import Reason
+from sptui.model.decision import Outcome, Reason
 from sptui.policy import literals as L
 from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span
 from sptui.policy.diagnostics import did_you_mean
@@ -233,8 +233,19 @@ class Table:
     outputs: tuple[str, ...]
     rows: tuple[Row, ...]
     cites: tuple[str, ...]
+    # a table of one column of windows (fee bands), as the row for each minute of the day
+    by_minute: tuple | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_minute = None
+        if len(self.inputs) == 1 and self.rows and all(r.cells[0].kind == "window" for r in self.rows):
+            by_minute = tuple(next((r for r in self.rows if r.cells[0].value.contains(m)), None) for m in range(1440))
+        object.__setattr__(self, "by_minute", by_minute)
 
     def match(self, *keys) -> Row | None:
+        if self.by_minute is not None and len(keys) == 1 and isinstance(keys[0], dt.datetime):
+            t = keys[0] if keys[0].tzinfo is L.TOKYO else keys[0].astimezone(L.TOKYO)
+            return self.by_minute[t.hour * 60 + t.minute]
         for row in self.rows:
             if all(c.matches(k) for c, k in zip(row.cells, keys)):
                 return row
@@ -481,54 +492,54 @@ def _dynamic_fail(ctx, rule: Rule, cites: tuple, effect, view) -> None:
     """A rule whose on-fail is computed (a table's treatment): its outcome is known only now."""
     outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
     m = rule.messages
-    ctx.add(Reason(rule.id, outcome, cites, m.get("fail-ja"), m.get("fail-en"), rule.note, "rules",
-                   effect if outcome == "fail" else None, view))
+    ctx.add(Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), ""), rule.note,
+                   "rules", effect if outcome == "fail" else None, view))
 
 
-def _message(template: Template | None, default: str, name: str, ns: dict) -> tuple[str, bool]:
-    """The source of a message argument, and whether it is constant text."""
-    if template is None or template.constant is not None:
-        return repr(default if template is None else template.constant), True
-    ns[name] = template
-    return name, False
+def _text(template: Template | None, default: str) -> Any:
+    """A message as Reason takes it: the text when it names no field, else the template."""
+    if template is None:
+        return default
+    return template.constant if template.constant is not None else template
+
+
+def _outcome(rule: Rule, outcome: str, ja: Any, en: Any, effect: str | None = None) -> Reason | Outcome:
+    """The constant a rule records for this outcome: a Reason when its text is fixed, else an Outcome."""
+    if isinstance(ja, str) and isinstance(en, str):
+        return Reason(rule.id, outcome, rule.cites, ja, en, rule.note, "rules", effect)
+    return Outcome(rule.id, outcome, rule.cites, ja, en, rule.note, "rules", effect)
 
 
 def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
     p = f"_r{i}_"
-    ns[p + "rule"], ns[p + "cites"], ns[p + "skip"] = rule, rule.cites, rule.skipped
     m = rule.messages
-    pass_ja, c1 = _message(m.get("pass-ja"), "条件を満たしています", p + "pja", ns)
-    pass_en, c2 = _message(m.get("pass-en"), "holds", p + "pen", ns)
-    fail_ja, c3 = _message(m.get("fail-ja"), "", p + "fja", ns)
-    fail_en, c4 = _message(m.get("fail-en"), "", p + "fen", ns)
-    note = repr(rule.note)
+    pass_ja, pass_en = _text(m.get("pass-ja"), "条件を満たしています"), _text(m.get("pass-en"), "holds")
+    fail_ja, fail_en = _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), "")
+    ns[p + "rule"], ns[p + "skip"] = rule, rule.skipped
+    eff = rule.on_fail
     out = [f"    # rule {rule.id}"]
     body: list[str] = []
-    cites = p + "cites"
-    if rule.cite_from is not None:
+    if rule.cite_from is not None:  # the cites depend on the case: the Reason is made now
+        for key, text in (("pja", pass_ja), ("pen", pass_en), ("fja", fail_ja), ("fen", fail_en)):
+            ns[p + key] = text
         body.append(f"_x = {rule.cite_from.src}")
-        body.append(f"_cites = (*{cites}, str(_x)) if _x else {cites}")
-        cites = "_cites"
-    body.append(f"if {rule.require.src}:")
-    if cites == p + "cites" and c1 and c2:
-        ns[p + "pass"] = Reason(rule.id, "pass", rule.cites, eval(pass_ja), eval(pass_en), rule.note, "rules")
-        body.append(f"    _r = {p}pass")
+        body.append(f"_cites = (*{p}rule.cites, str(_x)) if _x else {p}rule.cites")
+        body.append(f"if {rule.require.src}:")
+        body.append(f"    trace(_new(_Reason, ({rule.id!r}, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view)))")
+        body.append("else:")
+        body.append(f"    _dynamic_fail(ctx, {p}rule, _cites, {eff.src}, view)")
     else:
-        body.append(f"    _r = _new(_Reason, ({rule.id!r}, 'pass', {cites}, {pass_ja}, {pass_en}, {note}, 'rules', None, view))")
-    body.append("    trace(_r)")
-    body.append("    reasons(_r)")
-    body.append("else:")
-    eff = rule.on_fail
-    view = "None" if c3 and c4 else "view"
-    if eff.const and eff.value in VERDICTS:
-        v = eff.value
-        body.append(f"    _r = _new(_Reason, ({rule.id!r}, 'fail', {cites}, {fail_ja}, {fail_en}, {note}, 'rules', {v!r}, {view}))")
-        body += ["    trace(_r)", "    reasons(_r)", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
-    elif eff.const and eff.value in ("warn", "info"):
-        body.append(f"    _r = _new(_Reason, ({rule.id!r}, {eff.value!r}, {cites}, {fail_ja}, {fail_en}, {note}, 'rules', None, {view}))")
-        body += ["    trace(_r)", "    reasons(_r)"]
-    else:
-        body.append(f"    _dynamic_fail(ctx, {p}rule, {cites}, {eff.src}, view)")
+        ns[p + "pass"] = _outcome(rule, "pass", pass_ja, pass_en)
+        body += [f"if {rule.require.src}:", f"    trace({p}pass)", "else:"]
+        if eff.const and eff.value in VERDICTS:
+            v = eff.value
+            ns[p + "fail"] = _outcome(rule, "fail", fail_ja, fail_en, v)
+            body += [f"    trace({p}fail)", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
+        elif eff.const and eff.value in ("warn", "info"):
+            ns[p + "fail"] = _outcome(rule, eff.value, fail_ja, fail_en)
+            body.append(f"    trace({p}fail)")
+        else:
+            body.append(f"    _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
     if rule.when is None:
         out += ["    " + line for line in body]
     else:
@@ -550,8 +561,8 @@ def rules_runner(policy) -> Any:
     chunks = []
     for start in range(0, len(rules), _CHUNK):
         body = [line for i, rule in enumerate(rules[start:start + _CHUNK], start) for line in _rule_source(i, rule, ns)]
-        head = [f"def _rules_{start}(ctx):", "    C = ctx.case", "    view = ctx.view",
-                "    trace = ctx.trace.append", "    reasons = ctx.reasons.append", "    " + memo_init("\n".join(body))]
+        head = [f"def _rules_{start}(ctx):", "    C = ctx.case", "    view = ctx.view", "    trace = ctx.trace.append",
+                "    " + memo_init("\n".join(body))]
         exec("\n".join(head + body) + "\n", ns)
         chunks.append(ns[f"_rules_{start}"])
     if len(chunks) == 1:

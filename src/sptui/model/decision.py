@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, NamedTuple
 
 import attrs
@@ -86,19 +87,45 @@ class FeeQuote:
         }
 
 
+class Outcome:
+    """A rule's outcome recorded while deciding, made into a Reason only when read: one constant object
+    per rule and outcome, so a decision that is never shown builds no Reason for it."""
+
+    __slots__ = ("rule", "outcome", "cite", "text_ja", "text_en", "note", "evaluator", "effect")
+
+    def __init__(self, rule, outcome, cite, text_ja, text_en, note, evaluator, effect=None):
+        self.rule, self.outcome, self.cite = rule, outcome, cite
+        self.text_ja, self.text_en, self.note, self.evaluator, self.effect = text_ja, text_en, note, evaluator, effect
+
+    def reason(self, view: Any) -> Reason:
+        return Reason(self.rule, self.outcome, self.cite, self.text_ja, self.text_en, self.note, self.evaluator,
+                      self.effect, view)
+
+
 @attrs.frozen
 class Decision:
     policy_name: str
     policy_version: str
     policy_digest: str
     verdict: str
-    reasons: tuple[Reason, ...]
     in_service_hours: bool
     dispatch_deadline: dt.datetime | None
     fee: FeeQuote | None
     setting_recovery: dict | None
     contact: dict | None
-    trace: tuple[Reason, ...] = attrs.field(default=(), eq=False, repr=False)
+    recorded: tuple = attrs.field(eq=False, repr=False)  # Reasons and Outcomes, in the order the rules ran
+    view: Any = attrs.field(default=None, eq=False, repr=False)  # the case, for the messages
+
+    @functools.cached_property
+    def trace(self) -> tuple[Reason, ...]:
+        """Every rule's reason, including the rules that did not apply (outcome skip)."""
+        view = self.view
+        return tuple(r if r.__class__ is Reason else r.reason(view) for r in self.recorded)
+
+    @functools.cached_property
+    def reasons(self) -> tuple[Reason, ...]:
+        """The reasons of the rules that applied."""
+        return tuple(r for r in self.trace if r.outcome != "skip")
 
     def to_json(self, lang: str = "en") -> dict:
         contact = None

@@ -14,6 +14,7 @@ import attrs
 
 from sptui.policy import literals as L
 from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Module, Path, SetLit, Span
+from sptui.engine import decide
 from sptui.policy.diagnostics import CODES, Diagnostic, did_you_mean, sort_key
 from sptui.policy.expr import ExprCompiler, Scope
 from sptui.policy.parse import parse_text
@@ -380,8 +381,6 @@ class Policy:
         return list(self.blocks.get(kind, {}).values())
 
     def decide(self, case):
-        from sptui.engine import decide
-
         return decide(self, case)
 
     def explain(self, case, *, lang: str = "en") -> str:
