@@ -108,7 +108,7 @@ def parse_instant(value: Any, field: str) -> dt.datetime:
     if not isinstance(value, str):
         raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {value!r}")
     try:
-        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        t = dt.datetime.fromisoformat(value)  # Python 3.11 reads every ISO 8601 form, Z included
     except ValueError:
         raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {value!r}") from None
     if t.tzinfo is None:
@@ -164,14 +164,23 @@ def _not_object(prefix: str, raw: Any) -> CaseError:
 
 # the checks each kind makes inline; a value that fails one goes to _value, which names the problem
 _FAST = {
-    "datetime": "{out} = _instant(v, {path!r})",
-    "date": "{out} = _day(v, {path!r})",
+    "datetime": ("if v.__class__ is not str:\n    _value({path!r}, 'datetime', None, v)\n"
+                 "try:\n    t = _datetime(v)\nexcept ValueError:\n    _value({path!r}, 'datetime', None, v)\n"
+                 "if t.tzinfo is None:\n    _value({path!r}, 'datetime', None, v)\n"
+                 "{out} = t.astimezone(_TOKYO)"),
+    "date": ("if v.__class__ is not str:\n    _value({path!r}, 'date', None, v)\n"
+             "try:\n    {out} = _date(v)\nexcept ValueError:\n    _value({path!r}, 'date', None, v)"),
     "bool": "if v is not True and v is not False:\n    _value({path!r}, 'bool', None, v)\n{out} = v",
     "int": "if v.__class__ is not int:\n    _value({path!r}, 'int', None, v)\n{out} = v",
     "symbol": "if v.__class__ is not str or not v{allowed}:\n    _value({path!r}, {kind!r}, {choices!r}, v)\n{out} = v",
     "list": "if not isinstance(v, list):\n    _value({path!r}, 'list', None, v)\n{out} = v",
 }
 _FAST["string"] = _FAST["symbol"]
+# what parse_case fills in for a missing optional field (source text)
+_DEFAULTS = {"repair_needed": "False", "component": "{'kind': 'body', 'category': None, 'connection': None}",
+             "component.kind": "'body'", "device.config_info": "False", "failure.mirror_lost": "False",
+             "work.technicians": "1"}
+assert set(_DEFAULTS) == DEFAULTED
 
 
 def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: str, names) -> None:
@@ -186,7 +195,7 @@ def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: st
         lines.append(f"{indent}v = {raw}.get({key!r})")
         lines.append(f"{indent}if v is None:")
         lines.append(f"{indent}    raise CaseError({path!r}, 'missing required field')" if required else
-                     f"{indent}    {var} = None")
+                     f"{indent}    {var} = {_DEFAULTS.get(path, 'None')}")
         lines.append(f"{indent}else:")
         if kind == "record":
             lines.append(f"{indent}    if v.__class__ is not dict and not isinstance(v, dict):")
@@ -210,7 +219,7 @@ def _make_reader():
     _record_source("", "raw", "out", lines, "    ", (f"_v{i}" for i in itertools.count()))
     lines.append("    return out")
     ns = {"CaseError": CaseError, "_KNOWN": _KNOWN, "_unknown_field": _unknown_field, "_not_object": _not_object,
-          "_value": _value, "_instant": parse_instant, "_day": parse_day}
+          "_value": _value, "_datetime": dt.datetime.fromisoformat, "_date": dt.date.fromisoformat, "_TOKYO": TOKYO}
     exec("\n".join(lines) + "\n", ns)
     return ns["read"]
 
@@ -225,14 +234,6 @@ def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] |
     if not isinstance(raw, dict):
         raise CaseError("case", f"expected a JSON object, got {type(raw).__name__}")
     case = _read(raw)
-    if case["repair_needed"] is None:
-        case["repair_needed"] = False
-    if case["component"] is None:
-        case["component"] = {"kind": "body", "category": None, "connection": None}
-    if case["component"]["kind"] is None:
-        case["component"]["kind"] = "body"
-    if case["device"]["config_info"] is None:
-        case["device"]["config_info"] = False
     if variants is not None and case["pack"]["variant"] not in variants:
         raise CaseError("pack.variant", f"unknown variant {case['pack']['variant']!r}; "
                         f"this policy has {', '.join(sorted(variants))}")
@@ -242,8 +243,6 @@ def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] |
         raise CaseError("cause", f"unknown exclusion {case['cause']!r}; expected one of ex-01 … ex-19")
     work = case["work"]
     if work is not None:
-        if work["technicians"] is None:
-            work["technicians"] = 1
         if work["technicians"] < 1:
             raise CaseError("work.technicians", f"expected 1 or more, got {work['technicians']}")
         if work["completed_at"] <= work["departed_at"]:
@@ -259,7 +258,4 @@ def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] |
                 raise CaseError(f + ".reached", "expected true or false")
             attempts.append({"at": parse_instant(a.get("at"), f + ".at"), "reached": a["reached"]})
         alarm["contact_attempts"] = sorted(attempts, key=lambda a: a["at"])
-    failure = case["failure"]
-    if failure is not None and failure["mirror_lost"] is None:
-        failure["mirror_lost"] = False
     return ParsedCase(case)

@@ -113,7 +113,7 @@ class ExprCompiler:
         self.functions = functions
         self.error = error
         self.ns: dict[str, Any] = {"_rt": rt, "_minute_in": _minute_in, "_Money": L.Money, "_Duration": L.Duration,
-                                   "_add_duration": L.add_duration}
+                                   "_add_duration": L.add_duration, "_add_months": L.add_months}
         rt.ns = self.ns
         self._names = itertools.count()
         self._bound: dict[int, str] = {}  # id(object) -> its name in ns, so a table or set is bound once
@@ -163,6 +163,8 @@ class ExprCompiler:
     def cond(self, node, scope: Scope) -> Compiled:
         """A condition: true or false, never null (null counts as false)."""
         c = self.compile(node, scope, "bool")
+        if c.const:
+            return self._bool("True" if c.value is True else "False")
         if c.strict:
             return c
         return self._bool(f"({c.src} is True)")
@@ -326,7 +328,14 @@ class ExprCompiler:
             if lt == "date" and right.const and right.value.minutes:
                 self.error("E054", "a date moves by days, months or years, not by hours or minutes", node.right.span,
                            "use a date-time, or a duration in days")
-            form = "_add_duration({0}, {1}, _rt.date_rounding, " + ("1)" if op == "+" else "-1)")
+            sign = 1 if op == "+" else -1
+            d = right.value if right.const else None
+            if lt == "date" and d is not None and not d.minutes and not d.months:
+                form = "({0} + " + self.bind(dt.timedelta(days=sign * d.days)) + ")"
+            elif lt == "date" and d is not None and not d.minutes and not d.days:
+                form = "_add_months({0}, " + str(sign * d.months) + ", _rt.date_rounding)"
+            else:
+                form = "_add_duration({0}, {1}, _rt.date_rounding, " + str(sign) + ")"
         elif op == "-" and lt == rt_ == "date":
             result, form = "int", "({0} - {1}).days"
         elif op == "-" and lt == rt_ == "datetime":

@@ -268,6 +268,8 @@ def add_months(d: dt.date, months: int, rounding: str = "clamp") -> dt.date:
     """`d` plus whole months; a day the target month lacks rounds as the policy states."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
+    if d.day <= 28:  # every month has it
+        return dt.date(year, month, d.day)
     last = calendar.monthrange(year, month)[1]
     if d.day <= last:
         return dt.date(year, month, d.day)
