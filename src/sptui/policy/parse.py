@@ -53,6 +53,17 @@ def parser() -> Lark:
                 transformer=_ToAst(), cache=_cache_file())
 
 
+@functools.cache
+def _driver():
+    """The fast happy-path driver over the parser's own table (None when this Lark cannot have one)."""
+    from sptui.policy.fastparse import Driver, _Unsupported
+
+    try:
+        return Driver(parser())
+    except _Unsupported:
+        return None
+
+
 def _tok_span(t: Token) -> Span:
     return Span(_state.file, t.line, t.column, t.end_line, t.end_column)
 
@@ -317,8 +328,23 @@ def _recover(e: UnexpectedInput) -> None:
             return
 
 
-def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagnostic]]:
-    """Parse one file. Returns the module (what could be parsed) and every syntax diagnostic."""
+def _parse_fast(text: str, file: str, diags: list[Diagnostic]):
+    """The items of a file without syntax errors, by the fast driver; fastparse.FAIL otherwise."""
+    from sptui.policy.fastparse import FAIL
+
+    driver = _driver()
+    if driver is None:
+        return FAIL
+    _state.file, _state.diags = file, diags
+    return driver.parse(text)
+
+
+def parse_text(source: str, file: str = "<policy>", *, fast: bool = True) -> tuple[Module, list[Diagnostic]]:
+    """Parse one file. Returns the module (what could be parsed) and every syntax diagnostic.
+
+    The fast driver parses first; at any syntax error it gives up and Lark parses the file again, with
+    its error recovery, so the diagnostics are Lark's. `fast=False` parses with Lark alone (for tests).
+    """
     diags: list[Diagnostic] = []
     if source.startswith("\ufeff"):  # a byte-order mark from an editor on Windows: not part of the text
         source = source[1:]
@@ -341,6 +367,11 @@ def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagno
         return True
 
     items: tuple = ()
+    if fast:
+        result = _parse_fast(text, file, diags)
+        if isinstance(result, tuple):
+            return Module(file, result, _comments(source), source), diags
+        diags.clear()  # what the inline transformer reported is reported again by the full parse
     _state.file, _state.diags = file, diags
     try:
         items = parser().parse(text, on_error=on_error) or ()
