@@ -29,24 +29,129 @@ class _Unsupported(Exception):
     """The Lark instance uses something this driver does not reproduce; Lark parses everything."""
 
 
-def _lexer_of(lexer) -> tuple:
-    """(match, ignore types, newline types, keywords by terminal) for one of Lark's BasicLexers."""
-    from lark.lexer import UnlessCallback
+def _first_char(seq, flags: int):
+    """(test, may be empty) for a parsed regex: test(c) is False only if no match can start with c.
 
-    scanner = lexer.scanner  # builds Lark's scanner and callbacks if not built yet
-    if len(scanner._mres) != 1:
-        raise _Unsupported("a scanner split over several regexes")
-    keywords: dict[str, dict[str, str]] = {}
-    for type_, cb in lexer.callback.items():
-        if type(cb) is not UnlessCallback:
-            raise _Unsupported(f"a lexer callback on {type_}")
-        table = {}
-        for t in cb.scanner.terminals:
-            if t.pattern.type != "str" or t.pattern.flags:
-                raise _Unsupported(f"a keyword terminal {t.name} that is not a plain string")
-            table.setdefault(t.pattern.value, t.name)  # the scanner's first alternative wins, as in Lark
-        keywords[type_] = table
-    return scanner._mres[0].match, lexer.ignore_types, lexer.newline_types, keywords
+    A conservative reading of the regex (anything not understood may start with any character), so
+    leaving out the terminals whose test says False never changes which alternative matches first.
+    """
+    from re import _constants as C
+
+    def any_char(c: str) -> bool:
+        return True
+
+    if flags & (C.SRE_FLAG_IGNORECASE | C.SRE_FLAG_LOCALE | C.SRE_FLAG_ASCII):
+        return any_char, False
+    categories = {C.CATEGORY_DIGIT: str.isdecimal, C.CATEGORY_SPACE: str.isspace,
+                  C.CATEGORY_WORD: lambda c: c.isalnum() or c == "_"}
+    tests = []
+    for op, av in seq:
+        if op is C.LITERAL:
+            tests.append(lambda c, ch=chr(av): c == ch)
+            empty = False
+        elif op is C.IN:
+            chars, funcs, negate, exact = set(), [], False, True
+            for kind, arg in av:
+                if kind is C.NEGATE:
+                    negate = True
+                elif kind is C.LITERAL:
+                    chars.add(chr(arg))
+                elif kind is C.RANGE and arg[1] - arg[0] < 4096:
+                    chars.update(map(chr, range(arg[0], arg[1] + 1)))
+                elif kind is C.CATEGORY and arg in categories:
+                    funcs.append(categories[arg])
+                else:
+                    exact = False
+            if not exact or (negate and funcs):
+                return any_char, False
+            if negate:
+                tests.append(lambda c, chars=frozenset(chars): c not in chars)
+            else:
+                tests.append(lambda c, chars=frozenset(chars), funcs=tuple(funcs):
+                             c in chars or any(f(c) for f in funcs))
+            empty = False
+        elif op is C.BRANCH:
+            parts = [_first_char(alt, flags) for alt in av[1]]
+            tests.extend(t for t, _ in parts)
+            empty = any(e for _, e in parts)
+        elif op is C.SUBPATTERN:
+            if av[1] & (C.SRE_FLAG_IGNORECASE | C.SRE_FLAG_LOCALE | C.SRE_FLAG_ASCII):
+                return any_char, False
+            test, empty = _first_char(av[3], flags)
+            tests.append(test)
+        elif op is C.ATOMIC_GROUP:
+            test, empty = _first_char(av, flags)
+            tests.append(test)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            test, empty = _first_char(av[2], flags)
+            tests.append(test)
+            empty = empty or av[0] == 0
+        elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            empty = True  # zero width: what follows starts the match
+        else:
+            return any_char, False
+        if not empty:
+            tests = tuple(tests)
+            return (lambda c: any(t(c) for t in tests)), False
+    tests = tuple(tests)
+    return (lambda c: any(t(c) for t in tests)), True
+
+
+class _Lexer:
+    """One of Lark's BasicLexers, dispatched on the first character: for each character, the
+    alternation of only those of its terminals (in Lark's order) that can start with it."""
+
+    __slots__ = ("terminals", "tests", "flags", "re", "use_bytes", "by_char", "by_names", "ignore", "newline",
+                 "keywords")
+
+    def __init__(self, lexer):
+        from re import _parser as sre_parse
+
+        from lark.lexer import UnlessCallback
+
+        scanner = lexer.scanner  # builds Lark's scanner and callbacks if not built yet
+        if scanner.use_bytes:
+            raise _Unsupported("a lexer over bytes")
+        self.keywords: dict[str, dict[str, str]] = {}
+        for type_, cb in lexer.callback.items():
+            if type(cb) is not UnlessCallback:
+                raise _Unsupported(f"a lexer callback on {type_}")
+            table = {}
+            for t in cb.scanner.terminals:
+                if t.pattern.type != "str" or t.pattern.flags:
+                    raise _Unsupported(f"a keyword terminal {t.name} that is not a plain string")
+                table.setdefault(t.pattern.value, t.name)  # the scanner's first alternative wins, as in Lark
+            self.keywords[type_] = table
+        self.terminals = scanner.terminals
+        self.flags, self.re, self.use_bytes = scanner.g_regex_flags, scanner.re_, scanner.use_bytes
+        self.tests = []
+        for t in self.terminals:
+            regexp = t.pattern.to_regexp()
+            parsed = sre_parse.parse(regexp, self.flags)
+            test, empty = _first_char(parsed, parsed.state.flags | self.flags)
+            self.tests.append((lambda c: True) if empty else test)
+        self.by_char: dict[str, Any] = {}
+        self.by_names: dict[tuple, Any] = {}
+        self.ignore, self.newline = lexer.ignore_types, lexer.newline_types
+
+    def matcher(self, c: str):
+        """The match function for text whose next character is c (built on first use, then cached)."""
+        from lark.lexer import Scanner
+
+        names = tuple(i for i, test in enumerate(self.tests) if test(c))
+        fn = self.by_names.get(names)
+        if fn is None:
+            if names:
+                scanner = Scanner([self.terminals[i] for i in names], self.flags, self.re, self.use_bytes)
+                if len(scanner._mres) != 1:
+                    raise _Unsupported("a scanner split over several regexes")
+                fn = scanner._mres[0].match
+            else:
+                def fn(text, pos):
+                    return None
+            self.by_names[names] = fn
+        self.by_char[c] = fn
+        return fn
 
 
 class Driver:
@@ -72,19 +177,18 @@ class Driver:
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
 
-        lexers: dict[int, tuple] = {}
-        by_lexer: dict[int, tuple] = {}
-        for state, lexer in front.lexer.lexers.items():
+        by_lexer: dict[int, _Lexer] = {}
+        for lexer in front.lexer.lexers.values():
             if id(lexer) not in by_lexer:
-                by_lexer[id(lexer)] = _lexer_of(lexer)
-            lexers[state] = by_lexer[id(lexer)]
-        self.lexers = lexers
+                by_lexer[id(lexer)] = _Lexer(lexer)
+        self.lexers = {state: by_lexer[id(lexer)] for state, lexer in front.lexer.lexers.items()}
 
         # terminals no callback ever sees (`_NL`, `_COMMA` …): they need no Token on the value stack
         used: set[str] = set()
         rules = set()
         actions: dict[int, dict[str, Any]] = {}
         gotos: dict[int, dict[str, int]] = {}
+        unwraps: dict[tuple[int, str], str] = {}
         for state, row in table.states.items():
             acts, goto = {}, {}
             for sym, (action, arg) in row.items():
@@ -98,16 +202,31 @@ class Driver:
                     rules.add(rule)
                     cb = callbacks[rule]
                     size = len(rule.expansion)
-                    unwrap = size == 1 and type(cb) is ExpandSingleChild
-                    acts[sym] = (size, None if unwrap else cb, rule.origin.name)
+                    if size == 1 and type(cb) is ExpandSingleChild:
+                        # `?rule: x` with one child: the value stays, only the state changes (see _unwrap)
+                        acts[sym] = {}
+                        unwraps[(state, sym)] = rule.origin.name
+                    else:
+                        acts[sym] = (size, cb, rule.origin.name)
             actions[state] = acts
             gotos[state] = goto
         for rule in rules:
             for sym in rule.expansion:
                 if sym.is_term and not (sym.filter_out and not rule.options.keep_all_tokens):
                     used.add(sym.name)
-        self.actions, self.gotos = actions, gotos
+        self.actions, self.gotos, self.unwraps = actions, gotos, unwraps
         self.used_terminals = frozenset(used)
+
+    def _unwrap(self, state: int, below: int, type_: str) -> int:
+        """The state after the run of one-child `?rule` reductions that `type_` causes in `state`, with
+        `below` under it on the stack. Each such reduction pops `state` and pushes the goto from `below`,
+        so `below` stays and the whole run depends only on (state, below, type_); it is cached in the
+        action's dict. The run stops at the end state, or where the next action is something else."""
+        chain = self.actions[state][type_]
+        while (state, type_) in self.unwraps and state != self.end_state:
+            state = self.gotos[below][self.unwraps[(state, type_)]]
+        chain[below] = state
+        return state
 
     def parse(self, text: str) -> Any:
         """The parse result (what the start rule's callback returns), or FAIL."""
@@ -128,14 +247,18 @@ class Driver:
         while True:
             # ---- the next token, lexed for the current state -----------------------------------------------
             if pos < n:
-                match, ignore, newline, keywords = lexers[state]
+                lexer = lexers[state]
+                c = text[pos]
+                match = lexer.by_char.get(c)
+                if match is None:
+                    match = lexer.matcher(c)
                 m = match(text, pos)
                 if m is None:
                     return FAIL
                 type_ = m.lastgroup
                 end = m.end()
-                if type_ in ignore:
-                    if type_ in newline:
+                if type_ in lexer.ignore:
+                    if type_ in lexer.newline:
                         value = m.group()
                         nl = value.count("\n")
                         if nl:
@@ -144,13 +267,13 @@ class Driver:
                     pos = end
                     continue
                 value = m.group()
-                if keywords:
-                    kw = keywords.get(type_)
+                if lexer.keywords:
+                    kw = lexer.keywords.get(type_)
                     if kw is not None:
                         type_ = kw.get(value, type_)
                 column = pos - line_start + 1
                 start_line = line
-                if type_ in newline:
+                if type_ in lexer.newline:
                     nl = value.count("\n")
                     if nl:
                         line += nl
@@ -184,10 +307,13 @@ class Driver:
                     states.append(state)
                     values.append(tok)
                     break
-                size, cb, origin = act
-                if cb is None:  # `?rule: x` with one child: the value stays, only the state changes
-                    states.pop()
+                if act.__class__ is dict:  # one-child `?rule` reductions: only the state changes
+                    state = act.get(states[-2])
+                    if state is None:
+                        state = self._unwrap(states[-1], states[-2], type_)
+                    states[-1] = state
                 else:
+                    size, cb, origin = act
                     if size:
                         s = values[-size:]
                         del states[-size:]
@@ -195,7 +321,7 @@ class Driver:
                     else:
                         s = []
                     values.append(cb(s))
-                state = gotos[states[-1]][origin]
-                states.append(state)
+                    state = gotos[states[-1]][origin]
+                    states.append(state)
                 if is_end and state == end_state:
                     return values[-1]
