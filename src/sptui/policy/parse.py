@@ -68,17 +68,17 @@ def _tok_span(t: Token) -> Span:
     return Span(_state.file, t.line, t.column, t.end_line, t.end_column)
 
 
-def _start(x) -> tuple[int, int]:
-    return (x.line, x.column) if isinstance(x, Token) else (x.span.line, x.span.col)
-
-
-def _end(x) -> tuple[int, int]:
-    return (x.end_line, x.end_column) if isinstance(x, Token) else (x.span.end_line, x.span.end_col)
-
-
 def _between(first, last) -> Span:
-    (l1, c1), (l2, c2) = _start(first), _end(last)
-    return Span(_state.file, l1, c1, l2, c2)
+    """The span from the start of `first` to the end of `last` (each a Token or an AST node)."""
+    if isinstance(first, Token):
+        l1, c1 = first.line, first.column
+    else:
+        s = first.span
+        l1, c1 = s.line, s.col
+    if isinstance(last, Token):
+        return Span(_state.file, l1, c1, last.end_line, last.end_column)
+    s = last.span
+    return Span(_state.file, l1, c1, s.end_line, s.end_col)
 
 
 class _ToAst(Transformer):
@@ -179,6 +179,8 @@ _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _string(text: str) -> str:
+    if "\\" not in text:
+        return text[1:-1]
     out, i = [], 1
     while i < len(text) - 1:
         c = text[i]
@@ -271,6 +273,8 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
 def _comments(source: str) -> tuple[Comment, ...]:
     out = []
     for n, line in enumerate(source.splitlines(), 1):
+        if "#" not in line:
+            continue
         in_str = False
         i = 0
         while i < len(line):
