@@ -143,13 +143,14 @@ class ExprCompiler:
         raise AssertionError(node)  # pragma: no cover
 
     def _path(self, node: Path, scope: Scope) -> Compiled:
-        root = node.parts[0]
-        if len(node.parts) == 1:
+        parts = node.parts
+        root = parts[0]
+        if len(parts) == 1:
             let = scope.lookup(root)
             if let is not None:
                 return let
         if root in ROOTS:
-            dotted = node.dotted
+            dotted = ".".join(parts)
             if dotted not in FIELDS:
                 prefix = root + "."
                 self.error("E051", f"the case has no field `{dotted}`", node.span,

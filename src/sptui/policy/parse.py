@@ -94,12 +94,12 @@ class _ToAst(Transformer):
         key, args, outputs, body = children
         last = body[1] if body is not None else (outputs or args or [key])[-1]
         span = _between(key, last)
-        return Entry(str(key), tuple(args or ()), tuple(outputs) if outputs is not None else None,
+        return Entry(key.value, tuple(args or ()), tuple(outputs) if outputs is not None else None,
                      body[0] if body is not None else None, span, _tok_span(key))
 
     def let(self, children):
         let, key, value = children
-        return Let(str(key), value, _between(let, value), _tok_span(key))
+        return Let(key.value, value, _between(let, value), _tok_span(key))
 
     def body(self, items):
         close = items[-1]
@@ -124,7 +124,7 @@ class _ToAst(Transformer):
         return Unary("not", items[1], _between(items[0], items[1]))
 
     def compare(self, items):
-        return Binary(str(items[1]), items[0], items[2], _between(items[0], items[2]))
+        return Binary(items[1].value, items[0], items[2], _between(items[0], items[2]))
 
     binary = compare
 
@@ -138,10 +138,10 @@ class _ToAst(Transformer):
         return items[0]
 
     def path(self, items):
-        return Path(tuple(str(t) for t in items), _between(items[0], items[-1]))
+        return Path(tuple([t.value for t in items]), _between(items[0], items[-1]))
 
     def call(self, items):
-        return Call(str(items[0]), tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
+        return Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
     def set(self, items):
         return SetLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
