@@ -97,16 +97,75 @@ def _first_char(seq, flags: int):
     return (lambda c: any(t(c) for t in tests)), True
 
 
+def _starts(regexp: str, flags: int):
+    """test(c): False only if no match of the regexp can start with the character c."""
+    from re import _parser as sre_parse
+
+    parsed = sre_parse.parse(regexp, flags)
+    test, empty = _first_char(parsed, parsed.state.flags | flags)
+    return (lambda c: True) if empty else test
+
+
+def _first_chars(regexp: str, flags: int) -> frozenset[str] | None:
+    """Every character a match of the regexp can start with, for a simple one like [\\t \\f]+; else None."""
+    from re import _constants as C
+    from re import _parser as sre_parse
+
+    parsed = sre_parse.parse(regexp, flags)
+    if (parsed.state.flags | flags) & (C.SRE_FLAG_IGNORECASE | C.SRE_FLAG_LOCALE | C.SRE_FLAG_ASCII) or not parsed:
+        return None
+    op, av = parsed[0]
+    if op in (C.MAX_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1 and av[2]:
+        op, av = av[2][0]
+    if op is C.LITERAL:
+        return frozenset(chr(av))
+    if op is C.IN and all(kind in (C.LITERAL, C.RANGE) for kind, _ in av):
+        chars: set[str] = set()
+        for kind, arg in av:
+            if kind is C.LITERAL:
+                chars.add(chr(arg))
+            elif arg[1] - arg[0] < 256:
+                chars.update(map(chr, range(arg[0], arg[1] + 1)))
+            else:
+                return None
+        return frozenset(chars)
+    return None
+
+
+def _skippable(conf) -> str | None:
+    """The regexp of an ignored terminal (whitespace) that every token's match may swallow after it.
+
+    Lark matches such a run as a token of its own and drops it. Swallowing it with the token gives the same
+    result when no other terminal of the grammar can start with a character the run can start with (so in
+    any state, Lark's lexer would match the run there), and when the run has no newline (so the line count
+    is unchanged) and no group of its own (so the match's last group stays the token's)."""
+    from re import _parser as sre_parse
+
+    from lark.lexer import _regexp_has_newline
+
+    flags = conf.g_regex_flags
+    for name in conf.ignore:
+        ign = conf.terminals_by_name.get(name)
+        if ign is None:
+            continue
+        regexp = ign.pattern.to_regexp()
+        chars = _first_chars(regexp, flags)
+        if chars is None or _regexp_has_newline(regexp) or sre_parse.parse(regexp, flags).state.groups > 1:
+            continue
+        others = [_starts(t.pattern.to_regexp(), flags) for t in conf.terminals if t.name != name]
+        if not any(test(c) for test in others for c in chars):
+            return regexp
+    return None
+
+
 class _Lexer:
     """One of Lark's BasicLexers, dispatched on the first character: for each character, the
     alternation of only those of its terminals (in Lark's order) that can start with it."""
 
     __slots__ = ("terminals", "tests", "flags", "re", "use_bytes", "by_char", "by_names", "ignore", "newline",
-                 "keywords")
+                 "keywords", "skip")
 
-    def __init__(self, lexer):
-        from re import _parser as sre_parse
-
+    def __init__(self, lexer, skip: str | None):
         from lark.lexer import UnlessCallback
 
         scanner = lexer.scanner  # builds Lark's scanner and callbacks if not built yet
@@ -124,12 +183,8 @@ class _Lexer:
             self.keywords[type_] = table
         self.terminals = scanner.terminals
         self.flags, self.re, self.use_bytes = scanner.g_regex_flags, scanner.re_, scanner.use_bytes
-        self.tests = []
-        for t in self.terminals:
-            regexp = t.pattern.to_regexp()
-            parsed = sre_parse.parse(regexp, self.flags)
-            test, empty = _first_char(parsed, parsed.state.flags | self.flags)
-            self.tests.append((lambda c: True) if empty else test)
+        self.tests = [_starts(t.pattern.to_regexp(), self.flags) for t in self.terminals]
+        self.skip = skip
         self.by_char: dict[str, Any] = {}
         self.by_names: dict[tuple, Any] = {}
         self.ignore, self.newline = lexer.ignore_types, lexer.newline_types
@@ -146,6 +201,8 @@ class _Lexer:
                 if len(scanner._mres) != 1:
                     raise _Unsupported("a scanner split over several regexes")
                 fn = scanner._mres[0].match
+                if self.skip is not None:  # the token, then the whitespace after it (see _skippable)
+                    fn = self.re.compile(f"(?:{scanner._mres[0].pattern})(?>{self.skip})?", self.flags).match
             else:
                 def fn(text, pos):
                     return None
@@ -177,10 +234,11 @@ class Driver:
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
 
+        skip = _skippable(front.lexer_conf)
         by_lexer: dict[int, _Lexer] = {}
         for lexer in front.lexer.lexers.values():
             if id(lexer) not in by_lexer:
-                by_lexer[id(lexer)] = _Lexer(lexer)
+                by_lexer[id(lexer)] = _Lexer(lexer, skip)
         self.lexers = {state: by_lexer[id(lexer)] for state, lexer in front.lexer.lexers.items()}
 
         # terminals no callback ever sees (`_NL`, `_COMMA` …): they need no Token on the value stack
@@ -256,17 +314,17 @@ class Driver:
                 if m is None:
                     return FAIL
                 type_ = m.lastgroup
-                end = m.end()
                 if type_ in lexer.ignore:
                     if type_ in lexer.newline:
-                        value = m.group()
+                        value = m.group(type_)
                         nl = value.count("\n")
                         if nl:
                             line += nl
                             line_start = pos + value.rindex("\n") + 1
-                    pos = end
+                    pos = m.end()
                     continue
-                value = m.group()
+                value = m.group(type_)
+                end = m.end(type_)
                 if lexer.keywords:
                     kw = lexer.keywords.get(type_)
                     if kw is not None:
@@ -290,7 +348,7 @@ class Driver:
                     tok.end_pos = end
                 else:
                     tok = None
-                pos = end
+                pos = m.end()  # past the whitespace after the token, if the match took it
                 is_end = False
             else:
                 type_ = "$END"
