@@ -112,6 +112,11 @@ class ExprCompiler:
 
     # ---- nodes --------------------------------------------------------------------------------------
     def _compile(self, node, scope: Scope) -> Compiled:
+        cls = node.__class__  # the most frequent kinds first
+        if cls is Path:
+            return self._path(node, scope)
+        if cls is Binary:
+            return self._binary(node, scope)
         if isinstance(node, Literal):
             if node.kind == "wildcard":
                 self.error("E054", "`_` matches anything only in a decision table's row", node.span, "")
