@@ -171,6 +171,10 @@ class _Lexer:
         scanner = lexer.scanner  # builds Lark's scanner and callbacks if not built yet
         if scanner.use_bytes:
             raise _Unsupported("a lexer over bytes")
+        if set(lexer.callback) & set(lexer.ignore_types):
+            raise _Unsupported("a callback on an ignored terminal")
+        if lexer.callback and scanner.g_regex_flags:
+            raise _Unsupported("keywords under global regex flags")
         self.keywords: dict[str, dict[str, str]] = {}
         for type_, cb in lexer.callback.items():
             if type(cb) is not UnlessCallback:

@@ -56,11 +56,11 @@ def parser() -> Lark:
 @functools.cache
 def _driver():
     """The fast happy-path driver over the parser's own table (None when this Lark cannot have one)."""
-    from sptui.policy.fastparse import Driver, _Unsupported
+    from sptui.policy.fastparse import Driver
 
     try:
         return Driver(parser())
-    except _Unsupported:
+    except Exception:  # a Lark whose insides differ from what the driver reads: Lark parses everything
         return None
 
 
