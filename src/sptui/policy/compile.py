@@ -74,15 +74,16 @@ class Block:
         self.name = entry.name or ""
         self.entries: list[Entry] = [i for i in (entry.body or ()) if isinstance(i, Entry)]
         self.lets: list[Let] = [i for i in (entry.body or ()) if isinstance(i, Let)]
+        self._by_key: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            self._by_key.setdefault(e.key, []).append(e)
 
     def all(self, key: str) -> list[Entry]:
-        return [e for e in self.entries if e.key == key]
+        return list(self._by_key.get(key, ()))
 
     def first(self, key: str) -> Entry | None:
-        for e in self.entries:
-            if e.key == key:
-                return e
-        return None
+        found = self._by_key.get(key)
+        return found[0] if found else None
 
     def value(self, key: str, default: Any = None, index: int = 0) -> Any:
         e = self.first(key)
@@ -261,18 +262,18 @@ _TYPE_NAMES = {"string": "a string", "int": "a whole number", "bool": "true or f
 
 
 def _walk_refs(node) -> Iterable[ClauseRef]:
-    if isinstance(node, ClauseRef):
-        yield node
-    elif isinstance(node, Entry):
-        for a in node.args:
-            yield from _walk_refs(a)
-        for o in node.outputs or ():
-            yield from _walk_refs(o)
-        for b in node.body or ():
-            yield from _walk_refs(b)
-    elif isinstance(node, (SetLit,)):
-        for i in node.items:
-            yield from _walk_refs(i)
+    """The citations in an entry, its arguments, outputs and body, and the sets among them, in order."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ClauseRef):
+            yield node
+        elif isinstance(node, Entry):
+            stack.extend(reversed(node.body or ()))
+            stack.extend(reversed(node.outputs or ()))
+            stack.extend(reversed(node.args))
+        elif isinstance(node, SetLit):
+            stack.extend(reversed(node.items))
 
 
 # ---- loading files ----------------------------------------------------------------------------------------

@@ -174,6 +174,11 @@ class ExprCompiler:
 
     # ---- nodes --------------------------------------------------------------------------------------
     def _compile(self, node, scope: Scope) -> Compiled:
+        cls = node.__class__  # the most frequent kinds first
+        if cls is Path:
+            return self._path(node, scope)
+        if cls is Binary:
+            return self._binary(node, scope)
         if isinstance(node, Literal):
             if node.kind == "wildcard":
                 self.error("E054", "`_` matches anything only in a decision table's row", node.span, "")
@@ -202,13 +207,14 @@ class ExprCompiler:
         raise AssertionError(node)  # pragma: no cover
 
     def _path(self, node: Path, scope: Scope) -> Compiled:
-        root = node.parts[0]
-        if len(node.parts) == 1:
+        parts = node.parts
+        root = parts[0]
+        if len(parts) == 1:
             let = scope.lookup(root)
             if let is not None:
                 return let
         if root in ROOTS:
-            dotted = node.dotted
+            dotted = ".".join(parts)
             if dotted not in FIELDS:
                 prefix = root + "."
                 self.error("E051", f"the case has no field `{dotted}`", node.span,

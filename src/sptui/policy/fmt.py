@@ -40,32 +40,36 @@ def literal(node: Literal) -> str:
     return node.text  # int, datetime (as written), invalid
 
 
+_NOT, _ABOVE_AND = PREC["not"], PREC["and"] + 1
+
+
 def expr(node, parent: int = 0) -> str:
-    if isinstance(node, Literal):
-        return literal(node)
-    if isinstance(node, Path):
-        return node.dotted
-    if isinstance(node, ClauseRef):
-        return str(node).replace(" (", " (") if node.section or node.item else str(node)
-    if isinstance(node, Call):
-        return f"{node.name}({', '.join(expr(a) for a in node.args)})"
-    if isinstance(node, SetLit):
-        return "{" + ", ".join(expr(a) for a in node.items) + "}"
-    if isinstance(node, ListLit):
-        return "[" + ", ".join(expr(a) for a in node.items) + "]"
-    if isinstance(node, Unary):
-        text = f"not {expr(node.operand, PREC['not'])}"
-        return f"({text})" if parent > PREC["not"] else text
-    if isinstance(node, Binary):
+    cls = node.__class__  # the most frequent kinds first
+    if cls is Path:
+        return ".".join(node.parts)
+    if cls is Binary:
         p = PREC[node.op]
-        op = "not in" if node.op == "not-in" else node.op
         if p == 4:  # comparisons do not chain
+            op = "not in" if node.op == "not-in" else node.op
             text = f"{expr(node.left, p + 1)} {op} {expr(node.right, p + 1)}"
         elif node.op == "or":  # `and` inside `or` keeps its parentheses, for the reader
-            text = f"{expr(node.left, PREC['and'] + 1)} or {expr(node.right, PREC['and'] + 1)}"
+            text = f"{expr(node.left, _ABOVE_AND)} or {expr(node.right, _ABOVE_AND)}"
         else:
-            text = f"{expr(node.left, p)} {op} {expr(node.right, p + 1)}"
+            text = f"{expr(node.left, p)} {node.op} {expr(node.right, p + 1)}"
         return f"({text})" if parent > p else text
+    if cls is Literal:
+        return literal(node)
+    if cls is Call:
+        return f"{node.name}({', '.join([expr(a) for a in node.args])})"
+    if cls is ClauseRef:
+        return str(node)
+    if cls is SetLit:
+        return "{" + ", ".join([expr(a) for a in node.items]) + "}"
+    if cls is ListLit:
+        return "[" + ", ".join([expr(a) for a in node.items]) + "]"
+    if cls is Unary:
+        text = f"not {expr(node.operand, _NOT)}"
+        return f"({text})" if parent > _NOT else text
     raise AssertionError(node)  # pragma: no cover
 
 
@@ -131,9 +135,9 @@ class _Printer:
             return
         text = pad + item.key
         if item.args:
-            text += " " + ", ".join(expr(a) for a in item.args)
+            text += " " + ", ".join([expr(a) for a in item.args])
         if item.outputs is not None:
-            text += " => " + ", ".join(expr(a) for a in item.outputs)
+            text += " => " + ", ".join([expr(a) for a in item.outputs])
         if item.body is None:
             self.out.append(text + self.trail(item.key_span.line))
             self.last = item.span.end_line

@@ -53,21 +53,32 @@ def parser() -> Lark:
                 transformer=_ToAst(), cache=_cache_file())
 
 
+@functools.cache
+def _driver():
+    """The fast happy-path driver over the parser's own table (None when this Lark cannot have one)."""
+    from sptui.policy.fastparse import Driver
+
+    try:
+        return Driver(parser())
+    except Exception:  # a Lark whose insides differ from what the driver reads: Lark parses everything
+        return None
+
+
 def _tok_span(t: Token) -> Span:
     return Span(_state.file, t.line, t.column, t.end_line, t.end_column)
 
 
-def _start(x) -> tuple[int, int]:
-    return (x.line, x.column) if isinstance(x, Token) else (x.span.line, x.span.col)
-
-
-def _end(x) -> tuple[int, int]:
-    return (x.end_line, x.end_column) if isinstance(x, Token) else (x.span.end_line, x.span.end_col)
-
-
 def _between(first, last) -> Span:
-    (l1, c1), (l2, c2) = _start(first), _end(last)
-    return Span(_state.file, l1, c1, l2, c2)
+    """The span from the start of `first` to the end of `last` (each a Token or an AST node)."""
+    if isinstance(first, Token):
+        l1, c1 = first.line, first.column
+    else:
+        s = first.span
+        l1, c1 = s.line, s.col
+    if isinstance(last, Token):
+        return Span(_state.file, l1, c1, last.end_line, last.end_column)
+    s = last.span
+    return Span(_state.file, l1, c1, s.end_line, s.end_col)
 
 
 class _ToAst(Transformer):
@@ -83,12 +94,12 @@ class _ToAst(Transformer):
         key, args, outputs, body = children
         last = body[1] if body is not None else (outputs or args or [key])[-1]
         span = _between(key, last)
-        return Entry(str(key), tuple(args or ()), tuple(outputs) if outputs is not None else None,
+        return Entry(key.value, tuple(args or ()), tuple(outputs) if outputs is not None else None,
                      body[0] if body is not None else None, span, _tok_span(key))
 
     def let(self, children):
         let, key, value = children
-        return Let(str(key), value, _between(let, value), _tok_span(key))
+        return Let(key.value, value, _between(let, value), _tok_span(key))
 
     def body(self, items):
         close = items[-1]
@@ -113,7 +124,7 @@ class _ToAst(Transformer):
         return Unary("not", items[1], _between(items[0], items[1]))
 
     def compare(self, items):
-        return Binary(str(items[1]), items[0], items[2], _between(items[0], items[2]))
+        return Binary(items[1].value, items[0], items[2], _between(items[0], items[2]))
 
     binary = compare
 
@@ -127,10 +138,10 @@ class _ToAst(Transformer):
         return items[0]
 
     def path(self, items):
-        return Path(tuple(str(t) for t in items), _between(items[0], items[-1]))
+        return Path(tuple([t.value for t in items]), _between(items[0], items[-1]))
 
     def call(self, items):
-        return Call(str(items[0]), tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
+        return Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
     def set(self, items):
         return SetLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
@@ -168,6 +179,8 @@ _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _string(text: str) -> str:
+    if "\\" not in text:
+        return text[1:-1]
     out, i = [], 1
     while i < len(text) - 1:
         c = text[i]
@@ -260,6 +273,8 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
 def _comments(source: str) -> tuple[Comment, ...]:
     out = []
     for n, line in enumerate(source.splitlines(), 1):
+        if "#" not in line:
+            continue
         in_str = False
         i = 0
         while i < len(line):
@@ -317,8 +332,23 @@ def _recover(e: UnexpectedInput) -> None:
             return
 
 
-def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagnostic]]:
-    """Parse one file. Returns the module (what could be parsed) and every syntax diagnostic."""
+def _parse_fast(text: str, file: str, diags: list[Diagnostic]):
+    """The items of a file without syntax errors, by the fast driver; fastparse.FAIL otherwise."""
+    from sptui.policy.fastparse import FAIL
+
+    driver = _driver()
+    if driver is None:
+        return FAIL
+    _state.file, _state.diags = file, diags
+    return driver.parse(text)
+
+
+def parse_text(source: str, file: str = "<policy>", *, fast: bool = True) -> tuple[Module, list[Diagnostic]]:
+    """Parse one file. Returns the module (what could be parsed) and every syntax diagnostic.
+
+    The fast driver parses first; at any syntax error it gives up and Lark parses the file again, with
+    its error recovery, so the diagnostics are Lark's. `fast=False` parses with Lark alone (for tests).
+    """
     diags: list[Diagnostic] = []
     if source.startswith("\ufeff"):  # a byte-order mark from an editor on Windows: not part of the text
         source = source[1:]
@@ -341,6 +371,11 @@ def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagno
         return True
 
     items: tuple = ()
+    if fast:
+        result = _parse_fast(text, file, diags)
+        if isinstance(result, tuple):
+            return Module(file, result, _comments(source), source), diags
+        diags.clear()  # what the inline transformer reported is reported again by the full parse
     _state.file, _state.diags = file, diags
     try:
         items = parser().parse(text, on_error=on_error) or ()

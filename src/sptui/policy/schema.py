@@ -30,12 +30,16 @@ class EntrySpec:
 class BlockSchema:
     entries: tuple[EntrySpec, ...]
     lets: bool = False  # `let` allowed inside
+    _by_key: dict = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_key: dict[str, EntrySpec] = {}
+        for e in self.entries:
+            by_key.setdefault(e.key, e)
+        object.__setattr__(self, "_by_key", by_key)
 
     def spec(self, key: str) -> EntrySpec | None:
-        for e in self.entries:
-            if e.key == key:
-                return e
-        return None
+        return self._by_key.get(key)
 
     @property
     def keys(self) -> list[str]:

@@ -1,0 +1,66 @@
+"""The fast parse driver gives exactly what Lark's own parse gives: the same AST, spans included, and the
+same diagnostics; on text with a syntax error it hands over to Lark, so the diagnostics are Lark's."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from conftest import POLICIES, ROOT
+from sptui.policy.fastparse import FAIL
+from sptui.policy.parse import _driver, _parse_fast, parse_text
+from test_fuzz import edited
+
+SHIPPED = sorted(POLICIES.rglob("*.sptp"))
+BROKEN = sorted((ROOT / "tests" / "broken").rglob("*.sptp"))
+
+
+def dump(x):
+    """Every field of an AST node, spans included (the AST's own `==` ignores spans)."""
+    if attrs.has(type(x)):
+        return (type(x).__name__,) + tuple(dump(getattr(x, a.name)) for a in attrs.fields(type(x)))
+    if isinstance(x, (tuple, list)):
+        return tuple(dump(i) for i in x)
+    return (type(x).__name__, x)
+
+
+def same_as_lark(text: str, name: str = "<policy>") -> None:
+    fast_module, fast_diags = parse_text(text, name)
+    lark_module, lark_diags = parse_text(text, name, fast=False)
+    assert dump(fast_module) == dump(lark_module)
+    assert dump(fast_diags) == dump(lark_diags)
+
+
+def test_the_driver_is_built():
+    assert _driver() is not None
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(POLICIES)))
+def test_shipped_files_parse_on_the_fast_path(path: Path):
+    text = path.read_text(encoding="utf-8")
+    assert _parse_fast(text if text.endswith("\n") else text + "\n", path.name, []) is not FAIL
+    same_as_lark(text, path.name)
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: str(p.relative_to(ROOT / "tests" / "broken")))
+def test_broken_files_give_lark_diagnostics(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8: never parsed")
+    same_as_lark(text, path.name)
+
+
+def test_a_syntax_error_falls_back_to_lark():
+    text = 'policy "x"\nrule r {\n  when a ==\n}\n'
+    assert _parse_fast(text, "<policy>", []) is FAIL
+    same_as_lark(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edited())
+def test_random_edits_parse_as_lark_does(edit):
+    name, text = edit
+    same_as_lark(text, name)
