@@ -15,7 +15,7 @@ from sptui.model.decision import Outcome, Reason
 from sptui.policy import literals as L
 from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span
 from sptui.policy.diagnostics import did_you_mean
-from sptui.policy.expr import format_value, memo_init
+from sptui.policy.expr import format_value, prelude
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function
 
 CITE = EntrySpec("cite", variadic="clause", required=True, repeat=True,
@@ -561,8 +561,7 @@ def rules_runner(policy) -> Any:
     chunks = []
     for start in range(0, len(rules), _CHUNK):
         body = [line for i, rule in enumerate(rules[start:start + _CHUNK], start) for line in _rule_source(i, rule, ns)]
-        head = [f"def _rules_{start}(ctx):", "    C = ctx.case", "    view = ctx.view", "    trace = ctx.trace.append",
-                "    " + memo_init("\n".join(body))]
+        head = [f"def _rules_{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view", "    trace = ctx.trace.append"]
         exec("\n".join(head + body) + "\n", ns)
         chunks.append(ns[f"_rules_{start}"])
     if len(chunks) == 1:

@@ -27,18 +27,25 @@ _PLAIN = (int, str, bool, type(None))
 
 
 _MEMO = re.compile(r"\b_m\d+\b")
+# the case's records that are never null, read once into a local by generated code
+_RECORD = re.compile(r"\bC_(" + "|".join(sorted(r for r in ROOTS if FIELDS[r][0] == "record" and never_null(r))) + r")\b")
 
 
-def memo_init(code: str) -> str:
-    """The line that starts every memo the code uses as unknown (see ExprCompiler._call)."""
-    names = sorted(set(_MEMO.findall(code)))
-    return f"{' = '.join(names)} = None" if names else "pass"
+def prelude(code: str, indent: str = "    ") -> str:
+    """The lines generated code starts with: `C = ctx.case`, a local for each record it reads that is
+    never null (`C_device = C['device']`), and each memo it uses set to None (see ExprCompiler._call)."""
+    lines = [f"{indent}C = ctx.case"]
+    lines += [f"{indent}C_{r} = C[{r!r}]" for r in sorted(set(_RECORD.findall(code)))]
+    memos = sorted(set(_MEMO.findall(code)))
+    if memos:
+        lines.append(f"{indent}{' = '.join(memos)} = None")
+    return "\n".join(lines)
 
 
 def function_of(src: str, ns: dict) -> Fn:
     """The expression source as `fn(ctx)`; `ctx.case` is the case."""
     local: dict[str, Any] = {}
-    exec(f"def _expr(ctx):\n    C = ctx.case\n    {memo_init(src)}\n    return {src}\n", ns, local)
+    exec(f"def _expr(ctx):\n{prelude(src)}\n    return {src}\n", ns, local)
     return local["_expr"]
 
 
@@ -247,7 +254,7 @@ class ExprCompiler:
 
     def _getter(self, parts: tuple[str, ...]) -> str:
         """`C['device']['purchased_on']`, with a null guard after each record that may be null."""
-        src = f"C[{parts[0]!r}]"
+        src = f"C_{parts[0]}" if len(parts) > 1 and never_null(parts[0]) else f"C[{parts[0]!r}]"
         for i, key in enumerate(parts[1:], 1):
             if never_null(".".join(parts[:i])):
                 src = f"{src}[{key!r}]"
