@@ -243,6 +243,17 @@ def test_plugin_docs_name_the_builtins_and_environment():
         assert name in text, f"docs/plugins.md does not mention {name}"
 
 
+@pytest.mark.parametrize("cls_name", ["Function", "Evaluator", "VariantPack", "AlarmSource"])
+def test_every_field_of_a_registered_class_is_in_its_table(cls_name):
+    """A field a plugin author can set (such as Function.total) is documented in the table of its hook."""
+    from sptui.policy import schema
+
+    text = PLUGINS.read_text(encoding="utf-8")
+    cls = getattr(schema, cls_name)
+    for field in attrs.fields(cls):
+        assert f"| `{field.name}` |" in text, f"docs/plugins.md: the {cls_name} table lacks `{field.name}`"
+
+
 # ---- docs/policy-language.md ----------------------------------------------------------------------
 def test_every_diagnostic_code_is_in_the_table():
     rows = {}
