@@ -77,11 +77,14 @@ DEFAULTED = frozenset({"repair_needed", "component", "component.kind", "device.c
                        "work.technicians"})
 
 
+# the dotted paths at which a parsed case always has a value: the field and every record above it are
+# required or defaulted
+NEVER_NULL = frozenset(path for path in FIELDS if all(
+    FIELDS[p][2] or p in DEFAULTED for p in (".".join(path.split(".")[:i]) for i in range(1, path.count(".") + 2))))
+
+
 def never_null(path: str) -> bool:
-    """Whether a parsed case always has a value at this dotted path (it and every record above it are
-    required or defaulted)."""
-    parts = path.split(".")
-    return all(FIELDS[p][2] or p in DEFAULTED for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1)))
+    return path in NEVER_NULL
 
 # each record's own fields, precomputed: prefix -> [(key, path, type, allowed, required)]
 _CHILDREN: dict[str, list[tuple[str, str, str, tuple[str, ...] | None, bool]]] = {}

@@ -125,6 +125,7 @@ class ExprCompiler:
         self._names = itertools.count()
         self._bound: dict[int, str] = {}  # id(object) -> its name in ns, so a table or set is bound once
         self._memos: dict[str, str] = {}  # call source -> the local that keeps its value through a decision
+        self._getters: dict[tuple[str, ...], str] = {}
 
     # ---- source helpers ----------------------------------------------------------------------------
     def temp(self) -> str:
@@ -253,7 +254,14 @@ class ExprCompiler:
         return self.constant(root, "symbol")
 
     def _getter(self, parts: tuple[str, ...]) -> str:
-        """`C['device']['purchased_on']`, with a null guard after each record that may be null."""
+        """`C_device['purchased_on']`, with a null guard after each record that may be null. (One source per
+        field: its temporaries are set and read inside it, so it may stand twice in one expression.)"""
+        src = self._getters.get(parts)
+        if src is None:
+            src = self._getters[parts] = self._getter_source(parts)
+        return src
+
+    def _getter_source(self, parts: tuple[str, ...]) -> str:
         src = f"C_{parts[0]}" if len(parts) > 1 and never_null(parts[0]) else f"C[{parts[0]!r}]"
         for i, key in enumerate(parts[1:], 1):
             if never_null(".".join(parts[:i])):
