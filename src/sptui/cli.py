@@ -4,6 +4,7 @@ Importing this module loads no plugin and no policy; each command does what it n
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -264,15 +265,17 @@ def eval_cmd(source, policy_path, jsonl, lang):
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             click.echo(f"error: {where}{e.field}: {e.message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    decisions = [decide(policy, c).to_json(lang) for c in parsed]
+    # every case is valid now, so deciding cannot fail on input: answers stream out one by one; the cases
+    # read so far live to the end, and the cyclic GC need not scan them again and again
+    gc.freeze()
     if jsonl:
         out = sys.stdout
-        for d in decisions:
-            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+        for c in parsed:
+            out.write(json.dumps(decide(policy, c).to_json(lang), ensure_ascii=False) + "\n")
     elif isinstance(data, list):
-        click.echo(json.dumps(decisions, ensure_ascii=False, indent=2))
+        click.echo(json.dumps([decide(policy, c).to_json(lang) for c in parsed], ensure_ascii=False, indent=2))
     else:
-        click.echo(json.dumps(decisions[0], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(decide(policy, parsed[0]).to_json(lang), ensure_ascii=False, indent=2))
 
 
 @main.command()
