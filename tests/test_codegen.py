@@ -201,3 +201,69 @@ def test_any_value_in_any_field_gives_a_case_or_an_error_naming_a_field(base_cas
         assert e.field.split(".")[0].split("[")[0] == path.split(".")[0]
     else:
         assert parsed["at"].tzinfo is not None
+
+
+# ---- what generated code must never do (review findings) ----------------------------------------------
+def test_a_rule_name_is_never_code(base_case, tmp_path):
+    marker = tmp_path / "ran"
+    name = f"evil\\n    __import__('pathlib').Path({str(marker)!r}).write_text('x')\\n    #"
+    policy = _policy(f'rule "{name}" {{\n  cite 第1章 4\n  require true\n  fail-ja "x"\n  fail-en "x"\n}}\n')
+    d = policy.decide(base_case)
+    assert not marker.exists()
+    assert d.verdict == "covered" and any(r.outcome == "pass" and "evil" in r.rule for r in d.reasons)
+
+
+@pytest.mark.parametrize("require", [
+    # an error in a later operand is not hidden by a null in an earlier one
+    "days_between(registration.agreed_end_on, add_years(device.purchased_on, 8000)) > 0 or true",
+    "failure.disks_failed + pack.years / 0 == null or true",
+    # `in` a null is an error, not a silent false
+    "support not in lookup(exclusions, treatment, cause)",
+])
+def test_an_error_in_any_operand_makes_the_decision_consult(base_case, require):
+    d = _policy(_rule("probe", require)).decide(base_case)
+    assert d.verdict == "consult" and any(r.outcome == "error" for r in d.reasons)
+
+
+def test_constants_compared_with_null_fold_without_warnings(base_case):
+    import warnings
+
+    policy = _policy(_rule("folded", 'long-term-years != null and "JP" != null and not (6 == null)'))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = policy.decide(base_case)
+    assert {r.rule: r.outcome for r in d.trace}["folded"] == "pass"
+
+
+def test_an_expression_nested_deeper_than_python_parses_still_decides(base_case):
+    deep = " + ".join(["pack.years"] + ["1"] * 300)
+    d = _policy(_rule("deep", f"{deep} == 305 and failure.disks_failed + {' + '.join(['1'] * 250)} == null")
+                ).decide(base_case)
+    assert {r.rule: r.outcome for r in d.trace}["deep"] == "pass"
+
+
+def test_lets_that_use_each_other_twice_do_not_grow_the_code(base_case):
+    # dbl40 would be 2^40 copies of failure.disks_failed if lets were pasted into each use
+    lets = "let dbl0 = pack.years\n" + "".join(f"let dbl{i} = dbl{i - 1} + dbl{i - 1}\n" for i in range(1, 41))
+    policy = _policy(lets + _rule("dbl-small", "dbl10 == 5120") +
+                     _rule("dbl-huge", "dbl40 > 0", when="support == pp"))
+    by_rule = {r.rule: r.outcome for r in policy.decide(base_case).trace}
+    assert by_rule["dbl-small"] == "pass" and by_rule["dbl-huge"] == "skip"
+
+
+def test_decisions_with_different_reasons_are_not_equal(policy, base_case):
+    late = dict(base_case, registration=dict(base_case["registration"], submitted_on="2024-06-30"))
+    a, b = policy.decide(base_case), policy.decide(late)
+    assert a.verdict == b.verdict and a != b
+    assert a == policy.decide(base_case) and hash(a) == hash(policy.decide(base_case))
+
+
+def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(run, base_case, tmp_path):
+    import json
+
+    bad = dict(base_case, pack=dict(base_case["pack"], years=1), device=dict(base_case["device"], purchased_on="9999-06-01"))
+    f = tmp_path / "cases.jsonl"
+    f.write_text("".join(json.dumps(c) + "\n" for c in (base_case, bad, base_case)))
+    p = run("eval", "--jsonl", f)
+    assert p.returncode == 1 and p.stdout == ""
+    assert "case 2" in p.stderr and "Traceback" not in p.stderr

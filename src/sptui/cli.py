@@ -265,17 +265,23 @@ def eval_cmd(source, policy_path, jsonl, lang):
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             click.echo(f"error: {where}{e.field}: {e.message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    # every case is valid now, so deciding cannot fail on input: answers stream out one by one; the cases
-    # read so far live to the end, and the cyclic GC need not scan them again and again
+    # the cases read so far live to the end: the cyclic GC need not scan them again and again. Every answer
+    # is made before the first is printed (a message that fails to render leaves no half answer)
     gc.freeze()
+    decisions = []
+    for i, c in enumerate(parsed):
+        try:
+            decisions.append(decide(policy, c).to_json(lang))
+        except Exception as e:  # a message the policy cannot render for this case (a date past year 9999)
+            where = f"case {i + 1}: " if len(cases) > 1 else ""
+            click.echo(f"error: {where}the decision could not be written: {type(e).__name__}: {e}", err=True)
+            sys.exit(1)
     if jsonl:
-        out = sys.stdout
-        for c in parsed:
-            out.write(json.dumps(decide(policy, c).to_json(lang), ensure_ascii=False) + "\n")
+        sys.stdout.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in decisions))
     elif isinstance(data, list):
-        click.echo(json.dumps([decide(policy, c).to_json(lang) for c in parsed], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(decisions, ensure_ascii=False, indent=2))
     else:
-        click.echo(json.dumps(decide(policy, parsed[0]).to_json(lang), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(decisions[0], ensure_ascii=False, indent=2))
 
 
 @main.command()

@@ -517,7 +517,7 @@ def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
     fail_ja, fail_en = _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), "")
     ns[p + "rule"], ns[p + "skip"] = rule, rule.skipped
     eff = rule.on_fail
-    out = [f"    # rule {rule.id}"]
+    out = [f"    # rule {i}"]  # (the id is never written into code: it may hold any text)
     body: list[str] = []
     if rule.cite_from is not None:  # the cites depend on the case: the Reason is made now
         for key, text in (("pja", pass_ja), ("pen", pass_en), ("fja", fail_ja), ("fen", fail_en)):
@@ -525,7 +525,7 @@ def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
         body.append(f"_x = {rule.cite_from.src}")
         body.append(f"_cites = (*{p}rule.cites, str(_x)) if _x else {p}rule.cites")
         body.append(f"if {rule.require.src}:")
-        body.append(f"    trace(_new(_Reason, ({rule.id!r}, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view)))")
+        body.append(f"    trace(_new(_Reason, ({p}rule.id, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view)))")
         body.append("else:")
         body.append(f"    _dynamic_fail(ctx, {p}rule, _cites, {eff.src}, view)")
     else:

@@ -102,7 +102,7 @@ class Outcome:
                       self.effect, view)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Decision:
     policy_name: str
     policy_version: str
@@ -126,6 +126,20 @@ class Decision:
     def reasons(self) -> tuple[Reason, ...]:
         """The reasons of the rules that applied."""
         return tuple(r for r in self.trace if r.outcome != "skip")
+
+    def _key(self) -> tuple:
+        """What makes two decisions the same: every field, and each reason as it reads."""
+        return (self.policy_digest, self.verdict, self.in_service_hours, self.dispatch_deadline, self.fee,
+                repr(self.setting_recovery), repr(self.contact),
+                tuple((r.rule, r.outcome, r.cite, r.effect, r.note, r.message_en, r.message_ja) for r in self.reasons))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Decision:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def to_json(self, lang: str = "en") -> dict:
         contact = None

@@ -102,6 +102,29 @@ def _fits(want: str, got: str) -> bool:
 
 
 _CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_DEEP = 120  # Python's parser takes 200 nested brackets; a source nested deeper than this becomes a function
+_LONG = 240  # a source this short cannot be nested that deep (each level takes two characters or more)
+_BIG_LET = 400  # a let's source longer than this is used through a function, not copied into each use
+
+
+def _nesting(src: str) -> int:
+    """How deep brackets nest in generated source (text inside string literals does not count)."""
+    depth = deepest = 0
+    i, n = 0, len(src)
+    while i < n:
+        ch = src[i]
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in "'\"":
+            j = i + 1
+            while j < n and src[j] != ch:
+                j += 2 if src[j] == "\\" else 1
+            i = j
+        i += 1
+    return deepest
 
 
 def _minute_in(x, w: L.Window) -> bool:
@@ -126,6 +149,7 @@ class ExprCompiler:
         self._bound: dict[int, str] = {}  # id(object) -> its name in ns, so a table or set is bound once
         self._memos: dict[str, str] = {}  # call source -> the local that keeps its value through a decision
         self._getters: dict[tuple[str, ...], str] = {}
+        self._hoists: dict[int, tuple[Compiled, Compiled]] = {}
 
     # ---- source helpers ----------------------------------------------------------------------------
     def temp(self) -> str:
@@ -148,18 +172,13 @@ class ExprCompiler:
         return Compiled(src, "bool", self.ns, strict=True)
 
     def _null_guarded(self, parts: list[Compiled], body: Callable[[list[str]], str], null: str = "None") -> str:
-        """`(NULL if any part is null else BODY)`, naming each nullable part once."""
-        names, guards = [], []
-        for p in parts:
-            if p.nullable:
-                t = self.temp()
-                guards.append(f"({t} := {p.src}) is None")
-                names.append(t)
-            else:
-                names.append(p.src)
-        if not guards:
-            return f"({body(names)})"
-        return f"({null} if {' or '.join(guards)} else {body(names)})"
+        """`(NULL if any part is null else BODY)`. Every part is computed before the test (`|`, not `or`), as
+        each operand of a call or an operator is, so an error in a later part is never hidden by a null."""
+        if not any(p.nullable for p in parts):
+            return f"({body([p.src for p in parts])})"
+        names = [self.temp() for _ in parts]
+        guards = " | ".join(f"(({t} := {p.src}) is None)" for t, p in zip(names, parts))
+        return f"({null} if {guards} else {body(names)})"
 
     # ---- entry points -----------------------------------------------------------------------------
     def compile(self, node, scope: Scope, want: str | None = None) -> Compiled:
@@ -180,8 +199,30 @@ class ExprCompiler:
     def condition(self, node, scope: Scope) -> Fn:
         return self.cond(node, scope).fn
 
+    # ---- size limits of generated source ---------------------------------------------------------------
+    def _hoisted(self, c: Compiled) -> Compiled:
+        """The expression as a call of a generated function of its own (made now): for sources nested
+        deeper than Python's parser takes, and for lets too large to copy into every use."""
+        h = self._hoists.get(id(c), (None, None))[1]
+        if h is None:
+            name = f"_e{next(self._names)}"
+            self.ns[name] = c.fn
+            h = Compiled(f"{name}(ctx)", c.type, self.ns, enum=c.enum, strict=c.strict, nullable=c.nullable,
+                         pure=c.pure)
+            self._hoists[id(c)] = (c, h)  # (c kept alive, so its id is not reused)
+        return h
+
+    def _settle(self, c: Compiled) -> Compiled:
+        if len(c.src) > _LONG and _nesting(c.src) > _DEEP:
+            return self._hoisted(c)
+        return c
+
     # ---- nodes --------------------------------------------------------------------------------------
     def _compile(self, node, scope: Scope) -> Compiled:
+        c = self._node(node, scope)
+        return c if c.const or len(c.src) <= _LONG else self._settle(c)
+
+    def _node(self, node, scope: Scope) -> Compiled:
         cls = node.__class__  # the most frequent kinds first
         if cls is Path:
             return self._path(node, scope)
@@ -220,7 +261,7 @@ class ExprCompiler:
         if len(parts) == 1:
             let = scope.lookup(root)
             if let is not None:
-                return let
+                return self._hoisted(let) if len(let.src) > _BIG_LET else let
         if root in ROOTS:
             dotted = ".".join(parts)
             if dotted not in FIELDS:
@@ -311,6 +352,8 @@ class ExprCompiler:
                            "compare like with like: a string with \"text\", a number with a number, a date with a date")
             self._check_enum(left, right, node.right)
             self._check_enum(right, left, node.left)
+            if left.const and right.const:
+                return self.constant((left.value == right.value) == (op == "=="), "bool")
             if right.const and right.value is None:
                 return self._bool(f"({left.src} {'is' if op == '==' else 'is not'} None)")
             return self._bool(f"({left.src} {op} {right.src})")
@@ -323,10 +366,7 @@ class ExprCompiler:
             neg = "not " if op == "not-in" else ""
             if right.type in ("set", "list", "any"):
                 self._check_enum(left, right, node.right)
-                if right.nullable:
-                    t = self.temp()
-                    return self._bool(f"(False if ({t} := {right.src}) is None else {left.src} {neg}in {t})")
-                return self._bool(f"({left.src} {neg}in {right.src})")
+                return self._bool(f"({left.src} {neg}in {right.src})")  # `in null` is an error, as it always was
             if right.type == "window" and left.type in ("time", "datetime", "any"):
                 member = "_minute_in({0}, {1})"
             elif right.type == "mdrange" and left.type in ("date", "any"):
