@@ -235,17 +235,38 @@ class Table:
     cites: tuple[str, ...]
     # a table of one column of windows (fee bands), as the row for each minute of the day
     by_minute: tuple | None = attrs.field(init=False, eq=False, repr=False)
+    # a table whose first column holds values, sets and `_` only: for each value there, the rows its
+    # first cell matches, in order (`any_first`: those of a value not there, the rows of `_`)
+    by_first: dict | None = attrs.field(init=False, eq=False, repr=False)
+    any_first: tuple = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        by_minute = None
+        by_minute = by_first = None
         if len(self.inputs) == 1 and self.rows and all(r.cells[0].kind == "window" for r in self.rows):
             by_minute = tuple(next((r for r in self.rows if r.cells[0].value.contains(m)), None) for m in range(1440))
+        firsts = [r.cells[0] for r in self.rows if r.cells]
+        if self.inputs and len(firsts) == len(self.rows) and all(c.kind in ("eq", "set", "any") for c in firsts):
+            values = {v for c in firsts for v in (c.values() or ())}
+            by_first = {v: tuple(r for r in self.rows if r.cells[0].matches(v)) for v in values}
         object.__setattr__(self, "by_minute", by_minute)
+        object.__setattr__(self, "by_first", by_first)
+        object.__setattr__(self, "any_first", tuple(r for r in self.rows if r.cells and r.cells[0].kind == "any"))
 
     def match(self, *keys) -> Row | None:
         if self.by_minute is not None and len(keys) == 1 and isinstance(keys[0], dt.datetime):
             t = keys[0] if keys[0].tzinfo is L.TOKYO else keys[0].astimezone(L.TOKYO)
             return self.by_minute[t.hour * 60 + t.minute]
+        if self.by_first is not None and len(keys) == len(self.inputs):
+            try:
+                rows = self.by_first.get(keys[0], self.any_first)
+            except TypeError:  # a key that cannot be hashed: the rows in turn
+                rows = self.rows
+            if len(keys) == 1 and rows is not self.rows:
+                return rows[0] if rows else None
+            for row in rows:
+                if all(c.matches(k) for c, k in zip(row.cells, keys)):
+                    return row
+            return None
         for row in self.rows:
             if all(c.matches(k) for c, k in zip(row.cells, keys)):
                 return row
