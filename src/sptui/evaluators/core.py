@@ -596,7 +596,7 @@ def rules_runner(policy) -> Any:
 
 
 def run_rules(policy, ctx: DecisionContext) -> None:
-    rules_runner(policy)(ctx)
+    (policy.rt.generated.get("rules") or rules_runner(policy))(ctx)
 
 
 # ---- core functions ---------------------------------------------------------------------------------------------

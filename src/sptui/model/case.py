@@ -163,20 +163,24 @@ def _not_object(prefix: str, raw: Any) -> CaseError:
     return CaseError(prefix or "case", f"expected an object, got {type(raw).__name__}")
 
 
-# the checks each kind makes inline; a value that fails one goes to _value, which names the problem
-# (date.fromisoformat and datetime.fromisoformat refuse anything but a string with a TypeError)
-_FAST = {
-    "datetime": ("try:\n    t = _datetime(v)\nexcept (TypeError, ValueError):\n    _value({path!r}, 'datetime', None, v)\n"
-                 "if t.tzinfo is None:\n    _value({path!r}, 'datetime', None, v)\n"
-                 "{out} = t.astimezone(_TOKYO)"),
-    "date": "try:\n    {out} = _date(v)\nexcept (TypeError, ValueError):\n    _value({path!r}, 'date', None, v)",
-    "bool": "if v is not True and v is not False:\n    _value({path!r}, 'bool', None, v)\n{out} = v",
-    "int": "if v.__class__ is not int:\n    _value({path!r}, 'int', None, v)\n{out} = v",
+# the checks each kind makes inline; a value that fails one goes to _value, which names the problem.
+# A kind that keeps the value as it is has a test for a bad value {v}; a date or a date-time is converted
+# from {v} into {out} (date.fromisoformat and datetime.fromisoformat refuse anything but a string with a
+# TypeError)
+_BAD = {
+    "bool": "{v} is not True and {v} is not False",
+    "int": "{v}.__class__ is not int",
     # with a set of allowed values (never the empty string) membership also refuses the empty string
-    "symbol": "if v.__class__ is not str or {test}:\n    _value({path!r}, {kind!r}, {choices!r}, v)\n{out} = v",
-    "list": "if not isinstance(v, list):\n    _value({path!r}, 'list', None, v)\n{out} = v",
+    "symbol": "{v}.__class__ is not str or {test}",
+    "list": "not isinstance({v}, list)",
 }
-_FAST["string"] = _FAST["symbol"]
+_BAD["string"] = _BAD["symbol"]
+_CONVERT = {
+    "datetime": ("try:\n    t = _datetime({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'datetime', None, {v})\n"
+                 "if t.tzinfo is None:\n    _value({path!r}, 'datetime', None, {v})\n"
+                 "{out} = t.astimezone(_TOKYO)"),
+    "date": "try:\n    {out} = _date({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'date', None, {v})",
+}
 # what parse_case fills in for a missing optional field (source text)
 _DEFAULTS = {"repair_needed": "False", "component": "{'kind': 'body', 'category': None, 'connection': None}",
              "component.kind": "'body'", "device.config_info": "False", "failure.mirror_lost": "False",
@@ -230,21 +234,28 @@ def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: st
     for key, path, kind, allowed, required in _CHILDREN[prefix]:
         var = local[path] = next(names)
         items.append((key, var))
-        lines.append(f"{indent}v = {raw}.get({key!r})")
-        lines.append(f"{indent}if v is None:")
+        # a value kept as it is is read straight into its variable, a record into the variable that
+        # holds it as given; one converted into `v`
+        sub = next(names) if kind == "record" else None
+        v = var if kind in _BAD else sub or "v"
+        lines.append(f"{indent}{v} = {raw}.get({key!r})")
+        lines.append(f"{indent}if {v} is None:")
         lines.append(f"{indent}    raise CaseError({path!r}, 'missing required field')" if required else
                      f"{indent}    {var} = {_DEFAULTS.get(path, 'None')}")
-        lines.append(f"{indent}else:")
+        if kind in _BAD:
+            test = f"{v} not in {{{', '.join(map(repr, allowed))}}}" if allowed else f"not {v}"
+            assert not allowed or "" not in allowed
+            lines.append(f"{indent}elif {_BAD[kind].format(v=v, test=test)}:")
+            lines.append(f"{indent}    _value({path!r}, {kind!r}, {allowed!r}, {v})")
+            continue
         if kind == "record":
-            lines.append(f"{indent}    if v.__class__ is not dict and not isinstance(v, dict):")
-            lines.append(f"{indent}        raise _not_object({path!r}, v)")
-            sub = next(names)
-            lines.append(f"{indent}    {sub} = v")
+            lines.append(f"{indent}elif {v}.__class__ is not dict and not isinstance({v}, dict):")
+            lines.append(f"{indent}    raise _not_object({path!r}, {v})")
+            lines.append(f"{indent}else:")
             _record_source(path, sub, var, lines, indent + "    ", names, ns, local)
         else:
-            assert not allowed or "" not in allowed
-            check = _FAST[kind].format(out=var, path=path, kind=kind, choices=allowed,
-                                       test=f"v not in {{{', '.join(map(repr, allowed))}}}" if allowed else "not v")
+            lines.append(f"{indent}else:")
+            check = _CONVERT[kind].format(out=var, v=v, path=path)
             lines += [f"{indent}    {line}" for line in check.split("\n")]
     if prefix:
         lines.append(f"{indent}{out} = {{{', '.join(f'{k!r}: {v}' for k, v in items)}}}")
