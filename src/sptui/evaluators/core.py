@@ -509,12 +509,16 @@ RULE = BlockKind(
 _CHUNK = 100  # rules per generated function (a policy may have thousands)
 
 
-def _dynamic_fail(ctx, rule: Rule, cites: tuple, effect, view) -> None:
-    """A rule whose on-fail is computed (a table's treatment): its outcome is known only now."""
+def _dynamic_fail(ctx, rule: Rule, cites: tuple, effect, view) -> Reason:
+    """A rule whose on-fail is computed (a table's treatment): its outcome is known only now. The Reason
+    (the verdict updated as DecisionContext.add does)."""
     outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
     m = rule.messages
-    ctx.add(Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), ""), rule.note,
-                   "rules", effect if outcome == "fail" else None, view))
+    reason = Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), ""), rule.note,
+                    "rules", effect if outcome == "fail" else None, view)
+    if outcome == "fail" and effect in RANK and RANK[effect] < RANK[ctx.verdict]:
+        ctx.verdict = effect
+    return reason
 
 
 def _text(template: Template | None, default: str) -> Any:
@@ -532,7 +536,9 @@ def _outcome(rule: Rule, outcome: str, ja: Any, en: Any, effect: str | None = No
 
 
 def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
+    """The rule's code: what it records goes into the local `_o{i}` (see rules_runner)."""
     p = f"_r{i}_"
+    o = f"_o{i}"
     m = rule.messages
     pass_ja, pass_en = _text(m.get("pass-ja"), "条件を満たしています"), _text(m.get("pass-en"), "holds")
     fail_ja, fail_en = _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), "")
@@ -546,27 +552,27 @@ def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
         body.append(f"_x = {rule.cite_from.src}")
         body.append(f"_cites = (*{p}rule.cites, str(_x)) if _x else {p}rule.cites")
         body.append(f"if {rule.require.src}:")
-        body.append(f"    trace(_new(_Reason, ({rule.id!r}, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view)))")
+        body.append(f"    {o} = _new(_Reason, ({rule.id!r}, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view))")
         body.append("else:")
-        body.append(f"    _dynamic_fail(ctx, {p}rule, _cites, {eff.src}, view)")
+        body.append(f"    {o} = _dynamic_fail(ctx, {p}rule, _cites, {eff.src}, view)")
     else:
         ns[p + "pass"] = _outcome(rule, "pass", pass_ja, pass_en)
-        body += [f"if {rule.require.src}:", f"    trace({p}pass)", "else:"]
+        body += [f"if {rule.require.src}:", f"    {o} = {p}pass", "else:"]
         if eff.const and eff.value in VERDICTS:
             v = eff.value
             ns[p + "fail"] = _outcome(rule, "fail", fail_ja, fail_en, v)
-            body += [f"    trace({p}fail)", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
+            body += [f"    {o} = {p}fail", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
         elif eff.const and eff.value in ("warn", "info"):
             ns[p + "fail"] = _outcome(rule, eff.value, fail_ja, fail_en)
-            body.append(f"    trace({p}fail)")
+            body.append(f"    {o} = {p}fail")
         else:
-            body.append(f"    _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
+            body.append(f"    {o} = _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
     if rule.when is None:
         out += ["    " + line for line in body]
     else:
         out.append(f"    if {rule.when.src}:")
         out += ["        " + line for line in body]
-        out += ["    else:", f"        trace({p}skip)"]
+        out += ["    else:", f"        {o} = {p}skip"]
     return out
 
 
@@ -581,9 +587,17 @@ def rules_runner(policy) -> Any:
     rules = list(policy.blocks.get("rule", {}).values())
     chunks = []
     for start in range(0, len(rules), _CHUNK):
-        body = [line for i, rule in enumerate(rules[start:start + _CHUNK], start) for line in _rule_source(i, rule, ns)]
-        head = [f"def _rules_{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view", "    trace = ctx.trace.append"]
-        exec("\n".join(head + body) + "\n", ns)
+        # each rule keeps what it records in a local `_oN`, every path of its code sets it; the trace gets
+        # them all at the end, or those set so far if a rule raises
+        chunk = range(start, min(start + _CHUNK, len(rules)))
+        body = [line for i in chunk for line in _rule_source(i, rules[i], ns)]
+        outcomes = ", ".join(f"_o{i}" for i in chunk)
+        code = [f"def _rules_{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view",
+                f"    {' = '.join(f'_o{i}' for i in chunk)} = None", "    try:"]
+        code += ["    " + line for line in body]
+        code += ["    except BaseException:", f"        ctx.trace.extend([o for o in ({outcomes},) if o is not None])",
+                 "        raise", f"    ctx.trace.extend(({outcomes},))"]
+        exec("\n".join(code) + "\n", ns)
         chunks.append(ns[f"_rules_{start}"])
     if len(chunks) == 1:
         run = chunks[0]
