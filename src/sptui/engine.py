@@ -11,6 +11,7 @@ from sptui.model.case import VERDICTS, CaseError, parse_case
 from sptui.model.decision import Decision, Reason
 
 RANK = {v: i for i, v in enumerate(VERDICTS)}
+_new = object.__new__
 
 
 class CaseView:
@@ -29,14 +30,12 @@ class DecisionContext:
 
     def __init__(self, case: dict):
         self.case = case
-        self.view = CaseView(case)
+        self.view = view = _new(CaseView)  # (CaseView(case) without the call of __init__)
+        view.case = case
         self.verdict = "covered"
         self.in_service_hours = False
         self.trace: list = []  # Reasons (and the rules' Outcomes), including rules that did not apply (skip)
-        self.dispatch_deadline = None
-        self.fee = None
-        self.setting_recovery = None
-        self.contact = None
+        self.dispatch_deadline = self.fee = self.setting_recovery = self.contact = None
 
     def add(self, reason: Reason) -> None:
         self.trace.append(reason)
@@ -44,24 +43,26 @@ class DecisionContext:
             self.verdict = reason.effect
 
 
-def _case_domain(policy) -> tuple[set[str], set[str] | None]:
-    """The variants and exclusion causes a case may name under this policy (worked out once)."""
-    domain = policy.rt.generated.get("case-domain")
-    if domain is None:
-        exclusions = policy.rt.tables.get("exclusions")
-        causes = set(exclusions.keys()) if exclusions is not None else None
-        domain = policy.rt.generated["case-domain"] = (set(policy.rt.variant_names), causes)
+def _case_domain(policy) -> tuple[set[str], set[str] | None, dict]:
+    """The variants and exclusion causes a case may name under this policy, and the terms each variant
+    is sold for (None: any) (worked out once)."""
+    exclusions = policy.rt.tables.get("exclusions")
+    causes = set(exclusions.keys()) if exclusions is not None else None
+    years = {name: v.years or None for name, v in policy.rt.variants.items()}
+    domain = policy.rt.generated["case-domain"] = (set(policy.rt.variant_names), causes, years)
     return domain
 
 
 def case_values(policy, case: Any) -> dict:
     """The case parsed and checked against this policy (variants, causes); CaseError if bad."""
-    variants, causes = _case_domain(policy)
+    variants, causes, years = policy.rt.generated.get("case-domain") or _case_domain(policy)
     values = parse_case(case, variants=variants, causes=causes)
-    variant = policy.rt.variants[values["pack"]["variant"]]
-    if variant.years and values["pack"]["years"] not in variant.years:
+    pack = values["pack"]
+    sold = years[pack["variant"]]
+    if sold is not None and pack["years"] not in sold:
+        variant = policy.rt.variants[pack["variant"]]
         raise CaseError("pack.years", f"a {variant.name} pack is sold for {', '.join(map(str, variant.years))} years, "
-                        f"not {values['pack']['years']}")
+                        f"not {pack['years']}")
     return values
 
 

@@ -235,17 +235,38 @@ class Table:
     cites: tuple[str, ...]
     # a table of one column of windows (fee bands), as the row for each minute of the day
     by_minute: tuple | None = attrs.field(init=False, eq=False, repr=False)
+    # a table whose first column holds values, sets and `_` only: for each value there, the rows its
+    # first cell matches, in order (`any_first`: those of a value not there, the rows of `_`)
+    by_first: dict | None = attrs.field(init=False, eq=False, repr=False)
+    any_first: tuple = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        by_minute = None
+        by_minute = by_first = None
         if len(self.inputs) == 1 and self.rows and all(r.cells[0].kind == "window" for r in self.rows):
             by_minute = tuple(next((r for r in self.rows if r.cells[0].value.contains(m)), None) for m in range(1440))
+        firsts = [r.cells[0] for r in self.rows if r.cells]
+        if self.inputs and len(firsts) == len(self.rows) and all(c.kind in ("eq", "set", "any") for c in firsts):
+            values = {v for c in firsts for v in (c.values() or ())}
+            by_first = {v: tuple(r for r in self.rows if r.cells[0].matches(v)) for v in values}
         object.__setattr__(self, "by_minute", by_minute)
+        object.__setattr__(self, "by_first", by_first)
+        object.__setattr__(self, "any_first", tuple(r for r in self.rows if r.cells and r.cells[0].kind == "any"))
 
     def match(self, *keys) -> Row | None:
         if self.by_minute is not None and len(keys) == 1 and isinstance(keys[0], dt.datetime):
             t = keys[0] if keys[0].tzinfo is L.TOKYO else keys[0].astimezone(L.TOKYO)
             return self.by_minute[t.hour * 60 + t.minute]
+        if self.by_first is not None and len(keys) == len(self.inputs):
+            try:
+                rows = self.by_first.get(keys[0], self.any_first)
+            except TypeError:  # a key that cannot be hashed: the rows in turn
+                rows = self.rows
+            if len(keys) == 1 and rows is not self.rows:
+                return rows[0] if rows else None
+            for row in rows:
+                if all(c.matches(k) for c, k in zip(row.cells, keys)):
+                    return row
+            return None
         for row in self.rows:
             if all(c.matches(k) for c, k in zip(row.cells, keys)):
                 return row
@@ -488,12 +509,16 @@ RULE = BlockKind(
 _CHUNK = 100  # rules per generated function (a policy may have thousands)
 
 
-def _dynamic_fail(ctx, rule: Rule, cites: tuple, effect, view) -> None:
-    """A rule whose on-fail is computed (a table's treatment): its outcome is known only now."""
+def _dynamic_fail(ctx, rule: Rule, cites: tuple, effect, view) -> Reason:
+    """A rule whose on-fail is computed (a table's treatment): its outcome is known only now. The Reason
+    (the verdict updated as DecisionContext.add does)."""
     outcome = "fail" if effect in VERDICTS else (effect if effect in ("warn", "info") else "fail")
     m = rule.messages
-    ctx.add(Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), ""), rule.note,
-                   "rules", effect if outcome == "fail" else None, view))
+    reason = Reason(rule.id, outcome, cites, _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), ""), rule.note,
+                    "rules", effect if outcome == "fail" else None, view)
+    if outcome == "fail" and effect in RANK and RANK[effect] < RANK[ctx.verdict]:
+        ctx.verdict = effect
+    return reason
 
 
 def _text(template: Template | None, default: str) -> Any:
@@ -511,7 +536,9 @@ def _outcome(rule: Rule, outcome: str, ja: Any, en: Any, effect: str | None = No
 
 
 def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
+    """The rule's code: what it records goes into the local `_o{i}` (see rules_runner)."""
     p = f"_r{i}_"
+    o = f"_o{i}"
     m = rule.messages
     pass_ja, pass_en = _text(m.get("pass-ja"), "条件を満たしています"), _text(m.get("pass-en"), "holds")
     fail_ja, fail_en = _text(m.get("fail-ja"), ""), _text(m.get("fail-en"), "")
@@ -525,27 +552,27 @@ def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
         body.append(f"_x = {rule.cite_from.src}")
         body.append(f"_cites = (*{p}rule.cites, str(_x)) if _x else {p}rule.cites")
         body.append(f"if {rule.require.src}:")
-        body.append(f"    trace(_new(_Reason, ({p}rule.id, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view)))")
+        body.append(f"    {o} = _new(_Reason, ({p}rule.id, 'pass', _cites, {p}pja, {p}pen, {p}rule.note, 'rules', None, view))")
         body.append("else:")
-        body.append(f"    _dynamic_fail(ctx, {p}rule, _cites, {eff.src}, view)")
+        body.append(f"    {o} = _dynamic_fail(ctx, {p}rule, _cites, {eff.src}, view)")
     else:
         ns[p + "pass"] = _outcome(rule, "pass", pass_ja, pass_en)
-        body += [f"if {rule.require.src}:", f"    trace({p}pass)", "else:"]
+        body += [f"if {rule.require.src}:", f"    {o} = {p}pass", "else:"]
         if eff.const and eff.value in VERDICTS:
             v = eff.value
             ns[p + "fail"] = _outcome(rule, "fail", fail_ja, fail_en, v)
-            body += [f"    trace({p}fail)", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
+            body += [f"    {o} = {p}fail", f"    if {RANK[v]} < _RANK[ctx.verdict]:", f"        ctx.verdict = {v!r}"]
         elif eff.const and eff.value in ("warn", "info"):
             ns[p + "fail"] = _outcome(rule, eff.value, fail_ja, fail_en)
-            body.append(f"    trace({p}fail)")
+            body.append(f"    {o} = {p}fail")
         else:
-            body.append(f"    _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
+            body.append(f"    {o} = _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
     if rule.when is None:
         out += ["    " + line for line in body]
     else:
         out.append(f"    if {rule.when.src}:")
         out += ["        " + line for line in body]
-        out += ["    else:", f"        trace({p}skip)"]
+        out += ["    else:", f"        {o} = {p}skip"]
     return out
 
 
@@ -560,9 +587,17 @@ def rules_runner(policy) -> Any:
     rules = list(policy.blocks.get("rule", {}).values())
     chunks = []
     for start in range(0, len(rules), _CHUNK):
-        body = [line for i, rule in enumerate(rules[start:start + _CHUNK], start) for line in _rule_source(i, rule, ns)]
-        head = [f"def _rules_{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view", "    trace = ctx.trace.append"]
-        exec("\n".join(head + body) + "\n", ns)
+        # each rule keeps what it records in a local `_oN`, every path of its code sets it; the trace gets
+        # them all at the end, or those set so far if a rule raises
+        chunk = range(start, min(start + _CHUNK, len(rules)))
+        body = [line for i in chunk for line in _rule_source(i, rules[i], ns)]
+        outcomes = ", ".join(f"_o{i}" for i in chunk)
+        code = [f"def _rules_{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view",
+                f"    {' = '.join(f'_o{i}' for i in chunk)} = None", "    try:"]
+        code += ["    " + line for line in body]
+        code += ["    except BaseException:", f"        ctx.trace.extend([o for o in ({outcomes},) if o is not None])",
+                 "        raise", f"    ctx.trace.extend(({outcomes},))"]
+        exec("\n".join(code) + "\n", ns)
         chunks.append(ns[f"_rules_{start}"])
     if len(chunks) == 1:
         run = chunks[0]
@@ -575,7 +610,7 @@ def rules_runner(policy) -> Any:
 
 
 def run_rules(policy, ctx: DecisionContext) -> None:
-    rules_runner(policy)(ctx)
+    (policy.rt.generated.get("rules") or rules_runner(policy))(ctx)
 
 
 # ---- core functions ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ aware datetimes in Asia/Tokyo, strings for symbols) or raises CaseError naming t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sptui.policy.literals import TOKYO
@@ -165,20 +166,24 @@ def _not_object(prefix: str, raw: Any) -> CaseError:
     return CaseError(prefix or "case", f"expected an object, got {type(raw).__name__}")
 
 
-# the checks each kind makes inline; a value that fails one goes to _value, which names the problem
-_FAST = {
-    "datetime": ("if v.__class__ is not str:\n    _value({path!r}, 'datetime', None, v)\n"
-                 "try:\n    t = _datetime(v)\nexcept ValueError:\n    _value({path!r}, 'datetime', None, v)\n"
-                 "if t.tzinfo is None:\n    _value({path!r}, 'datetime', None, v)\n"
-                 "{out} = t.astimezone(_TOKYO)"),
-    "date": ("if v.__class__ is not str:\n    _value({path!r}, 'date', None, v)\n"
-             "try:\n    {out} = _date(v)\nexcept ValueError:\n    _value({path!r}, 'date', None, v)"),
-    "bool": "if v is not True and v is not False:\n    _value({path!r}, 'bool', None, v)\n{out} = v",
-    "int": "if v.__class__ is not int:\n    _value({path!r}, 'int', None, v)\n{out} = v",
-    "symbol": "if v.__class__ is not str or not v{allowed}:\n    _value({path!r}, {kind!r}, {choices!r}, v)\n{out} = v",
-    "list": "if not isinstance(v, list):\n    _value({path!r}, 'list', None, v)\n{out} = v",
+# the checks each kind makes inline; a value that fails one goes to _value, which names the problem.
+# A kind that keeps the value as it is has a test for a bad value {v}; a date or a date-time is converted
+# from {v} into {out} (date.fromisoformat and datetime.fromisoformat refuse anything but a string with a
+# TypeError)
+_BAD = {
+    "bool": "{v} is not True and {v} is not False",
+    "int": "{v}.__class__ is not int",
+    # with a set of allowed values (never the empty string) membership also refuses the empty string
+    "symbol": "{v}.__class__ is not str or {test}",
+    "list": "not isinstance({v}, list)",
 }
-_FAST["string"] = _FAST["symbol"]
+_BAD["string"] = _BAD["symbol"]
+_CONVERT = {
+    "datetime": ("try:\n    t = _datetime({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'datetime', None, {v})\n"
+                 "if t.tzinfo is None:\n    _value({path!r}, 'datetime', None, {v})\n"
+                 "{out} = t.astimezone(_TOKYO)"),
+    "date": "try:\n    {out} = _date({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'date', None, {v})",
+}
 # what parse_case fills in for a missing optional field (source text)
 _DEFAULTS = {"repair_needed": "False", "component": "{'kind': 'body', 'category': None, 'connection': None}",
              "component.kind": "'body'", "device.config_info": "False", "failure.mirror_lost": "False",
@@ -186,43 +191,96 @@ _DEFAULTS = {"repair_needed": "False", "component": "{'kind': 'body', 'category'
 assert set(_DEFAULTS) == DEFAULTED
 
 
-def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: str, names) -> None:
-    """Straight-line code that reads the record in variable `raw` into a dict in variable `out`."""
+def _bad_variant(variant: str, variants) -> None:
+    raise CaseError("pack.variant", f"unknown variant {variant!r}; this policy has {', '.join(sorted(variants))}")
+
+
+def _contact_attempts(raw: list | None) -> list:
+    attempts = []
+    for i, a in enumerate(raw or []):
+        f = f"alarm.contact_attempts[{i}]"
+        if not isinstance(a, dict):
+            raise CaseError(f, "expected an object {\"at\": …, \"reached\": …}")
+        if not isinstance(a.get("reached"), bool):
+            raise CaseError(f + ".reached", "expected true or false")
+        attempts.append({"at": parse_instant(a.get("at"), f + ".at"), "reached": a["reached"]})
+    return sorted(attempts, key=lambda a: a["at"])
+
+
+# the checks across fields and against the policy (`variants`, `causes`: None when not given), in this
+# order once every field is read; `$path` is the field's value
+_AFTER = """\
+if variants is not None and $pack.variant not in variants:
+    _bad_variant($pack.variant, variants)
+if $pack.years < 1:
+    raise CaseError('pack.years', f'expected a term of 1 or more years, got {$pack.years}')
+if causes is not None and $cause is not None and $cause not in causes:
+    raise CaseError('cause', f'unknown exclusion {$cause!r}; expected one of ex-01 … ex-19')
+if $work is not None:
+    if $work.technicians < 1:
+        raise CaseError('work.technicians', f'expected 1 or more, got {$work.technicians}')
+    if $work.completed_at <= $work.departed_at:
+        raise CaseError('work.completed_at', 'the work must complete after the departure')
+if $alarm is not None:
+    $alarm['contact_attempts'] = _contact_attempts($alarm.contact_attempts)"""
+
+
+def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: str, names, ns: dict,
+                   local: dict[str, str]) -> None:
+    """Straight-line code that reads the record in variable `raw` into a dict in variable `out` (the root
+    into a ParsedCase); `local` gets the variable of each field (path -> name)."""
     if prefix:
-        lines.append(f"{indent}if not {raw}.keys() <= _KNOWN[{prefix!r}]:")
+        ns[f"_known_{prefix}"] = frozenset(_KNOWN[prefix]).issuperset
+        lines.append(f"{indent}if not _known_{prefix}({raw}):")
         lines.append(f"{indent}    _unknown_field({prefix!r}, {raw})")
     items = []
     for key, path, kind, allowed, required in _CHILDREN[prefix]:
-        var = next(names)
-        items.append(f"{key!r}: {var}")
-        lines.append(f"{indent}v = {raw}.get({key!r})")
-        lines.append(f"{indent}if v is None:")
+        var = local[path] = next(names)
+        items.append((key, var))
+        # a value kept as it is is read straight into its variable, a record into the variable that
+        # holds it as given; one converted into `v`
+        sub = next(names) if kind == "record" else None
+        v = var if kind in _BAD else sub or "v"
+        lines.append(f"{indent}{v} = {raw}.get({key!r})")
+        lines.append(f"{indent}if {v} is None:")
         lines.append(f"{indent}    raise CaseError({path!r}, 'missing required field')" if required else
                      f"{indent}    {var} = {_DEFAULTS.get(path, 'None')}")
-        lines.append(f"{indent}else:")
+        if kind in _BAD:
+            test = f"{v} not in {{{', '.join(map(repr, allowed))}}}" if allowed else f"not {v}"
+            assert not allowed or "" not in allowed
+            lines.append(f"{indent}elif {_BAD[kind].format(v=v, test=test)}:")
+            lines.append(f"{indent}    _value({path!r}, {kind!r}, {allowed!r}, {v})")
+            continue
         if kind == "record":
-            lines.append(f"{indent}    if v.__class__ is not dict and not isinstance(v, dict):")
-            lines.append(f"{indent}        raise _not_object({path!r}, v)")
-            sub = next(names)
-            lines.append(f"{indent}    {sub} = v")
-            _record_source(path, sub, var, lines, indent + "    ", names)
+            lines.append(f"{indent}elif {v}.__class__ is not dict and not isinstance({v}, dict):")
+            lines.append(f"{indent}    raise _not_object({path!r}, {v})")
+            lines.append(f"{indent}else:")
+            _record_source(path, sub, var, lines, indent + "    ", names, ns, local)
         else:
-            check = _FAST[kind].format(out=var, path=path, kind=kind, choices=allowed,
-                                       allowed=f" or v not in {set(allowed)!r}" if allowed else "")
+            lines.append(f"{indent}else:")
+            check = _CONVERT[kind].format(out=var, v=v, path=path)
             lines += [f"{indent}    {line}" for line in check.split("\n")]
-    lines.append(f"{indent}{out} = {{{', '.join(items)}}}")
+    if prefix:
+        lines.append(f"{indent}{out} = {{{', '.join(f'{k!r}: {v}' for k, v in items)}}}")
+    else:
+        lines += [f"{indent}{line}" for line in re.sub(r"\$([a-z_.]+)", lambda m: local[m.group(1)], _AFTER).split("\n")]
+        lines.append(f"{indent}{out} = _new_case(_ParsedCase)")
+        lines += [f"{indent}{out}[{k!r}] = {v}" for k, v in items]
 
 
 def _make_reader():
-    """`read(raw) -> dict`: the case's fields checked and converted, generated once from FIELDS (the
-    same checks as a loop over the table, without the loop's dispatch per field)."""
+    """`read(raw, variants, causes) -> ParsedCase`: the case's fields checked and converted, generated once
+    from FIELDS (the same checks as a loop over the table, without the loop's dispatch per field), then
+    the checks across fields (_AFTER)."""
     import itertools
 
-    lines = ["def read(raw):"]
-    _record_source("", "raw", "out", lines, "    ", (f"_v{i}" for i in itertools.count()))
+    lines = ["def read(raw, variants, causes):"]
+    ns = {"CaseError": CaseError, "_unknown_field": _unknown_field, "_not_object": _not_object,
+          "_value": _value, "_datetime": dt.datetime.fromisoformat, "_date": dt.date.fromisoformat, "_TOKYO": TOKYO,
+          "_bad_variant": _bad_variant, "_contact_attempts": _contact_attempts, "_ParsedCase": ParsedCase,
+          "_new_case": dict.__new__}
+    _record_source("", "raw", "out", lines, "    ", (f"_v{i}" for i in itertools.count()), ns, {})
     lines.append("    return out")
-    ns = {"CaseError": CaseError, "_KNOWN": _KNOWN, "_unknown_field": _unknown_field, "_not_object": _not_object,
-          "_value": _value, "_datetime": dt.datetime.fromisoformat, "_date": dt.date.fromisoformat, "_TOKYO": TOKYO}
     exec("\n".join(lines) + "\n", ns)
     return ns["read"]
 
@@ -236,29 +294,4 @@ def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] |
         return raw
     if not isinstance(raw, dict):
         raise CaseError("case", f"expected a JSON object, got {type(raw).__name__}")
-    case = _read(raw)
-    if variants is not None and case["pack"]["variant"] not in variants:
-        raise CaseError("pack.variant", f"unknown variant {case['pack']['variant']!r}; "
-                        f"this policy has {', '.join(sorted(variants))}")
-    if case["pack"]["years"] < 1:
-        raise CaseError("pack.years", f"expected a term of 1 or more years, got {case['pack']['years']}")
-    if causes is not None and case["cause"] is not None and case["cause"] not in causes:
-        raise CaseError("cause", f"unknown exclusion {case['cause']!r}; expected one of ex-01 … ex-19")
-    work = case["work"]
-    if work is not None:
-        if work["technicians"] < 1:
-            raise CaseError("work.technicians", f"expected 1 or more, got {work['technicians']}")
-        if work["completed_at"] <= work["departed_at"]:
-            raise CaseError("work.completed_at", "the work must complete after the departure")
-    alarm = case["alarm"]
-    if alarm is not None:
-        attempts = []
-        for i, a in enumerate(alarm["contact_attempts"] or []):
-            f = f"alarm.contact_attempts[{i}]"
-            if not isinstance(a, dict):
-                raise CaseError(f, "expected an object {\"at\": …, \"reached\": …}")
-            if not isinstance(a.get("reached"), bool):
-                raise CaseError(f + ".reached", "expected true or false")
-            attempts.append({"at": parse_instant(a.get("at"), f + ".at"), "reached": a["reached"]})
-        alarm["contact_attempts"] = sorted(attempts, key=lambda a: a["at"])
-    return ParsedCase(case)
+    return _read(raw, variants, causes)
