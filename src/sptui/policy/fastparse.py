@@ -18,6 +18,7 @@ caller parses with Lark itself, whose error reporting and recovery are then exac
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from lark import Lark, Token
@@ -97,6 +98,7 @@ def _first_char(seq, flags: int):
     return (lambda c: any(t(c) for t in tests)), True
 
 
+@functools.lru_cache(maxsize=None)  # the lexer states share most terminals: each regexp is read once
 def _starts(regexp: str, flags: int):
     """test(c): False only if no match of the regexp can start with the character c."""
     from re import _parser as sre_parse
