@@ -176,9 +176,15 @@ class ExprCompiler:
         each operand of a call or an operator is, so an error in a later part is never hidden by a null."""
         if not any(p.nullable for p in parts):
             return f"({body([p.src for p in parts])})"
-        names = [self.temp() for _ in parts]
-        guards = " | ".join(f"(({t} := {p.src}) is None)" for t, p in zip(names, parts))
-        return f"({null} if {guards} else {body(names)})"
+        names, guards = [], []
+        for p in parts:
+            if p.const and p.value is not None:  # nothing to compute or test
+                names.append(p.src)
+                continue
+            t = self.temp()
+            names.append(t)
+            guards.append(f"(({t} := {p.src}) is None)")
+        return f"({null} if {' | '.join(guards)} else {body(names)})"
 
     # ---- entry points -----------------------------------------------------------------------------
     def compile(self, node, scope: Scope, want: str | None = None) -> Compiled:
