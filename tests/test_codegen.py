@@ -258,12 +258,42 @@ def test_decisions_with_different_reasons_are_not_equal(policy, base_case):
     assert a == policy.decide(base_case) and hash(a) == hash(policy.decide(base_case))
 
 
-def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(run, base_case, tmp_path):
+def test_a_value_past_year_9999_shows_as_a_question_mark_in_its_message(run, base_case, tmp_path):
     import json
 
     bad = dict(base_case, pack=dict(base_case["pack"], years=1), device=dict(base_case["device"], purchased_on="9999-06-01"))
     f = tmp_path / "cases.jsonl"
     f.write_text("".join(json.dumps(c) + "\n" for c in (base_case, bad, base_case)))
     p = run("eval", "--jsonl", f)
-    assert p.returncode == 1 and p.stdout == ""
-    assert "case 2" in p.stderr and "Traceback" not in p.stderr
+    assert p.returncode == 0 and "Traceback" not in p.stderr
+    answer = json.loads(p.stdout.splitlines()[1])
+    period = next(r for r in answer["reasons"] if r["rule"] == "service-period")
+    assert answer["verdict"] == "not-covered" and "up to ?)" in period["message"]
+    single = tmp_path / "bad.json"
+    single.write_text(json.dumps(bad))
+    p = run("explain", single)
+    assert p.returncode == 0 and "Traceback" not in p.stderr and "service-period" in p.stdout
+
+
+def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(base_case, tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from sptui.cli import main
+    from sptui.model.decision import Decision
+
+    written = Decision.to_json
+
+    def to_json(self, lang="en"):  # a plugin's message that raises when rendered, on the second case
+        if self.dispatch_deadline is None:
+            raise RuntimeError("a message that cannot be rendered")
+        return written(self, lang)
+
+    monkeypatch.setattr(Decision, "to_json", to_json)
+    late = dict(base_case, at="2026-11-27T17:00:00+09:00", repair_needed=False)
+    f = tmp_path / "cases.jsonl"
+    f.write_text("".join(json.dumps(c) + "\n" for c in (base_case, late, base_case)))
+    r = CliRunner().invoke(main, ["eval", "--policy", str(POLICIES), "--jsonl", str(f)])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert "case 2" in r.stderr and "cannot be rendered" in r.stderr

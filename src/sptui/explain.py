@@ -38,10 +38,15 @@ def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
 
     at = case["at"]
     reg, dev, pack = case["registration"], case["device"], case["pack"]
-    end = L.add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
-    last = end - dt.timedelta(days=1)
-    t = _at(last, at.hour, at.minute)
-    yield (f"if the call had come on {last} (the last day of the period)", f"受付が {last}（期間の最終日）であれば", changed(at=t))
+    try:
+        end = L.add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
+    except (ValueError, OverflowError):  # a period that ends past year 9999: there is no last day to try
+        end = None
+    if end is not None:
+        last = end - dt.timedelta(days=1)
+        t = _at(last, at.hour, at.minute)
+        yield (f"if the call had come on {last} (the last day of the period)", f"受付が {last}（期間の最終日）であれば",
+               changed(at=t))
     if reg["completed_on"]:
         t = _at(reg["completed_on"], at.hour, at.minute)
         yield (f"if the call had come on {reg['completed_on']} (registration completed)",

@@ -401,12 +401,21 @@ class Template:
     parts: tuple  # str | Compiled
 
     def render(self, ctx) -> str:
-        return "".join(p if isinstance(p, str) else format_value(p.fn(ctx)) for p in self.parts)
+        return "".join(p if isinstance(p, str) else _placeholder(p, ctx) for p in self.parts)
 
     @property
     def constant(self) -> str | None:
         """The text, when it names no field."""
         return "".join(self.parts) if all(isinstance(p, str) for p in self.parts) else None
+
+
+def _placeholder(part, ctx) -> str:
+    """A placeholder's value as text; `?` where it cannot be computed (a date past year 9999): the rule that
+    needs the same value has already failed with an `error` reason, and the message must still show."""
+    try:
+        return format_value(part.fn(ctx))
+    except Exception:
+        return "?"
 
 
 def compile_template(text: str | None, span: Span, scope, ctx) -> Template | None:
