@@ -410,8 +410,8 @@ class Template:
 
 
 def _placeholder(part, ctx) -> str:
-    """A placeholder's value as text; `?` where it cannot be computed (a date past year 9999): the rule that
-    needs the same value has already failed with an `error` reason, and the message must still show."""
+    """A placeholder's value as text; `?` where it cannot be computed (a date past year 9999), so the message
+    still shows. A rule whose decision needed that value has an `error` reason of its own."""
     try:
         return format_value(part.fn(ctx))
     except Exception:
