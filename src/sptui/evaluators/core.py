@@ -256,18 +256,16 @@ class Table:
         if self.by_minute is not None and len(keys) == 1 and isinstance(keys[0], dt.datetime):
             t = keys[0] if keys[0].tzinfo is L.TOKYO else keys[0].astimezone(L.TOKYO)
             return self.by_minute[t.hour * 60 + t.minute]
+        rows = self.rows
         if self.by_first is not None and len(keys) == len(self.inputs):
             try:
                 rows = self.by_first.get(keys[0], self.any_first)
             except TypeError:  # a key that cannot be hashed: the rows in turn
-                rows = self.rows
-            if len(keys) == 1 and rows is not self.rows:
-                return rows[0] if rows else None
-            for row in rows:
-                if all(c.matches(k) for c, k in zip(row.cells, keys)):
-                    return row
-            return None
-        for row in self.rows:
+                pass
+            else:
+                if len(keys) == 1:  # the first cell was the whole match
+                    return rows[0] if rows else None
+        for row in rows:
             if all(c.matches(k) for c, k in zip(row.cells, keys)):
                 return row
         return None

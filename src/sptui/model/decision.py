@@ -113,8 +113,8 @@ class Decision:
     fee: FeeQuote | None
     setting_recovery: dict | None
     contact: dict | None
-    recorded: tuple = attrs.field(eq=False, repr=False)  # Reasons and Outcomes, in the order the rules ran
-    view: Any = attrs.field(default=None, eq=False, repr=False)  # the case, for the messages
+    recorded: tuple = attrs.field(repr=False)  # Reasons and Outcomes, in the order the rules ran
+    view: Any = attrs.field(default=None, repr=False)  # the case, for the messages (equality: see _key)
 
     @functools.cached_property
     def trace(self) -> tuple[Reason, ...]:
