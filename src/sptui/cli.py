@@ -366,3 +366,6 @@ def deadline(at, variant, policy_path):
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from sptui import cli_desk  # noqa: E402,F401  (the desk's data commands register on `main`)

@@ -1,0 +1,306 @@
+"""The desk's data commands: `sptui db`, `registry`, `incident`, `intake`, `demo`, `purge`.
+
+Each takes `--db URL` (a SQLite path or postgresql://…; default `$SPTUI_DB`, else the user's SQLite
+file) and, where it changes something, `--operator` (default `$USER`), which the audit log records.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from sptui.cli import EXIT_BAD_INPUT, _instant, _load, default_policy, main
+
+db_option = click.option("--db", "db_url", default=None, envvar="SPTUI_DB",
+                         help="SQLite path or postgresql://… (default: $SPTUI_DB, else the user's desk.db)")
+operator_option = click.option("--operator", default=None, help="who is acting (default: $USER); kept in the audit log")
+policy_option = click.option("--policy", "policy_path", default=None, help="the policy folder (default: policies/)")
+
+
+def _store(db_url, *, check_schema: bool = True):
+    from sptui.store import Store, StoreError
+
+    try:
+        return Store.open(db_url, check_schema=check_schema)
+    except StoreError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+
+def _fail(e: Exception, code: int = 1):
+    click.echo(f"error: {e}", err=True)
+    sys.exit(code)
+
+
+# ---- db ------------------------------------------------------------------------------------------------------
+@main.group()
+def db():
+    """The database's schema: `sptui db upgrade`, `sptui db status`."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_url):
+    """Bring the database's schema to this sptui's revision (alembic migrations)."""
+    from sptui.store.db import upgrade
+
+    store = _store(db_url, check_schema=False)
+    before, after = upgrade(store.engine)
+    click.echo(f"{store.url}: schema {before or '(empty)'} → {after}" if before != after
+               else f"{store.url}: schema already at {after}")
+
+
+@db.command("status")
+@db_option
+def db_status(db_url):
+    """The database's URL, schema revision and record counts."""
+    from sptui.store.db import current_revision, head_revision
+
+    store = _store(db_url, check_schema=False)
+    rev, head = current_revision(store.engine), head_revision()
+    click.echo(f"{store.url}\nschema: {rev or '(empty)'} (this sptui: {head})")
+    if rev == head:
+        for name, n in store.counts().items():
+            click.echo(f"  {name:<12} {n:>8,}")
+
+
+# ---- registry ------------------------------------------------------------------------------------------------
+@main.group()
+def registry():
+    """The registry of customers, machines and packs: import, export, find."""
+
+
+def _variants(policy_path):
+    policy = _load(policy_path or default_policy())
+    return {name: tuple(v.years) if v.years else None for name, v in policy.variants.items()}
+
+
+@registry.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--partial", is_flag=True, help="write the good rows and put the bad ones in a reject file")
+@click.option("--rejects", "rejects_path", default=None, help="the reject file (default: FILE.rejects.csv)")
+@db_option
+@operator_option
+@policy_option
+def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
+    """Import machines from a CSV (columns: `sptui registry columns`). All or nothing, unless --partial."""
+    from pathlib import Path
+
+    from sptui.store import operator_name
+    from sptui.store.registry import ImportFailed, reject_file
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        _fail(f"{file} is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV", EXIT_BAD_INPUT)
+    variants = _variants(policy_path)
+    store = _store(db_url)
+    try:
+        result = store.import_registry(text, variants=variants, partial=partial, operator=operator_name(operator))
+    except ImportFailed as e:
+        _fail(e, EXIT_BAD_INPUT)
+    click.echo(f"imported {result.imported} machine(s)")
+    if result.rejected:
+        path = Path(rejects_path or f"{file}.rejects.csv")
+        path.write_text(reject_file(result.rejected), encoding="utf-8")
+        for _, _, errs in result.rejected:
+            for err in errs:
+                click.echo(str(err), err=True)
+        click.echo(f"rejected {len(result.rejected)} row(s): written to {path}", err=True)
+        sys.exit(1)
+
+
+@registry.command("export")
+@click.option("-o", "--output", default="-", help="file to write (default: standard output)")
+@db_option
+def registry_export(output, db_url):
+    """The registry as CSV, in the import's columns."""
+    text = _store(db_url).export_registry()
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+
+
+@registry.command("columns")
+def registry_columns():
+    """The CSV columns, which are required, and what each holds."""
+    from sptui.store.registry import COLUMNS
+
+    for c in COLUMNS:
+        click.echo(f"{c.name:<24} {'required' if c.required else 'optional':<9} {c.doc}")
+
+
+@registry.command("find")
+@click.option("--label", help="機器管理番号, e.g. 1234-567-890")
+@click.option("--serial", help="製造番号")
+@click.option("--customer", help="part of the customer's or site's organisation, or the person's name")
+@click.option("--phone", help="a phone number (only its digits are compared)")
+@click.option("--support-id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@db_option
+def registry_find(label, serial, customer, phone, support_id, fmt, db_url):
+    """Look machines up by label number, serial, customer or phone."""
+    from sptui.store import StoreError
+
+    try:
+        rows = _store(db_url).find_machines(label=label, serial=serial, customer=customer, phone=phone,
+                                            support_id=support_id)
+    except StoreError as e:
+        _fail(e, EXIT_BAD_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        click.echo("no machine found")
+        sys.exit(1)
+    for r in rows:
+        click.echo(f"{r['label_number']}  {r['serial_number']:<12} {r['model_code']:<14} {r['variant']:<11} "
+                   f"{r['years']}y  {r['customer_organisation']} / {r['site_organisation']}  {r['customer_phone']}")
+
+
+# ---- incidents -----------------------------------------------------------------------------------------------
+@main.group()
+def incident():
+    """Incidents: open, show, claim, dispatch, note, close."""
+
+
+@incident.command("open")
+@click.option("--label", required=True, help="the machine's label number")
+@click.option("--at", "at", required=True, help="when the notice was received, e.g. 2026-11-27T16:45+09:00")
+@click.option("--summary", required=True)
+@click.option("--support", type=click.Choice(["hw", "pp"]), default="hw")
+@click.option("--cause", default=None, help="an exclusion cause (ex-01 …), if known")
+@db_option
+@operator_option
+@policy_option
+def incident_open(label, at, summary, support, cause, db_url, operator, policy_path):
+    """Open an incident for a registered machine; the policy decides it now and the decision is kept."""
+    from sptui.model.case import CaseError
+    from sptui.store import StoreError, operator_name
+
+    when = _instant(at, "at")
+    policy = _load(policy_path or default_policy())
+    store = _store(db_url)
+    try:
+        iid = store.open_incident(policy, label=label, at=when, summary=summary, support=support, cause=cause,
+                                  operator=operator_name(operator))
+    except (StoreError, CaseError) as e:
+        _fail(e, EXIT_BAD_INPUT)
+    inc = store.incident(iid)
+    click.echo(f"incident {iid}: {inc['verdict']}"
+               + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
+
+
+@incident.command("show")
+@click.argument("iid", type=int)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+@db_option
+def incident_show(iid, lang, db_url):
+    """One incident: the decision with its reasons and clauses, and the timeline."""
+    from sptui.store import StoreError
+
+    store = _store(db_url)
+    try:
+        inc = store.incident(iid)
+    except StoreError as e:
+        _fail(e)
+    d = inc["decision"]
+    click.echo(f"incident {iid}  {inc['status']}  owner {inc['owner'] or '-'}  version {inc['version']}")
+    click.echo(f"received {inc['received_at']:%Y-%m-%d %H:%M}  verdict {inc['verdict']}"
+               + (f"  on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
+    click.echo(f"policy {d['policy']['name']} {d['policy']['version']} {inc['policy_digest'][:19]}")
+    for i, r in enumerate(d["reasons"]):
+        msg = d["messages_ja"][i] if lang == "ja" else r["message"]
+        click.echo(f"  {r['outcome']:<8} {r['rule']:<24} [{r['cite']}] {msg}")
+    for e in store.timeline(iid):
+        click.echo(f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['operator']:<10} {e['kind']:<10} {e['text']}")
+
+
+@incident.command("claim")
+@click.argument("iids", type=int, nargs=-1, required=True)
+@db_option
+@operator_option
+def incident_claim(iids, db_url, operator):
+    """Take ownership of incidents; one that another operator owns is refused with who owns it."""
+    from sptui.store import ConflictError, StoreError, operator_name
+
+    store = _store(db_url)
+    who = operator_name(operator)
+    failed = 0
+    for iid in iids:
+        try:
+            store.claim(iid, operator=who)
+            click.echo(f"incident {iid}: claimed by {who}")
+        except (ConflictError, StoreError) as e:
+            failed += 1
+            click.echo(f"error: {e}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@incident.command("note")
+@click.argument("iid", type=int)
+@click.argument("text")
+@db_option
+@operator_option
+def incident_note(iid, text, db_url, operator):
+    """Add a note to an incident's timeline."""
+    from sptui.store import StoreError, operator_name
+
+    try:
+        _store(db_url).add_note(iid, text, operator=operator_name(operator))
+    except StoreError as e:
+        _fail(e)
+
+
+@incident.command("dispatch")
+@click.argument("iid", type=int)
+@click.option("--technician", required=True)
+@click.option("--depart", required=True, help="departure, e.g. 2026-11-27T17:10+09:00")
+@click.option("--complete", default=None, help="end of the work, when known: the 別表-1 fee is then decided")
+@click.option("--technicians", default=1, type=int, show_default=True)
+@click.option("--late-reason", type=click.Choice(["traffic", "weather", "site", "parts"]), default=None,
+              help="why the onsite deadline was missed")
+@db_option
+@operator_option
+@policy_option
+def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, db_url, operator, policy_path):
+    """Dispatch a technician; with --complete, the fee is quoted from 別表-1."""
+    from sptui.store import StoreError, operator_name
+
+    departed = _instant(depart, "depart")
+    completed = _instant(complete, "complete") if complete else None
+    policy = _load(policy_path or default_policy())
+    try:
+        out = _store(db_url).dispatch(policy, iid, operator=operator_name(operator), technician=technician,
+                                      departed_at=departed, completed_at=completed, technicians=technicians,
+                                      late_reason=late_reason)
+    except StoreError as e:
+        _fail(e)
+    fee = out["fee"]
+    click.echo(f"incident {iid}: dispatched {technician}"
+               + (f"; fee {fee['total_jpy']:,}円" + (" (needs a quote)" if fee["needs_quote"] else "") if fee else ""))
+
+
+@incident.command("close")
+@click.argument("iid", type=int)
+@click.option("--text", default="")
+@db_option
+@operator_option
+def incident_close(iid, text, db_url, operator):
+    """Close an incident."""
+    from sptui.store import StoreError, operator_name
+
+    try:
+        _store(db_url).close_incident(iid, operator=operator_name(operator), text=text)
+    except StoreError as e:
+        _fail(e)
+
+
+def _today() -> dt.date:
+    from sptui.store.schema import TOKYO
+
+    return dt.datetime.now(TOKYO).date()

@@ -1,0 +1,138 @@
+"""The store's base: the engine, transactions, the audit log and registry look-ups."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import os
+from typing import Iterator
+
+import sqlalchemy as sa
+
+from sptui.store import schema as S
+from sptui.store.db import StoreError, ensure_schema, make_engine, normalise_url
+
+def operator_name(given: str | None = None) -> str:
+    if given:
+        return given
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except Exception:  # no passwd entry (a container): still somebody
+        return "unknown"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(S.TOKYO)
+
+
+class StoreBase:
+    """Opening, transactions, audit and registry look-ups; the operations are mixins (see Store)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, check_schema: bool = True) -> "StoreBase":
+        engine = make_engine(normalise_url(url))
+        if check_schema:
+            ensure_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing late)."""
+        with self.engine.connect() as conn:
+            conn.info["write"] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("write", None)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # ---- audit -------------------------------------------------------------------------------------------
+    @staticmethod
+    def audit(conn: sa.Connection, operator: str, entity: str, entity_id: int | None, action: str,
+              detail: dict, digest: str | None = None, at: dt.datetime | None = None) -> None:
+        conn.execute(S.audit.insert().values(at=at or now(), operator=operator, entity=entity, entity_id=entity_id,
+                                             action=action, detail=detail, policy_digest=digest))
+
+    def audit_log(self, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
+        q = sa.select(S.audit).order_by(S.audit.c.id)
+        if entity is not None:
+            q = q.where(S.audit.c.entity == entity)
+        if entity_id is not None:
+            q = q.where(S.audit.c.entity_id == entity_id)
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    # ---- registry look-ups ----------------------------------------------------------------------------------
+    def machine_rows(self, where=None, limit: int | None = None) -> list[dict]:
+        j = S.machines.join(S.customers).join(S.packs)
+        q = (sa.select(S.machines, S.packs.c.pack_serial, S.packs.c.variant, S.packs.c.years,
+                       S.packs.c.purchased_on.label("pack_purchased_on"), S.packs.c.registration_status,
+                       S.packs.c.submitted_on, S.packs.c.completed_on, S.packs.c.agreed_end_on,
+                       S.packs.c.express_start_on, S.packs.c.os_name, S.packs.c.report_method, S.packs.c.seller,
+                       S.customers.c.organisation.label("customer_organisation"),
+                       S.customers.c.name.label("customer_name"), S.customers.c.address.label("customer_address"),
+                       S.customers.c.phone.label("customer_phone"), S.customers.c.email.label("customer_email"),
+                       S.customers.c.purged_at)
+             .select_from(j).order_by(S.machines.c.label_number))
+        if where is not None:
+            q = q.where(where)
+        if limit:
+            q = q.limit(limit)
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def find_machines(self, *, label: str | None = None, serial: str | None = None, customer: str | None = None,
+                      phone: str | None = None, support_id: str | None = None, limit: int = 100) -> list[dict]:
+        """Look-up by label number (機器管理番号), serial (製造番号), customer organisation/name, or phone.
+
+        Phones match on their digits (03-1234-5678 finds 0312345678); names by substring."""
+        conds = []
+        if label:
+            conds.append(S.machines.c.label_number == label.strip())
+        if serial:
+            conds.append(S.machines.c.serial_number == serial.strip())
+        if support_id:
+            conds.append(S.machines.c.support_id == support_id.strip())
+        if customer:
+            pat = f"%{customer.strip()}%"
+            conds.append(sa.or_(S.customers.c.organisation.like(pat), S.customers.c.name.like(pat),
+                                S.machines.c.site_organisation.like(pat)))
+        if phone:
+            digits = "".join(ch for ch in phone if ch.isdigit())
+            if not digits:
+                raise StoreError("a phone number look-up needs digits")
+
+            def bare(col):
+                return sa.func.replace(sa.func.replace(sa.func.replace(col, "-", ""), " ", ""), "+", "")
+            conds.append(sa.or_(bare(S.customers.c.phone) == digits, bare(S.machines.c.site_phone) == digits))
+        if not conds:
+            raise StoreError("give a label number, serial, support ID, customer or phone to look up")
+        return self.machine_rows(sa.and_(*conds), limit)
+
+    def machine(self, label: str) -> dict:
+        rows = self.find_machines(label=label)
+        if not rows:
+            raise StoreError(f"no machine with label number {label}")
+        return rows[0]
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        with self.read() as conn:
+            for t in (S.customers, S.machines, S.incidents, S.alarms, S.quarantine, S.dispatches, S.audit):
+                out[t.name] = conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        return out

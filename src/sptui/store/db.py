@@ -1,0 +1,129 @@
+"""Opening the store: the URL, the engine, and the schema's revision (alembic).
+
+    SQLite (default)  a file under the user's data directory, WAL mode, synchronous=FULL
+    PostgreSQL        --db postgresql://… or SPTUI_DB (psycopg 3)
+
+A new, empty database is created at the newest revision. A database at an older revision is not
+changed behind the operator's back (on a shared desk other hosts use it): opening it raises
+`OutdatedSchema`, whose message says to run `sptui db upgrade`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(Exception):
+    """Something about the store the operator must act on; the message says what."""
+
+
+class OutdatedSchema(StoreError):
+    pass
+
+
+class ConflictError(StoreError):
+    """Another operator changed the record first (optimistic concurrency): nothing was written."""
+
+
+def default_url() -> str:
+    """SPTUI_DB, else a SQLite file in the user's data directory."""
+    env = os.environ.get("SPTUI_DB")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('sptui')) / 'desk.db'}"
+
+
+def normalise_url(url: str | None) -> URL:
+    """A plain path is a SQLite file; postgresql:// uses psycopg 3."""
+    if not url:
+        url = default_url()
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")  # a stored alarm survives a power cut, not only a killed process
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str | URL | None) -> Engine:
+    u = url if isinstance(url, URL) else normalise_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(u, connect_args={"timeout": 30, "isolation_level": None})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+
+        # pysqlite's own transaction handling is off (isolation_level None): SQLAlchemy's begin is BEGIN
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+        return engine
+    if u.get_backend_name() == "postgresql":
+        return sa.create_engine(u, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    raise StoreError(f"unsupported database URL {u.render_as_string(hide_password=True)}: "
+                     "use a SQLite path or postgresql://user@host/db")
+
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to `revision`; returns (before, after)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+    return before, current_revision(engine)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create an empty database at the newest revision; refuse an old one with how to upgrade it."""
+    rev = current_revision(engine)
+    head = head_revision()
+    if rev == head:
+        return
+    if rev is None:
+        if sa.inspect(engine).get_table_names():
+            raise StoreError("the database has tables but no sptui schema revision: is it another program's?")
+        upgrade(engine)
+        return
+    url = engine.url.render_as_string(hide_password=True)
+    raise OutdatedSchema(f"the database is at schema revision {rev}; this sptui needs {head}. "
+                         f"Back it up, then run: sptui db upgrade --db '{url}'")

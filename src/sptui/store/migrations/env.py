@@ -1,0 +1,11 @@
+"""Alembic environment: the connection comes from sptui.store (config.attributes["connection"])."""
+from __future__ import annotations
+
+from alembic import context
+
+from sptui.store.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,187 @@
+"""The store on SQLite and on PostgreSQL: schema and migrations, registry CSV, incidents, audit, concurrency."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from conftest import registry_csv, registry_row
+
+from sptui.store import ConflictError, OutdatedSchema, Store, StoreError
+from sptui.store import schema as S
+from sptui.store.registry import ImportFailed
+
+JST = S.TOKYO
+VARIANTS = {"weekday-9h": None, "24x7": None}
+
+
+def at(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s)
+
+
+# ---- schema ------------------------------------------------------------------------------------------------
+def test_new_database_is_created_at_the_newest_revision_and_matches_the_schema(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from sptui.store.db import current_revision, head_revision
+
+    assert current_revision(store.engine) == head_revision()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), S.metadata)
+    assert diff == []
+
+
+def test_an_old_database_is_refused_with_how_to_upgrade_and_upgrades_keeping_its_rows(db_url, run):
+    from sptui.store.db import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        cid = conn.execute(S.customers.insert().values(organisation="旧顧客", name="n", address="a", phone="1",
+                                                       email="e@x", created_at=at("2025-01-01T09:00+09:00"))
+                           ).inserted_primary_key[0]
+    engine.dispose()
+    with pytest.raises(OutdatedSchema, match="sptui db upgrade"):
+        Store.open(db_url)
+    r = run("db", "upgrade", "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    assert "0001 → 0002" in r.stdout
+    s = Store.open(db_url)
+    with s.read() as conn:
+        assert conn.execute(sa.select(S.customers.c.organisation).where(S.customers.c.id == cid)).scalar() == "旧顧客"
+    s.close()
+
+
+def test_instants_come_back_aware_in_tokyo_and_a_naive_one_is_refused(store):
+    with store.write() as conn:
+        conn.execute(S.audit.insert().values(at=at("2026-11-27T08:00:00Z"), operator="t", entity="x", action="a",
+                                             detail={}))
+    row = store.audit_log("x")[0]
+    assert row["at"] == at("2026-11-27T17:00:00+09:00") and row["at"].utcoffset() == dt.timedelta(hours=9)
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        with store.write() as conn:
+            conn.execute(S.audit.insert().values(at=dt.datetime(2026, 11, 27, 17), operator="t", entity="x",
+                                                 action="a", detail={}))
+
+
+# ---- registry ------------------------------------------------------------------------------------------------
+def test_import_is_all_or_nothing_and_names_row_and_column(store):
+    rows = [registry_row(1), registry_row(2, purchased_on="2024/4/2"), registry_row(3, customer_phone="")]
+    with pytest.raises(ImportFailed) as e:
+        store.import_registry(registry_csv(rows), variants=VARIANTS)
+    text = str(e.value)
+    assert 'row 3, column purchased_on: expected a date like 2026-04-01, got "2024/4/2"' in text
+    assert "row 4, column customer_phone: required" in text
+    assert "nothing was imported" in text
+    assert store.counts()["machines"] == 0 and store.counts()["customers"] == 0
+
+
+def test_partial_import_writes_the_good_rows_and_returns_the_bad(store):
+    rows = [registry_row(1), registry_row(2, label_number="12-34"), registry_row(3)]
+    result = store.import_registry(registry_csv(rows), variants=VARIANTS, partial=True)
+    assert result.imported == 2
+    [(n, raw, errs)] = result.rejected
+    assert n == 3 and raw["label_number"] == "12-34" and errs[0].column == "label_number"
+    assert sorted(m["label_number"] for m in store.machine_rows()) == ["1234-000-001", "1234-000-003"]
+
+
+def test_label_numbers_and_support_ids_are_unique_in_the_file_and_against_the_registry(store):
+    store.import_registry(registry_csv([registry_row(1)]), variants=VARIANTS)
+    dup_in_file = [registry_row(5), registry_row(6, support_id="SP00000005")]
+    with pytest.raises(ImportFailed, match='row 3, column support_id: "SP00000005" is also on row 2'):
+        store.import_registry(registry_csv(dup_in_file), variants=VARIANTS)
+    with pytest.raises(ImportFailed, match='row 2, column label_number: "1234-000-001" is already in the registry'):
+        store.import_registry(registry_csv([registry_row(1, support_id="OTHER")]), variants=VARIANTS)
+    assert store.counts()["machines"] == 1
+
+
+def test_express_fields_are_required_when_express_was_applied_for(store):
+    with pytest.raises(ImportFailed, match="row 2, column seller: required when the Express service"):
+        store.import_registry(registry_csv([registry_row(1, seller="")]), variants=VARIANTS)
+    store.import_registry(registry_csv([registry_row(1, seller="", express_start_on="", os_name="", report_method="")]),
+                          variants=VARIANTS)
+
+
+def test_unknown_variant_and_years_not_sold_are_refused(store):
+    with pytest.raises(ImportFailed, match='row 2, column variant: unknown variant "mon-sat"'):
+        store.import_registry(registry_csv([registry_row(1, variant="mon-sat")]), variants=VARIANTS)
+    with pytest.raises(ImportFailed, match="column years: a weekday-9h pack is sold for 1, 3, 5 years, not 7"):
+        store.import_registry(registry_csv([registry_row(1, years="7")]), variants={"weekday-9h": (1, 3, 5)})
+
+
+def test_export_imports_again_into_an_empty_store_unchanged(store, tmp_path):
+    rows = [registry_row(i, options="N8103-189:2:disk-array:direct;N8104-7001:1") for i in range(1, 4)]
+    rows.append(registry_row(9, manufacture_ended_on="2028-03-31", agreed_end_on="2027-12-31", config_info="no",
+                             country="SG", express_start_on="", os_name="", report_method="", seller=""))
+    store.import_registry(registry_csv(rows), variants=VARIANTS)
+    first = store.export_registry()
+    other = Store.open(str(tmp_path / "other.db"))
+    other.import_registry(first, variants=VARIANTS)
+    assert other.export_registry() == first
+    assert "N8103-189:2:disk-array:direct;N8104-7001:1" in first
+
+
+def test_look_ups_by_label_serial_customer_and_phone(store):
+    store.import_registry(registry_csv([registry_row(i) for i in range(1, 30)]), variants=VARIANTS)
+    assert [m["serial_number"] for m in store.find_machines(label="1234-000-007")] == ["SN0000007"]
+    assert [m["label_number"] for m in store.find_machines(serial="SN0000012")] == ["1234-000-012"]
+    assert {m["label_number"] for m in store.find_machines(customer="顧客3")} == {
+        registry_row(i)["label_number"] for i in range(1, 30) if i % 7 == 3}
+    # the customer's phone finds all of that customer's machines; the site's phone finds the site's
+    assert [m["label_number"] for m in store.find_machines(phone="(03) 1234 0007")] == [
+        "1234-000-007", "1234-000-014", "1234-000-021", "1234-000-028"]
+    assert [m["label_number"] for m in store.find_machines(phone="044 000 0021")] == ["1234-000-021"]
+    assert store.find_machines(label="9999-999-999") == []
+    with pytest.raises(StoreError, match="give a label number"):
+        store.find_machines()
+
+
+# ---- incidents ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def desk(store):
+    store.import_registry(registry_csv([registry_row(i) for i in range(1, 4)]), variants=VARIANTS)
+    return store
+
+
+def test_an_incident_keeps_its_decision_and_the_policy_digest_and_is_audited(desk, policy):
+    iid = desk.open_incident(policy, label="1234-000-001", at=at("2026-11-27T16:45+09:00"), summary="ディスク障害",
+                             operator="sato")
+    inc = desk.incident(iid)
+    direct = policy.decide(inc["case"])
+    assert inc["verdict"] == direct.verdict == "covered"
+    assert inc["deadline"] == direct.dispatch_deadline == at("2026-11-30T09:45+09:00")  # Fri 16:45: 45 min left, Mon 08:30 + 75
+    assert inc["decision"]["policy"]["digest"] == inc["policy_digest"] == policy.digest
+    assert inc["decision"]["messages_ja"] and inc["decision"]["reasons"]
+    [entry] = desk.audit_log("incident", iid)
+    assert (entry["operator"], entry["action"], entry["policy_digest"]) == ("sato", "open", policy.digest)
+
+
+def test_a_second_operator_cannot_claim_an_owned_incident(desk, policy, db_url):
+    iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    other = Store.open(db_url)
+    desk.claim(iid, operator="sato")
+    with pytest.raises(ConflictError, match="already claimed by sato"):
+        other.claim(iid, operator="suzuki")
+    assert desk.incident(iid)["owner"] == "sato"
+    other.close()
+
+
+def test_a_stale_update_writes_nothing_and_says_who_changed_it(desk, policy, db_url):
+    iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    seen = desk.incident(iid)["version"]
+    desk.claim(iid, operator="sato")
+    with pytest.raises(ConflictError, match=r"changed by sato \(claimed at .*nothing was saved by your dispatch"):
+        desk.dispatch(policy, iid, operator="suzuki", technician="t1", departed_at=at("2026-11-27T10:30+09:00"),
+                      version=seen)
+    assert desk.counts()["dispatches"] == 0 and desk.incident(iid)["status"] == "claimed"
+
+
+def test_dispatch_quotes_the_fee_and_a_missed_deadline_needs_a_reason(desk, policy):
+    iid = desk.open_incident(policy, label="1234-000-003", at=at("2026-11-27T16:45+09:00"), summary="x", operator="a")
+    with pytest.raises(StoreError, match="give the reason it was missed"):
+        desk.dispatch(policy, iid, operator="a", technician="t1", departed_at=at("2026-11-30T10:00+09:00"))
+    out = desk.dispatch(policy, iid, operator="a", technician="t1", departed_at=at("2026-11-27T18:00+09:00"),
+                        completed_at=at("2026-11-27T19:20+09:00"))
+    assert out["fee"]["total_jpy"] == policy.decide(desk.incident(iid)["case"]).fee.total_jpy > 0
+    assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "dispatched"]
