@@ -185,3 +185,27 @@ def test_dispatch_quotes_the_fee_and_a_missed_deadline_needs_a_reason(desk, poli
                         completed_at=at("2026-11-27T19:20+09:00"))
     assert out["fee"]["total_jpy"] == policy.decide(desk.incident(iid)["case"]).fee.total_jpy > 0
     assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "dispatched"]
+
+
+def test_two_processes_claiming_the_same_200_incidents_end_with_one_owner_each(db_url, policy, sptui_bin):
+    import re
+    import subprocess
+
+    s = Store.open(db_url)
+    s.import_registry(registry_csv([registry_row(i) for i in range(1, 5)]), variants=VARIANTS)
+    ids = [s.open_incident(policy, label=registry_row(1 + k % 4)["label_number"],
+                           at=at("2026-11-27T10:00+09:00") + dt.timedelta(minutes=k), summary=f"call {k}", operator="desk")
+           for k in range(200)]
+    procs = {who: subprocess.Popen([sptui_bin, "incident", "claim", *map(str, ids), "--db", db_url, "--operator", who],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for who in ("sato", "suzuki")}
+    out = {who: p.communicate(timeout=300) for who, p in procs.items()}
+    won = {who: {int(m) for m in re.findall(r"incident (\d+): claimed by", o[0])} for who, o in out.items()}
+    lost = {who: {int(m) for m in re.findall(r"incident (\d+) (?:is already claimed by|was changed by) "
+                                             r"(?:sato|suzuki)", o[1])} for who, o in out.items()}
+    assert won["sato"] | won["suzuki"] == set(ids) and not won["sato"] & won["suzuki"]
+    assert lost["sato"] == won["suzuki"] and lost["suzuki"] == won["sato"]  # every loser was told who won
+    owners = {i["id"]: i["owner"] for i in s.incidents()}
+    assert all(owners[i] == ("sato" if i in won["sato"] else "suzuki") for i in ids)
+    assert len([a for a in s.audit_log("incident") if a["action"] == "claim"]) == 200
+    s.close()

@@ -300,7 +300,118 @@ def incident_close(iid, text, db_url, operator):
         _fail(e)
 
 
-def _today() -> dt.date:
-    from sptui.store.schema import TOKYO
+# ---- alarm intake --------------------------------------------------------------------------------------------
+@main.group()
+def intake():
+    """Alarm mail intake: `sptui intake smtp` (a server) and `sptui intake file` (.eml files, maildirs)."""
 
-    return dt.datetime.now(TOKYO).date()
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"expected HOST:PORT like 127.0.0.1:2525, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+@intake.command("smtp")
+@click.option("--listen", default="127.0.0.1:2525", show_default=True,
+              help="address to listen on; loopback unless you name another")
+@click.option("--max-size", default=32 * 1024 * 1024, show_default=True, type=int,
+              help="largest mail accepted, in bytes (SIZE; larger ones get 552)")
+@click.option("--allow", multiple=True, help="sender allowed (an address, or @domain); repeat; default: any")
+@db_option
+@policy_option
+def intake_smtp(listen, max_size, allow, db_url, policy_path):
+    """Receive ESMPRO alarm mails over SMTP; each is stored (or quarantined) before the 250."""
+    import logging
+
+    from sptui.intake.smtp import serve
+
+    host, port = _listen(listen)
+    policy = _load(policy_path or default_policy())
+    store = _store(db_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+
+    def ready(bound):
+        click.echo(f"listening on {host}:{bound}, storing into {store.url}", err=True)
+
+    try:
+        handler = serve(store, policy, host=host, port=port, max_size=max_size, allow=tuple(allow), ready=ready)
+    except OSError as e:
+        _fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
+    click.echo(" ".join(f"{k} {v}" for k, v in handler.counts.items()), err=True)
+
+
+@intake.command("file")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@db_option
+@policy_option
+def intake_file(paths, db_url, policy_path):
+    """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail."""
+    from sptui.intake.files import mail_files, received_at
+    from sptui.intake.ingest import ingest
+
+    policy = _load(policy_path or default_policy())
+    store = _store(db_url)
+    counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
+    for path in mail_files(paths):
+        raw = path.read_bytes()
+        r = ingest(store, policy, raw, via=f"file:{path}", received_at=received_at(raw, path))
+        kind = "quarantined" if r.reason else r.outcome
+        counts[kind] += 1
+        click.echo(f"{path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else ""))
+    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+
+
+# ---- demo and purge ------------------------------------------------------------------------------------------
+@main.command()
+@click.option("--db", "db_path", default=None, help="where to build it (default: demo.db in the user's data folder)")
+@click.option("--fresh", is_flag=True, help="delete an existing demo database first")
+@click.option("--no-open", is_flag=True, help="build it, do not open the desk")
+@policy_option
+def demo(db_path, fresh, no_open, policy_path):
+    """Build a realistic demo desk (about 200 customers, 1,000 machines, incidents, alarms, dispatches)."""
+    from pathlib import Path
+
+    from platformdirs import user_data_dir
+
+    from sptui.demo import build_demo
+
+    path = Path(db_path) if db_path else Path(user_data_dir("sptui")) / "demo.db"
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    policy = _load(policy_path or default_policy())
+    store = _store(str(path))
+    if store.counts()["machines"] == 0:
+        click.echo(f"building the demo desk in {path} …", err=True)
+        counts = build_demo(store, policy)
+    else:
+        counts = store.counts()
+    click.echo(f"demo desk: {path}")
+    for name, n in counts.items():
+        click.echo(f"  {name:<12} {n:>6,}")
+    if not no_open:
+        # the desk's TUI is issue 5; until then the demo shows the queue as text
+        for inc in store.incidents(limit=10):
+            click.echo(f"  #{inc['id']:<5} {inc['verdict']:<12} {inc['status']:<10} {inc['summary']}")
+
+
+@main.command()
+@click.option("--ended-before", required=True, help="erase contracts that ended before this date (YYYY-MM-DD)")
+@click.option("--yes", is_flag=True, help="really erase (without it: a dry run that lists what would be erased)")
+@db_option
+@operator_option
+def purge(ended_before, yes, db_url, operator):
+    """第3章 1.8: erase the personal fields of customers whose contracts all ended; history stays, anonymised."""
+    from sptui.store import operator_name
+
+    try:
+        before = dt.date.fromisoformat(ended_before)
+    except ValueError:
+        _fail(f"--ended-before: expected a date like 2026-04-01, got {ended_before!r}", EXIT_BAD_INPUT)
+    due = _store(db_url).purge(before, operator=operator_name(operator), dry_run=not yes)
+    for d in due:
+        click.echo(f"{'erased' if yes else 'would erase'} customer {d['customer_id']} "
+                   f"({len(d['labels'])} machine(s), last contract ended {d['ended_on']})")
+    click.echo(f"{len(due)} customer(s) {'erased' if yes else 'to erase; run again with --yes to erase them'}")

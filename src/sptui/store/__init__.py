@@ -13,10 +13,10 @@ from sptui.store.alarms import AlarmOps
 from sptui.store.base import StoreBase, now, operator_name
 from sptui.store.db import ConflictError, OutdatedSchema, StoreError
 from sptui.store.desk import DeskOps
-from sptui.store.registry import RegistryOps
+from sptui.store.registry import PurgeOps, RegistryOps
 
 __all__ = ["Store", "StoreError", "ConflictError", "OutdatedSchema", "operator_name", "now"]
 
 
-class Store(RegistryOps, DeskOps, AlarmOps, StoreBase):
+class Store(RegistryOps, PurgeOps, DeskOps, AlarmOps, StoreBase):
     """One desk's records. `Store.open(url)`; see the module docstring."""

@@ -12,7 +12,6 @@ from typing import Any
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from sptui.store import schema as S
 from sptui.store.db import ConflictError, StoreError
@@ -27,75 +26,117 @@ class Stored:
     reason: str | None = None
 
 
+_MACHINE_COLUMNS = (S.machines, S.packs.c.variant, S.packs.c.years, S.packs.c.purchased_on.label("pack_purchased_on"),
+                    S.packs.c.registration_status, S.packs.c.submitted_on, S.packs.c.completed_on,
+                    S.packs.c.agreed_end_on, S.packs.c.express_start_on)
+# built once: the look-ups run for every alarm
+_BY_COMPUTER = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
+                .where(S.machines.c.computer_name == sa.bindparam("name")).limit(2))
+_BY_COMPUTER_NOCASE = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
+                       .where(sa.func.lower(S.machines.c.computer_name) == sa.bindparam("name")).limit(2))
+
+
+def _insert_alarm(conn):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, in the connection's dialect (None: a duplicate)."""
+    stmt = _INSERT_IGNORE.get(conn.dialect.name)
+    if stmt is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = _INSERT_IGNORE[conn.dialect.name] = insert(S.alarms).on_conflict_do_nothing().returning(S.alarms.c.id)
+    return stmt
+
+
+_INSERT_IGNORE: dict = {}
+_QUARANTINED = sa.select(S.quarantine.c.id).where(S.quarantine.c.sha256 == sa.bindparam("sha"))
+_INSERT_QUARANTINE = S.quarantine.insert()
+_DUPLICATE = sa.select(S.alarms.c.id).where(sa.or_(S.alarms.c.dedupe_key == sa.bindparam("key"),
+                                                   S.alarms.c.message_id == sa.bindparam("mid"))).limit(1)
+
+
 def dedupe_key(machine_id: int, event_id: str | None, occurred_at: dt.datetime) -> str:
     return f"{machine_id}|{event_id or ''}|{occurred_at.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
 
 
 class AlarmOps:
-    def machine_by_computer(self, computer: str) -> dict | None:
-        rows = self.machine_rows(sa.func.lower(S.machines.c.computer_name) == computer.strip().lower(), 2)
-        return rows[0] if len(rows) == 1 else None
+    def machine_by_computer(self, computer: str, conn: sa.Connection | None = None) -> dict | None:
+        """The one registered machine with this コンピュータ名 (exactly as written, else ignoring case)."""
+        if conn is None:
+            with self.read() as conn:
+                return self.machine_by_computer(computer, conn)
+        name = computer.strip()
+        rows = conn.execute(_BY_COMPUTER, {"name": name}).mappings().all()
+        if not rows:
+            rows = conn.execute(_BY_COMPUTER_NOCASE, {"name": name.lower()}).mappings().all()
+        return dict(rows[0]) if len(rows) == 1 else None
 
     def quarantine_mail(self, raw: bytes, *, reason: str, message: str, via: str, received_at: dt.datetime,
                         message_id: str | None = None, sender: str | None = None) -> Stored:
         """Keep a mail that could not be stored as an alarm, with the reason. The same bytes are kept once."""
-        digest = hashlib.sha256(raw).hexdigest()
         with self.write() as conn:
-            old = conn.execute(sa.select(S.quarantine.c.id).where(S.quarantine.c.sha256 == digest)).scalar()
-            if old is not None:
-                return Stored("duplicate", old, reason)
-            qid = conn.execute(S.quarantine.insert().values(
-                received_at=received_at, reason=reason, message=message, message_id=message_id, sender=sender,
-                via=via, raw=raw, sha256=digest)).inserted_primary_key[0]
-            self.audit(conn, "intake", "quarantine", qid, "quarantine", {"reason": reason, "message": message,
-                                                                          "via": via}, None, received_at)
+            return self._quarantine(conn, raw, reason, message, via, received_at, message_id, sender)
+
+    def _quarantine(self, conn, raw, reason, message, via, received_at, message_id=None, sender=None) -> Stored:
+        digest = hashlib.sha256(raw).hexdigest()
+        old = conn.execute(_QUARANTINED, {"sha": digest}).scalar()
+        if old is not None:
+            return Stored("duplicate", old, reason)
+        qid = conn.execute(_INSERT_QUARANTINE, dict(
+            received_at=received_at, reason=reason, message=message, message_id=message_id, sender=sender,
+            via=via, raw=raw, sha256=digest)).inserted_primary_key[0]
+        self.audit(conn, "intake", "quarantine", qid, "quarantine", {"reason": reason, "message": message,
+                                                                      "via": via}, None, received_at)
         return Stored("quarantined", qid, reason)
 
     def store_alarm(self, policy, mail, *, raw: bytes, via: str, received_at: dt.datetime) -> Stored:
         """Store a parsed alarm mail (sptui.intake.esmpro.AlarmMail), routed by the policy's alarm evaluator.
-        A mail whose machine is unknown is quarantined."""
-        machine = self.machine_by_computer(mail.computer)
+        A mail whose machine is unknown, or has no Express service, is quarantined."""
+        with self.write() as conn:
+            return self._store_alarm(conn, policy, mail, raw, via, received_at)
+
+    def ingest_batch(self, policy, items: list[tuple]) -> list[Stored]:
+        """Several mails in one transaction (one commit for all: group commit). Each item is
+        (raw, mail or AlarmParseError, via, received_at); a mail that cannot be parsed is quarantined."""
+        out = []
+        with self.write() as conn:
+            for raw, mail, via, received_at in items:
+                if isinstance(mail, Exception):
+                    mid, sender = getattr(mail, "message_id", None), getattr(mail, "sender", None)
+                    out.append(self._quarantine(conn, raw, mail.reason, mail.message, via, received_at, mid, sender))
+                else:
+                    out.append(self._store_alarm(conn, policy, mail, raw, via, received_at))
+        return out
+
+    def _store_alarm(self, conn, policy, mail, raw, via, received_at) -> Stored:
+        machine = self.machine_by_computer(mail.computer, conn)
         if machine is None:
-            return self.quarantine_mail(raw, reason="unknown-machine", via=via, received_at=received_at,
-                                        message=f"no single registered machine has the computer name "
-                                                f"{mail.computer!r}", message_id=mail.message_id, sender=mail.sender)
+            return self._quarantine(conn, raw, "unknown-machine", f"no single registered machine has the computer "
+                                    f"name {mail.computer!r}", via, received_at, mail.message_id, mail.sender)
         if machine["express_start_on"] is None:
-            return self.quarantine_mail(raw, reason="no-express", via=via, received_at=received_at,
-                                        message=f"machine {machine['label_number']} ({mail.computer}) has no Express "
-                                                f"alarm service registered (express_start_on)",
-                                        message_id=mail.message_id, sender=mail.sender)
+            return self._quarantine(conn, raw, "no-express", f"machine {machine['label_number']} ({mail.computer}) "
+                                    "has no Express alarm service registered (express_start_on)", via, received_at,
+                                    mail.message_id, mail.sender)
         key = dedupe_key(machine["id"], mail.event_id, mail.occurred_at)
-        with self.read() as conn:
-            q = sa.select(S.alarms.c.id).where(S.alarms.c.dedupe_key == key)
-            if mail.message_id:
-                q = sa.select(S.alarms.c.id).where(sa.or_(S.alarms.c.dedupe_key == key,
-                                                          S.alarms.c.message_id == mail.message_id))
-            old = conn.execute(q).scalar()
-        if old is not None:
-            return Stored("duplicate", old)
         decision = self._route(policy, machine, received_at, [])
-        try:
-            with self.write() as conn:
-                aid = conn.execute(S.alarms.insert().values(
-                    machine_id=machine["id"], message_id=mail.message_id, dedupe_key=key, computer=mail.computer,
-                    product=mail.product, occurred_at=mail.occurred_at, relayed_at=mail.relayed_at,
-                    received_at=received_at, trap=mail.trap, source=mail.source, event_id=mail.event_id,
-                    detail=mail.detail, action=mail.action, alert_type=mail.alert_type, via=via,
-                    status="new" if (decision.contact or {}).get("next_contact_at") else "closed",
-                    decision=stored_decision(decision),
-                    next_contact_at=(decision.contact or {}).get("next_contact_at"),
-                    arrange_technician=bool((decision.contact or {}).get("arrange_technician")),
-                    policy_digest=policy.digest, version=1)).inserted_primary_key[0]
-                self.audit(conn, "intake", "alarm", aid, "receive",
-                           {"label": machine["label_number"], "event_id": mail.event_id, "via": via,
-                            "contact": (decision.contact or {}).get("reason")}, policy.digest, received_at)
-        except IntegrityError:  # another intake stored the same mail between our look and our insert
-            with self.read() as conn:
-                old = conn.execute(sa.select(S.alarms.c.id).where(sa.or_(
-                    S.alarms.c.dedupe_key == key, S.alarms.c.message_id == mail.message_id))).scalar()
+        contact = decision.contact or {}
+        values = dict(
+            machine_id=machine["id"], message_id=mail.message_id, dedupe_key=key, computer=mail.computer,
+            product=mail.product, occurred_at=mail.occurred_at, relayed_at=mail.relayed_at, received_at=received_at,
+            trap=mail.trap, source=mail.source, event_id=mail.event_id, detail=mail.detail, action=mail.action,
+            alert_type=mail.alert_type, via=via, status="new" if contact.get("next_contact_at") else "closed",
+            decision=stored_decision(decision), next_contact_at=contact.get("next_contact_at"),
+            arrange_technician=bool(contact.get("arrange_technician")), policy_digest=policy.digest, version=1)
+        # the unique Message-ID and (machine, event, time) decide what is a duplicate, even between two intakes
+        aid = conn.execute(_insert_alarm(conn), values).scalar()
+        if aid is None:
+            old = conn.execute(_DUPLICATE, {"key": key, "mid": mail.message_id}).scalar()
             if old is None:
-                raise
+                raise StoreError(f"alarm {key} was neither stored nor found")
             return Stored("duplicate", old)
+        self.audit(conn, "intake", "alarm", aid, "receive",
+                   {"label": machine["label_number"], "event_id": mail.event_id, "via": via,
+                    "contact": contact.get("reason")}, policy.digest, received_at)
         return Stored("stored", aid)
 
     @staticmethod

@@ -12,6 +12,9 @@ import sqlalchemy as sa
 from sptui.store import schema as S
 from sptui.store.db import StoreError, ensure_schema, make_engine, normalise_url
 
+_INSERT_AUDIT = S.audit.insert()
+
+
 def operator_name(given: str | None = None) -> str:
     if given:
         return given
@@ -65,8 +68,8 @@ class StoreBase:
     @staticmethod
     def audit(conn: sa.Connection, operator: str, entity: str, entity_id: int | None, action: str,
               detail: dict, digest: str | None = None, at: dt.datetime | None = None) -> None:
-        conn.execute(S.audit.insert().values(at=at or now(), operator=operator, entity=entity, entity_id=entity_id,
-                                             action=action, detail=detail, policy_digest=digest))
+        conn.execute(_INSERT_AUDIT, dict(at=at or now(), operator=operator, entity=entity, entity_id=entity_id,
+                                         action=action, detail=detail, policy_digest=digest))
 
     def audit_log(self, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
         q = sa.select(S.audit).order_by(S.audit.c.id)

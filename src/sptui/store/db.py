@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# how long a SQLite writer waits for another's lock before the operation fails (an SMTP 451, a message)
+BUSY_TIMEOUT_MS = int(os.environ.get("SPTUI_SQLITE_BUSY_MS", "30000"))
 
 
 class StoreError(Exception):
@@ -57,7 +59,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")  # a stored alarm survives a power cut, not only a killed process
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -66,7 +68,8 @@ def make_engine(url: str | URL | None) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(u, connect_args={"timeout": 30, "isolation_level": None})
+        engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                                        "isolation_level": None, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
 
         # pysqlite's own transaction handling is off (isolation_level None): SQLAlchemy's begin is BEGIN

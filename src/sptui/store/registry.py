@@ -302,3 +302,41 @@ def reject_file(rejected: Iterable[tuple[int, dict, list[RowError]]]) -> str:
         w.writerow((n, "; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errs),
                     *(raw.get(name, "") or "" for name in NAMES)))
     return out.getvalue()
+
+
+PURGED = "(消去済み)"
+
+
+def contract_end(row: dict) -> dt.date:
+    """The last day a machine's pack covers: N years from the purchase date, or an earlier agreed end (第1章 4)."""
+    from sptui.policy.literals import add_months
+
+    end = add_months(row["purchased_on"], 12 * row["years"], "clamp") - dt.timedelta(days=1)
+    return min(end, row["agreed_end_on"]) if row["agreed_end_on"] else end
+
+
+class PurgeOps:
+    def purge(self, ended_before: dt.date, *, operator: str, dry_run: bool = True) -> list[dict]:
+        """第3章 1.8: erase the personal fields of customers whose every contract ended before the date.
+
+        Names, addresses, phones and e-mails of the customer and of each site are replaced; machines,
+        packs, incidents, alarms and the audit log stay (anonymised history). Returns what is (or would
+        be) purged; writes nothing when dry_run."""
+        by_customer: dict[int, list[dict]] = {}
+        for r in self.machine_rows(S.customers.c.purged_at.is_(None)):
+            by_customer.setdefault(r["customer_id"], []).append(r)
+        due = [{"customer_id": cid, "organisation": rows[0]["customer_organisation"],
+                "labels": [r["label_number"] for r in rows], "ended_on": max(contract_end(r) for r in rows)}
+               for cid, rows in by_customer.items() if all(contract_end(r) < ended_before for r in rows)]
+        if dry_run or not due:
+            return due
+        when = dt.datetime.now(S.TOKYO)
+        with self.write() as conn:
+            for d in due:
+                conn.execute(S.customers.update().where(S.customers.c.id == d["customer_id"]).values(
+                    organisation=PURGED, name=PURGED, address=PURGED, phone="", email="", purged_at=when))
+                conn.execute(S.machines.update().where(S.machines.c.customer_id == d["customer_id"]).values(
+                    site_organisation=PURGED, site_address=PURGED, site_name=PURGED, site_phone=""))
+                self.audit(conn, operator, "customer", d["customer_id"], "purge",
+                           {"machines": len(d["labels"]), "ended_before": ended_before.isoformat()}, None, when)
+        return due

@@ -1,0 +1,143 @@
+"""bench/intake: alarm mails per second over real SMTP on loopback, stored durably — into SQLite and into
+PostgreSQL — and, as the floor, the same client against an aiosmtpd server whose handler stores nothing.
+All in one run, the same client (4 concurrent SMTP sessions, several mails per session), the same mails.
+
+Targets (issue 4): ≥ 500 durable alarms/s on SQLite; ratio to the floor ≥ 0.5.
+Run: .venv/bin/python bench/intake.py [N]   (PostgreSQL: $SPTUI_TEST_PG, else scripts/pg-test-server)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import registry_csv, registry_row  # noqa: E402
+from intake_util import JST, IntakeServer, alarm  # noqa: E402
+
+CLIENTS = 4
+MACHINES = 200
+
+
+def mails(n: int) -> list[bytes]:
+    base = dt.datetime(2026, 11, 20, 9, 0, tzinfo=JST)
+    return [alarm(f"SV{1 + k % MACHINES:04d}", base + dt.timedelta(seconds=k), message_id=f"bench{k}@x",
+                  event_id=f"0x{k:08X}") for k in range(n)]
+
+
+def blast(port: int, batch: list[bytes]) -> float:
+    """Send every mail (CLIENTS sessions at once); returns the seconds until the last 250."""
+    parts = [batch[i::CLIENTS] for i in range(CLIENTS)]
+    errors: list[str] = []
+
+    def client(part: list[bytes]) -> None:
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as c:
+                c.ehlo()
+                for raw in part:
+                    c.mail("esmpro@example.jp")
+                    c.rcpt("alarm@desk.example.jp")
+                    code, text = c.data(raw)
+                    if code != 250:
+                        errors.append(f"{code} {text!r}")
+        except (OSError, smtplib.SMTPException) as e:
+            errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=client, args=(p,)) for p in parts]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t
+    if errors:
+        raise SystemExit(f"{len(errors)} mails not accepted, e.g. {errors[0]}")
+    return elapsed
+
+
+FLOOR = """
+import asyncio, sys
+from aiosmtpd.smtp import SMTP
+class Nothing:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 2.0.0 accepted"
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Nothing()), "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def floor_rate(batch: list[bytes]) -> float:
+    p = subprocess.Popen([sys.executable, "-c", FLOOR], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(p.stdout.readline())
+        return len(batch) / blast(port, batch)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def store_rate(url: str, batch: list[bytes]) -> float:
+    from sptui.store import Store
+
+    s = Store.open(url)
+    s.import_registry(registry_csv([registry_row(i) for i in range(1, MACHINES + 1)]))
+    srv = IntakeServer(url).start()
+    try:
+        rate = len(batch) / blast(srv.port, batch)
+        assert s.counts()["alarms"] == len(batch), s.counts()
+        return rate
+    finally:
+        srv.stop()
+        s.close()
+
+
+def pg_url() -> str | None:
+    url = os.environ.get("SPTUI_TEST_PG")
+    if not url:
+        try:
+            url = subprocess.run([str(ROOT / "scripts" / "pg-test-server")], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    import sqlalchemy as sa
+
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    batch = mails(n)
+    print(f"{n:,} alarm mails over SMTP on loopback, {CLIENTS} concurrent sessions; Python {sys.version.split()[0]}")
+    floor = floor_rate(batch)
+    print(f"  floor: aiosmtpd, handler stores nothing   {floor:>8,.0f} mails/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = store_rate(f"sqlite:///{Path(tmp) / 'desk.db'}", batch)
+    print(f"  SQLite (WAL, synchronous=FULL)           {sqlite:>8,.0f} alarms/s  ratio to floor {sqlite / floor:.2f}"
+          f"  (targets: ≥ 500/s, ≥ 0.5)")
+    url = pg_url()
+    if url is None:
+        print("  PostgreSQL: no server (set SPTUI_TEST_PG or install PostgreSQL)")
+        return
+    pg = store_rate(url, batch)
+    print(f"  PostgreSQL (synchronous_commit on)       {pg:>8,.0f} alarms/s  ratio to floor {pg / floor:.2f}")
+
+
+if __name__ == "__main__":
+    main()

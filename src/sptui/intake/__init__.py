@@ -1,0 +1,1 @@
+"""Alarm intake: ESMPRO/ServerAgent alarm mails into the desk's store."""

@@ -1,0 +1,142 @@
+"""Alarm e-mail over SMTP (aiosmtpd): each mail is committed to the store before the server answers 250.
+
+    250  stored as an alarm, a duplicate of one already stored, or quarantined (never dropped)
+    451  the store could not take it just now (locked, down, full): the sender keeps it and retries
+    550  a sender not on the allowlist (when one is given)
+    552  larger than --max-size (aiosmtpd's SIZE limit, announced in EHLO)
+
+The store's work runs in one writer thread, which commits the mails waiting together (group commit).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import queue
+import signal
+import threading
+
+from aiosmtpd.smtp import SMTP
+
+from sptui.intake.ingest import parse
+from sptui.store.schema import TOKYO
+
+log = logging.getLogger("sptui.intake")
+
+DEFAULT_MAX_SIZE = 32 * 1024 * 1024
+
+
+class AlarmHandler:
+    """aiosmtpd handler: DATA → the writer thread → 250 once committed, 451 on a store fault.
+
+    One writer thread takes every mail waiting at that moment and stores them in one transaction (group
+    commit: one durable commit for several mails). If the transaction fails, none of its mails is stored
+    and each sender gets 451 and retries."""
+
+    BATCH = 64
+
+    def __init__(self, store, policy, *, allow: tuple[str, ...] = ()):
+        self.store, self.policy = store, policy
+        self.allow = tuple(a.lower() for a in allow)
+        self.queue: queue.Queue = queue.Queue()
+        self.counts = {"stored": 0, "duplicate": 0, "quarantined": 0, "deferred": 0}
+        self.writer = threading.Thread(target=self._write_loop, name="intake-writer", daemon=True)
+        self.writer.start()
+
+    def allowed(self, address: str) -> bool:
+        if not self.allow:
+            return True
+        a = address.lower()
+        return any(a == x or (x.startswith("@") and a.endswith(x)) for x in self.allow)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not self.allowed(address):
+            return f"550 5.7.1 sender {address} is not on this desk's allowlist"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.queue.put((raw, f"smtp:{peer}", dt.datetime.now(TOKYO), loop, done))
+        try:
+            result = await done
+        except Exception as e:  # a fault of the store, not of the mail: the sender must keep it and retry
+            self.counts["deferred"] += 1
+            log.warning("deferred a mail from %s: %s: %s", peer, type(e).__name__, e)
+            return "451 4.3.0 the desk could not store this alarm just now; try again later"
+        if result.reason:
+            self.counts["quarantined"] += 1
+            return f"250 2.0.0 quarantined as Q{result.id} ({result.reason})"
+        self.counts[result.outcome] += 1
+        if result.outcome == "duplicate":
+            return f"250 2.0.0 already stored as alarm {result.id}"
+        return f"250 2.0.0 stored as alarm {result.id}"
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.BATCH:
+                try:
+                    nxt = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self.queue.put(None)  # stop after this batch
+                    break
+                batch.append(nxt)
+            items = [(raw, parse(raw), via, received) for raw, via, received, _, _ in batch]
+            try:
+                results = self.store.ingest_batch(self.policy, items)
+            except Exception as e:  # nothing of this batch was committed: every sender is told to retry
+                for *_, loop, fut in batch:
+                    loop.call_soon_threadsafe(_settle, fut, None, e)
+                continue
+            for (*_, loop, fut), result in zip(batch, results):
+                loop.call_soon_threadsafe(_settle, fut, result, None)
+
+    def close(self) -> None:
+        """Store what is queued, then stop the writer."""
+        self.queue.put(None)
+        self.writer.join()
+
+
+def _settle(fut, result, error) -> None:
+    if fut.done():
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(result)
+
+
+def serve(store, policy, *, host: str = "127.0.0.1", port: int = 2525, max_size: int = DEFAULT_MAX_SIZE,
+          allow: tuple[str, ...] = (), ready=None) -> AlarmHandler:
+    """Run the SMTP intake until SIGINT or SIGTERM; `ready(port)` is called once it listens."""
+    handler = AlarmHandler(store, policy, allow=allow)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SMTP(handler, data_size_limit=max_size, ident="sptui alarm intake", hostname="sptui"),
+            host=host, port=port)
+        bound = server.sockets[0].getsockname()[1]
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if ready is not None:
+            ready(bound)
+        async with server:
+            await stop.wait()
+        handler.close()  # the mails being stored are committed first
+
+    asyncio.run(main())
+    return handler

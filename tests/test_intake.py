@@ -1,0 +1,145 @@
+"""Alarm intake over a real SMTP conversation, and from files: stored before 250, quarantined, never dropped."""
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import registry_csv, registry_row
+from intake_util import JST, IntakeServer, alarm
+
+from sptui.store import Store
+
+MAILS = Path(__file__).parent / "mails"
+
+
+@pytest.fixture
+def registered(db_url):
+    s = Store.open(db_url)
+    rows = [registry_row(i) for i in range(1, 6)]
+    rows.append(registry_row(9, express_start_on="", os_name="", report_method="", seller=""))  # no Express service
+    rows.append(registry_row(8, express_start_on="2027-01-01"))  # Express starts later
+    s.import_registry(registry_csv(rows))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def server(db_url, registered):
+    srv = IntakeServer(db_url).start()
+    yield srv
+    srv.stop()
+
+
+def data_reply(port: int, raw: bytes, sender: str = "esmpro@example.jp") -> tuple[int, str]:
+    """The server's answer to DATA, as the client saw it."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+        c.ehlo()
+        code, text = c.mail(sender)
+        if code != 250:
+            return code, text.decode()
+        c.rcpt("alarm@desk.example.jp")
+        code, text = c.data(raw)
+        return code, text.decode()
+
+
+def test_an_alarm_is_stored_and_routed_before_the_250(server, registered):
+    occurred = (dt.datetime.now(JST) - dt.timedelta(minutes=5)).replace(microsecond=0)
+    code, text = data_reply(server.port, alarm("SV0001", occurred, message_id="a1@sv0001"))
+    assert code == 250 and "stored as alarm" in text
+    [a] = registered.alarms()
+    assert a["computer"] == "SV0001" and a["occurred_at"] == occurred and a["message_id"] == "a1@sv0001"
+    assert a["received_at"] > occurred  # the SMTP receipt, kept apart from the machine's event time
+    assert a["next_contact_at"] is not None and a["status"] == "new"
+    assert a["decision"]["contact"]["reason"] == "first-contact"
+    assert a["policy_digest"].startswith("sha256:")
+
+
+def test_the_same_mail_twice_is_stored_once(server, registered):
+    occurred = dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
+    raw = alarm("SV0002", occurred, message_id="dup@sv0002")
+    assert data_reply(server.port, raw)[0] == 250
+    code, text = data_reply(server.port, raw)
+    assert code == 250 and "already stored" in text
+    # the same machine, event and time under another Message-ID is the same alarm too
+    code, text = data_reply(server.port, alarm("SV0002", occurred, message_id="other@relay"))
+    assert code == 250 and "already stored" in text
+    assert len(registered.alarms()) == 1
+
+
+@pytest.mark.parametrize("computer,reason", [("NOPE-01", "unknown-machine"), ("SV0009", "no-express")])
+def test_an_alarm_that_matches_no_alarm_contract_is_quarantined_with_its_bytes(server, registered, computer, reason):
+    raw = alarm(computer, dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST), message_id=f"{computer}@x")
+    code, text = data_reply(server.port, raw)
+    assert code == 250 and f"quarantined as Q1 ({reason})" in text
+    [q] = registered.quarantined()
+    assert q["reason"] == reason and q["raw"] == raw and q["message_id"] == f"{computer}@x"
+    assert registered.alarms() == []
+
+
+def test_before_the_express_start_date_nobody_is_called(server, registered):
+    code, _ = data_reply(server.port, alarm("SV0008", dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)))
+    assert code == 250
+    [a] = registered.alarms()
+    assert a["next_contact_at"] is None and a["decision"]["contact"]["reason"] == "before-express-start"
+
+
+def test_a_sender_off_the_allowlist_is_refused_at_mail_from(db_url, registered):
+    srv = IntakeServer(db_url, "--allow", "@example.jp").start()
+    try:
+        assert data_reply(srv.port, alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST)),
+                          sender="x@evil.test")[0] == 550
+        assert data_reply(srv.port, alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST)))[0] == 250
+    finally:
+        srv.stop()
+
+
+def test_a_mail_over_the_size_limit_is_refused_not_lost(db_url, registered):
+    srv = IntakeServer(db_url, "--max-size", "20000").start()
+    try:
+        big = alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST), detail=("x" * 70 + "\n") * 400, charset="utf-8")
+        code, _ = data_reply(srv.port, big)
+        assert code == 552  # the sender keeps the mail and is told why
+        assert registered.alarms() == [] and registered.quarantined() == []
+    finally:
+        srv.stop()
+
+
+def test_a_store_fault_answers_451_and_the_retry_is_stored(tmp_path):
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    s = Store.open(url)
+    s.import_registry(registry_csv([registry_row(1)]))
+    srv = IntakeServer(url, env={"SPTUI_SQLITE_BUSY_MS": "300"}).start()
+    raw = alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST), message_id="locked@sv0001")
+    try:
+        lock = sqlite3.connect(tmp_path / "desk.db", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")  # another writer holds the database
+        code, text = data_reply(srv.port, raw)
+        assert code == 451 and "try again" in text
+        lock.execute("ROLLBACK")
+        lock.close()
+        assert data_reply(srv.port, raw)[0] == 250
+        assert [a["message_id"] for a in s.alarms()] == ["locked@sv0001"]
+    finally:
+        srv.stop()
+        s.close()
+
+
+def test_intake_file_takes_eml_files_and_maildirs(tmp_path, db_url, registered, run):
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.host").write_bytes(alarm("SV0003", dt.datetime(2026, 11, 27, 9, tzinfo=JST), message_id="m1"))
+    (maildir / "cur" / "2.host:2,S").write_bytes(alarm("SV0004", dt.datetime(2026, 11, 28, 9, tzinfo=JST),
+                                                       message_id="m2"))
+    (maildir / "tmp" / "3.host").write_bytes(b"half-written")  # tmp/ is a delivery in progress: not read
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(b"garbage that is no alarm\n")
+    r = run("intake", "file", maildir, eml, "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    assert "stored 2 duplicate 0 quarantined 1" in r.stderr
+    assert sorted(a["message_id"] for a in registered.alarms()) == ["m1", "m2"]
+    [q] = registered.quarantined()
+    assert q["via"] == f"file:{eml}" and q["raw"] == b"garbage that is no alarm\n"
