@@ -143,3 +143,34 @@ def test_intake_file_takes_eml_files_and_maildirs(tmp_path, db_url, registered, 
     assert sorted(a["message_id"] for a in registered.alarms()) == ["m1", "m2"]
     [q] = registered.quarantined()
     assert q["via"] == f"file:{eml}" and q["raw"] == b"garbage that is no alarm\n"
+
+
+def test_the_malformed_corpus_is_quarantined_with_reasons_and_nothing_is_lost(tmp_path, db_url, registered, run):
+    """Every malformed mail of tests/mails/bad, a 10 MB mail, an unknown machine and a computer name in Rich
+    markup: each is quarantined once, with its reason, its bytes kept as they came."""
+    from test_esmpro_mail import BAD
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    expected = {}
+    for name, reason in BAD.items():
+        (folder / name).write_bytes((MAILS / "bad" / name).read_bytes())
+        expected[name] = reason
+    big = alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST), detail=("x" * 70 + "\r\n") * 150_000)
+    (folder / "ten_megabytes.eml").write_bytes(big)
+    expected["ten_megabytes.eml"] = "too-large"
+    (folder / "unknown_machine.eml").write_bytes(alarm("SV9999", dt.datetime(2026, 11, 27, 10, tzinfo=JST)))
+    expected["unknown_machine.eml"] = "unknown-machine"
+    (folder / "markup_machine.eml").write_bytes(alarm("[bold]SV0001[/]", dt.datetime(2026, 11, 27, 10, tzinfo=JST)))
+    expected["markup_machine.eml"] = "unknown-machine"
+    assert len(expected) >= 20 and len(big) > 10_000_000
+    r = run("intake", "file", folder, "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    got = {q["via"].rsplit("/", 1)[1]: q for q in registered.quarantined()}
+    assert {name: q["reason"] for name, q in got.items()} == expected
+    for name, q in got.items():
+        assert q["raw"] == (folder / name).read_bytes() and q["message"]
+    assert "'[bold]SV0001[/]'" in got["markup_machine.eml"]["message"]  # the text as typed, markup and all
+    assert registered.alarms() == []
+    again = run("intake", "file", folder, "--db", db_url)  # the same bytes again: kept once
+    assert again.returncode == 0 and len(registered.quarantined()) == len(expected)

@@ -209,3 +209,71 @@ def test_two_processes_claiming_the_same_200_incidents_end_with_one_owner_each(d
     assert all(owners[i] == ("sato" if i in won["sato"] else "suzuki") for i in ids)
     assert len([a for a in s.audit_log("incident") if a["action"] == "claim"]) == 200
     s.close()
+
+
+# ---- the commands -----------------------------------------------------------------------------------------------
+def test_registry_import_command_names_row_and_column_and_writes_a_reject_file(tmp_path, db_url, run):
+    f = tmp_path / "reg.csv"
+    f.write_text(registry_csv([registry_row(1), registry_row(2, years="three"), registry_row(3)]), encoding="utf-8")
+    r = run("registry", "import", f, "--db", db_url)
+    assert r.returncode == 2 and r.stdout == ""
+    assert 'row 3, column years: expected a whole number, got "three"' in r.stderr
+    assert "nothing was imported" in r.stderr
+    r = run("registry", "import", f, "--partial", "--db", db_url)
+    assert r.returncode == 1 and "imported 2 machine(s)" in r.stdout
+    rejects = (tmp_path / "reg.csv.rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert rejects[0].startswith("source_row,errors,label_number") and rejects[1].startswith('3,"years: expected')
+    found = run("registry", "find", "--serial", "SN0000003", "--db", db_url)
+    assert found.returncode == 0 and "1234-000-003" in found.stdout
+    exported = run("registry", "export", "--db", db_url)
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 3
+
+
+def test_incident_commands_open_claim_show_and_refuse_a_second_owner(db_url, run):
+    s = Store.open(db_url)
+    s.import_registry(registry_csv([registry_row(1)]), variants=VARIANTS)
+    opened = run("incident", "open", "--label", "1234-000-001", "--at", "2026-11-27T16:45+09:00",
+                 "--summary", "[bold]ディスク[/] 障害", "--db", db_url, "--operator", "sato")
+    assert opened.returncode == 0, opened.stderr
+    assert "incident 1: covered, on site by 2026-11-30 09:45" in opened.stdout
+    assert run("incident", "claim", "1", "--db", db_url, "--operator", "sato").returncode == 0
+    lost = run("incident", "claim", "1", "--db", db_url, "--operator", "suzuki")
+    assert lost.returncode == 1 and "incident 1 is already claimed by sato" in lost.stderr
+    shown = run("incident", "show", "1", "--db", db_url, "--lang", "ja")
+    assert "[第1章 2.2" in shown.stdout and "sato" in shown.stdout and "[bold]ディスク[/] 障害" in shown.stdout
+    naive = run("incident", "open", "--label", "1234-000-001", "--at", "2026-11-27T16:45", "--summary", "x",
+                "--db", db_url)
+    assert naive.returncode == 2 and "at" in naive.stderr
+    s.close()
+
+
+def test_purge_erases_personal_fields_of_ended_contracts_only_with_yes(store, policy, run, db_url):
+    rows = [registry_row(1, purchased_on="2019-04-02", years="5", customer_email="old@x.jp",
+                         customer_organisation="旧顧客"),
+            registry_row(2, customer_email="live@x.jp", customer_organisation="現顧客")]
+    store.import_registry(registry_csv(rows), variants=VARIANTS)
+    iid = store.open_incident(policy, label="1234-000-001", at=at("2023-06-01T10:00+09:00"), summary="s", operator="a")
+    dry = run("purge", "--ended-before", "2025-01-01", "--db", db_url)
+    assert dry.returncode == 0 and "would erase customer" in dry.stdout and "1 customer(s) to erase" in dry.stdout
+    assert {m["customer_organisation"] for m in store.machine_rows()} == {"旧顧客", "現顧客"}
+    done = run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url, "--operator", "auditor")
+    assert done.returncode == 0 and "1 customer(s) erased" in done.stdout
+    old, live = store.find_machines(label="1234-000-001")[0], store.find_machines(label="1234-000-002")[0]
+    assert old["customer_organisation"] == "(消去済み)" and old["customer_phone"] == "" and old["site_name"] == "(消去済み)"
+    assert old["purged_at"] is not None and live["customer_organisation"] == "現顧客"
+    assert store.incident(iid)["verdict"]  # the history stays, anonymised
+    [entry] = [a for a in store.audit_log("customer") if a["action"] == "purge"]
+    assert entry["operator"] == "auditor" and "旧顧客" not in str(entry["detail"])
+
+
+def test_demo_builds_every_verdict_alarms_quarantine_and_dispatches(tmp_path, run):
+    r = run("demo", "--db", tmp_path / "demo.db", "--no-open")
+    assert r.returncode == 0, r.stderr
+    s = Store.open(str(tmp_path / "demo.db"))
+    counts = s.counts()
+    assert counts["customers"] == 200 and counts["machines"] == 1000
+    assert counts["alarms"] > 50 and counts["quarantine"] >= 3 and counts["dispatches"] > 0
+    assert {i["verdict"] for i in s.incidents()} == {"covered", "not-covered", "not-started", "consult", "billable"}
+    assert {m["variant"] for m in s.machine_rows()} == {"weekday-9h", "24x7"}
+    assert {m["years"] for m in s.machine_rows()} == {1, 3, 5, 7}
+    s.close()
