@@ -174,3 +174,28 @@ def test_the_malformed_corpus_is_quarantined_with_reasons_and_nothing_is_lost(tm
     assert registered.alarms() == []
     again = run("intake", "file", folder, "--db", db_url)  # the same bytes again: kept once
     assert again.returncode == 0 and len(registered.quarantined()) == len(expected)
+
+
+def test_an_unreached_customer_is_called_again_the_next_day_and_the_retry_is_kept(db_url, registered, policy, run):
+    from sptui.intake.ingest import ingest
+
+    occurred = dt.datetime(2026, 11, 27, 16, 0, tzinfo=JST)  # a Friday
+    stored = ingest(registered, policy, alarm("SV0001", occurred, message_id="r1@sv"), via="test",
+                    received_at=occurred + dt.timedelta(seconds=30))
+    a = registered.alarm(stored.id)
+    assert a["next_contact_at"] == dt.datetime(2026, 11, 27, 16, 0, 30, tzinfo=JST)  # inside the hours: at once
+    r = run("alarm", "contact", str(stored.id), "--at", "2026-11-27T16:10+09:00", "--not-reached", "--db", db_url,
+            "--operator", "sato")
+    assert r.returncode == 0 and "call again at 2026-11-30 08:30" in r.stdout  # weekday-9h: Monday 08:30
+    again = Store.open(db_url)  # the retry is data: another process (a restarted desk) sees it
+    a = again.alarm(stored.id)
+    assert a["status"] == "retry" and a["next_contact_at"] == dt.datetime(2026, 11, 30, 8, 30, tzinfo=JST)
+    assert [x["id"] for x in again.retries_due(dt.datetime(2026, 11, 30, 8, 30, tzinfo=JST))] == [stored.id]
+    assert again.retries_due(dt.datetime(2026, 11, 30, 8, 29, tzinfo=JST)) == []
+    r = run("alarm", "contact", str(stored.id), "--at", "2026-11-30T08:35+09:00", "--reached", "--repair-needed",
+            "--db", db_url)
+    assert r.returncode == 0 and "no further call needed; arrange a technician" in r.stdout
+    a = again.alarm(stored.id)
+    assert a["status"] == "reached" and a["next_contact_at"] is None and a["arrange_technician"] is True
+    assert [x["action"] for x in again.audit_log("alarm", stored.id)] == ["receive", "contact", "contact"]
+    again.close()

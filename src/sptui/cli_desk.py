@@ -415,3 +415,54 @@ def purge(ended_before, yes, db_url, operator):
         click.echo(f"{'erased' if yes else 'would erase'} customer {d['customer_id']} "
                    f"({len(d['labels'])} machine(s), last contract ended {d['ended_on']})")
     click.echo(f"{len(due)} customer(s) {'erased' if yes else 'to erase; run again with --yes to erase them'}")
+
+
+# ---- alarms ----------------------------------------------------------------------------------------------------
+@main.group()
+def alarm():
+    """Alarms: the inbox, the quarantine, calls due now, and contact attempts."""
+
+
+@alarm.command("list")
+@click.option("--due", is_flag=True, help="only alarms whose next contact time has come (first calls and retries)")
+@click.option("--quarantine", is_flag=True, help="the quarantine instead: mails that could not be filed, with why")
+@db_option
+def alarm_list(due, quarantine, db_url):
+    """The alarm inbox (or the quarantine), oldest first."""
+    store = _store(db_url)
+    if quarantine:
+        for q in store.quarantined():
+            click.echo(f"Q{q['id']:<5} {q['received_at']:%Y-%m-%d %H:%M}  {q['reason']:<16} {q['via']}  {q['message']}")
+        return
+    from sptui.store import now
+
+    rows = store.retries_due(now()) if due else store.alarms()
+    for a in rows:
+        nxt = f"{a['next_contact_at']:%Y-%m-%d %H:%M}" if a["next_contact_at"] else "-"
+        click.echo(f"{a['id']:<6} {a['occurred_at']:%Y-%m-%d %H:%M}  {a['computer']:<12} {a['event_id'] or '-':<12} "
+                   f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}")
+
+
+@alarm.command("contact")
+@click.argument("aid", type=int)
+@click.option("--at", "at", default=None, help="when the call was made (default: now)")
+@click.option("--reached/--not-reached", required=True, help="whether the customer's contact person was reached")
+@click.option("--repair-needed", is_flag=True, help="the call found that a repair is needed (a technician is arranged)")
+@click.option("--note", default="")
+@db_option
+@operator_option
+@policy_option
+def alarm_contact(aid, at, reached, repair_needed, note, db_url, operator, policy_path):
+    """Record a call after an alarm; an unreached customer is called again the next day, in hours."""
+    from sptui.store import StoreError, now, operator_name
+
+    when = _instant(at, "at") if at else now()
+    policy = _load(policy_path or default_policy())
+    try:
+        contact = _store(db_url).record_contact(policy, aid, at=when, reached=reached, repair_needed=repair_needed,
+                                                operator=operator_name(operator), note=note)
+    except StoreError as e:
+        _fail(e)
+    nxt = contact.get("next_contact_at")
+    click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call needed")
+               + ("; arrange a technician" if contact.get("arrange_technician") else ""))
