@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import os
 import smtplib
 import sqlite3
 from pathlib import Path
@@ -197,5 +199,6 @@ def test_an_unreached_customer_is_called_again_the_next_day_and_the_retry_is_kep
     assert r.returncode == 0 and "no further call needed; arrange a technician" in r.stdout
     a = again.alarm(stored.id)
     assert a["status"] == "reached" and a["next_contact_at"] is None and a["arrange_technician"] is True
-    assert [x["action"] for x in again.audit_log("alarm", stored.id)] == ["receive", "contact", "contact"]
+    assert [(x["action"], x["operator"]) for x in again.audit_log("alarm", stored.id)] == [
+        ("contact", "sato"), ("contact", os.environ.get("USER") or getpass.getuser())]
     again.close()

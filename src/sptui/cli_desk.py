@@ -330,7 +330,9 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     host, port = _listen(listen)
     policy = _load(policy_path or default_policy())
     store = _store(db_url)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    # our own lines at INFO; aiosmtpd's per-command INFO lines ("mail.log") would cost more than storing a mail
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("sptui").setLevel(logging.INFO)
 
     def ready(bound):
         click.echo(f"listening on {host}:{bound}, storing into {store.url}", err=True)

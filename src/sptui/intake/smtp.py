@@ -63,7 +63,9 @@ class AlarmHandler:
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self.queue.put((raw, f"smtp:{peer}", dt.datetime.now(TOKYO), loop, done))
+        received = dt.datetime.now(TOKYO)
+        # parsed here, on the event loop: while the writer waits for its commit (without the GIL), this runs
+        self.queue.put((raw, parse(raw), f"smtp:{peer}", received, loop, done))
         try:
             result = await done
         except Exception as e:  # a fault of the store, not of the mail: the sender must keep it and retry
@@ -93,7 +95,7 @@ class AlarmHandler:
                     self.queue.put(None)  # stop after this batch
                     break
                 batch.append(nxt)
-            items = [(raw, parse(raw), via, received) for raw, via, received, _, _ in batch]
+            items = [item[:4] for item in batch]
             try:
                 results = self.store.ingest_batch(self.policy, items)
             except Exception as e:  # nothing of this batch was committed: every sender is told to retry
@@ -121,6 +123,11 @@ def _settle(fut, result, error) -> None:
 def serve(store, policy, *, host: str = "127.0.0.1", port: int = 2525, max_size: int = DEFAULT_MAX_SIZE,
           allow: tuple[str, ...] = (), ready=None) -> AlarmHandler:
     """Run the SMTP intake until SIGINT or SIGTERM; `ready(port)` is called once it listens."""
+    import sys
+
+    # the event loop and the writer share the GIL; a shorter switch interval than the default 5 ms keeps
+    # a mail's answer from waiting behind the writer's turn
+    sys.setswitchinterval(0.0005)
     handler = AlarmHandler(store, policy, allow=allow)
 
     async def main() -> None:

@@ -44,13 +44,16 @@ def _insert_alarm(conn):
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = _INSERT_IGNORE[conn.dialect.name] = insert(S.alarms).on_conflict_do_nothing().returning(S.alarms.c.id)
+        stmt = _INSERT_IGNORE[conn.dialect.name] = (insert(S.alarms).on_conflict_do_nothing()
+                                                    .returning(S.alarms.c.id, S.alarms.c.dedupe_key))
     return stmt
 
 
 _INSERT_IGNORE: dict = {}
 _QUARANTINED = sa.select(S.quarantine.c.id).where(S.quarantine.c.sha256 == sa.bindparam("sha"))
 _INSERT_QUARANTINE = S.quarantine.insert()
+_BY_COMPUTERS = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
+                 .where(S.machines.c.computer_name.in_(sa.bindparam("names", expanding=True))))
 _DUPLICATE = sa.select(S.alarms.c.id).where(sa.or_(S.alarms.c.dedupe_key == sa.bindparam("key"),
                                                    S.alarms.c.message_id == sa.bindparam("mid"))).limit(1)
 
@@ -97,47 +100,85 @@ class AlarmOps:
 
     def ingest_batch(self, policy, items: list[tuple]) -> list[Stored]:
         """Several mails in one transaction (one commit for all: group commit). Each item is
-        (raw, mail or AlarmParseError, via, received_at); a mail that cannot be parsed is quarantined."""
-        out = []
+        (raw, mail or AlarmParseError, via, received_at); a mail that cannot be parsed is quarantined.
+
+        The alarms of a batch are looked up, inserted and audited with one statement each; the unique
+        Message-ID and (machine, event, time) decide what is a duplicate, also within the batch and
+        against another intake writing at the same time."""
+        out: list[Stored | None] = [None] * len(items)
         with self.write() as conn:
-            for raw, mail, via, received_at in items:
+            names = {m.computer.strip() for _, m, _, _ in items if not isinstance(m, Exception)}
+            by_name: dict[str, list[dict]] = {}
+            if names:
+                for row in conn.execute(_BY_COMPUTERS, {"names": sorted(names)}).mappings():
+                    by_name.setdefault(row["computer_name"], []).append(dict(row))
+            pending = []  # (index in items, the alarm's row)
+            for i, (raw, mail, via, received_at) in enumerate(items):
                 if isinstance(mail, Exception):
                     mid, sender = getattr(mail, "message_id", None), getattr(mail, "sender", None)
-                    out.append(self._quarantine(conn, raw, mail.reason, mail.message, via, received_at, mid, sender))
-                else:
-                    out.append(self._store_alarm(conn, policy, mail, raw, via, received_at))
-        return out
+                    out[i] = self._quarantine(conn, raw, mail.reason, mail.message, via, received_at, mid, sender)
+                    continue
+                rows = by_name.get(mail.computer.strip())
+                machine = rows[0] if rows and len(rows) == 1 else None
+                if rows is None:  # not as written: perhaps in other letter case
+                    machine = self.machine_by_computer(mail.computer, conn)
+                refusal = self._refusal(machine, mail)
+                if refusal is not None:
+                    out[i] = self._quarantine(conn, raw, *refusal, via, received_at, mail.message_id, mail.sender)
+                    continue
+                pending.append((i, self._alarm_values(policy, machine, mail, via, received_at)))
+            if pending:
+                self._insert_alarms(conn, policy, pending, out)
+        return out  # type: ignore[return-value]
 
-    def _store_alarm(self, conn, policy, mail, raw, via, received_at) -> Stored:
-        machine = self.machine_by_computer(mail.computer, conn)
+    def _insert_alarms(self, conn, policy, pending: list[tuple], out: list) -> None:
+        inserted = {row.dedupe_key: row.id for row in conn.execute(_insert_alarm(conn), [v for _, v in pending])}
+        taken: set[str] = set()
+        for i, values in pending:
+            key = values["dedupe_key"]
+            aid = inserted.get(key)
+            if aid is not None and key not in taken:
+                taken.add(key)
+                out[i] = Stored("stored", aid)
+                continue
+            old = aid if aid is not None else conn.execute(_DUPLICATE, {"key": key, "mid": values["message_id"]}).scalar()
+            if old is None:
+                raise StoreError(f"alarm {key} was neither stored nor found")
+            out[i] = Stored("duplicate", old)
+
+    @staticmethod
+    def _refusal(machine: dict | None, mail) -> tuple[str, str] | None:
+        """Why an alarm cannot be filed for this machine (reason, message), or None."""
         if machine is None:
-            return self._quarantine(conn, raw, "unknown-machine", f"no single registered machine has the computer "
-                                    f"name {mail.computer!r}", via, received_at, mail.message_id, mail.sender)
+            return "unknown-machine", f"no single registered machine has the computer name {mail.computer!r}"
         if machine["express_start_on"] is None:
-            return self._quarantine(conn, raw, "no-express", f"machine {machine['label_number']} ({mail.computer}) "
-                                    "has no Express alarm service registered (express_start_on)", via, received_at,
-                                    mail.message_id, mail.sender)
-        key = dedupe_key(machine["id"], mail.event_id, mail.occurred_at)
+            return "no-express", (f"machine {machine['label_number']} ({mail.computer}) has no Express alarm service "
+                                  "registered (express_start_on)")
+        return None
+
+    def _alarm_values(self, policy, machine: dict, mail, via: str, received_at: dt.datetime) -> dict:
+        """The alarm's row, routed by the policy. The row is the record of the receipt (when, via what, the
+        policy digest): it has no separate audit row; every later change to it has one."""
         decision = self._route(policy, machine, received_at, [])
         contact = decision.contact or {}
         values = dict(
-            machine_id=machine["id"], message_id=mail.message_id, dedupe_key=key, computer=mail.computer,
+            machine_id=machine["id"], message_id=mail.message_id,
+            dedupe_key=dedupe_key(machine["id"], mail.event_id, mail.occurred_at), computer=mail.computer,
             product=mail.product, occurred_at=mail.occurred_at, relayed_at=mail.relayed_at, received_at=received_at,
             trap=mail.trap, source=mail.source, event_id=mail.event_id, detail=mail.detail, action=mail.action,
             alert_type=mail.alert_type, via=via, status="new" if contact.get("next_contact_at") else "closed",
             decision=stored_decision(decision), next_contact_at=contact.get("next_contact_at"),
             arrange_technician=bool(contact.get("arrange_technician")), policy_digest=policy.digest, version=1)
-        # the unique Message-ID and (machine, event, time) decide what is a duplicate, even between two intakes
-        aid = conn.execute(_insert_alarm(conn), values).scalar()
-        if aid is None:
-            old = conn.execute(_DUPLICATE, {"key": key, "mid": mail.message_id}).scalar()
-            if old is None:
-                raise StoreError(f"alarm {key} was neither stored nor found")
-            return Stored("duplicate", old)
-        self.audit(conn, "intake", "alarm", aid, "receive",
-                   {"label": machine["label_number"], "event_id": mail.event_id, "via": via,
-                    "contact": contact.get("reason")}, policy.digest, received_at)
-        return Stored("stored", aid)
+        return values
+
+    def _store_alarm(self, conn, policy, mail, raw, via, received_at) -> Stored:
+        out: list = [None]
+        machine = self.machine_by_computer(mail.computer, conn)
+        refusal = self._refusal(machine, mail)
+        if refusal is not None:
+            return self._quarantine(conn, raw, *refusal, via, received_at, mail.message_id, mail.sender)
+        self._insert_alarms(conn, policy, [(0, self._alarm_values(policy, machine, mail, via, received_at))], out)
+        return out[0]
 
     @staticmethod
     def _route(policy, machine: dict, received_at: dt.datetime, attempts: list[dict], repair_needed: bool = False):
