@@ -202,3 +202,42 @@ def test_an_unreached_customer_is_called_again_the_next_day_and_the_retry_is_kep
     assert [(x["action"], x["operator"]) for x in again.audit_log("alarm", stored.id)] == [
         ("contact", "sato"), ("contact", os.environ.get("USER") or getpass.getuser())]
     again.close()
+
+
+def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_path, policy):
+    """A failure that would repeat on every retry (here: the store refuses one mail) must not turn into an
+    endless 451 for that mail, nor for the mails that share its batch."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from sptui.intake.smtp import AlarmHandler
+
+    class Refusing(Store):
+        def ingest_batch(self, policy, items):
+            if any(raw.count(b"POISON") for raw, *_ in items):
+                raise ValueError("value out of range for this column")
+            return super().ingest_batch(policy, items)
+
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    store = Refusing.open(url)
+    store.import_registry(registry_csv([registry_row(1)]))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = AlarmHandler(store, policy)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+        poison = alarm("SV0001", t, message_id="p@sv", detail="POISON")
+        code, text = data_reply(port, poison)
+        assert code == 250 and "(store-error)" in text
+        assert data_reply(port, alarm("SV0001", t + dt.timedelta(minutes=1), message_id="ok@sv"))[0] == 250
+        [q] = store.quarantined()
+        assert q["raw"] == poison and q["reason"] == "store-error" and "out of range" in q["message"]
+        assert [a["message_id"] for a in store.alarms()] == ["ok@sv"]
+    finally:
+        controller.stop()
+        handler.close()
+        store.close()

@@ -17,6 +17,8 @@ import signal
 import threading
 
 from aiosmtpd.smtp import SMTP
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from sptui.intake.ingest import parse
 from sptui.store.schema import TOKYO
@@ -95,15 +97,36 @@ class AlarmHandler:
                     self.queue.put(None)  # stop after this batch
                     break
                 batch.append(nxt)
-            items = [item[:4] for item in batch]
             try:
-                results = self.store.ingest_batch(self.policy, items)
-            except Exception as e:  # nothing of this batch was committed: every sender is told to retry
-                for *_, loop, fut in batch:
-                    loop.call_soon_threadsafe(_settle, fut, None, e)
+                results = self.store.ingest_batch(self.policy, [item[:4] for item in batch])
+            except Exception:  # nothing of this batch was committed: each mail again, on its own
+                for item in batch:
+                    self._one(item)
                 continue
             for (*_, loop, fut), result in zip(batch, results):
                 loop.call_soon_threadsafe(_settle, fut, result, None)
+
+    def _one(self, item) -> None:
+        """One mail in its own transaction, so that one mail the store refuses cannot hold back the others.
+
+        A transient fault (the database locked, gone, timed out) answers 451 and the sender retries. Any
+        other failure would fail again on every retry: the mail is quarantined with the error instead
+        (250), and only if even that fails is the sender told to retry."""
+        raw, mail, via, received, loop, fut = item
+        try:
+            [result] = self.store.ingest_batch(self.policy, [(raw, mail, via, received)])
+        except (OperationalError, InterfaceError, SATimeoutError) as e:
+            loop.call_soon_threadsafe(_settle, fut, None, e)
+            return
+        except Exception as e:
+            log.exception("a mail the store refused is quarantined")
+            try:
+                result = self.store.quarantine_mail(raw, reason="store-error", message=f"{type(e).__name__}: {e}",
+                                                    via=via, received_at=received)
+            except Exception as e2:
+                loop.call_soon_threadsafe(_settle, fut, None, e2)
+                return
+        loop.call_soon_threadsafe(_settle, fut, result, None)
 
     def close(self) -> None:
         """Store what is queued, then stop the writer."""
