@@ -206,11 +206,13 @@ def test_an_unreached_customer_is_called_again_the_next_day_and_the_retry_is_kep
 
 def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_path, policy):
     """A failure that would repeat on every retry (here: the store refuses one mail) must not turn into an
-    endless 451 for that mail, nor for the mails that share its batch."""
+    endless 451 for that mail, nor for the mails that share its batch; a lock answers 451 to the batch."""
+    import asyncio
     import socket
 
     from aiosmtpd.controller import Controller
 
+    from sptui.intake.ingest import parse
     from sptui.intake.smtp import AlarmHandler
 
     class Refusing(Store):
@@ -222,22 +224,48 @@ def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_pat
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     store = Refusing.open(url)
     store.import_registry(registry_csv([registry_row(1)]))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     handler = AlarmHandler(store, policy)
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    poison = alarm("SV0001", t, message_id="p@sv", detail="POISON")
+    good = alarm("SV0001", t + dt.timedelta(minutes=1), message_id="ok@sv")
+
+    async def one_batch(*raws):
+        loop = asyncio.get_running_loop()
+        batch = [(raw, parse(raw), "test", t, loop, loop.create_future()) for raw in raws]
+        await loop.run_in_executor(None, handler.store_batch, batch)
+        return await asyncio.gather(*(item[-1] for item in batch), return_exceptions=True)
+
     try:
-        t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
-        poison = alarm("SV0001", t, message_id="p@sv", detail="POISON")
-        code, text = data_reply(port, poison)
-        assert code == 250 and "(store-error)" in text
-        assert data_reply(port, alarm("SV0001", t + dt.timedelta(minutes=1), message_id="ok@sv"))[0] == 250
+        bad, ok = asyncio.run(one_batch(poison, good))  # the two share one batch
+        assert (bad.outcome, bad.reason, ok.outcome) == ("quarantined", "store-error", "stored")
         [q] = store.quarantined()
-        assert q["raw"] == poison and q["reason"] == "store-error" and "out of range" in q["message"]
+        assert q["raw"] == poison and "out of range" in q["message"] and q["message_id"] == "p@sv"
         assert [a["message_id"] for a in store.alarms()] == ["ok@sv"]
+        with socket.socket() as sock:  # and over SMTP, the refused mail is answered 250, not 451
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            code, text = data_reply(port, poison)
+            assert code == 250 and f"quarantined as Q{q['id']} (store-error)" in text
+        finally:
+            controller.stop()
     finally:
-        controller.stop()
         handler.close()
         store.close()
+
+
+def test_dates_a_clock_cannot_mean_are_quarantined_and_the_files_after_them_still_read(tmp_path, db_url, registered,
+                                                                                        run):
+    body = ("From: esmpro@example.jp\r\nSubject: alert\r\nMessage-ID: <y@sv>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "コンピュータ名：SV0001\r\n発生日付：{date}\r\n発生時間：00:00:00\r\n[詳細メッセージ]\r\n{detail}\r\n")
+    (tmp_path / "a_year_one.eml").write_bytes(body.format(date="0001/01/01", detail="x").encode())
+    (tmp_path / "b_relayed_overflow.eml").write_bytes(
+        body.format(date="2026/11/27", detail="発生時刻 : 9999年12月31日 23:00 (-05:00)\r\nx").encode())
+    (tmp_path / "c_good.eml").write_bytes(alarm("SV0002", dt.datetime(2026, 11, 27, 10, tzinfo=JST)))
+    r = run("intake", "file", tmp_path, "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    assert sorted(q["reason"] for q in registered.quarantined()) == ["bad-time", "bad-time"]
+    assert [a["computer"] for a in registered.alarms()] == ["SV0002"]

@@ -356,13 +356,20 @@ def intake_file(paths, db_url, policy_path):
     policy = _load(policy_path or default_policy())
     store = _store(db_url)
     counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
+    failed = 0
     for path in mail_files(paths):
         raw = path.read_bytes()
-        r = ingest(store, policy, raw, via=f"file:{path}", received_at=received_at(raw, path))
+        try:
+            r = ingest(store, policy, raw, via=f"file:{path}", received_at=received_at(raw, path))
+        except Exception as e:  # this file is left where it is, for another run; the others go on
+            failed += 1
+            click.echo(f"{path}: not stored: {type(e).__name__}: {e}", err=True)
+            continue
         kind = "quarantined" if r.reason else r.outcome
         counts[kind] += 1
         click.echo(f"{path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else ""))
-    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()) + (f" not-stored {failed}" if failed else ""), err=True)
+    sys.exit(1 if failed else 0)
 
 
 # ---- demo and purge ------------------------------------------------------------------------------------------

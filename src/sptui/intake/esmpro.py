@@ -415,10 +415,15 @@ def _time(value: str, field: str) -> tuple[int, int, int]:
     return int(m["H"]), int(m["M"]), int(m["S"] or 0)
 
 
+YEARS = range(1990, 2200)  # an alarm from outside these years is a broken clock, not an event to call about
+
+
 def _make(date: tuple[int, int, int], time: tuple[int, int, int], tz: dt.tzinfo, what: str) -> dt.datetime:
+    if date[0] not in YEARS:
+        raise AlarmParseError("bad-time", f"{what}: the year {date[0]} is outside {YEARS.start}–{YEARS.stop - 1}")
     try:
         return dt.datetime(*date, *time, tzinfo=tz)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:
         raise AlarmParseError("bad-time", f"{what} is no real date and time ({e})") from e
 
 

@@ -7,11 +7,18 @@ the source can answer "try again" (SMTP 451) instead of losing the mail.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from sptui.intake.esmpro import AlarmParseError, parse_alarm_mail
 from sptui.store.alarms import Stored
 
-MAX_PARSE = 1_000_000  # bytes: a larger mail is no ESMPRO alarm; it is quarantined unparsed
+log = logging.getLogger("sptui.intake")
+
+MAX_PARSE = 1_000_000
+TRANSIENT = (OperationalError, InterfaceError, SATimeoutError)  # the store's faults that a retry may not meet  # bytes: a larger mail is no ESMPRO alarm; it is quarantined unparsed
 
 
 def _headers(raw: bytes) -> tuple[str | None, str | None]:
@@ -35,9 +42,30 @@ def parse(raw: bytes):
     except AlarmParseError as e:
         e.message_id, e.sender = _headers(raw)
         return e
+    except Exception as e:  # a parser bug must not lose the mail: it is quarantined with what went wrong
+        log.exception("the alarm parser failed")
+        err = AlarmParseError("parse-error", f"the parser failed: {type(e).__name__}: {e}")
+        err.message_id, err.sender = _headers(raw)
+        return err
 
 
 def ingest(store, policy, raw: bytes, *, via: str, received_at: dt.datetime) -> Stored:
     """One mail, in its own transaction."""
-    [stored] = store.ingest_batch(policy, [(raw, parse(raw), via, received_at)])
-    return stored
+    return store_one(store, policy, raw, parse(raw), via, received_at)
+
+
+def store_one(store, policy, raw: bytes, mail, via: str, received_at: dt.datetime) -> Stored:
+    """One parsed mail in its own transaction. A transient fault of the store (TRANSIENT) propagates, so the
+    source can retry. Any other failure would fail again on every retry: the mail is quarantined with the
+    error instead (`store-error`), and only if even that fails does the error propagate."""
+    try:
+        [stored] = store.ingest_batch(policy, [(raw, mail, via, received_at)])
+        return stored
+    except TRANSIENT:
+        raise
+    except Exception as e:
+        log.exception("a mail the store refused is quarantined")
+        sender = getattr(mail, "sender", None)
+        return store.quarantine_mail(raw, reason="store-error", message=f"{type(e).__name__}: {e}", via=via,
+                                     received_at=received_at, message_id=getattr(mail, "message_id", None),
+                                     sender=sender[:400] if sender else None)

@@ -10,6 +10,7 @@ The store's work runs in one writer thread, which commits the mails waiting toge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import queue
@@ -17,15 +18,19 @@ import signal
 import threading
 
 from aiosmtpd.smtp import SMTP
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SATimeoutError
 
-from sptui.intake.ingest import parse
+from sptui.intake.ingest import TRANSIENT, parse, store_one
 from sptui.store.schema import TOKYO
 
 log = logging.getLogger("sptui.intake")
 
 DEFAULT_MAX_SIZE = 32 * 1024 * 1024
+
+
+class _SMTP(SMTP):
+    # RFC 5321 limits a line to 1,000 bytes, but a mail that breaks it is still a mail to keep (quarantined
+    # if it cannot be read), not one to refuse with 500
+    line_length_limit = 1_000_000
 
 
 class AlarmHandler:
@@ -98,13 +103,27 @@ class AlarmHandler:
                     break
                 batch.append(nxt)
             try:
-                results = self.store.ingest_batch(self.policy, [item[:4] for item in batch])
-            except Exception:  # nothing of this batch was committed: each mail again, on its own
-                for item in batch:
-                    self._one(item)
-                continue
-            for (*_, loop, fut), result in zip(batch, results):
-                loop.call_soon_threadsafe(_settle, fut, result, None)
+                self.store_batch(batch)
+            except Exception:  # the writer must live on: a mail it cannot answer is one the sender retries
+                log.exception("the intake writer failed on a batch")
+                for *_, loop, fut in batch:
+                    with contextlib.suppress(RuntimeError):  # the loop may be closing
+                        loop.call_soon_threadsafe(_settle, fut, None, RuntimeError("the intake writer failed"))
+
+    def store_batch(self, batch: list[tuple]) -> None:
+        """Store the batch in one transaction and settle each mail's future (writer thread)."""
+        try:
+            results = self.store.ingest_batch(self.policy, [item[:4] for item in batch])
+        except TRANSIENT as e:  # locked, gone, timed out: nothing was committed, every sender retries
+            for *_, loop, fut in batch:
+                loop.call_soon_threadsafe(_settle, fut, None, e)
+            return
+        except Exception:  # nothing of this batch was committed: each mail again, on its own
+            for item in batch:
+                self._one(item)
+            return
+        for (*_, loop, fut), result in zip(batch, results):
+            loop.call_soon_threadsafe(_settle, fut, result, None)
 
     def _one(self, item) -> None:
         """One mail in its own transaction, so that one mail the store refuses cannot hold back the others.
@@ -114,18 +133,10 @@ class AlarmHandler:
         (250), and only if even that fails is the sender told to retry."""
         raw, mail, via, received, loop, fut = item
         try:
-            [result] = self.store.ingest_batch(self.policy, [(raw, mail, via, received)])
-        except (OperationalError, InterfaceError, SATimeoutError) as e:
+            result = store_one(self.store, self.policy, raw, mail, via, received)
+        except Exception as e:
             loop.call_soon_threadsafe(_settle, fut, None, e)
             return
-        except Exception as e:
-            log.exception("a mail the store refused is quarantined")
-            try:
-                result = self.store.quarantine_mail(raw, reason="store-error", message=f"{type(e).__name__}: {e}",
-                                                    via=via, received_at=received)
-            except Exception as e2:
-                loop.call_soon_threadsafe(_settle, fut, None, e2)
-                return
         loop.call_soon_threadsafe(_settle, fut, result, None)
 
     def close(self) -> None:
@@ -156,7 +167,7 @@ def serve(store, policy, *, host: str = "127.0.0.1", port: int = 2525, max_size:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            lambda: SMTP(handler, data_size_limit=max_size, ident="sptui alarm intake", hostname="sptui"),
+            lambda: _SMTP(handler, data_size_limit=max_size, ident="sptui alarm intake", hostname="sptui"),
             host=host, port=port)
         bound = server.sockets[0].getsockname()[1]
         stop = asyncio.Event()
