@@ -46,11 +46,22 @@ def test_an_old_database_is_refused_with_how_to_upgrade_and_upgrades_keeping_its
         Store.open(db_url)
     r = run("db", "upgrade", "--db", db_url)
     assert r.returncode == 0, r.stderr
-    assert "0001 → 0002" in r.stdout
+    assert "0001 → 0003" in r.stdout
     s = Store.open(db_url)
     with s.read() as conn:
         assert conn.execute(sa.select(S.customers.c.organisation).where(S.customers.c.id == cid)).scalar() == "旧顧客"
     s.close()
+
+
+def test_a_database_newer_than_this_sptui_says_to_upgrade_sptui(db_url, run):
+    s = Store.open(db_url)
+    with s.write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    s.close()
+    with pytest.raises(StoreError, match="revision 0099, newer than this sptui knows .*upgrade sptui here too"):
+        Store.open(db_url)
+    r = run("db", "upgrade", "--db", db_url)
+    assert r.returncode == 1 and "upgrade sptui here too" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_instants_come_back_aware_in_tokyo_and_a_naive_one_is_refused(store):
@@ -171,10 +182,33 @@ def test_a_stale_update_writes_nothing_and_says_who_changed_it(desk, policy, db_
     iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
     seen = desk.incident(iid)["version"]
     desk.claim(iid, operator="sato")
-    with pytest.raises(ConflictError, match=r"changed by sato \(claimed at .*nothing was saved by your dispatch"):
-        desk.dispatch(policy, iid, operator="suzuki", technician="t1", departed_at=at("2026-11-27T10:30+09:00"),
-                      version=seen)
-    assert desk.counts()["dispatches"] == 0 and desk.incident(iid)["status"] == "claimed"
+    with pytest.raises(ConflictError, match=r"changed by sato \(claimed at .*nothing was saved by your close"):
+        desk.close_incident(iid, operator="suzuki", version=seen)
+    assert desk.incident(iid)["status"] == "claimed"
+    assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "claimed"]
+
+
+def test_a_conflict_names_who_changed_the_incident_not_who_wrote_the_last_note(desk, policy):
+    iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    seen = desk.incident(iid)["version"]
+    desk.claim(iid, operator="sato")
+    desk.add_note(iid, "お客様に確認中", operator="suzuki")
+    with pytest.raises(ConflictError, match=r"changed by sato \(claimed at"):
+        desk.close_incident(iid, operator="sato", version=seen)
+
+
+def test_only_the_owner_dispatches_and_a_closed_incident_stays_closed(desk, policy):
+    iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    desk.claim(iid, operator="sato")
+    with pytest.raises(ConflictError, match="claimed by sato: only its owner dispatches"):
+        desk.dispatch(policy, iid, operator="suzuki", technician="t", departed_at=at("2026-11-27T10:20+09:00"))
+    with pytest.raises(StoreError, match="cannot be complete .* before the departure"):
+        desk.dispatch(policy, iid, operator="sato", technician="t", departed_at=at("2026-11-27T10:20+09:00"),
+                      completed_at=at("2026-11-27T10:10+09:00"))
+    desk.close_incident(iid, operator="sato")
+    with pytest.raises(StoreError, match="already closed"):
+        desk.close_incident(iid, operator="tanaka")
+    assert desk.counts()["dispatches"] == 0
 
 
 def test_dispatch_quotes_the_fee_and_a_missed_deadline_needs_a_reason(desk, policy):

@@ -20,13 +20,43 @@ policy_option = click.option("--policy", "policy_path", default=None, help="the 
 
 
 def _store(db_url, *, check_schema: bool = True):
+    from sqlalchemy.exc import DBAPIError
+
     from sptui.store import Store, StoreError
 
     try:
         return Store.open(db_url, check_schema=check_schema)
     except StoreError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        _fail(e)
+    except DBAPIError as e:
+        _fail(f"cannot use the database: {e.orig or e}".strip())
+
+
+class DeskGroup(click.Group):
+    """A command group whose commands report a database failure (unreachable, refused) as one line, exit 1."""
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as e:
+            _fail(f"the database failed: {str(e.orig or e).strip().splitlines()[0]}")
+
+
+def db_errors(fn):
+    """The same for a command outside a DeskGroup."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return fn(*args, **kwargs)
+        except DBAPIError as e:
+            _fail(f"the database failed: {str(e.orig or e).strip().splitlines()[0]}")
+    return wrapper
 
 
 def _fail(e: Exception, code: int = 1):
@@ -35,7 +65,7 @@ def _fail(e: Exception, code: int = 1):
 
 
 # ---- db ------------------------------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=DeskGroup)
 def db():
     """The database's schema: `sptui db upgrade`, `sptui db status`."""
 
@@ -46,8 +76,13 @@ def db_upgrade(db_url):
     """Bring the database's schema to this sptui's revision (alembic migrations)."""
     from sptui.store.db import upgrade
 
+    from sptui.store import StoreError
+
     store = _store(db_url, check_schema=False)
-    before, after = upgrade(store.engine)
+    try:
+        before, after = upgrade(store.engine)
+    except StoreError as e:
+        _fail(e)
     click.echo(f"{store.url}: schema {before or '(empty)'} → {after}" if before != after
                else f"{store.url}: schema already at {after}")
 
@@ -67,7 +102,7 @@ def db_status(db_url):
 
 
 # ---- registry ------------------------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=DeskGroup)
 def registry():
     """The registry of customers, machines and packs: import, export, find."""
 
@@ -163,7 +198,7 @@ def registry_find(label, serial, customer, phone, support_id, fmt, db_url):
 
 
 # ---- incidents -----------------------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=DeskGroup)
 def incident():
     """Incidents: open, show, claim, dispatch, note, close."""
 
@@ -261,14 +296,18 @@ def incident_note(iid, text, db_url, operator):
 @click.option("--technician", required=True)
 @click.option("--depart", required=True, help="departure, e.g. 2026-11-27T17:10+09:00")
 @click.option("--complete", default=None, help="end of the work, when known: the 別表-1 fee is then decided")
-@click.option("--technicians", default=1, type=int, show_default=True)
+@click.option("--technicians", default=1, type=click.IntRange(1), show_default=True)
 @click.option("--late-reason", type=click.Choice(["traffic", "weather", "site", "parts"]), default=None,
               help="why the onsite deadline was missed")
+@click.option("--version", "version", type=int, default=None,
+              help="the version you read (`incident show`): refused if someone changed it since")
 @db_option
 @operator_option
 @policy_option
-def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, db_url, operator, policy_path):
+def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, version, db_url, operator,
+                      policy_path):
     """Dispatch a technician; with --complete, the fee is quoted from 別表-1."""
+    from sptui.model.case import CaseError
     from sptui.store import StoreError, operator_name
 
     departed = _instant(depart, "depart")
@@ -277,8 +316,8 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
     try:
         out = _store(db_url).dispatch(policy, iid, operator=operator_name(operator), technician=technician,
                                       departed_at=departed, completed_at=completed, technicians=technicians,
-                                      late_reason=late_reason)
-    except StoreError as e:
+                                      late_reason=late_reason, version=version)
+    except (StoreError, CaseError) as e:
         _fail(e)
     fee = out["fee"]
     click.echo(f"incident {iid}: dispatched {technician}"
@@ -288,20 +327,21 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
 @incident.command("close")
 @click.argument("iid", type=int)
 @click.option("--text", default="")
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
 @db_option
 @operator_option
-def incident_close(iid, text, db_url, operator):
+def incident_close(iid, text, version, db_url, operator):
     """Close an incident."""
     from sptui.store import StoreError, operator_name
 
     try:
-        _store(db_url).close_incident(iid, operator=operator_name(operator), text=text)
+        _store(db_url).close_incident(iid, operator=operator_name(operator), text=text, version=version)
     except StoreError as e:
         _fail(e)
 
 
 # ---- alarm intake --------------------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=DeskGroup)
 def intake():
     """Alarm mail intake: `sptui intake smtp` (a server) and `sptui intake file` (.eml files, maildirs)."""
 
@@ -378,6 +418,7 @@ def intake_file(paths, db_url, policy_path):
 @click.option("--fresh", is_flag=True, help="delete an existing demo database first")
 @click.option("--no-open", is_flag=True, help="build it, do not open the desk")
 @policy_option
+@db_errors
 def demo(db_path, fresh, no_open, policy_path):
     """Build a realistic demo desk (about 200 customers, 1,000 machines, incidents, alarms, dispatches)."""
     from pathlib import Path
@@ -411,6 +452,7 @@ def demo(db_path, fresh, no_open, policy_path):
 @click.option("--yes", is_flag=True, help="really erase (without it: a dry run that lists what would be erased)")
 @db_option
 @operator_option
+@db_errors
 def purge(ended_before, yes, db_url, operator):
     """第3章 1.8: erase the personal fields of customers whose contracts all ended; history stays, anonymised."""
     from sptui.store import operator_name
@@ -427,7 +469,7 @@ def purge(ended_before, yes, db_url, operator):
 
 
 # ---- alarms ----------------------------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=DeskGroup)
 def alarm():
     """Alarms: the inbox, the quarantine, calls due now, and contact attempts."""
 

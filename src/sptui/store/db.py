@@ -106,11 +106,27 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def known_revision(rev: str) -> bool:
+    from alembic.script import ScriptDirectory
+
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(rev) is not None
+    except Exception:  # alembic's resolution errors: a revision this sptui has never heard of
+        return False
+
+
+def _newer(rev: str, engine: Engine) -> StoreError:
+    return StoreError(f"the database is at schema revision {rev}, newer than this sptui knows (its newest is "
+                      f"{head_revision()}): another host upgraded it; upgrade sptui here too")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Bring the schema to `revision`; returns (before, after)."""
     from alembic import command
 
     before = current_revision(engine)
+    if before is not None and not known_revision(before):
+        raise _newer(before, engine)
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), revision)
     return before, current_revision(engine)
@@ -127,6 +143,8 @@ def ensure_schema(engine: Engine) -> None:
             raise StoreError("the database has tables but no sptui schema revision: is it another program's?")
         upgrade(engine)
         return
+    if not known_revision(rev):
+        raise _newer(rev, engine)
     url = engine.url.render_as_string(hide_password=True)
     raise OutdatedSchema(f"the database is at schema revision {rev}; this sptui needs {head}. "
                          f"Back it up, then run: sptui db upgrade --db '{url}'")

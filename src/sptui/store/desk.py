@@ -62,7 +62,7 @@ class DeskOps:
                 machine_id=machine["id"], alarm_id=alarm_id, received_at=at, support=support, summary=summary,
                 status="open", owner=None, version=1, case=case, decision=stored_decision(decision),
                 verdict=decision.verdict, deadline=decision.dispatch_deadline, policy_digest=policy.digest,
-                updated_at=when)).inserted_primary_key[0]
+                updated_at=when, updated_by=operator)).inserted_primary_key[0]
             self._event(conn, iid, operator, "opened", summary, when)
             self.audit(conn, operator, "incident", iid, "open",
                        {"label": label, "verdict": decision.verdict, "summary": summary}, policy.digest, when)
@@ -98,14 +98,13 @@ class DeskOps:
         """UPDATE … WHERE version = the one the operator read; nothing written if it moved on."""
         values.setdefault("updated_at", dt.datetime.now(S.TOKYO))
         res = conn.execute(S.incidents.update().where(S.incidents.c.id == iid, S.incidents.c.version == version)
-                           .values(version=S.incidents.c.version + 1, **values))
+                           .values(version=S.incidents.c.version + 1, updated_by=operator, **values))
         if res.rowcount != 1:
             row = conn.execute(sa.select(S.incidents).where(S.incidents.c.id == iid)).first()
             if row is None:
                 raise StoreError(f"no incident {iid}")
-            last = conn.execute(sa.select(S.incident_events).where(S.incident_events.c.incident_id == iid)
-                                .order_by(S.incident_events.c.id.desc()).limit(1)).first()
-            who = f"{last.operator} ({last.kind} at {last.at:%Y-%m-%d %H:%M:%S})" if last else "another operator"
+            who = (f"{row.updated_by} ({row.status} at {row.updated_at:%Y-%m-%d %H:%M:%S})" if row.updated_by
+                   else "another operator")
             raise ConflictError(f"incident {iid} was changed by {who} after you read it; nothing was saved "
                                 f"by your {action}: reload it and try again")
 
@@ -117,10 +116,10 @@ class DeskOps:
             if row is None:
                 raise StoreError(f"no incident {iid}")
             expected = row.version if version is None else version
-            if row.owner is not None and row.owner != operator:
-                raise ConflictError(f"incident {iid} is already claimed by {row.owner}")
             if row.status == "closed":
                 raise StoreError(f"incident {iid} is closed")
+            if row.owner is not None and row.owner != operator:
+                raise ConflictError(f"incident {iid} is already claimed by {row.owner}")
             self._update(conn, iid, expected, "claim", operator, owner=operator,
                          status="claimed" if row.status == "open" else row.status)
             when = dt.datetime.now(S.TOKYO)
@@ -145,9 +144,16 @@ class DeskOps:
         A departure after the onsite deadline needs a late reason (traffic, weather, site, parts)."""
         if late_reason is not None and late_reason not in LATE_REASONS:
             raise StoreError(f"late reason must be one of {', '.join(LATE_REASONS)}, not {late_reason!r}")
+        if technicians < 1:
+            raise StoreError(f"technicians must be 1 or more, not {technicians}")
+        if completed_at is not None and completed_at <= departed_at:
+            raise StoreError(f"the work cannot be complete ({completed_at:%Y-%m-%d %H:%M}) before the departure "
+                             f"({departed_at:%Y-%m-%d %H:%M})")
         inc = self.incident(iid)
         if inc["status"] == "closed":
             raise StoreError(f"incident {iid} is closed")
+        if inc["owner"] is not None and inc["owner"] != operator:
+            raise ConflictError(f"incident {iid} is claimed by {inc['owner']}: only its owner dispatches for it")
         expected = inc["version"] if version is None else version
         deadline = inc["deadline"]
         if deadline is not None and departed_at > deadline and late_reason is None:
@@ -178,6 +184,8 @@ class DeskOps:
 
     def close_incident(self, iid: int, *, operator: str, version: int | None = None, text: str = "") -> None:
         inc = self.incident(iid)
+        if inc["status"] == "closed":
+            raise StoreError(f"incident {iid} is already closed")
         with self.write() as conn:
             when = dt.datetime.now(S.TOKYO)
             self._update(conn, iid, inc["version"] if version is None else version, "close", operator, status="closed")

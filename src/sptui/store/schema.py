@@ -129,6 +129,7 @@ incidents = Table(
     Column("deadline", Instant),
     Column("policy_digest", String(80), nullable=False),
     Column("updated_at", Instant, nullable=False),
+    Column("updated_by", String(100)),  # who made the latest change (a conflict names them)
 )
 Index("ix_incidents_status", incidents.c.status)
 Index("ix_incidents_machine_id", incidents.c.machine_id)
