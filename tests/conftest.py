@@ -113,8 +113,8 @@ def registry_row(i: int, **over) -> dict:
     """One valid registry row (a machine bought 2024-04-02 on a 5-year weekday-9h pack)."""
     row = {
         "label_number": f"1234-{i // 1000:03d}-{i % 1000:03d}", "support_id": f"SP{i:08d}",
-        "customer_organisation": f"顧客{i % 7}株式会社", "customer_name": f"担当 {i}", "customer_address": "東京都港区芝5-7-1",
-        "customer_phone": f"03-1234-{i % 10000:04d}", "customer_email": f"desk{i % 7}@example.jp",
+        "customer_organisation": f"顧客{i % 7}株式会社", "customer_name": f"担当 {i % 7}", "customer_address": "東京都港区芝5-7-1",
+        "customer_phone": f"03-1234-{i % 7:04d}", "customer_email": f"desk{i % 7}@example.jp",
         "pack_serial": f"PK{i:06d}", "variant": "weekday-9h", "years": "5", "pack_purchased_on": "2024-04-02",
         "model_code": "N8100-2541Y", "serial_number": f"SN{i:07d}", "purchased_on": "2024-04-02",
         "site_organisation": f"設置先{i}", "site_address": "神奈川県川崎市中原区下沼部1753", "site_name": "現場 担当",

@@ -107,6 +107,44 @@ def test_label_numbers_and_support_ids_are_unique_in_the_file_and_against_the_re
     assert store.counts()["machines"] == 1
 
 
+def test_row_numbers_count_blank_rows_and_blank_rows_are_skipped(store):
+    text = registry_csv([registry_row(1)]) + "\n" + registry_csv([registry_row(2, purchased_on="x")]).split("\n", 1)[1]
+    text += ",,,,,,,,\n"  # a spreadsheet's trailing empty row
+    with pytest.raises(ImportFailed) as e:
+        store.import_registry(text, variants=VARIANTS)
+    assert [str(x) for x in e.value.errors] == ['row 4, column purchased_on: expected a date like 2026-04-01, got "x"']
+
+
+def test_a_row_with_too_many_values_is_rejected_alone_under_partial(store):
+    text = registry_csv([registry_row(1), registry_row(2)])
+    lines = text.splitlines()
+    lines[2] += ",surplus"
+    result = store.import_registry("\n".join(lines) + "\n", variants=VARIANTS, partial=True)
+    assert result.imported == 1 and [str(e) for _, _, errs in result.rejected for e in errs] == [
+        "row 3: 1 value(s) more than the header has columns"]
+
+
+def test_codes_in_full_width_are_the_same_codes_and_lengths_are_checked(store):
+    store.import_registry(registry_csv([registry_row(1)]), variants=VARIANTS)
+    with pytest.raises(ImportFailed, match='row 2, column label_number: "1234-000-001" is already in the registry'):
+        store.import_registry(registry_csv([registry_row(5, label_number="１２３４-０００-００１")]), variants=VARIANTS)
+    with pytest.raises(ImportFailed, match="row 2, column support_id: 41 characters, over the 40 the registry keeps"):
+        store.import_registry(registry_csv([registry_row(5, support_id="S" * 41)]), variants=VARIANTS)
+
+
+def test_one_customer_has_one_phone_and_one_computer_name_one_machine(store):
+    rows = [registry_row(1), registry_row(8, customer_phone="06-2222-2222"), registry_row(15, computer_name="SV0001")]
+    assert rows[0]["customer_email"] == rows[1]["customer_email"] == rows[2]["customer_email"]
+    with pytest.raises(ImportFailed) as e:
+        store.import_registry(registry_csv(rows), variants=VARIANTS)
+    text = str(e.value)
+    assert 'row 3, column customer_phone: the customer 顧客1株式会社 <desk1@example.jp> is on row 2 with "03-1234-0001"' in text
+    assert 'row 4, column computer_name: "SV0001" is also on row 2' in text
+    store.import_registry(registry_csv(rows[:1]), variants=VARIANTS)
+    with pytest.raises(ImportFailed, match='row 2, column customer_phone: the registry has this customer with "03-1234-0001"'):
+        store.import_registry(registry_csv(rows[1:2]), variants=VARIANTS)
+
+
 def test_express_fields_are_required_when_express_was_applied_for(store):
     with pytest.raises(ImportFailed, match="row 2, column seller: required when the Express service"):
         store.import_registry(registry_csv([registry_row(1, seller="")]), variants=VARIANTS)
@@ -140,7 +178,7 @@ def test_look_ups_by_label_serial_customer_and_phone(store):
     assert {m["label_number"] for m in store.find_machines(customer="顧客3")} == {
         registry_row(i)["label_number"] for i in range(1, 30) if i % 7 == 3}
     # the customer's phone finds all of that customer's machines; the site's phone finds the site's
-    assert [m["label_number"] for m in store.find_machines(phone="(03) 1234 0007")] == [
+    assert [m["label_number"] for m in store.find_machines(phone="(03) 1234 0000")] == [
         "1234-000-007", "1234-000-014", "1234-000-021", "1234-000-028"]
     assert [m["label_number"] for m in store.find_machines(phone="044 000 0021")] == ["1234-000-021"]
     assert store.find_machines(label="9999-999-999") == []
@@ -281,7 +319,7 @@ def test_incident_commands_open_claim_show_and_refuse_a_second_owner(db_url, run
     s.close()
 
 
-def test_purge_erases_personal_fields_of_ended_contracts_only_with_yes(store, policy, run, db_url):
+def test_purge_erases_personal_fields_of_ended_contracts_only_with_yes(store, policy, run, db_url, tmp_path):
     rows = [registry_row(1, purchased_on="2019-04-02", years="5", customer_email="old@x.jp",
                          customer_organisation="旧顧客"),
             registry_row(2, customer_email="live@x.jp", customer_organisation="現顧客")]
@@ -293,7 +331,12 @@ def test_purge_erases_personal_fields_of_ended_contracts_only_with_yes(store, po
     done = run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url, "--operator", "auditor")
     assert done.returncode == 0 and "1 customer(s) erased" in done.stdout
     old, live = store.find_machines(label="1234-000-001")[0], store.find_machines(label="1234-000-002")[0]
-    assert old["customer_organisation"] == "(消去済み)" and old["customer_phone"] == "" and old["site_name"] == "(消去済み)"
+    assert old["customer_organisation"] == old["customer_phone"] == old["site_name"] == "(消去済み)"
+    exported = store.export_registry()
+    assert "旧顧客" not in exported and "old@x.jp" not in exported
+    other = Store.open(str(tmp_path / "again.db"))  # an export after a purge imports again
+    assert other.import_registry(exported, variants=VARIANTS).imported == 2
+    other.close()
     assert old["purged_at"] is not None and live["customer_organisation"] == "現顧客"
     assert store.incident(iid)["verdict"]  # the history stays, anonymised
     [entry] = [a for a in store.audit_log("customer") if a["action"] == "purge"]

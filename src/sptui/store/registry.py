@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from typing import Iterable
 
 import attrs
@@ -23,7 +24,11 @@ import sqlalchemy as sa
 from sptui.store import schema as S
 from sptui.store.db import StoreError
 
-LABEL = re.compile(r"\d{4}-\d{3}-\d{3}")
+LABEL = re.compile(r"\d{4}-\d{3}-\d{3}", re.ASCII)
+# codes are compared as codes: full-width １２３４ is 1234 (NFKC); names and addresses are kept as written
+CODES = {"label_number", "support_id", "pack_serial", "model_code", "serial_number", "computer_name", "years",
+         "pack_purchased_on", "purchased_on", "submitted_on", "completed_on", "agreed_end_on", "manufacture_ended_on",
+         "express_start_on", "country", "config_info", "registration_status", "variant", "options"}
 STATUSES = ("accepted", "pending", "rejected")
 
 
@@ -71,6 +76,15 @@ COLUMNS = (
 NAMES = tuple(c.name for c in COLUMNS)
 BY_NAME = {c.name: c for c in COLUMNS}
 EXPRESS_NEEDS = ("os_name", "report_method", "seller")
+_WHERE = {"label_number": S.machines, "support_id": S.machines, "computer_name": S.machines, "model_code": S.machines,
+          "serial_number": S.machines, "site_organisation": S.machines, "site_address": S.machines,
+          "site_name": S.machines, "site_phone": S.machines, "pack_serial": S.packs, "variant": S.packs,
+          "os_name": S.packs, "report_method": S.packs, "seller": S.packs}
+MAX_LEN = {name: table.c[name].type.length for name, table in _WHERE.items()}
+MAX_LEN.update({f"customer_{k}": S.customers.c[k].type.length for k in ("organisation", "name", "address", "phone",
+                                                                           "email")})
+UNIQUE = ("label_number", "support_id", "computer_name")  # a computer name tells a machine's alarms apart
+CUSTOMER = ("customer_name", "customer_address", "customer_phone")  # one customer: (organisation, e-mail)
 
 
 @attrs.frozen
@@ -105,7 +119,7 @@ def _convert(col: Col, text: str, variants: dict[str, tuple[int, ...] | None] | 
         except ValueError:
             raise ValueError(f'expected a date like 2026-04-01, got "{text}"') from None
     if k == "int":
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(f'expected a whole number, got "{text}"')
         return int(text)
     if k == "bool":
@@ -146,6 +160,12 @@ def check_row(n: int, raw: dict, variants: dict[str, tuple[int, ...] | None] | N
     vals: dict = {}
     for col in COLUMNS:
         text = (raw.get(col.name) or "").strip()
+        if col.name in CODES:
+            text = unicodedata.normalize("NFKC", text)
+        if len(text) > MAX_LEN.get(col.name, 10_000):
+            errs.append(RowError(n, col.name, f"{len(text)} characters, over the {MAX_LEN[col.name]} the registry keeps"))
+            vals[col.name] = None
+            continue
         if not text:
             if col.required:
                 errs.append(RowError(n, col.name, "required (● in 第2章 1.1) but empty"))
@@ -176,12 +196,13 @@ def check_row(n: int, raw: dict, variants: dict[str, tuple[int, ...] | None] | N
     return vals, errs
 
 
-def read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
-    """The rows of a registry CSV with their row numbers; header problems are errors at row 1."""
+def read_csv(text: str) -> tuple[list[tuple[int, dict, list[RowError]]], list[RowError]]:
+    """The rows of a registry CSV with their row numbers and any error in their shape; header problems are
+    errors at row 1. Rows are counted as a spreadsheet counts them (blank ones too); blank rows are skipped."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
     errs = []
     missing = [c.name for c in COLUMNS if c.required and c.name not in header]
     for name in missing:
@@ -190,12 +211,14 @@ def read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         if name not in BY_NAME:
             errs.append(RowError(1, name, f"unknown column; known: {', '.join(NAMES)}"))
     rows = []
-    for i, raw in enumerate(reader):
+    for i, record in enumerate(reader):
         n = i + 2  # the header is row 1
-        if None in raw:
-            errs.append(RowError(n, None, f"{len(raw[None])} value(s) more than the header has columns"))
-            raw.pop(None)
-        rows.append((n, raw))
+        if not any(v.strip() for v in record):
+            continue  # a blank row (a spreadsheet's trailing ,,,, too)
+        shape = []
+        if len(record) > len(header):
+            shape.append(RowError(n, None, f"{len(record) - len(header)} value(s) more than the header has columns"))
+        rows.append((n, dict(zip(header, record)), shape))
     return rows, errs
 
 
@@ -207,10 +230,14 @@ class RegistryOps:
         rows, header_errs = read_csv(text)
         if header_errs:
             raise ImportFailed(header_errs)
-        checked = [(n, raw, *check_row(n, raw, variants)) for n, raw in rows]
+        checked = []
+        for n, raw, shape in rows:
+            vals, errs = check_row(n, raw, variants)
+            checked.append((n, raw, vals, shape + errs))
         seen: dict[tuple[str, str], int] = {}
+        customers: dict[tuple[str, str], tuple[int, dict]] = {}
         for n, raw, vals, errs in checked:
-            for key in ("label_number", "support_id"):
+            for key in UNIQUE:
                 v = vals.get(key)
                 if v is None:
                     continue
@@ -218,15 +245,36 @@ class RegistryOps:
                     errs.append(RowError(n, key, f'"{v}" is also on row {seen[(key, v)]}'))
                 else:
                     seen[(key, v)] = n
+            ckey = (vals.get("customer_organisation"), vals.get("customer_email"))
+            if None not in ckey:
+                first = customers.setdefault(ckey, (n, vals))
+                for col in CUSTOMER:
+                    if first[0] != n and vals.get(col) is not None and vals[col] != first[1][col]:
+                        errs.append(RowError(n, col, f'the customer {ckey[0]} <{ckey[1]}> is on row {first[0]} '
+                                             f'with "{first[1][col]}"; one customer has one {col[9:]}'))
         with self.write() as conn:
-            taken = {("label_number", v) for (v,) in conn.execute(sa.select(S.machines.c.label_number).where(
-                S.machines.c.label_number.in_([v for (k, v) in seen if k == "label_number"])))}
-            taken |= {("support_id", v) for (v,) in conn.execute(sa.select(S.machines.c.support_id).where(
-                S.machines.c.support_id.in_([v for (k, v) in seen if k == "support_id"])))}
+            taken = set()
+            for key in UNIQUE:
+                col = S.machines.c[key]
+                wanted = [v for (k, v) in seen if k == key]
+                for i in range(0, len(wanted), 5000):
+                    taken |= {(key, v) for (v,) in conn.execute(sa.select(col).where(col.in_(wanted[i:i + 5000])))}
+            known = {}
+            for org, email in customers:
+                row = conn.execute(sa.select(S.customers).where(S.customers.c.organisation == org,
+                                                                S.customers.c.email == email,
+                                                                S.customers.c.purged_at.is_(None))).first()
+                if row is not None:
+                    known[(org, email)] = row
             for n, raw, vals, errs in checked:
-                for key in ("label_number", "support_id"):
+                for key in UNIQUE:
                     if (key, vals.get(key)) in taken:
                         errs.append(RowError(n, key, f'"{vals[key]}" is already in the registry'))
+                row = known.get((vals.get("customer_organisation"), vals.get("customer_email")))
+                for col in CUSTOMER if row is not None else ():
+                    if vals.get(col) is not None and vals[col] != getattr(row, col[9:]):
+                        errs.append(RowError(n, col, f'the registry has this customer with "{getattr(row, col[9:])}"; '
+                                             f"one customer has one {col[9:]}"))
             bad = [(n, raw, errs) for n, raw, vals, errs in checked if errs]
             if bad and not partial:
                 raise ImportFailed([e for _, _, errs in bad for e in errs])
@@ -319,24 +367,32 @@ class PurgeOps:
     def purge(self, ended_before: dt.date, *, operator: str, dry_run: bool = True) -> list[dict]:
         """第3章 1.8: erase the personal fields of customers whose every contract ended before the date.
 
-        Names, addresses, phones and e-mails of the customer and of each site are replaced; machines,
-        packs, incidents, alarms and the audit log stay (anonymised history). Returns what is (or would
-        be) purged; writes nothing when dry_run."""
-        by_customer: dict[int, list[dict]] = {}
-        for r in self.machine_rows(S.customers.c.purged_at.is_(None)):
-            by_customer.setdefault(r["customer_id"], []).append(r)
-        due = [{"customer_id": cid, "organisation": rows[0]["customer_organisation"],
-                "labels": [r["label_number"] for r in rows], "ended_on": max(contract_end(r) for r in rows)}
-               for cid, rows in by_customer.items() if all(contract_end(r) < ended_before for r in rows)]
-        if dry_run or not due:
-            return due
+        Names, addresses, phones and e-mails of the customer and of each site are replaced by a marker;
+        machines, packs, incidents, alarms and the audit log stay (anonymised history). Returns what is
+        (or would be) purged; writes nothing when dry_run. The customers are chosen inside the erasing
+        transaction, so a machine imported meanwhile is not erased with them."""
+        if dry_run:
+            with self.read() as conn:
+                return self._due(conn, ended_before)
         when = dt.datetime.now(S.TOKYO)
         with self.write() as conn:
+            due = self._due(conn, ended_before)
             for d in due:
                 conn.execute(S.customers.update().where(S.customers.c.id == d["customer_id"]).values(
-                    organisation=PURGED, name=PURGED, address=PURGED, phone="", email="", purged_at=when))
+                    organisation=PURGED, name=PURGED, address=PURGED, phone=PURGED, email=PURGED, purged_at=when))
                 conn.execute(S.machines.update().where(S.machines.c.customer_id == d["customer_id"]).values(
-                    site_organisation=PURGED, site_address=PURGED, site_name=PURGED, site_phone=""))
+                    site_organisation=PURGED, site_address=PURGED, site_name=PURGED, site_phone=PURGED))
                 self.audit(conn, operator, "customer", d["customer_id"], "purge",
                            {"machines": len(d["labels"]), "ended_before": ended_before.isoformat()}, None, when)
         return due
+
+    def _due(self, conn, ended_before: dt.date) -> list[dict]:
+        q = (sa.select(S.machines.c.customer_id, S.machines.c.label_number, S.machines.c.purchased_on, S.packs.c.years,
+                       S.packs.c.agreed_end_on, S.customers.c.organisation)
+             .select_from(S.machines.join(S.packs).join(S.customers)).where(S.customers.c.purged_at.is_(None)))
+        by_customer: dict[int, list] = {}
+        for r in conn.execute(q).mappings():
+            by_customer.setdefault(r["customer_id"], []).append(r)
+        return [{"customer_id": cid, "organisation": rows[0]["organisation"],
+                 "labels": [r["label_number"] for r in rows], "ended_on": max(contract_end(r) for r in rows)}
+                for cid, rows in by_customer.items() if all(contract_end(r) < ended_before for r in rows)]
