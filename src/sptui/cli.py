@@ -364,8 +364,9 @@ def deadline(at, variant, policy_path):
     click.echo(iso(service_deadline(policy, variant, _instant(at, "at"))))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 from sptui import cli_desk  # noqa: E402,F401  (the desk's data commands register on `main`)
+
+if __name__ == "__main__":  # pragma: no cover
+    from sptui.cli import main as _main  # the imported module, on which cli_desk registered its commands
+
+    _main()

@@ -112,9 +112,9 @@ class StoreBase:
         if support_id:
             conds.append(S.machines.c.support_id == support_id.strip())
         if customer:
-            pat = f"%{customer.strip()}%"
-            conds.append(sa.or_(S.customers.c.organisation.like(pat), S.customers.c.name.like(pat),
-                                S.machines.c.site_organisation.like(pat)))
+            text = customer.strip()  # a substring, in any letter case; % and _ are plain characters
+            conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in (
+                S.customers.c.organisation, S.customers.c.name, S.machines.c.site_organisation))))
         if phone:
             digits = "".join(ch for ch in phone if ch.isdigit())
             if not digits:
