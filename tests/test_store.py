@@ -354,3 +354,18 @@ def test_demo_builds_every_verdict_alarms_quarantine_and_dispatches(tmp_path, ru
     assert {m["variant"] for m in s.machine_rows()} == {"weekday-9h", "24x7"}
     assert {m["years"] for m in s.machine_rows()} == {1, 3, 5, 7}
     s.close()
+
+
+def test_desks_opening_a_new_database_together_create_it_once(db_url, sptui_bin):
+    import subprocess
+
+    procs = [subprocess.Popen([sptui_bin, "db", "status", "--db", db_url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs += [subprocess.Popen([sptui_bin, "registry", "find", "--label", "1234-000-001", "--db", db_url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    assert all("Traceback" not in err and "error" not in err for _, err, _ in outs), outs
+    assert [rc for *_, rc in outs[4:]] == [1, 1, 1, 1]  # "no machine found": each opened the database
+    from sptui.store.db import current_revision, head_revision, make_engine
+
+    assert current_revision(make_engine(db_url)) == head_revision()

@@ -120,15 +120,29 @@ def _newer(rev: str, engine: Engine) -> StoreError:
                       f"{head_revision()}): another host upgraded it; upgrade sptui here too")
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: Engine, revision: str = "head", *, only_new: bool = False) -> tuple[str | None, str]:
     """Bring the schema to `revision`; returns (before, after)."""
     from alembic import command
 
-    before = current_revision(engine)
-    if before is not None and not known_revision(before):
-        raise _newer(before, engine)
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
+    from alembic.runtime.migration import MigrationContext
+
+    # one migrator at a time: two desks opening a new database together must not both create it
+    with engine.connect() as conn:
+        conn.info["write"] = True  # SQLite: BEGIN IMMEDIATE
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74770401)")
+                before = MigrationContext.configure(conn).get_current_revision()
+                if before is not None and not known_revision(before):
+                    raise _newer(before, engine)
+                if before is None and set(sa.inspect(conn).get_table_names()) - {"alembic_version"}:
+                    raise StoreError("the database has tables but no sptui schema revision: is it another program's?")
+                if only_new and before is not None:
+                    return before, before  # another desk created it meanwhile
+                command.upgrade(_alembic_config(conn), revision)
+        finally:
+            conn.info.pop("write", None)
     return before, current_revision(engine)
 
 
@@ -139,10 +153,10 @@ def ensure_schema(engine: Engine) -> None:
     if rev == head:
         return
     if rev is None:
-        if sa.inspect(engine).get_table_names():
-            raise StoreError("the database has tables but no sptui schema revision: is it another program's?")
-        upgrade(engine)
-        return
+        before, _ = upgrade(engine, only_new=True)
+        if before is None or before == head:
+            return
+        rev = before
     if not known_revision(rev):
         raise _newer(rev, engine)
     url = engine.url.render_as_string(hide_password=True)
