@@ -188,11 +188,7 @@ class AlarmOps:
         return policy.decide(case_for(machine, at=received_at, repair_needed=repair_needed, alarm=alarm))
 
     def alarm(self, aid: int) -> dict:
-        with self.read() as conn:
-            row = conn.execute(sa.select(S.alarms).where(S.alarms.c.id == aid)).first()
-        if row is None:
-            raise StoreError(f"no alarm {aid}")
-        return dict(row._mapping)
+        return self.record(S.alarms, aid, "alarm")
 
     def alarms(self, *, limit: int | None = None) -> list[dict]:
         q = sa.select(S.alarms).order_by(S.alarms.c.id)

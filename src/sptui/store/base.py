@@ -64,6 +64,14 @@ class StoreBase:
         with self.engine.connect() as conn:
             yield conn
 
+    def record(self, table: sa.Table, rid: int, what: str) -> dict:
+        """One row by id, as a dict; StoreError `no {what} {rid}` if there is none."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(table).where(table.c.id == rid)).first()
+        if row is None:
+            raise StoreError(f"no {what} {rid}")
+        return dict(row._mapping)
+
     # ---- audit -------------------------------------------------------------------------------------------
     @staticmethod
     def audit(conn: sa.Connection, operator: str, entity: str, entity_id: int | None, action: str,

@@ -69,11 +69,7 @@ class DeskOps:
         return iid
 
     def incident(self, iid: int) -> dict:
-        with self.read() as conn:
-            row = conn.execute(sa.select(S.incidents).where(S.incidents.c.id == iid)).first()
-        if row is None:
-            raise StoreError(f"no incident {iid}")
-        return dict(row._mapping)
+        return self.record(S.incidents, iid, "incident")
 
     def incidents(self, *, status: str | None = None, limit: int | None = None) -> list[dict]:
         q = sa.select(S.incidents).order_by(S.incidents.c.id)
