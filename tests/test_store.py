@@ -181,6 +181,7 @@ def test_look_ups_by_label_serial_customer_and_phone(store):
     assert [m["label_number"] for m in store.find_machines(phone="(03) 1234 0000")] == [
         "1234-000-007", "1234-000-014", "1234-000-021", "1234-000-028"]
     assert [m["label_number"] for m in store.find_machines(phone="044 000 0021")] == ["1234-000-021"]
+    assert [m["label_number"] for m in store.find_machines(phone="（０４４）０００－００２１")] == ["1234-000-021"]
     assert store.find_machines(label="9999-999-999") == []
     with pytest.raises(StoreError, match="give a label number"):
         store.find_machines()
@@ -294,6 +295,8 @@ def test_registry_import_command_names_row_and_column_and_writes_a_reject_file(t
     r = run("registry", "import", f, "--partial", "--db", db_url)
     assert r.returncode == 1 and "imported 2 machine(s)" in r.stdout
     rejects = (tmp_path / "reg.csv.rejects.csv").read_text(encoding="utf-8").splitlines()
+    again = run("registry", "import", f, "--partial", "--db", db_url)  # the first reject file is not overwritten
+    assert again.returncode == 2 and "exists already" in again.stderr
     assert rejects[0].startswith("source_row,errors,label_number") and rejects[1].startswith('3,"years: expected')
     found = run("registry", "find", "--serial", "SN0000003", "--db", db_url)
     assert found.returncode == 0 and "1234-000-003" in found.stdout

@@ -130,6 +130,9 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
         text = Path(file).read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         _fail(f"{file} is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV", EXIT_BAD_INPUT)
+    rejects = Path(rejects_path or f"{file}.rejects.csv")
+    if partial and rejects.exists():
+        _fail(f"the reject file {rejects} exists already: move it, or name another with --rejects", EXIT_BAD_INPUT)
     variants = _variants(policy_path)
     store = _store(db_url)
     try:
@@ -138,7 +141,7 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
         _fail(e, EXIT_BAD_INPUT)
     click.echo(f"imported {result.imported} machine(s)")
     if result.rejected:
-        path = Path(rejects_path or f"{file}.rejects.csv")
+        path = rejects
         path.write_text(reject_file(result.rejected), encoding="utf-8")
         for _, _, errs in result.rejected:
             for err in errs:

@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import getpass
 import os
+import unicodedata
 from typing import Iterator
 
 import sqlalchemy as sa
@@ -124,12 +125,14 @@ class StoreBase:
             conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in (
                 S.customers.c.organisation, S.customers.c.name, S.machines.c.site_organisation))))
         if phone:
-            digits = "".join(ch for ch in phone if ch.isdigit())
+            digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isascii() and ch.isdigit())
             if not digits:
                 raise StoreError("a phone number look-up needs digits")
 
-            def bare(col):
-                return sa.func.replace(sa.func.replace(sa.func.replace(col, "-", ""), " ", ""), "+", "")
+            def bare(col):  # the stored number without its separators (imports store phones NFKC-normalised)
+                for sep in ("-", " ", "+", "(", ")", "."):
+                    col = sa.func.replace(col, sep, "")
+                return col
             conds.append(sa.or_(bare(S.customers.c.phone) == digits, bare(S.machines.c.site_phone) == digits))
         if not conds:
             raise StoreError("give a label number, serial, support ID, customer or phone to look up")

@@ -28,7 +28,8 @@ LABEL = re.compile(r"\d{4}-\d{3}-\d{3}", re.ASCII)
 # codes are compared as codes: full-width １２３４ is 1234 (NFKC); names and addresses are kept as written
 CODES = {"label_number", "support_id", "pack_serial", "model_code", "serial_number", "computer_name", "years",
          "pack_purchased_on", "purchased_on", "submitted_on", "completed_on", "agreed_end_on", "manufacture_ended_on",
-         "express_start_on", "country", "config_info", "registration_status", "variant", "options"}
+         "express_start_on", "country", "config_info", "registration_status", "variant", "options",
+         "customer_phone", "site_phone"}
 STATUSES = ("accepted", "pending", "rejected")
 
 
