@@ -108,8 +108,9 @@ def registry():
 
 
 def _variants(policy_path):
-    policy = _load(policy_path or default_policy())
-    return {name: tuple(v.years) if v.years else None for name, v in policy.variants.items()}
+    from sptui.store.registry import policy_variants
+
+    return policy_variants(_load(policy_path or default_policy()))
 
 
 @registry.command("import")

@@ -14,7 +14,7 @@ import random
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sptui.store.registry import COLUMNS
+from sptui.store.registry import COLUMNS, policy_variants
 from sptui.store.schema import TOKYO
 
 ORGS = ["東都映像", "北浜セキュリティ", "みなと監視サービス", "さくら交通", "Kanto Retail", "関西物流", "青葉病院",
@@ -88,7 +88,7 @@ def build_demo(store, policy, *, today: dt.date | None = None, customers: int = 
     rnd = random.Random(seed)
     now = dt.datetime.now(TOKYO)
     today = today or now.date()
-    variants = {name: tuple(v.years) if v.years else None for name, v in policy.variants.items()}
+    variants = policy_variants(policy)
     rows = [_row(rnd, i, i % customers, variants, today) for i in range(machines)]
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=[c.name for c in COLUMNS], lineterminator="\n")

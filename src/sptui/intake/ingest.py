@@ -17,8 +17,8 @@ from sptui.store.alarms import Stored
 
 log = logging.getLogger("sptui.intake")
 
-MAX_PARSE = 1_000_000
-TRANSIENT = (OperationalError, InterfaceError, SATimeoutError)  # the store's faults that a retry may not meet  # bytes: a larger mail is no ESMPRO alarm; it is quarantined unparsed
+MAX_PARSE = 1_000_000  # bytes: a larger mail is no ESMPRO alarm; it is quarantined unparsed
+TRANSIENT = (OperationalError, InterfaceError, SATimeoutError)  # the store's faults that a retry may not meet
 
 
 def _headers(raw: bytes) -> tuple[str | None, str | None]:

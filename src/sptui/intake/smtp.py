@@ -37,8 +37,8 @@ class AlarmHandler:
     """aiosmtpd handler: DATA → the writer thread → 250 once committed, 451 on a store fault.
 
     One writer thread takes every mail waiting at that moment and stores them in one transaction (group
-    commit: one durable commit for several mails). If the transaction fails, none of its mails is stored
-    and each sender gets 451 and retries."""
+    commit: one durable commit for several mails). A transient fault answers 451 to the whole batch; any
+    other failure is retried mail by mail (`store_one`)."""
 
     BATCH = 64
 
@@ -126,11 +126,7 @@ class AlarmHandler:
             loop.call_soon_threadsafe(_settle, fut, result, None)
 
     def _one(self, item) -> None:
-        """One mail in its own transaction, so that one mail the store refuses cannot hold back the others.
-
-        A transient fault (the database locked, gone, timed out) answers 451 and the sender retries. Any
-        other failure would fail again on every retry: the mail is quarantined with the error instead
-        (250), and only if even that fails is the sender told to retry."""
+        """One mail in its own transaction, so that one mail the store refuses cannot hold back the others."""
         raw, mail, via, received, loop, fut = item
         try:
             result = store_one(self.store, self.policy, raw, mail, via, received)

@@ -30,8 +30,6 @@ _MACHINE_COLUMNS = (S.machines, S.packs.c.variant, S.packs.c.years, S.packs.c.pu
                     S.packs.c.registration_status, S.packs.c.submitted_on, S.packs.c.completed_on,
                     S.packs.c.agreed_end_on, S.packs.c.express_start_on)
 # built once: the look-ups run for every alarm
-_BY_COMPUTER = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
-                .where(S.machines.c.computer_name == sa.bindparam("name")).limit(2))
 _BY_COMPUTER_NOCASE = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
                        .where(sa.func.lower(S.machines.c.computer_name) == sa.bindparam("name")).limit(2))
 
@@ -63,17 +61,6 @@ def dedupe_key(machine_id: int, event_id: str | None, occurred_at: dt.datetime) 
 
 
 class AlarmOps:
-    def machine_by_computer(self, computer: str, conn: sa.Connection | None = None) -> dict | None:
-        """The one registered machine with this コンピュータ名 (exactly as written, else ignoring case)."""
-        if conn is None:
-            with self.read() as conn:
-                return self.machine_by_computer(computer, conn)
-        name = computer.strip()
-        rows = conn.execute(_BY_COMPUTER, {"name": name}).mappings().all()
-        if not rows:
-            rows = conn.execute(_BY_COMPUTER_NOCASE, {"name": name.lower()}).mappings().all()
-        return dict(rows[0]) if len(rows) == 1 else None
-
     def quarantine_mail(self, raw: bytes, *, reason: str, message: str, via: str, received_at: dt.datetime,
                         message_id: str | None = None, sender: str | None = None) -> Stored:
         """Keep a mail that could not be stored as an alarm, with the reason. The same bytes are kept once."""
@@ -92,17 +79,11 @@ class AlarmOps:
                                                                       "via": via}, None, received_at)
         return Stored("quarantined", qid, reason)
 
-    def store_alarm(self, policy, mail, *, raw: bytes, via: str, received_at: dt.datetime) -> Stored:
-        """Store a parsed alarm mail (sptui.intake.esmpro.AlarmMail), routed by the policy's alarm evaluator.
-        A mail whose machine is unknown, or has no Express service, is quarantined."""
-        with self.write() as conn:
-            return self._store_alarm(conn, policy, mail, raw, via, received_at)
-
     def ingest_batch(self, policy, items: list[tuple]) -> list[Stored]:
         """Several mails in one transaction (one commit for all: group commit). Each item is
         (raw, mail or AlarmParseError, via, received_at); a mail that cannot be parsed is quarantined.
 
-        The alarms of a batch are looked up, inserted and audited with one statement each; the unique
+        The alarms of a batch are looked up and inserted with one statement each; the unique
         Message-ID and (machine, event, time) decide what is a duplicate, also within the batch and
         against another intake writing at the same time."""
         out: list[Stored | None] = [None] * len(items)
@@ -119,19 +100,20 @@ class AlarmOps:
                     out[i] = self._quarantine(conn, raw, mail.reason, mail.message, via, received_at, mid, sender)
                     continue
                 rows = by_name.get(mail.computer.strip())
-                machine = rows[0] if rows and len(rows) == 1 else None
                 if rows is None:  # not as written: perhaps in other letter case
-                    machine = self.machine_by_computer(mail.computer, conn)
+                    rows = conn.execute(_BY_COMPUTER_NOCASE, {"name": mail.computer.strip().lower()}).mappings().all()
+                machine = dict(rows[0]) if len(rows) == 1 else None  # two machines of one name: neither
                 refusal = self._refusal(machine, mail)
                 if refusal is not None:
                     out[i] = self._quarantine(conn, raw, *refusal, via, received_at, mail.message_id, mail.sender)
                     continue
                 pending.append((i, self._alarm_values(policy, machine, mail, via, received_at)))
             if pending:
-                self._insert_alarms(conn, policy, pending, out)
+                self._insert_alarms(conn, pending, out)
         return out  # type: ignore[return-value]
 
-    def _insert_alarms(self, conn, policy, pending: list[tuple], out: list) -> None:
+    @staticmethod
+    def _insert_alarms(conn, pending: list[tuple], out: list) -> None:
         inserted = {row.dedupe_key: row.id for row in conn.execute(_insert_alarm(conn), [v for _, v in pending])}
         taken: set[str] = set()
         for i, values in pending:
@@ -170,15 +152,6 @@ class AlarmOps:
             decision=stored_decision(decision), next_contact_at=contact.get("next_contact_at"),
             arrange_technician=bool(contact.get("arrange_technician")), policy_digest=policy.digest, version=1)
         return values
-
-    def _store_alarm(self, conn, policy, mail, raw, via, received_at) -> Stored:
-        out: list = [None]
-        machine = self.machine_by_computer(mail.computer, conn)
-        refusal = self._refusal(machine, mail)
-        if refusal is not None:
-            return self._quarantine(conn, raw, *refusal, via, received_at, mail.message_id, mail.sender)
-        self._insert_alarms(conn, policy, [(0, self._alarm_values(policy, machine, mail, via, received_at))], out)
-        return out[0]
 
     @staticmethod
     def _route(policy, machine: dict, received_at: dt.datetime, attempts: list[dict], repair_needed: bool = False):

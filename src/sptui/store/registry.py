@@ -88,6 +88,11 @@ UNIQUE = ("label_number", "support_id", "computer_name")  # a computer name tell
 CUSTOMER = ("customer_name", "customer_address", "customer_phone")  # one customer: (organisation, e-mail)
 
 
+def policy_variants(policy) -> dict[str, tuple[int, ...] | None]:
+    """The variants a registry row may name under this policy, each with the terms it is sold for (None: any)."""
+    return {name: tuple(v.years) if v.years else None for name, v in policy.variants.items()}
+
+
 @attrs.frozen
 class RowError:
     row: int
