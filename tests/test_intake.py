@@ -129,6 +129,37 @@ def test_a_store_fault_answers_451_and_the_retry_is_stored(tmp_path):
         s.close()
 
 
+def _writer_pid(server_pid: int) -> int:
+    [pid] = [int(p) for p in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    return pid
+
+
+def test_the_writer_process_dying_answers_451_and_a_new_writer_takes_the_retry(server, registered):
+    """The store's side runs in a child process. If it dies with a mail in flight, that mail is answered
+    451 (its sender keeps it), and the retry starts a new writer and is stored once."""
+    import signal
+    import threading
+
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    assert data_reply(server.port, alarm("SV0001", t, message_id="before@sv"))[0] == 250
+    old = _writer_pid(server.proc.pid)
+    os.kill(old, signal.SIGSTOP)  # the writer holds the next mail without answering...
+    raw = alarm("SV0002", t, message_id="inflight@sv")
+    replies: list = []
+    client = threading.Thread(target=lambda: replies.append(data_reply(server.port, raw)))
+    client.start()
+    client.join(1.0)
+    assert client.is_alive() and replies == []  # no answer before the mail is committed
+    os.kill(old, signal.SIGKILL)  # ...and dies with it
+    client.join(30)
+    [(code, text)] = replies
+    assert code == 451 and "try again" in text
+    code, text = data_reply(server.port, raw)  # the sender's retry
+    assert code == 250 and "stored as alarm" in text
+    assert _writer_pid(server.proc.pid) != old
+    assert sorted(a["message_id"] for a in registered.alarms()) == ["before@sv", "inflight@sv"]
+
+
 def test_intake_file_takes_eml_files_and_maildirs(tmp_path, db_url, registered, run):
     maildir = tmp_path / "Maildir"
     for sub in ("new", "cur", "tmp"):
@@ -207,13 +238,13 @@ def test_an_unreached_customer_is_called_again_the_next_day_and_the_retry_is_kep
 def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_path, policy):
     """A failure that would repeat on every retry (here: the store refuses one mail) must not turn into an
     endless 451 for that mail, nor for the mails that share its batch; a lock answers 451 to the batch."""
-    import asyncio
     import socket
 
     from aiosmtpd.controller import Controller
 
     from sptui.intake.ingest import parse
     from sptui.intake.smtp import AlarmHandler
+    from sptui.intake.writer import Writer
 
     class Refusing(Store):
         def ingest_batch(self, policy, items):
@@ -224,19 +255,18 @@ def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_pat
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     store = Refusing.open(url)
     store.import_registry(registry_csv([registry_row(1)]))
-    handler = AlarmHandler(store, policy)
+    writer = Writer(store, policy)
     t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
     poison = alarm("SV0001", t, message_id="p@sv", detail="POISON")
     good = alarm("SV0001", t + dt.timedelta(minutes=1), message_id="ok@sv")
 
-    async def one_batch(*raws):
-        loop = asyncio.get_running_loop()
-        batch = [(raw, parse(raw), "test", t, loop, loop.create_future()) for raw in raws]
-        await loop.run_in_executor(None, handler.store_batch, batch)
-        return await asyncio.gather(*(item[-1] for item in batch), return_exceptions=True)
+    class InProcess:  # the writer without its process: the handler's answers for what it stores
+        async def submit(self, item):
+            [result] = writer.store_batch([item])
+            return result
 
     try:
-        bad, ok = asyncio.run(one_batch(poison, good))  # the two share one batch
+        bad, ok = writer.store_batch([(raw, parse(raw), "test", t) for raw in (poison, good)])  # one batch
         assert (bad.outcome, bad.reason, ok.outcome) == ("quarantined", "store-error", "stored")
         [q] = store.quarantined()
         assert q["raw"] == poison and "out of range" in q["message"] and q["message_id"] == "p@sv"
@@ -244,7 +274,7 @@ def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_pat
         with socket.socket() as sock:  # and over SMTP, the refused mail is answered 250, not 451
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller = Controller(AlarmHandler(InProcess()), hostname="127.0.0.1", port=port)
         controller.start()
         try:
             code, text = data_reply(port, poison)
@@ -252,7 +282,6 @@ def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_pat
         finally:
             controller.stop()
     finally:
-        handler.close()
         store.close()
 
 

@@ -369,22 +369,27 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     """Receive ESMPRO alarm mails over SMTP; each is stored (or quarantined) before the 250."""
     import logging
 
-    from sptui.intake.smtp import serve
+    from sptui.intake.smtp import IntakeError, serve
 
     host, port = _listen(listen)
-    policy = _load(policy_path or default_policy())
-    store = _store(db_url)
+    policy_path = str(policy_path or default_policy())
+    _load(policy_path)  # its diagnostics here, before the writer loads it for itself
+    store = _store(db_url)  # created or checked here; the writer opens the same database
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.close()
     # our own lines at INFO; aiosmtpd's per-command INFO lines ("mail.log") would cost more than storing a mail
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     logging.getLogger("sptui").setLevel(logging.INFO)
 
-    def ready(bound):
-        click.echo(f"listening on {host}:{bound}, storing into {store.url}", err=True)
+    def ready(bound, store_url):
+        click.echo(f"listening on {host}:{bound}, storing into {store_url}", err=True)
 
     try:
-        handler = serve(store, policy, host=host, port=port, max_size=max_size, allow=tuple(allow), ready=ready)
+        handler = serve(url, policy_path, host=host, port=port, max_size=max_size, allow=tuple(allow), ready=ready)
     except OSError as e:
         _fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
+    except IntakeError as e:
+        _fail(e)
     click.echo(" ".join(f"{k} {v}" for k, v in handler.counts.items()), err=True)
 
 

@@ -75,6 +75,9 @@ class AlarmParseError(Exception):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self):  # pickled to the intake's writer process, with message_id and sender if set
+        return (self.__class__, (self.reason, self.message), self.__dict__)
+
 
 @attrs.frozen
 class AlarmMail:

@@ -5,26 +5,144 @@
     550  a sender not on the allowlist (when one is given)
     552  larger than --max-size (aiosmtpd's SIZE limit, announced in EHLO)
 
-The store's work runs in one writer thread, which commits the mails waiting together (group commit).
+This process talks SMTP and parses; the writer process (sptui.intake.writer) routes, stores and commits.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
-import queue
+import pickle
 import signal
-import threading
+import sys
 
 from aiosmtpd.smtp import SMTP
 
-from sptui.intake.ingest import TRANSIENT, parse, store_one
+from sptui.intake.ingest import parse
+from sptui.intake.writer import HEADER, frame
 from sptui.store.schema import TOKYO
 
 log = logging.getLogger("sptui.intake")
 
 DEFAULT_MAX_SIZE = 32 * 1024 * 1024
+START_TIMEOUT = 120  # seconds for the writer to load the policy and open the store
+
+
+class WriterError(Exception):
+    """The writer did not store a mail: the sender should retry (451)."""
+
+
+class IntakeError(Exception):
+    """The writer could not start (a broken policy, a store it cannot open)."""
+
+
+class _Child:
+    def __init__(self, proc):
+        self.proc, self.pending = proc, {}  # sequence number → the future of a mail in flight
+
+
+async def _read_frame(stream: asyncio.StreamReader):
+    (n,) = HEADER.unpack(await stream.readexactly(HEADER.size))
+    return pickle.loads(await stream.readexactly(n))
+
+
+class WriterProcess:
+    """This side of the writer: starts it, sends it parsed mails, and settles each mail's future with the
+    writer's answer. If the writer dies, the mails in flight fail (451: their senders retry) and the next
+    mail starts a new writer."""
+
+    def __init__(self, db_url: str, policy_path: str):
+        self.db_url, self.policy_path = db_url, policy_path
+        self.url: str | None = None
+        self._child: _Child | None = None
+        self._lock = asyncio.Lock()
+        self._seq = itertools.count()
+        self._tasks: set = set()
+        self.closing = False
+
+    async def start(self) -> str:
+        await self._ensure()
+        return self.url
+
+    async def _ensure(self) -> _Child:
+        async with self._lock:
+            if self._child is None:
+                if self.closing:
+                    raise WriterError("the intake is stopping")
+                self._child = await self._spawn()
+            return self._child
+
+    async def _spawn(self) -> _Child:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "sptui.intake.writer",
+                                                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        try:
+            proc.stdin.write(frame((self.db_url, self.policy_path)))
+            kind, payload = await asyncio.wait_for(_read_frame(proc.stdout), START_TIMEOUT)
+        except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError) as e:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            raise IntakeError(f"the intake writer did not start (exit {await proc.wait()}): {type(e).__name__}") from e
+        if kind != "ready":
+            await proc.wait()
+            raise IntakeError(f"the intake writer could not start: {payload}")
+        self.url = payload
+        child = _Child(proc)
+        task = asyncio.create_task(self._answers(child))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return child
+
+    async def submit(self, item: tuple):
+        """(raw, mail or AlarmParseError, via, received_at) → Stored, once the writer has committed it."""
+        child = await self._ensure()
+        seq = next(self._seq)
+        fut = asyncio.get_running_loop().create_future()
+        child.pending[seq] = fut
+        try:
+            child.proc.stdin.write(frame((seq, *item)))
+            await child.proc.stdin.drain()
+        except (ConnectionError, RuntimeError) as e:
+            child.pending.pop(seq, None)
+            raise WriterError(f"the writer is gone: {type(e).__name__}") from e
+        return await fut
+
+    async def _answers(self, child: _Child) -> None:
+        try:
+            while True:
+                seq, *answer = await _read_frame(child.proc.stdout)
+                fut = child.pending.pop(seq, None)
+                if fut is None or fut.done():
+                    continue
+                if len(answer) == 1:
+                    fut.set_result(answer[0])
+                else:
+                    fut.set_exception(WriterError(f"{answer[0]}: {answer[1]}"))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        code = await child.proc.wait()
+        if self._child is child:
+            self._child = None
+        if child.pending or not self.closing:
+            log.error("the intake writer stopped (exit %s); %d mail(s) in flight are answered 451", code,
+                      len(child.pending))
+        for fut in child.pending.values():
+            if not fut.done():
+                fut.set_exception(WriterError(f"the writer stopped (exit {code})"))
+        child.pending.clear()
+
+    async def close(self) -> None:
+        """The writer stores what it was sent, answers, and exits."""
+        self.closing = True
+        async with self._lock:
+            child = self._child
+        if child is not None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                child.proc.stdin.close()
+            await child.proc.wait()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class _SMTP(SMTP):
@@ -34,21 +152,12 @@ class _SMTP(SMTP):
 
 
 class AlarmHandler:
-    """aiosmtpd handler: DATA → the writer thread → 250 once committed, 451 on a store fault.
+    """aiosmtpd handler: DATA → parsed here → the writer → 250 once committed, 451 when it was not."""
 
-    One writer thread takes every mail waiting at that moment and stores them in one transaction (group
-    commit: one durable commit for several mails). A transient fault answers 451 to the whole batch; any
-    other failure is retried mail by mail (`store_one`)."""
-
-    BATCH = 64
-
-    def __init__(self, store, policy, *, allow: tuple[str, ...] = ()):
-        self.store, self.policy = store, policy
+    def __init__(self, writer, *, allow: tuple[str, ...] = ()):
+        self.writer = writer  # anything with `async submit(item) -> Stored` (WriterProcess)
         self.allow = tuple(a.lower() for a in allow)
-        self.queue: queue.Queue = queue.Queue()
         self.counts = {"stored": 0, "duplicate": 0, "quarantined": 0, "deferred": 0}
-        self.writer = threading.Thread(target=self._write_loop, name="intake-writer", daemon=True)
-        self.writer.start()
 
     def allowed(self, address: str) -> bool:
         if not self.allow:
@@ -68,14 +177,10 @@ class AlarmHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
         received = dt.datetime.now(TOKYO)
-        # parsed here, on the event loop: while the writer waits for its commit (without the GIL), this runs
-        self.queue.put((raw, parse(raw), f"smtp:{peer}", received, loop, done))
         try:
-            result = await done
-        except Exception as e:  # a fault of the store, not of the mail: the sender must keep it and retry
+            result = await self.writer.submit((raw, parse(raw), f"smtp:{peer}", received))
+        except Exception as e:  # the mail was not stored: the sender must keep it and retry
             self.counts["deferred"] += 1
             log.warning("deferred a mail from %s: %s: %s", peer, type(e).__name__, e)
             return "451 4.3.0 the desk could not store this alarm just now; try again later"
@@ -87,93 +192,35 @@ class AlarmHandler:
             return f"250 2.0.0 already stored as alarm {result.id}"
         return f"250 2.0.0 stored as alarm {result.id}"
 
-    def _write_loop(self) -> None:
-        while True:
-            first = self.queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self.BATCH:
-                try:
-                    nxt = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self.queue.put(None)  # stop after this batch
-                    break
-                batch.append(nxt)
-            try:
-                self.store_batch(batch)
-            except Exception:  # the writer must live on: a mail it cannot answer is one the sender retries
-                log.exception("the intake writer failed on a batch")
-                for *_, loop, fut in batch:
-                    with contextlib.suppress(RuntimeError):  # the loop may be closing
-                        loop.call_soon_threadsafe(_settle, fut, None, RuntimeError("the intake writer failed"))
 
-    def store_batch(self, batch: list[tuple]) -> None:
-        """Store the batch in one transaction and settle each mail's future (writer thread)."""
-        try:
-            results = self.store.ingest_batch(self.policy, [item[:4] for item in batch])
-        except TRANSIENT as e:  # locked, gone, timed out: nothing was committed, every sender retries
-            for *_, loop, fut in batch:
-                loop.call_soon_threadsafe(_settle, fut, None, e)
-            return
-        except Exception:  # nothing of this batch was committed: each mail again, on its own
-            for item in batch:
-                self._one(item)
-            return
-        for (*_, loop, fut), result in zip(batch, results):
-            loop.call_soon_threadsafe(_settle, fut, result, None)
-
-    def _one(self, item) -> None:
-        """One mail in its own transaction, so that one mail the store refuses cannot hold back the others."""
-        raw, mail, via, received, loop, fut = item
-        try:
-            result = store_one(self.store, self.policy, raw, mail, via, received)
-        except Exception as e:
-            loop.call_soon_threadsafe(_settle, fut, None, e)
-            return
-        loop.call_soon_threadsafe(_settle, fut, result, None)
-
-    def close(self) -> None:
-        """Store what is queued, then stop the writer."""
-        self.queue.put(None)
-        self.writer.join()
-
-
-def _settle(fut, result, error) -> None:
-    if fut.done():
-        return
-    if error is not None:
-        fut.set_exception(error)
-    else:
-        fut.set_result(result)
-
-
-def serve(store, policy, *, host: str = "127.0.0.1", port: int = 2525, max_size: int = DEFAULT_MAX_SIZE,
-          allow: tuple[str, ...] = (), ready=None) -> AlarmHandler:
-    """Run the SMTP intake until SIGINT or SIGTERM; `ready(port)` is called once it listens."""
-    import sys
-
-    # the event loop and the writer share the GIL; a shorter switch interval than the default 5 ms keeps
-    # a mail's answer from waiting behind the writer's turn
-    sys.setswitchinterval(0.0005)
-    handler = AlarmHandler(store, policy, allow=allow)
+def serve(db_url: str, policy_path: str, *, host: str = "127.0.0.1", port: int = 2525,
+          max_size: int = DEFAULT_MAX_SIZE, allow: tuple[str, ...] = (), ready=None) -> AlarmHandler:
+    """Run the SMTP intake until SIGINT or SIGTERM; `ready(port, store_url)` is called once it listens.
+    Raises IntakeError if the writer cannot start, OSError if the address cannot be bound."""
+    out: list[AlarmHandler] = []
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: _SMTP(handler, data_size_limit=max_size, ident="sptui alarm intake", hostname="sptui"),
-            host=host, port=port)
-        bound = server.sockets[0].getsockname()[1]
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if ready is not None:
-            ready(bound)
-        async with server:
-            await stop.wait()
-        handler.close()  # the mails being stored are committed first
+        writer = WriterProcess(db_url, policy_path)
+        try:
+            url = await writer.start()
+            handler = AlarmHandler(writer, allow=allow)
+            out.append(handler)
+            server = await loop.create_server(
+                lambda: _SMTP(handler, data_size_limit=max_size, ident="sptui alarm intake", hostname="sptui"),
+                host=host, port=port)
+            bound = server.sockets[0].getsockname()[1]
+            stop = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            if ready is not None:
+                ready(bound, url)
+            async with server:
+                await stop.wait()
+                server.close()  # no new sessions; the mails in flight are still answered
+        finally:
+            await writer.close()  # the mails sent to the writer are committed and answered first
+            await asyncio.sleep(0.05)  # and their 250s leave before the sessions close
 
     asyncio.run(main())
-    return handler
+    return out[0]

@@ -1,0 +1,161 @@
+"""The intake's writer: the store's side of alarm intake, in a process of its own.
+
+The SMTP server parses each mail and hands it to the writer, which routes it by the policy, stores it and
+commits, then answers; only then does the server say 250. Two processes, because one Python process runs
+one thread at a time: the server talking SMTP and the writer routing and storing took turns on one core
+(and waited on each other for the turn); as two processes they run on two cores.
+
+The writer takes every mail waiting when it is free and stores them in one transaction (group commit:
+one durable commit for several mails). A transient fault of the store answers the whole batch "try
+again" (451); any other failure is retried mail by mail, so that one mail the store refuses is
+quarantined (`store-error`) and holds back no other.
+
+Protocol (stdin → writer → stdout): frames of a 4-byte length and a pickle. The first frame to the writer
+is (db_url, policy_path); the writer answers ("ready", store_url) or ("fatal", message). Then each frame
+is (seq, raw, mail or AlarmParseError, via, received_at), answered by (seq, Stored) or (seq, error, message)
+with error "transient" or "failed". End of input: the writer stores what it has and exits, so a server
+killed with SIGKILL loses nothing it answered 250 for.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+
+from sptui.intake.ingest import TRANSIENT, store_one
+
+log = logging.getLogger("sptui.intake")
+
+HEADER = struct.Struct("!I")
+BATCH = 64
+
+
+def frame(obj) -> bytes:
+    body = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(body)) + body
+
+
+class Writer:
+    """Stores batches of parsed mails: one transaction per batch, each mail's result in order.
+
+    A result is a `Stored`, or ("transient", message) — nothing was stored, the sender should retry — or
+    ("failed", message) — not even the quarantine could take it (the sender should retry too)."""
+
+    def __init__(self, store, policy):
+        self.store, self.policy = store, policy
+
+    def store_batch(self, items: list[tuple]) -> list:
+        """items: (raw, mail or AlarmParseError, via, received_at)."""
+        try:
+            return self.store.ingest_batch(self.policy, items)
+        except TRANSIENT as e:  # locked, gone, timed out: nothing was committed, every sender retries
+            log.warning("the store could not take %d mail(s) just now: %s: %s", len(items), type(e).__name__, e)
+            return [("transient", f"{type(e).__name__}: {e}")] * len(items)
+        except Exception:  # nothing of this batch was committed: each mail again, on its own
+            return [self.store_one(item) for item in items]
+
+    def store_one(self, item: tuple):
+        raw, mail, via, received = item
+        try:
+            return store_one(self.store, self.policy, raw, mail, via, received)
+        except TRANSIENT as e:
+            return ("transient", f"{type(e).__name__}: {e}")
+        except Exception as e:
+            log.exception("a mail could be neither stored nor quarantined")
+            return ("failed", f"{type(e).__name__}: {e}")
+
+
+class _Frames:
+    """Reads frames from a file descriptor: blocking for the first of a batch, then what is already there."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buf = fd, bytearray()
+
+    def _fill(self, block: bool) -> bool:
+        if not block and not select.select([self.fd], [], [], 0)[0]:
+            return False
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            raise EOFError
+        self.buf += chunk
+        return True
+
+    def _pop(self):
+        if len(self.buf) < HEADER.size:
+            return None
+        (n,) = HEADER.unpack_from(self.buf)
+        if len(self.buf) < HEADER.size + n:
+            return None
+        obj = pickle.loads(self.buf[HEADER.size:HEADER.size + n])
+        del self.buf[:HEADER.size + n]
+        return obj
+
+    def one(self):
+        while (obj := self._pop()) is None:
+            self._fill(block=True)
+        return obj
+
+    def batch(self, limit: int) -> list:
+        """At least one frame (blocking), and every whole frame already sent, up to `limit`."""
+        out = [self.one()]
+        while len(out) < limit:
+            obj = self._pop()
+            if obj is None:
+                try:
+                    if not self._fill(block=False):
+                        break
+                except EOFError:
+                    break  # store what came; the next call meets the end
+                continue
+            out.append(obj)
+        return out
+
+
+def main() -> int:
+    """`python -m sptui.intake.writer`, started by the SMTP intake with pipes on stdin and stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us by closing our input
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # a stray print must not break the protocol
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                        stream=sys.stderr)
+    frames = _Frames(0)
+
+    def send(*objs) -> None:
+        out.write(b"".join(frame(o) for o in objs))
+
+    try:
+        db_url, policy_path = frames.one()
+    except EOFError:
+        return 0
+    try:
+        from sptui import load_policy
+        from sptui.store import Store
+
+        policy = load_policy(policy_path)
+        store = Store.open(db_url)
+    except Exception as e:  # the server reports it and does not listen
+        send(("fatal", f"{type(e).__name__}: {e}"))
+        return 1
+    send(("ready", store.url))
+    writer = Writer(store, policy)
+    try:
+        while True:
+            try:
+                batch = frames.batch(BATCH)
+            except EOFError:
+                return 0
+            results = writer.store_batch([item[1:] for item in batch])
+            try:
+                send(*[(item[0], r) if not isinstance(r, tuple) else (item[0], *r) for item, r in zip(batch, results)])
+            except BrokenPipeError:  # the server is gone; what was stored stays stored
+                return 0
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
