@@ -3,13 +3,14 @@ PostgreSQL — and, as the floor, the same client against an aiosmtpd server who
 All in one run, the same client (4 concurrent SMTP sessions, several mails per session), the same mails.
 
 Targets (issue 4): ≥ 500 durable alarms/s on SQLite; ratio to the floor ≥ 0.5.
-Run: .venv/bin/python bench/intake.py [N]   (PostgreSQL: $SPTUI_TEST_PG, else scripts/pg-test-server)
+Run: .venv/bin/python bench/intake.py [N [ROUNDS]]   (PostgreSQL: $SPTUI_TEST_PG, else scripts/pg-test-server)
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
 import smtplib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,20 +124,34 @@ def pg_url() -> str | None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     batch = mails(n)
-    print(f"{n:,} alarm mails over SMTP on loopback, {CLIENTS} concurrent sessions; Python {sys.version.split()[0]}")
-    floor = floor_rate(batch)
-    print(f"  floor: aiosmtpd, handler stores nothing   {floor:>8,.0f} mails/s")
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = store_rate(f"sqlite:///{Path(tmp) / 'desk.db'}", batch)
-    print(f"  SQLite (WAL, synchronous=FULL)           {sqlite:>8,.0f} alarms/s  ratio to floor {sqlite / floor:.2f}"
-          f"  (targets: ≥ 500/s, ≥ 0.5)")
-    url = pg_url()
-    if url is None:
-        print("  PostgreSQL: no server (set SPTUI_TEST_PG or install PostgreSQL)")
-        return
-    pg = store_rate(url, batch)
-    print(f"  PostgreSQL (synchronous_commit on)       {pg:>8,.0f} alarms/s  ratio to floor {pg / floor:.2f}")
+    print(f"{n:,} alarm mails over SMTP on loopback, {CLIENTS} concurrent sessions; {rounds} rounds, each running the"
+          f" floor, SQLite and PostgreSQL in turn (this machine's speed drifts: a ratio is taken within a round);"
+          f" Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    pg = pg_url()
+    runs: dict[str, list[float]] = {"floor": [], "sqlite": [], "postgresql": []}
+    for i in range(rounds):
+        runs["floor"].append(floor_rate(batch))
+        with tempfile.TemporaryDirectory() as tmp:
+            runs["sqlite"].append(store_rate(f"sqlite:///{Path(tmp) / 'desk.db'}", batch))
+        if pg:
+            runs["postgresql"].append(store_rate(pg if i == 0 else pg_url(), batch))  # a new database each round
+
+    def show(label: str, key: str, target: str = "") -> None:
+        rates = runs[key]
+        if not rates:
+            print(f"  {label:<40} no server (set SPTUI_TEST_PG or install PostgreSQL)")
+            return
+        line = f"  {label:<40} median {statistics.median(rates):>6,.0f}/s  (runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+        if key != "floor":
+            ratios = [r / f for r, f in zip(rates, runs["floor"])]
+            line += f"  ratio to floor: median {statistics.median(ratios):.2f} (runs: {', '.join(f'{x:.2f}' for x in ratios)})"
+        print(line + target)
+
+    show("floor: aiosmtpd, handler stores nothing", "floor")
+    show("SQLite (WAL, synchronous=FULL)", "sqlite", "  targets: ≥ 500/s, ≥ 0.5")
+    show("PostgreSQL (synchronous_commit on)", "postgresql")
 
 
 if __name__ == "__main__":

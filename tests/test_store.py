@@ -372,3 +372,28 @@ def test_desks_opening_a_new_database_together_create_it_once(db_url, sptui_bin)
     from sptui.store.db import current_revision, head_revision, make_engine
 
     assert current_revision(make_engine(db_url)) == head_revision()
+
+
+def test_a_held_connection_serves_every_transaction_and_a_failed_one_writes_nothing(db_url):
+    """hold_connection (the intake's writer): one connection for all transactions; a transaction that fails
+    is rolled back, its connection dropped, and the next transaction works on a fresh one."""
+    s = Store.open(db_url)
+    s.hold_connection()
+    try:
+        s.import_registry(registry_csv([registry_row(1)]))
+        with s.write() as conn:
+            s.audit(conn, "sato", "note", None, "kept", {})
+        held = s._held
+        with pytest.raises(ZeroDivisionError), s.write() as conn:
+            s.audit(conn, "sato", "note", None, "lost", {})
+            1 / 0
+        with s.write() as conn:
+            s.audit(conn, "sato", "note", None, "after", {})
+        assert s._held is not held and s._held is not None
+        assert [a["action"] for a in s.audit_log("note")] == ["kept", "after"]
+        other = Store.open(db_url)  # committed for everyone, not only inside the held connection
+        assert [a["action"] for a in other.audit_log("note")] == ["kept", "after"]
+        assert other.machine("1234-000-001")["computer_name"] == "SV0001"
+        other.close()
+    finally:
+        s.close()

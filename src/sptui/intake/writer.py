@@ -140,6 +140,7 @@ def main() -> int:
     except Exception as e:  # the server reports it and does not listen
         send(("fatal", f"{type(e).__name__}: {e}"))
         return 1
+    store.hold_connection()
     send(("ready", store.url))
     writer = Writer(store, policy)
     try:

@@ -52,6 +52,9 @@ _QUARANTINED = sa.select(S.quarantine.c.id).where(S.quarantine.c.sha256 == sa.bi
 _INSERT_QUARANTINE = S.quarantine.insert()
 _BY_COMPUTERS = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
                  .where(S.machines.c.computer_name.in_(sa.bindparam("names", expanding=True))))
+# one name (most batches): a statement SQLAlchemy compiles once, where IN (…) is rendered for each execution
+_BY_COMPUTER = (sa.select(*_MACHINE_COLUMNS).select_from(S.machines.join(S.packs))
+                .where(S.machines.c.computer_name == sa.bindparam("name")))
 _DUPLICATE = sa.select(S.alarms.c.id).where(sa.or_(S.alarms.c.dedupe_key == sa.bindparam("key"),
                                                    S.alarms.c.message_id == sa.bindparam("mid"))).limit(1)
 
@@ -91,7 +94,9 @@ class AlarmOps:
             names = {m.computer.strip() for _, m, _, _ in items if not isinstance(m, Exception)}
             by_name: dict[str, list[dict]] = {}
             if names:
-                for row in conn.execute(_BY_COMPUTERS, {"names": sorted(names)}).mappings():
+                rows = (conn.execute(_BY_COMPUTER, {"name": next(iter(names))}) if len(names) == 1 else
+                        conn.execute(_BY_COMPUTERS, {"names": sorted(names)}))
+                for row in rows.mappings():
                     by_name.setdefault(row["computer_name"], []).append(dict(row))
             pending = []  # (index in items, the alarm's row)
             for i, (raw, mail, via, received_at) in enumerate(items):

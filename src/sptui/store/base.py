@@ -34,6 +34,37 @@ class StoreBase:
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
+        self._hold = False  # hold_connection()
+        self._held: sa.Connection | None = None
+        self._depth = 0
+
+    def hold_connection(self) -> None:
+        """Use one connection for every transaction, for a process that does nothing else (the intake's
+        writer): no pool checkout per transaction, and on PostgreSQL no ping. After a failed transaction the
+        connection is dropped and the next one connects afresh."""
+        self._hold = True
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sa.Connection]:
+        if not self._hold:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        if self._held is None:
+            self._held = self.engine.connect()
+        conn = self._held
+        outer, self._depth = self._depth == 0, self._depth + 1
+        try:
+            yield conn
+            if outer and conn.in_transaction():  # a read's implicit transaction: ended, as closing would end it
+                conn.rollback()
+        except BaseException:
+            self._held = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        finally:
+            self._depth -= 1
 
     @classmethod
     def open(cls, url: str | None = None, *, check_schema: bool = True) -> "StoreBase":
@@ -43,6 +74,10 @@ class StoreBase:
         return cls(engine)
 
     def close(self) -> None:
+        if self._held is not None:
+            with contextlib.suppress(Exception):
+                self._held.close()
+            self._held = None
         self.engine.dispose()
 
     @property
@@ -52,7 +87,7 @@ class StoreBase:
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing late)."""
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             conn.info["write"] = True
             try:
                 with conn.begin():
@@ -62,7 +97,7 @@ class StoreBase:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             yield conn
 
     def record(self, table: sa.Table, rid: int, what: str) -> dict:
