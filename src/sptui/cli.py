@@ -49,11 +49,24 @@ def _load(policy_path: str):
 
 @click.group(invoke_without_command=True)
 @click.version_option(package_name="sptui")
+@click.option("--db", "db_url", default=None, help="the desk's database (SQLite path or postgresql://…)")
+@click.option("--policy", "policy_path", default=None, help="the policy (default: the shipped one)")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="the desk's language (default: locale)")
+@click.option("--operator", default=None, help="who you are in the audit log (default: $USER)")
+@click.option("--read-only", is_flag=True, help="look, change nothing (supervisors)")
+@click.option("--no-mouse", is_flag=True, help="keyboard only")
 @click.pass_context
-def main(ctx: click.Context) -> None:
-    """sptui: NEC SupportPack terms as checked policy, and a dispatch desk that decides by them."""
+def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_mouse) -> None:
+    """sptui: NEC SupportPack terms as checked policy, and a dispatch desk that decides by them.
+
+    With no command, opens the desk on the database (--db, $SPTUI_DB, else the one in your data folder)."""
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if not sys.stdout.isatty():
+            click.echo(ctx.get_help())
+            return
+        from sptui.cli_desk import open_desk
+
+        open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse)
 
 
 # ---- policy author's tools ------------------------------------------------------------------------------

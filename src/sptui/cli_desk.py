@@ -426,9 +426,10 @@ def intake_file(paths, db_url, policy_path):
 @click.option("--db", "db_path", default=None, help="where to build it (default: demo.db in the user's data folder)")
 @click.option("--fresh", is_flag=True, help="delete an existing demo database first")
 @click.option("--no-open", is_flag=True, help="build it, do not open the desk")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="the desk's language (default: locale)")
 @policy_option
 @db_errors
-def demo(db_path, fresh, no_open, policy_path):
+def demo(db_path, fresh, no_open, lang, policy_path):
     """Build a realistic demo desk (about 200 customers, 1,000 machines, incidents, alarms, dispatches)."""
     from pathlib import Path
 
@@ -450,10 +451,29 @@ def demo(db_path, fresh, no_open, policy_path):
     click.echo(f"demo desk: {path}")
     for name, n in counts.items():
         click.echo(f"  {name:<12} {n:>6,}")
-    if not no_open:
-        # the desk's TUI is issue 5; until then the demo shows the queue as text
+    if no_open:
+        return
+    if not sys.stdout.isatty():  # no terminal to draw the desk in: the first of its queue as text
         for inc in store.incidents(limit=10):
             click.echo(f"  #{inc['id']:<5} {inc['verdict']:<12} {inc['status']:<10} {inc['summary']}")
+        return
+    store.close()
+    open_desk(str(path), policy_path, lang=lang)
+
+
+def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True) -> None:
+    """The desk's TUI on a database and a policy."""
+    from sptui.store.base import operator_name
+    from sptui.tui.app import DeskApp
+    from sptui.tui.i18n import default_lang
+
+    policy = _load(policy_path or default_policy())
+    store = _store(db_url)
+    try:
+        DeskApp(store, policy, lang=lang or default_lang(), operator=operator_name(operator),
+                read_only=read_only).run(mouse=mouse)
+    finally:
+        store.close()
 
 
 @main.command()

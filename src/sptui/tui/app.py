@@ -1,0 +1,478 @@
+"""The desk: a queue of open incidents and alarms, and a triage screen for one of them.
+
+Everything shown from the store or the policy is plain text (rich `Text`, widgets with markup off): a
+customer named `[bold]` shows as typed. A failed action (a conflict with another operator, a closed
+incident) becomes a message on screen and a log line, never a traceback.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from sptui.store import schema as S
+from sptui.store.db import StoreError
+from sptui.tui import data
+from sptui.tui.i18n import Words
+
+log = logging.getLogger("sptui.desk")
+
+POLL_SECONDS = 5.0
+VERDICT_STYLE = {"covered": "green", "not-covered": "red", "billable": "yellow", "consult": "magenta"}
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(S.TOKYO)
+
+
+def when(t: dt.datetime | None) -> str:
+    return "—" if t is None else t.astimezone(S.TOKYO).strftime("%Y-%m-%d %H:%M")
+
+
+def time_left(t: dt.datetime | None, at: dt.datetime, w: Words) -> Text:
+    """The time to a deadline, counting down: `1:23:45`; past it, `overdue 0:05:00` (readable without colour)."""
+    if t is None:
+        return Text("—")
+    secs = int((t - at).total_seconds())
+    h, rest = divmod(abs(secs), 3600)
+    text = f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+    if secs < 0:
+        return Text(f"{w('overdue')} {text}", style="bold red")
+    return Text(text, style="yellow" if secs < 1800 else "")
+
+
+def verdict_text(verdict: str) -> Text:
+    return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
+
+
+def parse_time(text: str) -> dt.datetime:
+    """`YYYY-MM-DD HH:MM` (or ISO with an offset) as an aware time in Asia/Tokyo."""
+    t = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
+
+
+class QueueScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "open", id="queue.open"),
+        Binding("slash", "filter", "filter", id="queue.filter"),
+        Binding("escape", "clear_filter", "clear", show=False, id="queue.clear"),
+        Binding("r", "reload", "refresh", id="queue.refresh"),
+        Binding("q", "app.quit", "quit", id="app.quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[data.QueueRow] = []
+        self.shown: list[data.QueueRow] = []
+        self.total = 0
+        self.needle = ""
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        yield Static(Text(w("title")), id="title")
+        yield Input(placeholder=w("filter"), id="filter", classes="hidden")
+        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        w = self.app.words
+        table = self.query_one(DataTable)
+        for key in ("kind", "label", "customer", "verdict", "in_hours", "left", "next_contact", "status", "summary"):
+            table.add_column(w(key), key=key)
+        self.reload()
+        self.set_interval(1.0, self.tick)
+        self.set_interval(POLL_SECONDS, self.poll)
+        table.focus()
+
+    # -- data ------------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.rows, self.total = data.queue(self.app.store)
+        self.render_rows()
+
+    def poll(self) -> None:
+        if self.app.screen is not self:  # paused under a modal or another screen
+            return
+        self.reload()
+
+    def render_rows(self) -> None:
+        w = self.app.words
+        table = self.query_one(DataTable)
+        keep = None
+        if table.row_count and table.cursor_row < len(self.shown):
+            keep = self.shown[table.cursor_row].key
+        self.shown = [r for r in self.rows if not self.needle or r.matches(self.needle)]
+        table.clear()
+        at = now()
+        for r in self.shown:
+            table.add_row(Text(w(r.kind)), Text(r.label), Text(r.customer), verdict_text(r.verdict),
+                          Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
+                          time_left(r.deadline, at, w), Text(when(r.next_contact)), Text(r.status),
+                          Text(r.summary), key=r.key)
+        if keep is not None:
+            for n, r in enumerate(self.shown):
+                if r.key == keep:
+                    table.move_cursor(row=n)
+                    break
+        self.query_one("#count", Static).update(Text(w("shown", shown=len(self.shown), total=self.total)))
+
+    def tick(self) -> None:
+        """The countdowns, each second: only that column's cells."""
+        table = self.query_one(DataTable)
+        at, w = now(), self.app.words
+        for r in self.shown:
+            if r.deadline is not None:
+                table.update_cell(r.key, "left", time_left(r.deadline, at, w))
+
+    def selected(self) -> data.QueueRow | None:
+        table = self.query_one(DataTable)
+        if not self.shown or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    # -- actions ---------------------------------------------------------------------------------------------
+    def action_open(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.app.push_screen(TriageScreen(row.kind, row.id), callback=lambda _: self.reload())
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.add_class("hidden")
+        self.needle = ""
+        self.render_rows()
+        self.query_one(DataTable).focus()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value.strip()
+        self.render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+
+class TriageScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "back", id="triage.back"),
+        Binding("c", "claim", "claim", id="triage.claim"),
+        Binding("n", "note", "note", id="triage.note"),
+        Binding("d", "dispatch", "dispatch", id="triage.dispatch"),
+        Binding("x", "close", "close", id="triage.close"),
+        Binding("y", "contact(True)", "reached", id="triage.reached"),
+        Binding("u", "contact(False)", "unreachable", id="triage.unreached"),
+    ]
+
+    def __init__(self, kind: str, rid: int) -> None:
+        super().__init__()
+        self.kind, self.rid = kind, rid
+        self.record: dict = {}
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="head")
+            yield Static(id="machine")
+            yield Static(id="decision")
+            yield DataTable(id="reasons", cursor_type="row")
+            yield Static(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        w = self.app.words
+        table = self.query_one("#reasons", DataTable)
+        for key in ("rule", "outcome", "clause", "message", "interpretation"):
+            table.add_column(w(key), key=key)
+        self.load()
+        table.focus()
+
+    def load(self) -> None:
+        store, w = self.app.store, self.app.words
+        self.record = store.incident(self.rid) if self.kind == "incident" else store.alarm(self.rid)
+        r = self.record
+        m = data.machine_of(store, r["machine_id"])
+        d = r["decision"] or {}
+        if self.kind == "incident":
+            head = (f"{w('incident')} #{r['id']}  {w('status')}: {r['status']}  {w('owner')}: {r['owner'] or '—'}  "
+                    f"{w('received')}: {when(r['received_at'])}\n{r['summary']}")
+        else:
+            head = (f"{w('alarm')} #{r['id']}  {w('status')}: {r['status']}  {w('received')}: {when(r['received_at'])}  "
+                    f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
+                    f"{w('event')} {r['event_id'] or '—'}\n{w('detail')}: {r['detail'] or ''}")
+        self.query_one("#head", Static).update(Text(head, style="bold"))
+        self.query_one("#machine", Static).update(Text(
+            f"{w('machine')}: {m['label_number']}  {w('model')} {m['model_code']}  {w('serial')} {m['serial_number']}\n"
+            f"{w('customer')}: {m['customer_organisation']}  {m['customer_name']}  {w('phone')} {m['customer_phone']}\n"
+            f"{w('site')}: {m['site_organisation']}  {m['site_address']}\n"
+            f"{w('pack')}: {m['variant']} {m['years']}{w('years')}  {w('registration')}: {m['registration_status']}"
+            f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}"))
+        deadline = d.get("dispatch_deadline")
+        verdict = Text(f"{w('decision')}: ")
+        verdict.append_text(verdict_text(d.get("verdict", "?")))
+        verdict.append(f"  {w('in_hours')}: {d.get('in_service_hours')}  {w('deadline')}: {deadline or '—'}")
+        if d.get("fee"):
+            verdict.append(f"  {w('fee')}: {d['fee']['total_jpy']:,}円")
+        self.query_one("#decision", Static).update(verdict)
+        table = self.query_one("#reasons", DataTable)
+        table.clear()
+        ja = d.get("messages_ja") or []
+        for n, reason in enumerate(d.get("reasons", [])):
+            msg = ja[n] if w.lang == "ja" and n < len(ja) else reason.get("message", "")
+            table.add_row(Text(reason["rule"]), Text(reason["outcome"]), Text(reason.get("cite", "")), Text(msg),
+                          Text(reason.get("note", "")))
+        if self.kind == "incident":
+            lines = [f"{when(e['at'])}  {e['operator']}  {e['kind']}: {e['text']}" for e in store.timeline(self.rid)]
+        else:
+            lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
+                     for a in data.attempts(store, self.rid)]
+        self.query_one("#timeline", Static).update(Text(f"{w('timeline')}\n" + "\n".join(lines)))
+
+    # -- actions ---------------------------------------------------------------------------------------------
+    def _guard(self, what: str, fn, done: str) -> None:
+        """Run a store action; a refusal (conflict, closed, read-only) becomes a message, not a traceback."""
+        w = self.app.words
+        if self.app.read_only:
+            self.app.notify(w("read_only"), severity="warning")
+            return
+        try:
+            fn()
+        except (StoreError, ValueError) as e:
+            log.warning("%s %s %s: %s", what, self.kind, self.rid, e)
+            self.app.notify(str(e), severity="error", markup=False)
+        else:
+            self.app.notify(w(done))
+        self.load()
+
+    def _need(self, kind: str) -> bool:
+        if self.kind != kind:
+            self.app.notify(self.app.words("not_incident" if kind == "incident" else "not_alarm"), severity="warning")
+            return False
+        return True
+
+    def action_claim(self) -> None:
+        if self._need("incident"):
+            v = self.record["version"]
+            self._guard("claim", lambda: self.app.store.claim(self.rid, operator=self.app.operator, version=v), "claimed")
+
+    def action_note(self) -> None:
+        if not self._need("incident"):
+            return
+
+        def save(text: str | None) -> None:
+            if text:
+                self._guard("note", lambda: self.app.store.add_note(self.rid, text, operator=self.app.operator), "noted")
+
+        self.app.push_screen(NoteModal(self.app.words("note_prompt")), save)
+
+    def action_dispatch(self) -> None:
+        if not self._need("incident"):
+            return
+        v = self.record["version"]
+
+        def save(form: dict | None) -> None:
+            if form:
+                self._guard("dispatch", lambda: self.app.store.dispatch(
+                    self.app.policy, self.rid, operator=self.app.operator, version=v, **form), "dispatched")
+
+        self.app.push_screen(DispatchModal(), save)
+
+    def action_close(self) -> None:
+        if not self._need("incident"):
+            return
+        v = self.record["version"]
+
+        def save(ok: bool | None) -> None:
+            if ok:
+                self._guard("close", lambda: self.app.store.close_incident(self.rid, operator=self.app.operator,
+                                                                            version=v), "closed")
+
+        self.app.push_screen(ConfirmModal(self.app.words("confirm_close")), save)
+
+    def action_contact(self, reached: bool) -> None:
+        if self._need("alarm"):
+            v = self.record["version"]
+            self._guard("contact", lambda: self.app.store.record_contact(
+                self.app.policy, self.rid, at=now(), reached=reached, operator=self.app.operator, version=v),
+                "contact_saved")
+
+
+class NoteModal(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
+
+    def __init__(self, prompt: str) -> None:
+        super().__init__()
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.prompt))
+            yield Input(id="text")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel"),
+                Binding("y", "ok", "yes", id="modal.yes"), Binding("n", "cancel", "no", id="modal.no")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+        self._answered = False  # debounced: a second key press does nothing
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question))
+            with Horizontal():
+                yield Button(f"{w('yes')} (y)", id="ok", variant="primary")
+                yield Button(f"{w('no')} (n)", id="cancel")
+
+    def _answer(self, value: bool) -> None:
+        if not self._answered:
+            self._answered = True
+            self.dismiss(value)
+
+    def action_ok(self) -> None:
+        self._answer(True)
+
+    def action_cancel(self) -> None:
+        self._answer(False)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self._answer(event.button.id == "ok")
+
+
+class DispatchModal(ModalScreen[dict | None]):
+    """Technician, departure, completion, technicians; the 別表-1 fee shown as the times are typed."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answered = False
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        with Vertical(classes="dialog"):
+            yield Label(Text(w("technician")))
+            yield Input(id="technician")
+            yield Label(Text(w("departure")))
+            yield Input(value=now().strftime("%Y-%m-%d %H:%M"), id="departed")
+            yield Label(Text(w("completion")))
+            yield Input(id="completed")
+            yield Label(Text(w("technicians")))
+            yield Input(value="1", id="technicians")
+            yield Label(Text(w("late_reason")))
+            yield Input(id="late")
+            yield Static("", id="fee")
+            with Horizontal():
+                yield Button(w("dispatch"), id="ok", variant="primary")
+                yield Button(w("back"), id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#technician", Input).focus()
+
+    def form(self) -> dict:
+        v = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("technician", "departed", "completed",
+                                                                          "technicians", "late")}
+        return {"technician": v["technician"], "departed_at": parse_time(v["departed"]),
+                "completed_at": parse_time(v["completed"]) if v["completed"] else None,
+                "technicians": int(v["technicians"] or "1"), "late_reason": v["late"] or None}
+
+    @on(Input.Changed)
+    def _fee(self, event: Input.Changed) -> None:
+        w = self.app.words
+        out = self.query_one("#fee", Static)
+        try:
+            f = self.form()
+        except ValueError:
+            out.update(Text(w("bad_time"), style="red"))
+            return
+        text = Text()
+        if f["completed_at"] is not None and f["completed_at"] > f["departed_at"]:
+            from sptui.evaluators.fees import FeeError, fee_quote
+
+            try:
+                q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang)
+            except FeeError as e:
+                text.append(str(e), style="red")
+            else:
+                text.append(f"{w('fee')}: {q.total_jpy:,}円 ({q.minutes} min)")
+        if f["technicians"] >= 2:
+            text.append(f"  {w('needs_quote')}", style="bold yellow")
+        out.update(text)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.action_cancel()
+            return
+        try:
+            form = self.form()
+        except ValueError as e:
+            self.app.notify(f"{self.app.words('bad_time')}: {e}", severity="error", markup=False)
+            return
+        if not form["technician"]:
+            self.query_one("#technician", Input).focus()
+            return
+        if not self._answered:
+            self._answered = True
+            self.dismiss(form)
+
+    def action_cancel(self) -> None:
+        if not self._answered:
+            self._answered = True
+            self.dismiss(None)
+
+
+class DeskApp(App):
+    TITLE = "sptui"
+    CSS = """
+    #title { background: $primary; color: $text; padding: 0 1; }
+    #count { padding: 0 1; color: $text-muted; }
+    .hidden { display: none; }
+    #queue { height: 1fr; }
+    #reasons { height: auto; max-height: 20; }
+    .dialog { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    NoteModal, ConfirmModal, DispatchModal { align: center middle; }
+    """
+
+    def __init__(self, store, policy, *, lang: str = "en", operator: str = "unknown", read_only: bool = False):
+        super().__init__()
+        self.store, self.policy = store, policy
+        self.words = Words(lang)
+        self.operator, self.read_only = operator, read_only
+
+    def on_mount(self) -> None:
+        self.title = self.words("title")
+        self.push_screen(QueueScreen())

@@ -1,0 +1,63 @@
+"""The desk's words in Japanese and English (`--lang`; default from the locale)."""
+from __future__ import annotations
+
+import locale
+import os
+
+WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
+    "title": ("SupportPack デスク", "SupportPack desk"),
+    "kind": ("種別", "kind"), "incident": ("障害", "incident"), "alarm": ("通報", "alarm"),
+    "label": ("機器管理番号", "label no."), "customer": ("お客様", "customer"), "verdict": ("判定", "verdict"),
+    "in_hours": ("時間内", "in hours"), "left": ("残り", "time left"), "next_contact": ("次の連絡", "next contact"),
+    "status": ("状態", "status"), "summary": ("内容", "summary"), "owner": ("担当", "owner"),
+    "shown": ("{shown:,} / {total:,} 件を表示", "{shown:,} of {total:,} shown"),
+    "filter": ("絞り込み（Esc で解除）", "filter (Esc clears)"),
+    "yes": ("はい", "yes"), "no": ("いいえ", "no"), "none": ("—", "—"), "overdue": ("超過", "overdue"),
+    "open": ("開く", "open"), "quit": ("終了", "quit"), "search": ("絞り込み", "filter"), "refresh": ("更新", "refresh"),
+    "back": ("戻る", "back"), "claim": ("担当する", "claim"), "note": ("メモ", "note"), "dispatch": ("手配", "dispatch"),
+    "close": ("完了", "close"), "reached": ("連絡済み", "reached"), "unreached": ("不在", "unreachable"),
+    "help": ("ヘルプ", "help"), "keys": ("キー一覧", "keys"),
+    "machine": ("機器", "machine"), "pack": ("パック", "pack"), "decision": ("判断", "decision"),
+    "reasons": ("理由", "reasons"), "timeline": ("経過", "timeline"), "rule": ("ルール", "rule"),
+    "outcome": ("結果", "outcome"), "clause": ("条項", "clause"), "message": ("説明", "message"),
+    "interpretation": ("解釈", "interpretation"), "deadline": ("到着期限", "onsite deadline"),
+    "registration": ("登録", "registration"), "express": ("エクスプレス開始", "Express from"),
+    "received": ("受付", "received"), "phone": ("電話", "phone"), "site": ("設置場所", "site"),
+    "serial": ("製造番号", "serial"), "model": ("型名", "model"), "variant": ("種類", "variant"),
+    "years": ("年", "years"), "detail": ("詳細", "detail"), "event": ("イベント", "event"),
+    "claimed": ("担当しました", "claimed"), "noted": ("メモを記録しました", "note recorded"),
+    "dispatched": ("手配しました", "dispatched"), "closed": ("完了にしました", "closed"),
+    "contact_saved": ("連絡を記録しました", "contact recorded"),
+    "note_prompt": ("メモ（Enter で記録、Esc で取消）", "note (Enter saves, Esc cancels)"),
+    "technician": ("技術者", "technician"), "departure": ("出発 (YYYY-MM-DD HH:MM)", "departure (YYYY-MM-DD HH:MM)"),
+    "completion": ("完了 (任意)", "completion (optional)"), "technicians": ("人数", "technicians"),
+    "late_reason": ("遅延理由 (traffic/weather/site/parts)", "late reason (traffic/weather/site/parts)"),
+    "fee": ("料金", "fee"), "needs_quote": ("2名以上: 見積が必要です", "2 or more technicians: needs a quote"),
+    "confirm_dispatch": ("手配を確定しますか", "Dispatch now?"), "confirm_close": ("完了にしますか", "Close this incident?"),
+    "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
+    "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
+}
+
+
+def default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        v = os.environ.get(var)
+        if v:
+            return "ja" if v.lower().startswith("ja") else "en"
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:
+        loc = ""
+    return "ja" if loc.lower().startswith("ja") else "en"
+
+
+class Words:
+    def __init__(self, lang: str):
+        if lang not in ("ja", "en"):
+            raise ValueError(f"--lang must be ja or en, not {lang!r}")
+        self.lang = lang
+        self._i = 0 if lang == "ja" else 1
+
+    def __call__(self, key: str, **kw) -> str:
+        text = WORDS[key][self._i]
+        return text.format(**kw) if kw else text

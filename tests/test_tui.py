@@ -1,0 +1,240 @@
+"""The desk's TUI driven by Textual's Pilot, on a real SQLite store and the shipped policy."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from conftest import registry_csv, registry_row
+from intake_util import JST, alarm
+
+from sptui.intake.ingest import parse
+from sptui.store import Store
+from sptui.tui.app import DeskApp, QueueScreen, TriageScreen, time_left
+from sptui.tui.i18n import Words
+
+MARKUP_NAME = "[bold]Acme[/] [@click=app.quit]x[/]"
+
+
+@pytest.fixture
+def desk(tmp_path, policy):
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    rows = [registry_row(i) for i in range(1, 6)]
+    rows[2]["customer_organisation"] = MARKUP_NAME  # a customer whose name reads like markup
+    s.import_registry(registry_csv(rows))
+    soon = dt.datetime.now(JST).replace(microsecond=0)
+    for i in (1, 2, 3):
+        s.open_incident(policy, label=f"1234-000-{i:03d}", at=soon - dt.timedelta(minutes=10 * i),
+                        summary=f"disk failure on SV{i:04d}", operator="setup")
+    raw = alarm("SV0004", soon - dt.timedelta(minutes=3), message_id="tui@sv4")
+    s.ingest_batch(policy, [(raw, parse(raw), "test", soon)])
+    yield s
+    s.close()
+
+
+def drive(store, policy, steps, *, lang="en", size=(160, 48), read_only=False):
+    """Run the desk under Pilot; `steps(app, pilot)` is a coroutine. Returns what it returns."""
+    async def main():
+        app = DeskApp(store, policy, lang=lang, operator="sato", read_only=read_only)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            return await steps(app, pilot)
+    return asyncio.run(main())
+
+
+def cells(app) -> list[list[str]]:
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(n)] for n in range(table.row_count)]
+
+
+def table_lines(app) -> list[str]:
+    """The data table as drawn: each line's characters."""
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one(DataTable)
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def static_text(app, selector: str) -> str:
+    from textual.widgets import Static
+
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def test_the_queue_shows_open_incidents_and_alarms_with_honest_counts(desk, policy):
+    async def steps(app, pilot):
+        assert isinstance(app.screen, QueueScreen)
+        return cells(app), static_text(app, "#count"), table_lines(app)
+
+    rows, count, drawn = drive(desk, policy, steps)
+    assert count == "4 of 4 shown"
+    kinds = sorted(r[0] for r in rows)
+    assert kinds == ["alarm", "incident", "incident", "incident"]
+    labels = {r[1] for r in rows}
+    assert labels == {"1234-000-001", "1234-000-002", "1234-000-003", "1234-000-004"}
+    inc = next(r for r in rows if r[1] == "1234-000-001")
+    assert inc[3] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
+    assert MARKUP_NAME in {r[2] for r in rows}
+    assert any("[bold]Acme[/] [@click=ap" in line for line in drawn)  # drawn as typed, not taken as markup
+
+
+def test_filter_narrows_the_queue_and_escape_clears_it(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("slash")
+        await pilot.press(*"SV0002")
+        await pilot.pause()
+        narrowed = cells(app), static_text(app, "#count")
+        await pilot.press("escape")
+        await pilot.pause()
+        return narrowed, static_text(app, "#count")
+
+    (rows, count), after = drive(desk, policy, steps)
+    assert [r[1] for r in rows] == ["1234-000-002"] and count == "1 of 4 shown"
+    assert after == "4 of 4 shown"
+
+
+def test_triage_shows_every_reason_with_its_clause_and_claim_and_note_are_stored(desk, policy):
+    stored = desk.incident(1)["decision"]
+
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0001", "enter")  # filter, then back to the list
+        await pilot.press("enter")  # open the one incident
+        await pilot.pause()
+        assert isinstance(app.screen, TriageScreen)
+        reasons = cells(app)
+        head = static_text(app, "#head")
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.press(*"called the site", "enter")
+        await pilot.pause()
+        return reasons, head, static_text(app, "#timeline")
+
+    reasons, head, timeline = drive(desk, policy, steps)
+    assert [r[0] for r in reasons] == [r["rule"] for r in stored["reasons"]]
+    assert [r[2] for r in reasons] == [r.get("cite", "") for r in stored["reasons"]]
+    assert all(r[2] for r in reasons)  # every reason names its clause
+    assert "incident #1" in head and "disk failure on SV0001" in head
+    inc = desk.incident(1)
+    assert inc["owner"] == "sato" and inc["status"] == "claimed"
+    assert [e["text"] for e in desk.timeline(1)][-1] == "called the site"
+    assert "called the site" in timeline and "claimed by sato" in timeline
+
+
+def test_triage_in_japanese_shows_the_japanese_messages(desk, policy):
+    stored = desk.incident(2)["decision"]
+
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0002", "enter", "enter")
+        await pilot.pause()
+        return cells(app)
+
+    reasons = drive(desk, policy, steps, lang="ja")
+    assert [r[3] for r in reasons] == stored["messages_ja"]
+
+
+def test_a_claim_lost_to_another_operator_is_a_message_not_a_traceback(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0003", "enter", "enter")
+        await pilot.pause()
+        desk.claim(3, operator="tanaka")  # another desk, after this one read the incident
+        await pilot.press("c")
+        await pilot.pause()
+        return [n.message for n in app._notifications]
+
+    notes = drive(desk, policy, steps)
+    assert any("tanaka" in m for m in notes)
+    assert desk.incident(3)["owner"] == "tanaka"
+
+
+def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_retry(desk, policy):
+    [a] = desk.alarms()
+
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0004", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TriageScreen) and app.screen.kind == "alarm"
+        await pilot.press("u")
+        await pilot.pause()
+        return static_text(app, "#timeline")
+
+    timeline = drive(desk, policy, steps)
+    after = desk.alarm(a["id"])
+    from sptui.tui.data import attempts
+
+    [call] = attempts(desk, a["id"])
+    assert call["operator"] == "sato" and call["reached"] is False
+    assert after["status"] == "retry" and after["decision"]["contact"]["reason"] == "retry-next-day"
+    assert after["next_contact_at"].date() > call["at"].date()  # the next day, not later the same day
+    assert "unreachable" in timeline
+
+
+def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0001", "enter", "enter")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        modal = app.screen
+        modal.query_one("#technician").value = "yamada"
+        modal.query_one("#departed").value = "2026-11-27 18:00"
+        modal.query_one("#completed").value = "2026-11-27 19:10"
+        modal.query_one("#technicians").value = "2"
+        modal.query_one("#late").value = "traffic"
+        await pilot.pause()
+        fee = static_text(app, "#fee")
+        await pilot.click("#ok")
+        await pilot.pause()
+        return fee
+
+    fee = drive(desk, policy, steps)
+    inc = desk.incident(1)
+    assert inc["status"] == "dispatched"
+    assert "needs a quote" in fee and "円" in fee
+    assert inc["decision"]["fee"]["total_jpy"] > 0
+    assert f"{inc['decision']['fee']['total_jpy']:,}円" in fee
+
+
+def test_read_only_desk_changes_nothing(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0001", "enter", "enter")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        return [n.message for n in app._notifications]
+
+    notes = drive(desk, policy, steps, read_only=True)
+    assert "read-only desk" in notes and desk.incident(1)["owner"] is None
+
+
+def test_new_alarms_appear_without_a_restart(desk, policy):
+    async def steps(app, pilot):
+        before = static_text(app, "#count")
+        t = dt.datetime.now(JST).replace(microsecond=0)
+        raw = alarm("SV0005", t, message_id="late@sv5")
+        desk.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+        app.screen.poll()
+        await pilot.pause()
+        return before, static_text(app, "#count"), cells(app)
+
+    before, after, rows = drive(desk, policy, steps)
+    assert (before, after) == ("4 of 4 shown", "5 of 5 shown")
+    assert "1234-000-005" in {r[1] for r in rows}
+
+
+def test_the_countdown_reads_without_colour():
+    w = Words("en")
+    at = dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)
+    assert str(time_left(at + dt.timedelta(hours=1, minutes=2, seconds=3), at, w)) == "1:02:03"
+    assert str(time_left(at - dt.timedelta(minutes=5), at, w)) == "overdue 0:05:00"
+    assert str(time_left(None, at, w)) == "—"
+
+
+def test_the_desk_fits_80_by_24(desk, policy):
+    async def steps(app, pilot):
+        return static_text(app, "#count"), app.screen.query_one("Footer").region.bottom
+
+    count, footer_bottom = drive(desk, policy, steps, size=(80, 24))
+    assert count == "4 of 4 shown" and footer_bottom == 24
