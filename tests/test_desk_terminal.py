@@ -1,0 +1,110 @@
+"""The whole desk in a real terminal: tmux runs `sptui` on the demo database; send-keys filters, opens an
+incident, claims and dispatches it, opens an alarm and records a contact; capture-pane reads the screen."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sptui.store import Store
+from sptui.store import schema as S
+
+# scripts/test installs tmux and sets SPTUI_REQUIRE_TMUX, so there a missing tmux fails instead of skipping
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None and not os.environ.get("SPTUI_REQUIRE_TMUX"),
+                                reason="tmux is not installed (scripts/ensure-tmux installs it)")
+
+
+class Tmux:
+    def __init__(self, command: list[str], *, width: int = 160, height: int = 48):
+        self.name = f"sptui-{uuid.uuid4().hex[:8]}"
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                        "env", "TERM=xterm-256color", "LANG=C.UTF-8", *command], check=True)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
+        time.sleep(0.3)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True,
+                              check=True).stdout
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} did not appear on the screen:\n{self.screen()}")
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(tmp_path, run, sptui_bin):
+    db = tmp_path / "demo.db"
+    r = run("demo", "--db", db, "--no-open")
+    assert r.returncode == 0, r.stderr
+    store = Store.open(str(db))
+    i, a = S.incidents, S.alarms
+    with store.read() as conn:  # an open incident nobody owns, and an alarm still to be called, on other machines
+        inc = conn.execute(sa.select(i.c.id, S.machines.c.label_number).join(S.machines)
+                           .where(i.c.status == "open", ~i.c.machine_id.in_(sa.select(a.c.machine_id)))
+                           .order_by(i.c.id)).first()
+        al = conn.execute(sa.select(a.c.id, S.machines.c.label_number).join(S.machines)
+                          .where(a.c.status == "new", ~a.c.machine_id.in_(sa.select(i.c.machine_id)))
+                          .order_by(a.c.id)).first()
+    t = Tmux([sptui_bin, "--db", str(db), "--operator", "tmux", "--lang", "en"])
+    try:
+        t.wait_for("shown")
+        t.keys("/")
+        t.keys(inc.label_number, literal=True)
+        t.wait_for("\n 1 of ")
+        t.keys("Enter")  # leave the filter for the list
+        t.keys("Enter")  # open the incident
+        t.wait_for(f"incident #{inc.id}")
+        t.keys("c")
+        t.wait_for("claimed by tmux")
+        t.keys("d")
+        t.wait_for("technician")
+        t.keys("yamada", literal=True)
+        t.keys("Tab", "Tab", "Tab", "Tab")  # departure (now), completion, technicians, late reason
+        t.keys("traffic", literal=True)
+        t.keys("Tab", "Enter")  # the dispatch button
+        t.wait_for("yamada departs")
+        t.keys("Escape")
+        t.wait_for("shown")
+        t.keys("/")
+        t.keys("C-u")
+        t.keys(al.label_number, literal=True)
+        t.wait_for("\n 1 of ")
+        t.keys("Enter")
+        t.keys("Enter")
+        t.wait_for(f"alarm #{al.id}")
+        t.keys("y")  # the customer was reached
+        shown = t.wait_for("reached")
+        assert "Traceback" not in shown
+        t.keys("Escape")
+        t.wait_for("shown")
+        t.keys("q")
+        deadline = time.monotonic() + 10
+        while t.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not t.alive()  # q quits the desk (and so the session)
+    finally:
+        t.kill()
+    after = store.incident(inc.id)
+    assert after["status"] == "dispatched" and after["owner"] == "tmux"
+    assert store.alarm(al.id)["status"] == "reached"
+    assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == ("tmux", "contact")
+    store.close()
+    assert Path(db).exists()
