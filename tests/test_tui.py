@@ -91,7 +91,7 @@ def test_filter_narrows_the_queue_and_escape_clears_it(desk, policy):
         return narrowed, static_text(app, "#count")
 
     (rows, count), after = drive(desk, policy, steps)
-    assert [r[1] for r in rows] == ["1234-000-002"] and count == "1 of 4 shown"
+    assert [r[1] for r in rows] == ["1234-000-002"] and count == "1 of 1 shown — 4 in all"
     assert after == "4 of 4 shown"
 
 
@@ -238,3 +238,14 @@ def test_the_desk_fits_80_by_24(desk, policy):
 
     count, footer_bottom = drive(desk, policy, steps, size=(80, 24))
     assert count == "4 of 4 shown" and footer_bottom == 24
+
+
+def test_the_queue_draws_at_most_show_rows_and_says_how_many_there_are(desk, policy, monkeypatch):
+    import sptui.tui.app as tui_app
+
+    monkeypatch.setattr(tui_app, "SHOW", 2)
+
+    async def steps(app, pilot):
+        return len(cells(app)), static_text(app, "#count")
+
+    assert drive(desk, policy, steps) == (2, "2 of 4 shown")

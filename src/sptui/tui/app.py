@@ -25,6 +25,7 @@ from sptui.tui.i18n import Words
 log = logging.getLogger("sptui.desk")
 
 POLL_SECONDS = 5.0
+SHOW = 500  # rows drawn at most; the count says how many match
 VERDICT_STYLE = {"covered": "green", "not-covered": "red", "billable": "yellow", "consult": "magenta"}
 
 
@@ -71,8 +72,9 @@ class QueueScreen(Screen):
         super().__init__()
         self.rows: list[data.QueueRow] = []
         self.shown: list[data.QueueRow] = []
-        self.total = 0
+        self.matching = 0
         self.needle = ""
+        self.fingerprint: tuple = ()
 
     def compose(self) -> ComposeResult:
         w = self.app.words
@@ -94,21 +96,33 @@ class QueueScreen(Screen):
 
     # -- data ------------------------------------------------------------------------------------------------
     def reload(self) -> None:
-        self.rows, self.total = data.queue(self.app.store)
+        self.fingerprint = data.fingerprint(self.app.store)
+        self.rows = data.queue(self.app.store)
         self.render_rows()
 
     def poll(self) -> None:
-        if self.app.screen is not self:  # paused under a modal or another screen
+        """New alarms and other operators' changes, without a restart (paused under a modal or another screen).
+        A store that cannot be read just now is a message, and the next poll tries again."""
+        if self.app.screen is not self:
             return
-        self.reload()
+        try:
+            if data.fingerprint(self.app.store) != self.fingerprint:
+                self.reload()
+        except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told
+            log.warning("queue refresh failed: %s", e)
+            self.app.notify(str(e), severity="error", markup=False)
 
     def render_rows(self) -> None:
+        """The first SHOW rows that match the filter; the count says how many match in all."""
         w = self.app.words
         table = self.query_one(DataTable)
         keep = None
         if table.row_count and table.cursor_row < len(self.shown):
             keep = self.shown[table.cursor_row].key
-        self.shown = [r for r in self.rows if not self.needle or r.matches(self.needle)]
+        needle = self.needle.casefold()
+        matching = [r for r in self.rows if needle in r.haystack] if needle else self.rows
+        self.matching = len(matching)
+        self.shown = matching[:SHOW]
         table.clear()
         at = now()
         for r in self.shown:
@@ -121,13 +135,17 @@ class QueueScreen(Screen):
                 if r.key == keep:
                     table.move_cursor(row=n)
                     break
-        self.query_one("#count", Static).update(Text(w("shown", shown=len(self.shown), total=self.total)))
+        count = w("shown", shown=len(self.shown), total=self.matching)
+        if needle:
+            count += w("in_all", all=len(self.rows))
+        self.query_one("#count", Static).update(Text(count))
 
     def tick(self) -> None:
-        """The countdowns, each second: only that column's cells."""
+        """The countdowns, each second: only that column's cells, only in the rows on screen."""
         table = self.query_one(DataTable)
         at, w = now(), self.app.words
-        for r in self.shown:
+        top = int(table.scroll_y)
+        for r in self.shown[top:top + table.size.height]:
             if r.deadline is not None:
                 table.update_cell(r.key, "left", time_left(r.deadline, at, w))
 
