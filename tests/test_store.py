@@ -46,7 +46,7 @@ def test_an_old_database_is_refused_with_how_to_upgrade_and_upgrades_keeping_its
         Store.open(db_url)
     r = run("db", "upgrade", "--db", db_url)
     assert r.returncode == 0, r.stderr
-    assert "0001 → 0003" in r.stdout
+    assert "0001 → 0004" in r.stdout
     s = Store.open(db_url)
     with s.read() as conn:
         assert conn.execute(sa.select(S.customers.c.organisation).where(S.customers.c.id == cid)).scalar() == "旧顧客"

@@ -43,17 +43,23 @@ def drive(store, policy, steps, *, lang="en", size=(160, 48), read_only=False):
 
 
 def cells(app) -> list[list[str]]:
+    """The queue's rows (every one, not only those on screen), or on the triage screen its reasons."""
     from textual.widgets import DataTable
 
+    from sptui.tui.table import RowTable
+
+    if isinstance(app.screen, QueueScreen):
+        table = app.screen.query_one(RowTable)
+        return [[str(c) for c in app.screen.cells(r)] for r in table.rows]
     table = app.screen.query_one(DataTable)
     return [[str(c) for c in table.get_row_at(n)] for n in range(table.row_count)]
 
 
 def table_lines(app) -> list[str]:
-    """The data table as drawn: each line's characters."""
-    from textual.widgets import DataTable
+    """The queue as drawn: each line's characters."""
+    from sptui.tui.table import RowTable
 
-    table = app.screen.query_one(DataTable)
+    table = app.screen.query_one(RowTable)
     return [table.render_line(y).text for y in range(table.size.height)]
 
 
@@ -77,7 +83,7 @@ def test_the_queue_shows_open_incidents_and_alarms_with_honest_counts(desk, poli
     inc = next(r for r in rows if r[1] == "1234-000-001")
     assert inc[3] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
     assert MARKUP_NAME in {r[2] for r in rows}
-    assert any("[bold]Acme[/] [@click=ap" in line for line in drawn)  # drawn as typed, not taken as markup
+    assert any("[bold]Acme[/] [@click" in line for line in drawn)  # drawn as typed, not taken as markup
 
 
 def test_filter_narrows_the_queue_and_escape_clears_it(desk, policy):
@@ -240,12 +246,61 @@ def test_the_desk_fits_80_by_24(desk, policy):
     assert count == "4 of 4 shown" and footer_bottom == 24
 
 
-def test_the_queue_draws_at_most_show_rows_and_says_how_many_there_are(desk, policy, monkeypatch):
+def test_the_first_page_is_the_most_urgent_rows_and_the_rest_follows(desk, policy, monkeypatch):
+    """The desk paints the first page from the deadline's index at once, then reads every row in the
+    background; the count says so meanwhile."""
+    import threading
+
     import sptui.tui.app as tui_app
+    from sptui.tui import data
 
     monkeypatch.setattr(tui_app, "SHOW", 2)
+    gate = threading.Event()
+    full = data.queue
+
+    def slow_queue(store, *, limit=None):
+        if limit is None:
+            gate.wait(10)
+        return full(store, limit=limit)
+
+    monkeypatch.setattr(data, "queue", slow_queue)
 
     async def steps(app, pilot):
-        return len(cells(app)), static_text(app, "#count")
+        first = [r[1] for r in cells(app)], static_text(app, "#count")
+        gate.set()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if app.screen.complete:
+                break
+        return first, [r[1] for r in cells(app)], static_text(app, "#count")
 
-    assert drive(desk, policy, steps) == (2, "2 of 4 shown")
+    (first, count), rows, after = drive(desk, policy, steps)
+    everything = [r.label for r in full(desk)]
+    assert first == everything[:2] and count == "2 of 4 shown (loading the rest…)"
+    assert rows == everything and after == "4 of 4 shown"
+
+
+def test_the_first_page_is_the_head_of_the_whole_queue_on_either_engine(db_url, policy):
+    """queue(limit=n) (what the desk paints first) is exactly the first n rows of the whole queue, which is
+    ordered by urgency: deadlines and next contacts together, earliest first, rows without one last."""
+    from sptui.tui import data
+
+    s = Store.open(db_url)
+    s.import_registry(registry_csv([registry_row(i) for i in range(1, 7)]))
+    base = dt.datetime(2026, 11, 27, 8, 0, tzinfo=JST)
+    for n in range(12):
+        s.open_incident(policy, label=f"1234-000-{1 + n % 6:03d}", at=base + dt.timedelta(minutes=47 * n),
+                        summary=f"case {n}", operator="setup", support="pp" if n % 4 == 0 else "hw")
+    for n in range(5):
+        t = base + dt.timedelta(hours=5 * n)
+        raw = alarm(f"SV{1 + n:04d}", t, message_id=f"order{n}@sv")
+        s.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+    everything = data.queue(s)
+    assert len(everything) == data.counts(s) == 17
+    dues = [r.due() for r in everything]
+    timed = [d for d in dues if d is not None]
+    assert timed == sorted(timed) and dues[:len(timed)] == timed  # earliest first; none last
+    assert {r.kind for r in everything} == {"incident", "alarm"}
+    for n in range(len(everything) + 1):
+        assert [r.key for r in data.queue(s, limit=n)] == [r.key for r in everything[:n]]
+    s.close()

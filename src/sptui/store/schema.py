@@ -133,6 +133,7 @@ incidents = Table(
 )
 Index("ix_incidents_status", incidents.c.status)
 Index("ix_incidents_machine_id", incidents.c.machine_id)
+Index("ix_incidents_deadline", incidents.c.deadline)  # the queue: most urgent first
 
 incident_events = Table(
     "incident_events", metadata,

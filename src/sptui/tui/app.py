@@ -21,11 +21,12 @@ from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.i18n import Words
+from sptui.tui.table import RowTable
 
 log = logging.getLogger("sptui.desk")
 
 POLL_SECONDS = 5.0
-SHOW = 500  # rows drawn at most; the count says how many match
+SHOW = 500  # the first page, read at once; the rest follows in the background
 VERDICT_STYLE = {"covered": "green", "not-covered": "red", "billable": "yellow", "consult": "magenta"}
 
 
@@ -61,18 +62,20 @@ def parse_time(text: str) -> dt.datetime:
 
 class QueueScreen(Screen):
     BINDINGS = [
-        Binding("enter", "open", "open", id="queue.open"),
         Binding("slash", "filter", "filter", id="queue.filter"),
         Binding("escape", "clear_filter", "clear", show=False, id="queue.clear"),
         Binding("r", "reload", "refresh", id="queue.refresh"),
         Binding("q", "app.quit", "quit", id="app.quit"),
     ]
+    COLUMNS = (("kind", 8), ("label", 13), ("customer", 22), ("verdict", 11), ("in_hours", 8), ("left", 16),
+               ("next_contact", 16), ("status", 10), ("summary", 40))
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[data.QueueRow] = []
+        self.rows: list[data.QueueRow] = []  # every row (once loaded; until then the first page)
         self.shown: list[data.QueueRow] = []
-        self.matching = 0
+        self.total = 0
+        self.complete = False  # every row loaded (the filter searches them all)
         self.needle = ""
         self.fingerprint: tuple = ()
 
@@ -80,80 +83,86 @@ class QueueScreen(Screen):
         w = self.app.words
         yield Static(Text(w("title")), id="title")
         yield Input(placeholder=w("filter"), id="filter", classes="hidden")
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        table = RowTable([(w(k), width) for k, width in self.COLUMNS], self.cells, id="queue")
+        yield Static(table.header(), id="header")
+        yield table
         yield Static("", id="count")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def cells(self, r: data.QueueRow) -> list[Text]:
         w = self.app.words
-        table = self.query_one(DataTable)
-        for key in ("kind", "label", "customer", "verdict", "in_hours", "left", "next_contact", "status", "summary"):
-            table.add_column(w(key), key=key)
-        self.reload()
+        return [Text(w(r.kind)), Text(r.label), Text(r.customer), verdict_text(r.verdict),
+                Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
+                time_left(r.deadline, now(), w), Text(when(r.next_contact)), Text(r.status), Text(r.summary)]
+
+    def on_mount(self) -> None:
+        table = self.query_one(RowTable)
+        table.focus()
+        # the first page at once (from the deadline's index), then every row in the background for the filter
+        self.total = data.counts(self.app.store)
+        self.rows = data.queue(self.app.store, limit=SHOW)
+        self.complete = len(self.rows) >= self.total
+        self.render_rows()
+        self.load_all()
         self.set_interval(1.0, self.tick)
         self.set_interval(POLL_SECONDS, self.poll)
-        table.focus()
 
     # -- data ------------------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        self.fingerprint = data.fingerprint(self.app.store)
-        self.rows = data.queue(self.app.store)
+    def load_all(self) -> None:
+        self.run_worker(self._load_all, thread=True, exclusive=True, group="queue")
+
+    def _load_all(self) -> None:
+        try:
+            fingerprint = data.fingerprint(self.app.store)
+            rows = data.queue(self.app.store)
+        except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told
+            log.warning("reading the queue failed: %s", e)
+            self.app.call_from_thread(self.app.notify, str(e), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._loaded, rows, fingerprint)
+
+    def _loaded(self, rows: list[data.QueueRow], fingerprint: tuple) -> None:
+        self.rows, self.total, self.fingerprint, self.complete = rows, len(rows), fingerprint, True
         self.render_rows()
 
+    def reload(self) -> None:
+        self.load_all()
+
     def poll(self) -> None:
-        """New alarms and other operators' changes, without a restart (paused under a modal or another screen).
-        A store that cannot be read just now is a message, and the next poll tries again."""
-        if self.app.screen is not self:
+        """New alarms and other operators' changes, without a restart (paused under a modal or another screen)."""
+        if self.app.screen is not self or not self.complete:
             return
         try:
-            if data.fingerprint(self.app.store) != self.fingerprint:
-                self.reload()
+            changed = data.fingerprint(self.app.store) != self.fingerprint
         except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told
             log.warning("queue refresh failed: %s", e)
             self.app.notify(str(e), severity="error", markup=False)
+            return
+        if changed:
+            self.load_all()
 
     def render_rows(self) -> None:
-        """The first SHOW rows that match the filter; the count says how many match in all."""
+        """The rows that match the filter (all of them: the table draws only those on screen)."""
         w = self.app.words
-        table = self.query_one(DataTable)
-        keep = None
-        if table.row_count and table.cursor_row < len(self.shown):
-            keep = self.shown[table.cursor_row].key
+        table = self.query_one(RowTable)
+        current = table.current
         needle = self.needle.casefold()
-        matching = [r for r in self.rows if needle in r.haystack] if needle else self.rows
-        self.matching = len(matching)
-        self.shown = matching[:SHOW]
-        table.clear()
-        at = now()
-        for r in self.shown:
-            table.add_row(Text(w(r.kind)), Text(r.label), Text(r.customer), verdict_text(r.verdict),
-                          Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
-                          time_left(r.deadline, at, w), Text(when(r.next_contact)), Text(r.status),
-                          Text(r.summary), key=r.key)
-        if keep is not None:
-            for n, r in enumerate(self.shown):
-                if r.key == keep:
-                    table.move_cursor(row=n)
-                    break
-        count = w("shown", shown=len(self.shown), total=self.matching)
-        if needle:
-            count += w("in_all", all=len(self.rows))
+        self.shown = [r for r in self.rows if needle in r.haystack] if needle else self.rows
+        table.set_rows(self.shown, keep=(lambda r: r.key == current.key) if current is not None else None)
+        if not self.complete:
+            count = w("shown", shown=len(self.shown), total=self.total) + w("loading")
+        else:
+            count = w("shown", shown=len(self.shown), total=len(self.shown))
+            if needle:
+                count += w("in_all", all=len(self.rows))
         self.query_one("#count", Static).update(Text(count))
 
     def tick(self) -> None:
-        """The countdowns, each second: only that column's cells, only in the rows on screen."""
-        table = self.query_one(DataTable)
-        at, w = now(), self.app.words
-        top = int(table.scroll_y)
-        for r in self.shown[top:top + table.size.height]:
-            if r.deadline is not None:
-                table.update_cell(r.key, "left", time_left(r.deadline, at, w))
+        """The countdowns, each second: the table redraws the rows on screen only."""
+        self.query_one(RowTable).refresh()
 
     def selected(self) -> data.QueueRow | None:
-        table = self.query_one(DataTable)
-        if not self.shown or table.cursor_row >= len(self.shown):
-            return None
-        return self.shown[table.cursor_row]
+        return self.query_one(RowTable).current
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_open(self) -> None:
@@ -161,8 +170,8 @@ class QueueScreen(Screen):
         if row is not None:
             self.app.push_screen(TriageScreen(row.kind, row.id), callback=lambda _: self.reload())
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.Selected)
+    def _row_selected(self, event: RowTable.Selected) -> None:
         self.action_open()
 
     def action_filter(self) -> None:
@@ -176,7 +185,7 @@ class QueueScreen(Screen):
         box.add_class("hidden")
         self.needle = ""
         self.render_rows()
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
 
     def action_reload(self) -> None:
         self.reload()
@@ -188,7 +197,7 @@ class QueueScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
 
 
 class TriageScreen(Screen):

@@ -3,73 +3,107 @@ from __future__ import annotations
 
 import datetime as dt
 
-import attrs
+import heapq
+
 import sqlalchemy as sa
 
 from sptui.store import schema as S
 
 
-@attrs.frozen
 class QueueRow:
-    kind: str  # incident | alarm
-    id: int
-    label: str
-    customer: str
-    verdict: str
-    in_hours: bool | None
-    deadline: dt.datetime | None  # incidents: the onsite deadline
-    next_contact: dt.datetime | None  # alarms: when to phone the customer
-    status: str
-    owner: str | None
-    summary: str
-    received_at: dt.datetime
-    haystack: str = attrs.field(eq=False, repr=False, default="")  # what a filter searches, case-folded
+    """One line of the queue. Light: read for 100,000 rows at a time, so its time (the deadline of an incident,
+    the next contact of an alarm) is kept as the database gave it and converted only when shown."""
+
+    __slots__ = ("kind", "id", "label", "customer", "verdict", "in_hours", "due_raw", "status", "owner", "summary",
+                 "haystack", "_conv", "_due")
+
+    def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv):
+        self.kind, self.id, self.label, self.customer = kind, rid, label, customer
+        self.verdict, self.in_hours, self.due_raw, self.status = verdict or "?", in_hours, due_raw, status
+        self.owner, self.summary, self._conv, self._due = owner, summary, conv, _UNSET
+        self.haystack = "\t".join((f"{kind[0]}{rid}", kind, label, customer, verdict or "", status, owner or "",
+                                   summary)).casefold()  # what a filter searches
 
     @property
     def key(self) -> str:
         return f"{self.kind[0]}{self.id}"
 
     def due(self) -> dt.datetime | None:
-        return self.deadline if self.kind == "incident" else self.next_contact
+        if self._due is _UNSET:
+            self._due = None if self.due_raw is None else self._conv(self.due_raw)
+        return self._due
+
+    @property
+    def deadline(self) -> dt.datetime | None:
+        return self.due() if self.kind == "incident" else None
+
+    @property
+    def next_contact(self) -> dt.datetime | None:
+        return self.due() if self.kind == "alarm" else None
+
+    def sort_key(self) -> tuple:
+        return (self.due_raw is None, self.due_raw or 0, self.kind, self.id)
 
     def matches(self, needle: str) -> bool:
         return needle.casefold() in self.haystack
 
 
-def _row(kind, rid, label, customer, verdict, in_hours, deadline, next_contact, status, owner, summary, received):
-    hay = "\t".join((f"{kind[0]}{rid}", kind, label, customer, verdict or "", status, owner or "", summary)).casefold()
-    return QueueRow(kind, rid, label, customer, verdict or "?", in_hours, deadline, next_contact, status, owner,
-                    summary, received, hay)
-
-
-_FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+_UNSET = object()
 _OPEN_INCIDENT = S.incidents.c.status != "closed"
 _TO_CALL = S.alarms.c.status.in_(("new", "retry"))
 
 
-def queue(store) -> list[QueueRow]:
-    """Every open incident and every alarm still to be called, the most urgent first (light rows: the stored
-    decision is not read, only its in_service_hours and verdict)."""
-    m, c = S.machines, S.customers
-    i, a = S.incidents, S.alarms
-    rows: list[QueueRow] = []
+def _instant(store):
+    """The Instant columns' conversion (database value → aware Asia/Tokyo), to apply when a row is shown."""
+    dialect = store.engine.dialect
+    proc = S.incidents.c.deadline.type.dialect_impl(dialect).result_processor(dialect, None)
+    return proc or (lambda v: v)
+
+
+def _incidents(conv, where, order, limit=None):
+    m, c, i = S.machines, S.customers, S.incidents
+    q = (sa.select(i.c.id, m.c.label_number, c.c.organisation, i.c.verdict,
+                   i.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(i.c.deadline, sa.String()),
+                   i.c.status, i.c.owner, i.c.summary)
+         .select_from(i.join(m, m.c.id == i.c.machine_id).join(c, c.c.id == m.c.customer_id))
+         .where(_OPEN_INCIDENT, *where).order_by(*order).limit(limit))
+    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv)
+
+
+def _alarms(conv, limit=None):
+    m, c, a = S.machines, S.customers, S.alarms
+    q = (sa.select(a.c.id, m.c.label_number, c.c.organisation, a.c.decision["verdict"].as_string(),
+                   a.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(a.c.next_contact_at, sa.String()),
+                   a.c.status, a.c.computer, a.c.trap, a.c.event_id)
+         .select_from(a.join(m, m.c.id == a.c.machine_id).join(c, c.c.id == m.c.customer_id))
+         .where(_TO_CALL).order_by(a.c.next_contact_at.is_(None), a.c.next_contact_at, a.c.id).limit(limit))
+    return q, lambda r: QueueRow("alarm", r[0], r[1], r[2], r[3], r[4], r[5], r[6], None,
+                                 " ".join(x for x in (r[7], r[8], r[9]) if x), conv)
+
+
+def queue(store, *, limit: int | None = None) -> list[QueueRow]:
+    """Open incidents and alarms still to be called, the most urgent first (all of them, or the first `limit`:
+    those come from the deadline's index at once, however many there are)."""
+    conv = _instant(store)
+    i = S.incidents
+    out: list[QueueRow] = []
     with store.read() as conn:
-        q = (sa.select(i.c.id, i.c.verdict, i.c.decision["in_service_hours"].as_boolean(), i.c.deadline, i.c.status,
-                       i.c.owner, i.c.summary, i.c.received_at, m.c.label_number, c.c.organisation)
-             .select_from(i.join(m, m.c.id == i.c.machine_id).join(c, c.c.id == m.c.customer_id))
-             .where(_OPEN_INCIDENT))
-        for r in conn.execute(q):
-            rows.append(_row("incident", r[0], r[8], r[9], r[1], r[2], r[3], None, r[4], r[5], r[6], r[7]))
-        q = (sa.select(a.c.id, a.c.decision["verdict"].as_string(), a.c.decision["in_service_hours"].as_boolean(),
-                       a.c.next_contact_at, a.c.status, a.c.received_at, a.c.computer, a.c.trap, a.c.event_id,
-                       m.c.label_number, c.c.organisation)
-             .select_from(a.join(m, m.c.id == a.c.machine_id).join(c, c.c.id == m.c.customer_id))
-             .where(_TO_CALL))
-        for r in conn.execute(q):
-            summary = " ".join(x for x in (r[6], r[7], r[8]) if x)
-            rows.append(_row("alarm", r[0], r[9], r[10], r[1], r[2], None, r[3], r[4], None, summary, r[5]))
-    rows.sort(key=lambda r: (r.due() or _FAR, r.kind, r.id))
-    return rows
+        q, make = _incidents(conv, [i.c.deadline.is_not(None)], [i.c.deadline, i.c.id], limit)
+        out.extend(make(r) for r in conn.execute(q))
+        if limit is None or len(out) < limit:
+            q, make = _incidents(conv, [i.c.deadline.is_(None)], [i.c.id], None if limit is None else limit - len(out))
+            out.extend(make(r) for r in conn.execute(q))
+        q, make = _alarms(conv, limit)
+        alarms = [make(r) for r in conn.execute(q)]
+    rows = list(heapq.merge(out, alarms, key=QueueRow.sort_key))
+    return rows if limit is None else rows[:limit]
+
+
+def counts(store) -> int:
+    """How many rows the queue has in all."""
+    with store.read() as conn:
+        return (conn.execute(sa.select(sa.func.count()).select_from(S.incidents).where(_OPEN_INCIDENT)).scalar_one()
+                + conn.execute(sa.select(sa.func.count()).select_from(S.alarms).where(_TO_CALL)).scalar_one())
 
 
 def fingerprint(store) -> tuple:

@@ -11,6 +11,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "in_hours": ("時間内", "in hours"), "left": ("残り", "time left"), "next_contact": ("次の連絡", "next contact"),
     "status": ("状態", "status"), "summary": ("内容", "summary"), "owner": ("担当", "owner"),
     "shown": ("{shown:,} / {total:,} 件を表示", "{shown:,} of {total:,} shown"),
+    "loading": ("（残りを読み込み中…）", " (loading the rest…)"),
     "in_all": ("（全 {all:,} 件）", " — {all:,} in all"),
     "filter": ("絞り込み（Esc で解除）", "filter (Esc clears)"),
     "yes": ("はい", "yes"), "no": ("いいえ", "no"), "none": ("—", "—"), "overdue": ("超過", "overdue"),
