@@ -128,6 +128,9 @@ async def desk(db: Path, keys: int) -> dict:
         await pilot.pause()
         out["first"] = paints[0] - t0
         out["count"] = str(app.screen.query_one("#count").render())
+        while not app.screen.complete:  # every row read (in the background): the filter searches them all
+            await asyncio.sleep(0.01)
+        out["complete"] = time.perf_counter() - t0
 
         async def timed(*keys_: str) -> float:
             return await key_to_paint(pilot, paints, *keys_)
@@ -185,7 +188,8 @@ def tmux_run(db: Path, keys: int) -> dict:
     t = Tmux(SPTUI, "--db", str(db), "--lang", "en", "--operator", "bench")
     try:
         out["first"] = t.until(lambda s: " shown" in s) - t.t0
-        time.sleep(1.5)  # past the first countdown ticks
+        t.until(lambda s: "loading the rest" not in s)  # every row read: the filter searches them all
+        time.sleep(1.0)
         out["down"] = [t.key_to_paint("Down") for _ in range(keys)]
         t.key_to_paint("/")
         out["filter"] = [t.key_to_paint(ch, literal=True) for ch in "1234-0"]
@@ -220,7 +224,8 @@ def main() -> None:
         print(f"  demo desk: first paint {small['first'] * 1e3:.0f} ms ({small['count']})"
               f"  ×{small['first'] / base_first:.1f} the baseline")
         r = asyncio.run(desk(big, keys))
-        print(f"  {n:,} incidents: first paint {r['first'] * 1e3:.0f} ms ({r['count']})  (target ≤ 1,500 ms)")
+        print(f"  {n:,} incidents: first paint {r['first'] * 1e3:.0f} ms ({r['count']})  (target ≤ 1,500 ms);"
+              f" every row read after {r['complete'] * 1e3:.0f} ms")
         show("cursor move (down)", r["down"], base_moves)
         show("filter keystroke", r["filter"], base_moves)
         show("open an incident (enter)", r["open"], base_moves)

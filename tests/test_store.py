@@ -397,3 +397,10 @@ def test_a_held_connection_serves_every_transaction_and_a_failed_one_writes_noth
         other.close()
     finally:
         s.close()
+
+
+def test_the_quick_schema_check_knows_the_newest_migration():
+    """ensure_schema reads the revision without alembic when it is HEAD; HEAD must be alembic's head."""
+    from sptui.store.db import HEAD, head_revision
+
+    assert HEAD == head_revision()

@@ -304,3 +304,50 @@ def test_the_first_page_is_the_head_of_the_whole_queue_on_either_engine(db_url, 
     for n in range(len(everything) + 1):
         assert [r.key for r in data.queue(s, limit=n)] == [r.key for r in everything[:n]]
     s.close()
+
+
+def test_a_policy_that_fails_to_load_leaves_the_queue_working_and_says_why(desk, policy):
+    """The desk paints before the policy is loaded; if it cannot be loaded the queue and claims still work,
+    and an action that needs the policy (a dispatch's fee) says why it cannot."""
+
+    def broken():
+        raise ValueError("the policy has errors (policies/terms.sptp:3:1: unknown clause; run `sptui check`)")
+
+    async def main():
+        app = DeskApp(desk, policy_loader=broken, lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause(0.2)
+            count = static_text(app, "#count")
+            await pilot.press("slash", *"SV0001", "enter", "enter")
+            await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press("d")
+            await pilot.pause()
+            modal = app.screen
+            modal.query_one("#technician").value = "yamada"
+            modal.query_one("#completed").value = "2099-01-01 10:00"
+            await pilot.pause()
+            return count, static_text(app, "#fee"), [n.message for n in app._notifications]
+
+    count, fee, notes = asyncio.run(main())
+    assert count == "4 of 4 shown"
+    assert any("terms.sptp:3:1" in m for m in notes)  # said on screen, once loading failed
+    assert desk.incident(1)["owner"] == "sato"  # claiming needs no policy
+    assert "terms.sptp:3:1" in fee  # the fee cannot be quoted, and the desk says why
+
+
+def test_the_desk_loads_its_policy_after_the_first_paint(desk, policy):
+    loaded = []
+
+    def load():
+        loaded.append(True)
+        return policy
+
+    async def main():
+        app = DeskApp(desk, policy_loader=load, lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause(0.2)
+            return app.policy is policy
+
+    assert asyncio.run(main()) and loaded == [True]

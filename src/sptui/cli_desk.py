@@ -462,15 +462,26 @@ def demo(db_path, fresh, no_open, lang, policy_path):
 
 
 def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True) -> None:
-    """The desk's TUI on a database and a policy."""
+    """The desk's TUI on a database and a policy (loaded after the first paint; errors shown on screen)."""
     from sptui.store.base import operator_name
     from sptui.tui.app import DeskApp
     from sptui.tui.i18n import default_lang
 
-    policy = _load(policy_path or default_policy())
+    path = str(policy_path or default_policy())
+
+    def load():
+        from sptui.policy.compile import PolicyError, load_policy
+
+        try:
+            return load_policy(path)
+        except PolicyError as e:
+            d = next((d for d in e.diagnostics if d.severity == "error"), None)
+            where = f"{d.span.file}:{d.span.line}:{d.span.col}: {d.message}; " if d else ""
+            raise ValueError(f"the policy has errors ({where}run `sptui check {path}`)") from e
+
     store = _store(db_url)
     try:
-        DeskApp(store, policy, lang=lang or default_lang(), operator=operator_name(operator),
+        DeskApp(store, policy_loader=load, lang=lang or default_lang(), operator=operator_name(operator),
                 read_only=read_only).run(mouse=mouse)
     finally:
         store.close()

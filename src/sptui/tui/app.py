@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from rich.text import Text
 from textual import on
@@ -106,6 +107,7 @@ class QueueScreen(Screen):
         self.load_all()
         self.set_interval(1.0, self.tick)
         self.set_interval(POLL_SECONDS, self.poll)
+        self.call_after_refresh(self.app.start_policy)
 
     # -- data ------------------------------------------------------------------------------------------------
     def load_all(self) -> None:
@@ -451,7 +453,7 @@ class DispatchModal(ModalScreen[dict | None]):
 
             try:
                 q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang)
-            except FeeError as e:
+            except (FeeError, PolicyUnavailable) as e:
                 text.append(str(e), style="red")
             else:
                 text.append(f"{w('fee')}: {q.total_jpy:,}円 ({q.minutes} min)")
@@ -482,6 +484,10 @@ class DispatchModal(ModalScreen[dict | None]):
             self.dismiss(None)
 
 
+class PolicyUnavailable(ValueError):
+    """The desk has no policy to decide with (it failed to load)."""
+
+
 class DeskApp(App):
     TITLE = "sptui"
     CSS = """
@@ -494,11 +500,41 @@ class DeskApp(App):
     NoteModal, ConfirmModal, DispatchModal { align: center middle; }
     """
 
-    def __init__(self, store, policy, *, lang: str = "en", operator: str = "unknown", read_only: bool = False):
+    def __init__(self, store, policy=None, *, policy_loader=None, lang: str = "en", operator: str = "unknown",
+                 read_only: bool = False):
+        """`policy`, or `policy_loader` to load it after the first paint (a cold start shows the queue sooner;
+        an action that needs the policy waits for it)."""
         super().__init__()
-        self.store, self.policy = store, policy
+        self.store = store
+        self._policy, self._policy_loader = policy, policy_loader
+        self._policy_error: str | None = None
+        self._policy_thread: threading.Thread | None = None
         self.words = Words(lang)
         self.operator, self.read_only = operator, read_only
+
+    def start_policy(self) -> None:
+        if self._policy is None and self._policy_loader is not None and self._policy_thread is None:
+            self._policy_thread = threading.Thread(target=self._load_policy, name="policy", daemon=True)
+            self._policy_thread.start()
+
+    def _load_policy(self) -> None:
+        try:
+            self._policy = self._policy_loader()
+        except Exception as e:  # noqa: BLE001 - shown on screen; the queue still works
+            log.error("the policy could not be loaded: %s", e)
+            self._policy_error = str(e)
+            self.call_from_thread(self.notify, self._policy_error, severity="error", markup=False, timeout=30)
+
+    @property
+    def policy(self):
+        """The compiled policy (waiting for it, if it is still loading); PolicyUnavailable if it failed."""
+        if self._policy is None:
+            self.start_policy()
+            if self._policy_thread is not None:
+                self._policy_thread.join()
+            if self._policy is None:
+                raise PolicyUnavailable(self._policy_error or "no policy is loaded")
+        return self._policy
 
     def on_mount(self) -> None:
         self.title = self.words("title")
