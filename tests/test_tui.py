@@ -351,3 +351,29 @@ def test_the_desk_loads_its_policy_after_the_first_paint(desk, policy):
             return app.policy is policy
 
     assert asyncio.run(main()) and loaded == [True]
+
+
+def test_narrowing_the_filter_keystroke_by_keystroke_finds_what_a_full_search_finds():
+    """The filter reuses the last needle's matches while typing narrows; whatever is typed or erased, it
+    finds exactly the rows a search of every row finds, in the same order."""
+    from types import SimpleNamespace
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sptui.tui.data import QueueRow
+
+    def row(n, text):
+        return QueueRow("incident", n, text, "客", "covered", True, None, "open", None, "", lambda v: v)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.text(alphabet="ab-1客", max_size=6), max_size=30),
+           st.lists(st.text(alphabet="ab-1客", max_size=4), min_size=1, max_size=12))
+    def check(texts, needles):
+        screen = SimpleNamespace(rows=[row(n, t) for n, t in enumerate(texts)], _matches={})
+        for needle in needles:  # each needle as typed one character at a time
+            for k in range(len(needle) + 1):
+                got = QueueScreen._matching(screen, needle[:k].casefold())
+                assert got == [r for r in screen.rows if needle[:k].casefold() in r.haystack]
+
+    check()

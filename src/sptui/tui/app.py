@@ -78,6 +78,7 @@ class QueueScreen(Screen):
         self.total = 0
         self.complete = False  # every row loaded (the filter searches them all)
         self.needle = ""
+        self._matches: dict[str, list[data.QueueRow]] = {}  # needle → its matches, for the current rows
         self.fingerprint: tuple = ()
 
     def compose(self) -> ComposeResult:
@@ -125,6 +126,7 @@ class QueueScreen(Screen):
 
     def _loaded(self, rows: list[data.QueueRow], fingerprint: tuple) -> None:
         self.rows, self.total, self.fingerprint, self.complete = rows, len(rows), fingerprint, True
+        self._matches.clear()
         self.render_rows()
 
     def reload(self) -> None:
@@ -149,7 +151,7 @@ class QueueScreen(Screen):
         table = self.query_one(RowTable)
         current = table.current
         needle = self.needle.casefold()
-        self.shown = [r for r in self.rows if needle in r.haystack] if needle else self.rows
+        self.shown = self._matching(needle)
         table.set_rows(self.shown, keep=(lambda r: r.key == current.key) if current is not None else None)
         if not self.complete:
             count = w("shown", shown=len(self.shown), total=self.total) + w("loading")
@@ -158,6 +160,22 @@ class QueueScreen(Screen):
             if needle:
                 count += w("in_all", all=len(self.rows))
         self.query_one("#count", Static).update(Text(count))
+
+    def _matching(self, needle: str) -> list[data.QueueRow]:
+        """The rows whose text contains the needle. Typing narrows: a needle that extends the last one
+        searches only the last one's matches; and each needle's matches are kept until the rows change."""
+        if not needle:
+            return self.rows
+        cache = self._matches
+        if needle in cache:
+            return cache[needle]
+        base = self.rows
+        for n in range(len(needle) - 1, 0, -1):
+            if needle[:n] in cache:
+                base = cache[needle[:n]]
+                break
+        found = cache[needle] = [r for r in base if needle in r.haystack]
+        return found
 
     def tick(self) -> None:
         """The countdowns, each second: the table redraws the rows on screen only."""
