@@ -377,3 +377,53 @@ def test_narrowing_the_filter_keystroke_by_keystroke_finds_what_a_full_search_fi
                 assert got == [r for r in screen.rows if needle[:k].casefold() in r.haystack]
 
     check()
+
+
+def test_command_mode_opens_the_alarms_with_inbox_quarantine_and_calls_due(desk, policy):
+    from textual.widgets import DataTable
+
+    from sptui.tui.app import AlarmsScreen
+
+    raw = b"From: x@y\r\nSubject: [bold]not an alarm[/]\r\n\r\nhello\r\n"
+    desk.quarantine_mail(raw, reason="not-alarm", message="[bold]no ESMPRO fields[/]", via="test",
+                         received_at=dt.datetime.now(JST))
+    [a] = desk.alarms()
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"alarms", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AlarmsScreen)
+        inbox = app.screen.query_one("#inbox-table", DataTable)
+        quarantine = app.screen.query_one("#quarantine-table", DataTable)
+        rows = [[str(c) for c in inbox.get_row_at(n)] for n in range(inbox.row_count)]
+        qrows = [[str(c) for c in quarantine.get_row_at(n)] for n in range(quarantine.row_count)]
+        await pilot.press("enter")  # the alarm opens in triage
+        await pilot.pause()
+        opened = isinstance(app.screen, TriageScreen) and app.screen.rid == a["id"]
+        await pilot.press("escape", "escape")
+        await pilot.press("colon", *"nonsense", "enter")
+        await pilot.pause()
+        return rows, qrows, opened, [n.message for n in app._notifications]
+
+    rows, qrows, opened, notes = drive(desk, policy, steps)
+    assert [r[0] for r in rows] == [str(a["id"])] and rows[0][2] == "SV0004" and rows[0][4] == "new"
+    assert qrows[0][2] == "not-alarm" and qrows[0][3] == "[bold]no ESMPRO fields[/]"
+    assert opened
+    assert any("unknown command :nonsense" in m for m in notes)
+
+
+def test_question_mark_lists_every_key(desk, policy):
+    from textual.widgets import Static
+
+    from sptui.tui.app import KeysScreen
+
+    async def steps(app, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysScreen)
+        return str(app.screen.query_one(Static).render())
+
+    text = drive(desk, policy, steps)
+    for key, what in (("slash", "filter"), ("c", "claim"), ("d", "dispatch"), ("u", "unreachable"), ("f1", "help")):
+        assert any(line.split()[:1] == [key] and what in line for line in text.splitlines()), (key, text)
+    assert ":alarms" in text

@@ -168,8 +168,8 @@ class AlarmOps:
     def alarm(self, aid: int) -> dict:
         return self.record(S.alarms, aid, "alarm")
 
-    def alarms(self, *, limit: int | None = None) -> list[dict]:
-        q = sa.select(S.alarms).order_by(S.alarms.c.id)
+    def alarms(self, *, limit: int | None = None, newest_first: bool = False) -> list[dict]:
+        q = sa.select(S.alarms).order_by(S.alarms.c.id.desc() if newest_first else S.alarms.c.id)
         if limit:
             q = q.limit(limit)
         with self.read() as conn:

@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
 
 from sptui.store import schema as S
 from sptui.store.db import StoreError
@@ -64,6 +64,7 @@ def parse_time(text: str) -> dt.datetime:
 class QueueScreen(Screen):
     BINDINGS = [
         Binding("slash", "filter", "filter", id="queue.filter"),
+        Binding("colon", "app.command_mode", "command", id="queue.command"),
         Binding("escape", "clear_filter", "clear", show=False, id="queue.clear"),
         Binding("r", "reload", "refresh", id="queue.refresh"),
         Binding("q", "app.quit", "quit", id="app.quit"),
@@ -502,12 +503,116 @@ class DispatchModal(ModalScreen[dict | None]):
             self.dismiss(None)
 
 
+class AlarmsScreen(Screen):
+    """`:alarms`: the inbox with each alarm's routing, the quarantine with reasons, and the calls due now."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "back", id="alarms.back"),
+        Binding("r", "reload", "refresh", id="alarms.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        yield Static(Text(w("alarms_title")), id="title")
+        with TabbedContent():
+            with TabPane(w("inbox"), id="inbox"):
+                yield DataTable(id="inbox-table", cursor_type="row")
+            with TabPane(w("due_now"), id="due"):
+                yield DataTable(id="due-table", cursor_type="row")
+            with TabPane(w("quarantine"), id="quarantine"):
+                yield DataTable(id="quarantine-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        w = self.app.words
+        for tid in ("#inbox-table", "#due-table"):
+            t = self.query_one(tid, DataTable)
+            for key in ("id", "received", "computer", "event", "status", "next_contact", "technician", "verdict"):
+                t.add_column(w(key), key=key)
+        q = self.query_one("#quarantine-table", DataTable)
+        for key in ("id", "received", "reason", "message", "sender"):
+            q.add_column(w(key), key=key)
+        self.action_reload()
+        self.query_one("#inbox-table", DataTable).focus()
+
+    def action_reload(self) -> None:
+        w, store = self.app.words, self.app.store
+        for tid, rows in (("#inbox-table", store.alarms(limit=SHOW, newest_first=True)),
+                          ("#due-table", store.retries_due(now()))):
+            t = self.query_one(tid, DataTable)
+            t.clear()
+            for a in rows:
+                d = a["decision"] or {}
+                t.add_row(Text(str(a["id"])), Text(when(a["received_at"])), Text(a["computer"]),
+                          Text(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), Text(a["status"]),
+                          Text(when(a["next_contact_at"])), Text(w("yes") if a["arrange_technician"] else w("no")),
+                          verdict_text(d.get("verdict", "?")), key=str(a["id"]))
+        q = self.query_one("#quarantine-table", DataTable)
+        q.clear()
+        for row in store.quarantined():
+            q.add_row(Text(f"Q{row['id']}"), Text(when(row["received_at"])), Text(row["reason"]),
+                      Text(row["message"]), Text(row["sender"] or "—"), key=str(row["id"]))
+
+    @on(DataTable.RowSelected, "#inbox-table, #due-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(TriageScreen("alarm", int(event.row_key.value)), callback=lambda _: self.action_reload())
+
+
+class CommandModal(ModalScreen[str | None]):
+    """`:` — a command, as in k9s: `:alarms`, `:queue`, `:quit`."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="command.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.app.words("command_prompt")))
+            yield Input(id="command")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip().lstrip(":").lower() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class KeysScreen(ModalScreen[None]):
+    """`?`: every key of the desk, screen by screen."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "close", id="keys.close")]
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        lines = Text()
+        for title, bindings in ((w("keys_app"), DeskApp.BINDINGS), (w("keys_queue"), QueueScreen.BINDINGS),
+                                (w("keys_table"), RowTable.BINDINGS), (w("keys_triage"), TriageScreen.BINDINGS),
+                                (w("keys_alarms"), AlarmsScreen.BINDINGS)):
+            lines.append(f"{title}\n", style="bold")
+            for b in bindings:
+                lines.append(f"  {b.key:<22} {b.description}\n")
+        lines.append(f"{w('keys_commands')}\n", style="bold")
+        for name in sorted(COMMANDS):
+            lines.append(f"  :{name}\n")
+        with VerticalScroll(classes="dialog"):
+            yield Static(lines)
+
+
+COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "queue": "queue", "quit": "quit", "q": "quit"}
+
+
 class PolicyUnavailable(ValueError):
     """The desk has no policy to decide with (it failed to load)."""
 
 
 class DeskApp(App):
     TITLE = "sptui"
+    BINDINGS = [
+        Binding("question_mark", "keys", "keys", id="app.keys"),
+        Binding("f1", "show_help_panel", "help", id="app.help"),
+    ]
     CSS = """
     #title { background: $primary; color: $text; padding: 0 1; }
     #count { padding: 0 1; color: $text-muted; }
@@ -515,7 +620,8 @@ class DeskApp(App):
     #queue { height: 1fr; }
     #reasons { height: auto; max-height: 20; }
     .dialog { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
-    NoteModal, ConfirmModal, DispatchModal { align: center middle; }
+    NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen { align: center middle; }
+    KeysScreen .dialog { height: 80%; }
     """
 
     def __init__(self, store, policy=None, *, policy_loader=None, lang: str = "en", operator: str = "unknown",
@@ -553,6 +659,28 @@ class DeskApp(App):
             if self._policy is None:
                 raise PolicyUnavailable(self._policy_error or "no policy is loaded")
         return self._policy
+
+    def action_keys(self) -> None:
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen())
+
+    def action_command_mode(self) -> None:
+        self.push_screen(CommandModal(), self.run_command)
+
+    def run_command(self, text: str | None) -> None:
+        if not text:
+            return
+        target = COMMANDS.get(text)
+        if target == "quit":
+            self.exit()
+        elif target == "queue":
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+        elif target == "alarms":
+            self.push_screen(AlarmsScreen())
+        else:
+            self.notify(self.words("unknown_command", command=text, known=", ".join(f":{c}" for c in sorted(COMMANDS))),
+                        severity="warning", markup=False)
 
     def on_mount(self) -> None:
         self.title = self.words("title")

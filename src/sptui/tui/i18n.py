@@ -36,6 +36,13 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "late_reason": ("遅延理由 (traffic/weather/site/parts)", "late reason (traffic/weather/site/parts)"),
     "fee": ("料金", "fee"), "needs_quote": ("2名以上: 見積が必要です", "2 or more technicians: needs a quote"),
     "confirm_dispatch": ("手配を確定しますか", "Dispatch now?"), "confirm_close": ("完了にしますか", "Close this incident?"),
+    "alarms_title": ("通報", "Alarms"), "inbox": ("受信", "inbox"), "due_now": ("今かける", "calls due now"),
+    "quarantine": ("隔離", "quarantine"), "id": ("番号", "no."), "reason": ("理由", "reason"),
+    "sender": ("送信者", "sender"), "computer": ("コンピュータ名", "computer"), "technician_short": ("技術者", "tech"),
+    "command_prompt": ("コマンド（:alarms :queue :quit）", "command (:alarms :queue :quit)"),
+    "unknown_command": ("不明なコマンド :{command}（使えるもの: {known}）", "unknown command :{command} (known: {known})"),
+    "keys_app": ("全体", "everywhere"), "keys_queue": ("一覧", "queue"), "keys_table": ("表", "table"),
+    "keys_triage": ("障害・通報", "triage"), "keys_alarms": ("通報", "alarms"), "keys_commands": ("コマンド", "commands"),
     "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
     "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
 }
