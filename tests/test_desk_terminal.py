@@ -91,7 +91,7 @@ def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(
         t.keys("Enter")
         t.wait_for(f"alarm #{al.id}")
         t.keys("y")  # the customer was reached
-        shown = t.wait_for("reached")
+        shown = t.wait_for("tmux  reached")  # the call, in the alarm's timeline
         assert "Traceback" not in shown
         t.keys("Escape")
         t.wait_for("shown")

@@ -298,3 +298,18 @@ def test_dates_a_clock_cannot_mean_are_quarantined_and_the_files_after_them_stil
     assert r.returncode == 0, r.stderr
     assert sorted(q["reason"] for q in registered.quarantined()) == ["bad-time", "bad-time"]
     assert [a["computer"] for a in registered.alarms()] == ["SV0002"]
+
+
+def test_a_parser_crash_is_quarantined_not_answered_451_forever(monkeypatch, registered, policy):
+    """A bug in the parser must not turn a mail into an endless retry: it is quarantined as parse-error."""
+    import sptui.intake.ingest as ingest_mod
+
+    def crash(raw, **kw):
+        raise RuntimeError("index out of range")
+
+    monkeypatch.setattr(ingest_mod, "parse_alarm_mail", crash)
+    raw = alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST), message_id="crash@sv")
+    err = ingest_mod.parse(raw)
+    assert err.reason == "parse-error" and "index out of range" in err.message and err.message_id == "crash@sv"
+    stored = ingest_mod.ingest(registered, policy, raw, via="test", received_at=dt.datetime.now(JST))
+    assert (stored.outcome, stored.reason) == ("quarantined", "parse-error")

@@ -222,7 +222,10 @@ def test_new_alarms_appear_without_a_restart(desk, policy):
         raw = alarm("SV0005", t, message_id="late@sv5")
         desk.ingest_batch(policy, [(raw, parse(raw), "test", t)])
         app.screen.poll()
-        await pilot.pause()
+        for _ in range(100):  # the rows are read again in the background
+            await pilot.pause(0.05)
+            if static_text(app, "#count") != before:
+                break
         return before, static_text(app, "#count"), cells(app)
 
     before, after, rows = drive(desk, policy, steps)
@@ -427,3 +430,105 @@ def test_question_mark_lists_every_key(desk, policy):
     for key, what in (("slash", "filter"), ("c", "claim"), ("d", "dispatch"), ("u", "unreachable"), ("f1", "help")):
         assert any(line.split()[:1] == [key] and what in line for line in text.splitlines()), (key, text)
     assert ":alarms" in text
+
+
+def test_an_action_waiting_for_a_policy_that_then_fails_is_told_and_the_desk_does_not_freeze(desk, policy):
+    import time as _time
+
+    def slow_and_broken():
+        _time.sleep(0.5)
+        raise ValueError("the policy has errors (policies/terms.sptp:9:2: bad table)")
+
+    async def main():
+        app = DeskApp(desk, policy_loader=slow_and_broken, lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("slash", *"SV0004", "enter", "enter")  # the alarm, while the policy still loads
+            await pilot.press("u")  # recording a contact needs the policy
+            for _ in range(40):
+                await pilot.pause(0.05)
+            return [n.message for n in app._notifications]
+
+    notes = asyncio.run(asyncio.wait_for(main(), 30))
+    assert any("terms.sptp:9:2" in m for m in notes)
+    assert desk.alarms()[0]["status"] == "new"  # nothing recorded without a policy
+
+
+def test_control_characters_from_a_mail_never_reach_the_terminal(desk, policy):
+    t = dt.datetime.now(JST).replace(microsecond=0)
+    raw = alarm("SV0005", t, message_id="esc@sv5", event_id="E\x1b[2J\x1b]0;pwn\x07\tQ")
+    desk.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0005", "enter")
+        await pilot.pause()
+        return table_lines(app)
+
+    drawn = "\n".join(drive(desk, policy, steps))
+    assert "\x1b" not in drawn and "\x07" not in drawn and "\t" not in drawn
+    assert "E\\x1b[2J\\x1b]0;pwn" in drawn  # shown, visibly (the column cuts the rest)
+
+
+def test_leaving_triage_shows_the_change_in_the_queue_at_once(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0002", "enter", "enter")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("escape")
+        for _ in range(40):  # well inside the 5 s poll: the queue reloads because triage was left
+            await pilot.pause(0.05)
+            row = next(r for r in cells(app) if r[1] == "1234-000-002")
+            if row[7] == "claimed":
+                return row[7]
+        return row[7]
+
+    assert drive(desk, policy, steps) == "claimed"
+
+
+def test_a_database_failure_in_an_action_is_a_message_and_the_desk_stays_up(desk, policy, monkeypatch):
+    import sqlalchemy as sa
+
+    def locked(*a, **k):
+        raise sa.exc.OperationalError("UPDATE incidents", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(desk, "claim", locked)
+
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0001", "enter", "enter")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        return isinstance(app.screen, TriageScreen), [n.message for n in app._notifications]
+
+    still_there, notes = drive(desk, policy, steps)
+    assert still_there and any("database is locked" in m for m in notes)
+
+
+def test_the_cursor_row_stays_on_screen_when_the_filter_is_cleared():
+    from rich.text import Text
+    from textual.app import App
+
+    from sptui.tui.table import RowTable
+
+    rows = list(range(300))
+
+    class One(App):
+        def compose(self):
+            yield RowTable([("n", 6)], lambda r: [Text(str(r))])
+
+    async def main():
+        app = One()
+        async with app.run_test(size=(40, 20)) as pilot:
+            table = app.query_one(RowTable)
+            table.set_rows(rows)
+            await pilot.pause()
+            table.set_rows([250])  # filtered down to one row
+            await pilot.pause()
+            table.set_rows(rows, keep=lambda r: r == 250)  # and cleared: the cursor stays on row 250
+            await pilot.pause()
+            await pilot.pause()
+            top = int(table.scroll_y)
+            return table.cursor, top, table.size.height
+
+    cursor, top, height = asyncio.run(main())
+    assert cursor == 250 and top <= 250 < top + height

@@ -58,6 +58,7 @@ REASONS = frozenset({
     "bad-transfer-encoding",  # broken/truncated base64, or an unknown Content-Transfer-Encoding
     "bad-encoding",           # the body decodes in no charset (declared, utf-8, cp932, iso-2022-jp)
     "not-alarm",              # readable text, but no ESMPRO field in it (a reply, a newsletter...)
+    "parse-error",            # the parser itself failed on this mail (a bug): kept, with what went wrong
     "missing-field",          # コンピュータ名, 発生日付 or 発生時間 absent or empty
     "duplicate-field",        # the same field twice with different values (two alarms in one mail)
     "bad-time",               # a date/time/offset that is not one

@@ -28,6 +28,7 @@ log = logging.getLogger("sptui.intake")
 
 DEFAULT_MAX_SIZE = 32 * 1024 * 1024
 START_TIMEOUT = 120  # seconds for the writer to load the policy and open the store
+CLOSE_TIMEOUT = 120  # seconds for the writer to store what it was sent, when the intake stops
 
 
 class WriterError(Exception):
@@ -98,10 +99,11 @@ class WriterProcess:
         """(raw, mail or AlarmParseError, via, received_at) → Stored, once the writer has committed it."""
         child = await self._ensure()
         seq = next(self._seq)
+        data = frame((seq, *item))
         fut = asyncio.get_running_loop().create_future()
         child.pending[seq] = fut
         try:
-            child.proc.stdin.write(frame((seq, *item)))
+            child.proc.stdin.write(data)
             await child.proc.stdin.drain()
         except (ConnectionError, RuntimeError) as e:
             child.pending.pop(seq, None)
@@ -121,6 +123,10 @@ class WriterProcess:
                     fut.set_exception(WriterError(f"{answer[0]}: {answer[1]}"))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except Exception:  # a frame this side cannot read: this writer cannot be trusted to answer; a new one
+            log.exception("the intake writer's answer could not be read; stopping it")
+            with contextlib.suppress(ProcessLookupError):
+                child.proc.kill()
         code = await child.proc.wait()
         if self._child is child:
             self._child = None
@@ -140,7 +146,13 @@ class WriterProcess:
         if child is not None:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 child.proc.stdin.close()
-            await child.proc.wait()
+            try:
+                await asyncio.wait_for(child.proc.wait(), CLOSE_TIMEOUT)
+            except asyncio.TimeoutError:  # stuck (a lock that never frees): its unanswered mails get 451
+                log.error("the intake writer did not stop within %d s; killing it", CLOSE_TIMEOUT)
+                with contextlib.suppress(ProcessLookupError):
+                    child.proc.kill()
+                await child.proc.wait()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 

@@ -117,7 +117,10 @@ class _Frames:
 
 def main() -> int:
     """`python -m sptui.intake.writer`, started by the SMTP intake with pipes on stdin and stdout."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us by closing our input
+    # Ctrl-C or a service manager's SIGTERM reach the whole process group: the server stops us by closing our
+    # input once it has answered what it sent us (SIGKILL still ends us, and loses nothing answered)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # a stray print must not break the protocol
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",

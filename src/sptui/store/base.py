@@ -59,9 +59,10 @@ class StoreBase:
             if outer and conn.in_transaction():  # a read's implicit transaction: ended, as closing would end it
                 conn.rollback()
         except BaseException:
-            self._held = None
-            with contextlib.suppress(Exception):
-                conn.close()
+            if outer:  # an inner failure propagates to the outer level, which drops the connection
+                self._held = None
+                with contextlib.suppress(Exception):
+                    conn.close()
             raise
         finally:
             self._depth -= 1

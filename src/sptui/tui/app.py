@@ -6,8 +6,10 @@ incident) becomes a message on screen and a log line, never a traceback.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import re
 import threading
 
 from rich.text import Text
@@ -16,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.worker import get_current_worker
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
 
 from sptui.store import schema as S
@@ -49,6 +52,22 @@ def time_left(t: dt.datetime | None, at: dt.datetime, w: Words) -> Text:
     if secs < 0:
         return Text(f"{w('overdue')} {text}", style="bold red")
     return Text(text, style="yellow" if secs < 1800 else "")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(value, *, lines: bool = False) -> str:
+    """Text from the data as a terminal may show it: control characters (ESC, from a hostile mail) become
+    visible `\\x1b`, never sent raw; a tab is a space; line breaks are kept only where `lines`."""
+    text = str(value).replace("\t", " ")
+    if not lines:
+        text = text.replace("\r", " ").replace("\n", " ")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def plain(value, **kw) -> Text:
+    return Text(safe(value), **kw)
 
 
 def verdict_text(verdict: str) -> Text:
@@ -94,9 +113,9 @@ class QueueScreen(Screen):
 
     def cells(self, r: data.QueueRow) -> list[Text]:
         w = self.app.words
-        return [Text(w(r.kind)), Text(r.label), Text(r.customer), verdict_text(r.verdict),
+        return [Text(w(r.kind)), plain(r.label), plain(r.customer), verdict_text(safe(r.verdict)),
                 Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
-                time_left(r.deadline, now(), w), Text(when(r.next_contact)), Text(r.status), Text(r.summary)]
+                time_left(r.deadline, now(), w), Text(when(r.next_contact)), plain(r.status), plain(r.summary)]
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)
@@ -119,9 +138,12 @@ class QueueScreen(Screen):
         try:
             fingerprint = data.fingerprint(self.app.store)
             rows = data.queue(self.app.store)
-        except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told
+        except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told, and it tries again
             log.warning("reading the queue failed: %s", e)
             self.app.call_from_thread(self.app.notify, str(e), severity="error", markup=False)
+            self.app.call_from_thread(self.set_timer, POLL_SECONDS, self.load_all)
+            return
+        if get_current_worker().is_cancelled:  # a newer load replaced this one
             return
         self.app.call_from_thread(self._loaded, rows, fingerprint)
 
@@ -223,7 +245,7 @@ class QueueScreen(Screen):
 
 class TriageScreen(Screen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "back", id="triage.back"),
+        Binding("escape", "back", "back", id="triage.back"),
         Binding("c", "claim", "claim", id="triage.claim"),
         Binding("n", "note", "note", id="triage.note"),
         Binding("d", "dispatch", "dispatch", id="triage.dispatch"),
@@ -267,13 +289,13 @@ class TriageScreen(Screen):
             head = (f"{w('alarm')} #{r['id']}  {w('status')}: {r['status']}  {w('received')}: {when(r['received_at'])}  "
                     f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
                     f"{w('event')} {r['event_id'] or '—'}\n{w('detail')}: {r['detail'] or ''}")
-        self.query_one("#head", Static).update(Text(head, style="bold"))
-        self.query_one("#machine", Static).update(Text(
+        self.query_one("#head", Static).update(Text(safe(head, lines=True), style="bold"))
+        self.query_one("#machine", Static).update(Text(safe(
             f"{w('machine')}: {m['label_number']}  {w('model')} {m['model_code']}  {w('serial')} {m['serial_number']}\n"
             f"{w('customer')}: {m['customer_organisation']}  {m['customer_name']}  {w('phone')} {m['customer_phone']}\n"
             f"{w('site')}: {m['site_organisation']}  {m['site_address']}\n"
             f"{w('pack')}: {m['variant']} {m['years']}{w('years')}  {w('registration')}: {m['registration_status']}"
-            f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}"))
+            f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}", lines=True)))
         deadline = d.get("dispatch_deadline")
         verdict = Text(f"{w('decision')}: ")
         verdict.append_text(verdict_text(d.get("verdict", "?")))
@@ -286,16 +308,19 @@ class TriageScreen(Screen):
         ja = d.get("messages_ja") or []
         for n, reason in enumerate(d.get("reasons", [])):
             msg = ja[n] if w.lang == "ja" and n < len(ja) else reason.get("message", "")
-            table.add_row(Text(reason["rule"]), Text(reason["outcome"]), Text(reason.get("cite", "")), Text(msg),
-                          Text(reason.get("note", "")))
+            table.add_row(plain(reason["rule"]), plain(reason["outcome"]), plain(reason.get("cite", "")), plain(msg),
+                          plain(reason.get("note", "")))
         if self.kind == "incident":
             lines = [f"{when(e['at'])}  {e['operator']}  {e['kind']}: {e['text']}" for e in store.timeline(self.rid)]
         else:
             lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
                      for a in data.attempts(store, self.rid)]
-        self.query_one("#timeline", Static).update(Text(f"{w('timeline')}\n" + "\n".join(lines)))
+        self.query_one("#timeline", Static).update(Text(f"{w('timeline')}\n" + "\n".join(safe(x) for x in lines)))
 
     # -- actions ---------------------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.dismiss(None)  # (not pop_screen: dismiss runs the opener's callback, which reloads its list)
+
     def _guard(self, what: str, fn, done: str) -> None:
         """Run a store action; a refusal (conflict, closed, read-only) becomes a message, not a traceback."""
         w = self.app.words
@@ -304,12 +329,19 @@ class TriageScreen(Screen):
             return
         try:
             fn()
-        except (StoreError, ValueError) as e:
+        except (StoreError, ValueError) as e:  # refused: a conflict, a closed incident, a missing policy
             log.warning("%s %s %s: %s", what, self.kind, self.rid, e)
             self.app.notify(str(e), severity="error", markup=False)
+        except Exception as e:  # noqa: BLE001 - the database failed (locked, gone): said, logged, desk stays up
+            log.exception("%s %s %s failed", what, self.kind, self.rid)
+            self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
         else:
             self.app.notify(w(done))
-        self.load()
+        try:
+            self.load()
+        except Exception as e:  # noqa: BLE001
+            log.exception("reloading %s %s failed", self.kind, self.rid)
+            self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
 
     def _need(self, kind: str) -> bool:
         if self.kind != kind:
@@ -507,7 +539,7 @@ class AlarmsScreen(Screen):
     """`:alarms`: the inbox with each alarm's routing, the quarantine with reasons, and the calls due now."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "back", id="alarms.back"),
+        Binding("escape", "back", "back", id="alarms.back"),
         Binding("r", "reload", "refresh", id="alarms.refresh"),
     ]
 
@@ -533,7 +565,17 @@ class AlarmsScreen(Screen):
         for key in ("id", "received", "reason", "message", "sender"):
             q.add_column(w(key), key=key)
         self.action_reload()
+        self._ready = True
         self.query_one("#inbox-table", DataTable).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    _ready = False
+
+    def on_screen_resume(self) -> None:  # back from an alarm's triage (or from any screen above)
+        if self._ready:
+            self.action_reload()
 
     def action_reload(self) -> None:
         w, store = self.app.words, self.app.store
@@ -543,15 +585,15 @@ class AlarmsScreen(Screen):
             t.clear()
             for a in rows:
                 d = a["decision"] or {}
-                t.add_row(Text(str(a["id"])), Text(when(a["received_at"])), Text(a["computer"]),
-                          Text(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), Text(a["status"]),
+                t.add_row(Text(str(a["id"])), Text(when(a["received_at"])), plain(a["computer"]),
+                          plain(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), plain(a["status"]),
                           Text(when(a["next_contact_at"])), Text(w("yes") if a["arrange_technician"] else w("no")),
-                          verdict_text(d.get("verdict", "?")), key=str(a["id"]))
+                          verdict_text(safe(d.get("verdict", "?"))), key=str(a["id"]))
         q = self.query_one("#quarantine-table", DataTable)
         q.clear()
         for row in store.quarantined():
-            q.add_row(Text(f"Q{row['id']}"), Text(when(row["received_at"])), Text(row["reason"]),
-                      Text(row["message"]), Text(row["sender"] or "—"), key=str(row["id"]))
+            q.add_row(Text(f"Q{row['id']}"), Text(when(row["received_at"])), plain(row["reason"]),
+                      plain(row["message"]), plain(row["sender"] or "—"), key=str(row["id"]))
 
     @on(DataTable.RowSelected, "#inbox-table, #due-table")
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -638,6 +680,7 @@ class DeskApp(App):
 
     def start_policy(self) -> None:
         if self._policy is None and self._policy_loader is not None and self._policy_thread is None:
+            self._ui_loop = asyncio.get_running_loop()
             self._policy_thread = threading.Thread(target=self._load_policy, name="policy", daemon=True)
             self._policy_thread.start()
 
@@ -647,7 +690,9 @@ class DeskApp(App):
         except Exception as e:  # noqa: BLE001 - shown on screen; the queue still works
             log.error("the policy could not be loaded: %s", e)
             self._policy_error = str(e)
-            self.call_from_thread(self.notify, self._policy_error, severity="error", markup=False, timeout=30)
+            # not call_from_thread: it waits for the UI, which may itself be waiting for this thread (`policy`)
+            self._ui_loop.call_soon_threadsafe(
+                lambda: self.notify(self._policy_error, severity="error", markup=False, timeout=30))
 
     @property
     def policy(self):

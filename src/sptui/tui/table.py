@@ -59,6 +59,7 @@ class RowTable(ScrollView, can_focus=True):
         if keep is not None:
             at = next((n for n, r in enumerate(rows) if keep(r)), 0)
         self.cursor = min(at, max(0, len(rows) - 1))
+        self.call_after_refresh(self._reveal)  # once the new size is laid out (scrolling is clamped to it)
         self.refresh()
 
     @property
@@ -100,12 +101,16 @@ class RowTable(ScrollView, can_focus=True):
 
     # -- cursor ----------------------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
-        top, height = int(self.scroll_y), max(1, self.size.height)
-        if new < top:
-            self.scroll_to(y=new, animate=False)
-        elif new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False)
+        self._reveal()
         self.refresh()
+
+    def _reveal(self) -> None:
+        """Scroll so that the cursor row is on screen."""
+        top, height, new = int(self.scroll_y), max(1, self.size.height), self.cursor
+        if new < top:
+            self.scroll_to(y=new, animate=False, force=True)
+        elif new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False, force=True)
 
     def action_cursor(self, step: int) -> None:
         if self.rows:
