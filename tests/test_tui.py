@@ -532,3 +532,37 @@ def test_the_cursor_row_stays_on_screen_when_the_filter_is_cleared():
 
     cursor, top, height = asyncio.run(main())
     assert cursor == 250 and top <= 250 < top + height
+
+
+def test_registry_looks_up_by_label_serial_customer_and_phone_and_shows_what_the_policy_warns(desk, policy):
+    from textual.widgets import DataTable
+
+    from sptui.tui.app import RegistryScreen
+
+    m = desk.machine("1234-000-002")
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"registry", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RegistryScreen)
+        out = {}
+        for how, q in (("label", "1234-000-002"), ("serial", m["serial_number"]), ("customer", "顧客2"),
+                       ("phone", m["customer_phone"])):
+            box = app.screen.query_one("#lookup")
+            box.value = q
+            box.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            t = app.screen.query_one("#machines", DataTable)
+            out[how] = [str(t.get_row_at(n)[0]) for n in range(t.row_count)]
+        return out, static_text(app, "#warnings")
+
+    out, warnings = drive(desk, policy, steps)
+    assert out["label"] == ["1234-000-002"] and out["serial"] == ["1234-000-002"]
+    assert "1234-000-002" in out["customer"] and "1234-000-002" in out["phone"]
+    decision = policy.decide(__import__("sptui.store.desk", fromlist=["case_for"]).case_for(
+        m, at=dt.datetime.now(JST), repair_needed=False))
+    assert warnings.startswith("1234-000-002") and decision.verdict in warnings
+    for r in decision.reasons:
+        if r.outcome in ("warn", "fail"):
+            assert r.message("en")[:30] in warnings

@@ -600,6 +600,82 @@ class AlarmsScreen(Screen):
         self.app.push_screen(TriageScreen("alarm", int(event.row_key.value)), callback=lambda _: self.action_reload())
 
 
+class RegistryScreen(Screen):
+    """`:registry`: look a machine up by label number, serial, customer or phone; its registration warnings."""
+
+    BINDINGS = [Binding("escape", "back", "back", id="registry.back")]
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        yield Static(Text(w("registry_title")), id="title")
+        yield Input(placeholder=w("registry_prompt"), id="lookup")
+        yield DataTable(id="machines", cursor_type="row")
+        yield Static("", id="warnings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        w = self.app.words
+        t = self.query_one("#machines", DataTable)
+        for key in ("label", "serial", "customer", "phone", "variant", "registration", "express"):
+            t.add_column(w(key), key=key)
+        self.found: list[dict] = []
+        self.query_one("#lookup", Input).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#lookup")
+    def _lookup(self, event: Input.Submitted) -> None:
+        q = event.value.strip()
+        if not q:
+            return
+        store, found = self.app.store, {}
+        digits = sum(ch.isdigit() for ch in q)
+        looks = [{"label": q}, {"serial": q}, {"support_id": q}, {"customer": q}]
+        if digits >= 6 and not any(ch.isalpha() for ch in q):
+            looks.append({"phone": q})
+        try:
+            for how in looks:
+                for m in store.find_machines(**how, limit=200):
+                    found.setdefault(m["id"], m)
+        except Exception as e:  # noqa: BLE001
+            self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
+            return
+        self.found = sorted(found.values(), key=lambda m: m["label_number"])
+        t = self.query_one("#machines", DataTable)
+        t.clear()
+        for m in self.found:
+            t.add_row(plain(m["label_number"]), plain(m["serial_number"]), plain(m["customer_organisation"]),
+                      plain(m["customer_phone"]), plain(f"{m['variant']} {m['years']}"),
+                      plain(f"{m['registration_status']} {m['completed_on'] or ''}".strip()),
+                      plain(m["express_start_on"] or "—"), key=str(m["id"]))
+        self.query_one("#warnings", Static).update(Text(self.app.words("registry_found", n=len(self.found))))
+        if self.found:
+            t.focus()
+
+    @on(DataTable.RowHighlighted, "#machines")
+    def _show(self, event: DataTable.RowHighlighted) -> None:
+        """The policy's reading of this machine today: what it warns about (registration due, period ending…)."""
+        from sptui.store.desk import case_for
+
+        w = self.app.words
+        m = next((m for m in self.found if str(m["id"]) == event.row_key.value), None)
+        if m is None:
+            return
+        try:
+            decision = self.app.policy.decide(case_for(m, at=now(), repair_needed=False))
+        except Exception as e:  # noqa: BLE001 - a policy that cannot decide: said
+            self.query_one("#warnings", Static).update(plain(f"{type(e).__name__}: {e}", style="red"))
+            return
+        lines = Text(f"{m['label_number']}  {w('verdict')}: ")
+        lines.append_text(verdict_text(decision.verdict))
+        for r in decision.reasons:
+            if r.outcome in ("warn", "fail"):
+                lines.append(f"\n  {r.outcome:<5} {', '.join(r.cite)}  {safe(r.message(w.lang))}",
+                             style="yellow" if r.outcome == "warn" else "red")
+        self.query_one("#warnings", Static).update(lines)
+
+
 class CommandModal(ModalScreen[str | None]):
     """`:` — a command, as in k9s: `:alarms`, `:queue`, `:quit`."""
 
@@ -631,7 +707,8 @@ class KeysScreen(ModalScreen[None]):
         lines = Text()
         for title, bindings in ((w("keys_app"), DeskApp.BINDINGS), (w("keys_queue"), QueueScreen.BINDINGS),
                                 (w("keys_table"), RowTable.BINDINGS), (w("keys_triage"), TriageScreen.BINDINGS),
-                                (w("keys_alarms"), AlarmsScreen.BINDINGS)):
+                                (w("keys_alarms"), AlarmsScreen.BINDINGS),
+                                (w("keys_registry"), RegistryScreen.BINDINGS)):
             lines.append(f"{title}\n", style="bold")
             for b in bindings:
                 lines.append(f"  {b.key:<22} {b.description}\n")
@@ -642,7 +719,7 @@ class KeysScreen(ModalScreen[None]):
             yield Static(lines)
 
 
-COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "queue": "queue", "quit": "quit", "q": "quit"}
+COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "registry": "registry", "reg": "registry", "queue": "queue", "quit": "quit", "q": "quit"}
 
 
 class PolicyUnavailable(ValueError):
@@ -723,6 +800,8 @@ class DeskApp(App):
                 self.pop_screen()
         elif target == "alarms":
             self.push_screen(AlarmsScreen())
+        elif target == "registry":
+            self.push_screen(RegistryScreen())
         else:
             self.notify(self.words("unknown_command", command=text, known=", ".join(f":{c}" for c in sorted(COMMANDS))),
                         severity="warning", markup=False)
