@@ -5,7 +5,7 @@ import asyncio
 import datetime as dt
 
 import pytest
-from conftest import registry_csv, registry_row
+from conftest import POLICIES, registry_csv, registry_row
 from intake_util import JST, alarm
 
 from sptui.intake.ingest import parse
@@ -566,3 +566,42 @@ def test_registry_looks_up_by_label_serial_customer_and_phone_and_shows_what_the
     for r in decision.reasons:
         if r.outcome in ("warn", "fail"):
             assert r.message("en")[:30] in warnings
+
+
+def test_policy_screen_shows_live_diagnostics_and_a_broken_edit_keeps_the_last_good_policy(desk, policy, tmp_path):
+    import shutil
+
+    from textual.widgets import TextArea
+
+    from sptui.tui.app import PolicyScreen
+
+    pol_dir = tmp_path / "policies"
+    shutil.copytree(POLICIES, pol_dir, ignore=shutil.ignore_patterns("tests"))
+    first = sorted(pol_dir.glob("*.sptp"))[0]
+    good = first.read_text(encoding="utf-8")
+
+    async def main():
+        app = DeskApp(desk, policy, policy_path=str(pol_dir), lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("colon", *"policy", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PolicyScreen)
+            src = app.screen.query_one("#source", TextArea)
+            assert src.text == good
+            src.load_text(good.replace('version "2021.08-r1"', 'version 2021.08-r1 !!'))  # broken
+            await pilot.pause(0.8)
+            live_check = static_text(app, "#diagnostics")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            after_broken = app.policy, static_text(app, "#diagnostics")
+            src.load_text(good.replace('version "2021.08-r1"', 'version "2021.08-r2"'))  # a good edit
+            await pilot.pause(0.6)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            return live_check, after_broken, app.policy, [n.message for n in app._notifications]
+
+    live_check, (kept, diag_text), new, notes = asyncio.run(main())
+    assert "error" in live_check and f"{first.name}:4:" in live_check  # file:line:col, before saving
+    assert kept is policy and f"{first.name}:4:" in diag_text  # saved broken: the last good policy is live
+    assert "the last good policy stays live" in notes[0]
+    assert new is not policy and new.version == "2021.08-r2" and "policy reloaded" in notes[-1]

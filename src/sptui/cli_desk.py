@@ -481,7 +481,7 @@ def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False,
 
     store = _store(db_url)
     try:
-        DeskApp(store, policy_loader=load, lang=lang or default_lang(), operator=operator_name(operator),
+        DeskApp(store, policy_loader=load, policy_path=path, lang=lang or default_lang(), operator=operator_name(operator),
                 read_only=read_only).run(mouse=mouse)
     finally:
         store.close()

@@ -19,7 +19,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import (Button, DataTable, Footer, Input, Label, OptionList, Static, TabbedContent, TabPane,
+                             TextArea)
+from textual.widgets.option_list import Option
 
 from sptui.store import schema as S
 from sptui.store.db import StoreError
@@ -676,6 +678,132 @@ class RegistryScreen(Screen):
         self.query_one("#warnings", Static).update(lines)
 
 
+class PolicyScreen(Screen):
+    """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (e), with live diagnostics.
+    Reloading keeps the last good policy live when the new one has errors, and shows what failed."""
+
+    BINDINGS = [
+        Binding("escape", "back", "back", id="policy.back"),
+        Binding("ctrl+s", "save", "save+reload", id="policy.save"),
+        Binding("ctrl+r", "reload", "reload", id="policy.reload"),
+        Binding("ctrl+e", "editor", "$EDITOR", id="policy.editor"),
+        Binding("ctrl+l", "clauses", "clauses", id="policy.clauses"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        with Horizontal():
+            yield OptionList(id="files")
+            yield TextArea(id="source", show_line_numbers=True)
+        yield Static(id="diagnostics")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from sptui.policy.compile import policy_files
+
+        self.files = policy_files([self.app.policy_path])
+        files = self.query_one("#files", OptionList)
+        for f in self.files:
+            files.add_option(Option(Text(f.name), id=str(f)))
+        self.current = None
+        if self.files:
+            self.open_file(self.files[0])
+        self.show_live()
+        files.focus()
+
+    def show_live(self) -> None:
+        w = self.app.words
+        try:
+            p = self.app.policy
+            text = w("policy_live", name=p.name, version=p.version, digest=p.digest[:19])
+        except PolicyUnavailable as e:
+            text = str(e)
+        self.query_one("#title", Static).update(plain(text))
+
+    def open_file(self, path) -> None:
+        self.current = path
+        self.query_one("#source", TextArea).load_text(path.read_text(encoding="utf-8"))
+
+    @on(OptionList.OptionSelected, "#files")
+    def _pick(self, event: OptionList.OptionSelected) -> None:
+        from pathlib import Path
+
+        self.open_file(Path(event.option.id))
+        self.query_one("#source", TextArea).focus()
+
+    @on(TextArea.Changed, "#source")
+    def _edited(self, event: TextArea.Changed) -> None:
+        self.set_timer(0.4, self.check_edit, name="check")  # live diagnostics, once typing pauses
+
+    def check_edit(self) -> None:
+        from sptui.policy.compile import check
+
+        if self.current is None:
+            return
+        text = self.query_one("#source", TextArea).text
+        others = [f for f in self.files if f != self.current]
+        _, diags, sources = check(others, extra_text={str(self.current): text})
+        self.show_diagnostics(diags, sources)
+
+    def show_diagnostics(self, diags, sources) -> None:
+        from sptui.policy.diagnostics import render
+
+        w = self.app.words
+        errors = [d for d in diags if d.severity == "error"]
+        out = Text(w("policy_ok") if not errors else w("policy_errors", n=len(errors)),
+                   style="green" if not errors else "bold red")
+        for d in diags[:8]:
+            out.append("\n" + safe(render(d, sources), lines=True))
+        self.query_one("#diagnostics", Static).update(out)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        if self.app.read_only:
+            self.app.notify(self.app.words("read_only"), severity="warning")
+            return
+        if self.current is not None:
+            self.current.write_text(self.query_one("#source", TextArea).text, encoding="utf-8")
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        ok, diags, sources = self.app.reload_policy()
+        self.show_diagnostics(diags, sources)
+        self.show_live()
+        w = self.app.words
+        self.app.notify(w("policy_reloaded") if ok else w("policy_kept"), severity="information" if ok else "error")
+
+    def action_editor(self) -> None:
+        import os
+        import shlex
+        import subprocess
+
+        if self.current is None:
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with self.app.suspend():
+            subprocess.run([*shlex.split(editor), str(self.current)], check=False)
+        self.open_file(self.current)
+        self.action_reload()
+
+    def action_clauses(self) -> None:
+        try:
+            p = self.app.policy
+        except PolicyUnavailable as e:
+            self.app.notify(str(e), severity="error", markup=False)
+            return
+        out = Text()
+        for cid, cl in p.clauses.items():
+            cited = sorted({f"{k} {n}" for k, n in p.citations.get(cid, [])})
+            out.append(f"{cid}  {cl.title}\n", style="bold")
+            for c in cited:
+                out.append(f"    ← {c}\n")
+            if cl.not_computable:
+                out.append(f"    not computable: {cl.not_computable}\n")
+        self.query_one("#diagnostics", Static).update(Text(safe(out.plain, lines=True)))
+
+
 class CommandModal(ModalScreen[str | None]):
     """`:` — a command, as in k9s: `:alarms`, `:queue`, `:quit`."""
 
@@ -708,7 +836,8 @@ class KeysScreen(ModalScreen[None]):
         for title, bindings in ((w("keys_app"), DeskApp.BINDINGS), (w("keys_queue"), QueueScreen.BINDINGS),
                                 (w("keys_table"), RowTable.BINDINGS), (w("keys_triage"), TriageScreen.BINDINGS),
                                 (w("keys_alarms"), AlarmsScreen.BINDINGS),
-                                (w("keys_registry"), RegistryScreen.BINDINGS)):
+                                (w("keys_registry"), RegistryScreen.BINDINGS),
+                                (w("keys_policy"), PolicyScreen.BINDINGS)):
             lines.append(f"{title}\n", style="bold")
             for b in bindings:
                 lines.append(f"  {b.key:<22} {b.description}\n")
@@ -719,7 +848,8 @@ class KeysScreen(ModalScreen[None]):
             yield Static(lines)
 
 
-COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "registry": "registry", "reg": "registry", "queue": "queue", "quit": "quit", "q": "quit"}
+COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "registry": "registry", "reg": "registry",
+            "policy": "policy", "pol": "policy", "queue": "queue", "quit": "quit", "q": "quit"}
 
 
 class PolicyUnavailable(ValueError):
@@ -740,11 +870,15 @@ class DeskApp(App):
     #reasons { height: auto; max-height: 20; }
     .dialog { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen { align: center middle; }
+    #files { width: 28; }
+    #source { width: 1fr; }
+    PolicyScreen Horizontal { height: 1fr; }
+    #diagnostics { height: auto; max-height: 14; }
     KeysScreen .dialog { height: 80%; }
     """
 
-    def __init__(self, store, policy=None, *, policy_loader=None, lang: str = "en", operator: str = "unknown",
-                 read_only: bool = False):
+    def __init__(self, store, policy=None, *, policy_loader=None, policy_path: str | None = None, lang: str = "en",
+                 operator: str = "unknown", read_only: bool = False):
         """`policy`, or `policy_loader` to load it after the first paint (a cold start shows the queue sooner;
         an action that needs the policy waits for it)."""
         super().__init__()
@@ -752,6 +886,11 @@ class DeskApp(App):
         self._policy, self._policy_loader = policy, policy_loader
         self._policy_error: str | None = None
         self._policy_thread: threading.Thread | None = None
+        if policy_path is None:
+            from sptui.cli import default_policy
+
+            policy_path = default_policy()
+        self.policy_path = policy_path
         self.words = Words(lang)
         self.operator, self.read_only = operator, read_only
 
@@ -770,6 +909,19 @@ class DeskApp(App):
             # not call_from_thread: it waits for the UI, which may itself be waiting for this thread (`policy`)
             self._ui_loop.call_soon_threadsafe(
                 lambda: self.notify(self._policy_error, severity="error", markup=False, timeout=30))
+
+    def reload_policy(self) -> tuple[bool, list, dict]:
+        """Check and compile the policy's files again: the new policy goes live only if it has no errors; else
+        the last good one stays. Returns (went live, diagnostics, sources)."""
+        from sptui.policy.compile import check
+
+        new, diags, sources = check([self.policy_path])
+        if new is not None:
+            self._policy, self._policy_error = new, None
+            log.info("policy reloaded: %s", new.digest)
+        else:
+            log.warning("policy reload failed; the last good policy stays live")
+        return new is not None, diags, sources
 
     @property
     def policy(self):
@@ -802,6 +954,8 @@ class DeskApp(App):
             self.push_screen(AlarmsScreen())
         elif target == "registry":
             self.push_screen(RegistryScreen())
+        elif target == "policy":
+            self.push_screen(PolicyScreen())
         else:
             self.notify(self.words("unknown_command", command=text, known=", ".join(f":{c}" for c in sorted(COMMANDS))),
                         severity="warning", markup=False)
