@@ -605,3 +605,60 @@ def test_policy_screen_shows_live_diagnostics_and_a_broken_edit_keeps_the_last_g
     assert kept is policy and f"{first.name}:4:" in diag_text  # saved broken: the last good policy is live
     assert "the last good policy stays live" in notes[0]
     assert new is not policy and new.version == "2021.08-r2" and "policy reloaded" in notes[-1]
+
+
+def test_keys_are_remapped_from_the_keymap_file_and_a_bad_one_is_a_message(desk, policy, tmp_path, monkeypatch):
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('[keymap]\n"triage.claim" = "C"\n', encoding="utf-8")
+    monkeypatch.setenv("SPTUI_KEYMAP", str(keymap))
+
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0001", "enter", "enter")
+        await pilot.pause()
+        await pilot.press("c")  # no longer claims
+        await pilot.pause()
+        before = desk.incident(1)["owner"]
+        await pilot.press("C")
+        await pilot.pause()
+        return before
+
+    assert drive(desk, policy, steps) is None and desk.incident(1)["owner"] == "sato"
+
+    keymap.write_text('[keymap]\n"triage.clam" = "C"\n', encoding="utf-8")
+
+    async def bad(app, pilot):
+        return [n.message for n in app._notifications]
+
+    assert any("unknown binding id(s) triage.clam" in m for m in drive(desk, policy, bad))
+
+
+def test_every_binding_has_an_id_and_a_description():
+    from sptui.tui.app import (AlarmsScreen, CommandModal, ConfirmModal, DeskApp, DispatchModal, KeysScreen,
+                               NoteModal, PolicyScreen, RegistryScreen)
+    from sptui.tui.table import RowTable
+
+    for cls in (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen, NoteModal,
+                ConfirmModal, DispatchModal, CommandModal, KeysScreen):
+        for b in cls.BINDINGS:
+            assert b.id and b.description, (cls.__name__, b.key)
+
+
+def test_the_palette_jumps_to_an_incident_and_the_triage_copies_a_clause(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"disk failure on SV0003")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        opened = isinstance(app.screen, TriageScreen) and (app.screen.kind, app.screen.rid)
+        copied = []
+        app.copy_to_clipboard = copied.append
+        await pilot.press("o")
+        await pilot.pause()
+        return opened, copied
+
+    opened, copied = drive(desk, policy, steps)
+    assert opened == ("incident", 3)
+    first = desk.incident(3)["decision"]["reasons"][0]
+    assert copied == [first["cite"]]

@@ -11,10 +11,12 @@ import datetime as dt
 import logging
 import re
 import threading
+from functools import partial
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
+from textual.command import Hit, Provider
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -254,6 +256,7 @@ class TriageScreen(Screen):
         Binding("x", "close", "close", id="triage.close"),
         Binding("y", "contact(True)", "reached", id="triage.reached"),
         Binding("u", "contact(False)", "unreachable", id="triage.unreached"),
+        Binding("o", "copy_clause", "copy clause", id="triage.copy"),
     ]
 
     def __init__(self, kind: str, rid: int) -> None:
@@ -350,6 +353,16 @@ class TriageScreen(Screen):
             self.app.notify(self.app.words("not_incident" if kind == "incident" else "not_alarm"), severity="warning")
             return False
         return True
+
+    def action_copy_clause(self) -> None:
+        """The highlighted reason's clause citation to the clipboard (OSC 52: works over SSH)."""
+        table = self.query_one("#reasons", DataTable)
+        if not table.row_count:
+            return
+        cite = str(table.get_row_at(table.cursor_row)[2])
+        rule = str(table.get_row_at(table.cursor_row)[0])
+        self.app.copy_to_clipboard(cite)
+        self.app.notify(self.app.words("copied", what=f"{cite} ({rule})"), markup=False)
 
     def action_claim(self) -> None:
         if self._need("incident"):
@@ -787,6 +800,18 @@ class PolicyScreen(Screen):
         self.open_file(self.current)
         self.action_reload()
 
+    def show_clause(self, cid: str) -> None:
+        p = self.app._policy
+        if p is None or cid not in p.clauses:
+            return
+        cl = p.clauses[cid]
+        out = Text(f"{cid}  {cl.title}\n", style="bold")
+        for k, n in sorted({(k, n) for k, n in p.citations.get(cid, [])}):
+            out.append(f"    ← {k} {n}\n")
+        if cl.not_computable:
+            out.append(f"    not computable: {cl.not_computable}\n")
+        self.query_one("#diagnostics", Static).update(Text(safe(out.plain, lines=True)))
+
     def action_clauses(self) -> None:
         try:
             p = self.app.policy
@@ -840,7 +865,7 @@ class KeysScreen(ModalScreen[None]):
                                 (w("keys_policy"), PolicyScreen.BINDINGS)):
             lines.append(f"{title}\n", style="bold")
             for b in bindings:
-                lines.append(f"  {b.key:<22} {b.description}\n")
+                lines.append(f"  {b.key:<22} {b.description:<16} {b.id or ''}\n")
         lines.append(f"{w('keys_commands')}\n", style="bold")
         for name in sorted(COMMANDS):
             lines.append(f"  :{name}\n")
@@ -848,8 +873,40 @@ class KeysScreen(ModalScreen[None]):
             yield Static(lines)
 
 
+def binding_ids() -> set[str]:
+    return {b.id for cls in (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen,
+                             NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen)
+            for b in cls.BINDINGS if b.id}
+
+
 COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "registry": "registry", "reg": "registry",
             "policy": "policy", "pol": "policy", "queue": "queue", "quit": "quit", "q": "quit"}
+
+
+class JumpProvider(Provider):
+    """The command palette's jump: to an incident or alarm of the queue, or to a clause of the policy."""
+
+    async def search(self, query: str):
+        app = self.app
+        matcher = self.matcher(query)
+        queue = next((s for s in app.screen_stack if isinstance(s, QueueScreen)), None)
+        hits = 0
+        for r in (queue.rows if queue is not None else []):
+            text = f"#{r.id} {r.kind} {r.label} {r.customer} {r.summary}"
+            score = matcher.match(safe(text))
+            if score > 0:
+                yield Hit(score, matcher.highlight(safe(text)), partial(app.open_record, r.kind, r.id),
+                          text=safe(text), help=app.words("jump_help"))
+                hits += 1
+                if hits >= 30:
+                    break
+        policy = app._policy
+        for cid, cl in (policy.clauses.items() if policy is not None else ()):
+            text = f"{cid} {cl.title}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(safe(text)), partial(app.open_clause, cid), text=text,
+                          help=app.words("clause_help"))
 
 
 class PolicyUnavailable(ValueError):
@@ -858,6 +915,7 @@ class PolicyUnavailable(ValueError):
 
 class DeskApp(App):
     TITLE = "sptui"
+    COMMANDS = App.COMMANDS | {JumpProvider}
     BINDINGS = [
         Binding("question_mark", "keys", "keys", id="app.keys"),
         Binding("f1", "show_help_panel", "help", id="app.help"),
@@ -934,6 +992,25 @@ class DeskApp(App):
                 raise PolicyUnavailable(self._policy_error or "no policy is loaded")
         return self._policy
 
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        w = self.words
+        yield SystemCommand(":alarms", w("alarms_title"), partial(self.run_command, "alarms"))
+        yield SystemCommand(":registry", w("registry_title"), partial(self.run_command, "registry"))
+        yield SystemCommand(":policy", w("keys_policy"), partial(self.run_command, "policy"))
+        if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
+            for b in TriageScreen.BINDINGS:
+                if b.action.startswith(("claim", "note", "dispatch", "close", "contact", "copy")):
+                    yield SystemCommand(b.description, f"{b.key}", partial(screen.run_action, b.action))
+
+    def open_record(self, kind: str, rid: int) -> None:
+        self.push_screen(TriageScreen(kind, rid))
+
+    def open_clause(self, cid: str) -> None:
+        screen = PolicyScreen()
+        self.push_screen(screen, callback=None)
+        self.call_after_refresh(screen.show_clause, cid)
+
     def action_keys(self) -> None:
         if not isinstance(self.screen, KeysScreen):
             self.push_screen(KeysScreen())
@@ -960,6 +1037,31 @@ class DeskApp(App):
             self.notify(self.words("unknown_command", command=text, known=", ".join(f":{c}" for c in sorted(COMMANDS))),
                         severity="warning", markup=False)
 
+    def load_keymap(self) -> None:
+        """Keys remapped by binding id from a TOML file: $SPTUI_KEYMAP, else keymap.toml in the user's config
+        folder. `[keymap]` then `"triage.claim" = "C"`. A bad file or an unknown id is a message, not a crash."""
+        import os
+        import tomllib
+        from pathlib import Path
+
+        from platformdirs import user_config_dir
+
+        path = Path(os.environ.get("SPTUI_KEYMAP") or Path(user_config_dir("sptui")) / "keymap.toml")
+        if not path.is_file():
+            return
+        try:
+            keymap = tomllib.loads(path.read_text(encoding="utf-8")).get("keymap", {})
+            if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+                raise ValueError('[keymap] maps binding ids to keys: "triage.claim" = "C"')
+            unknown = sorted(set(keymap) - binding_ids())
+            if unknown:
+                raise ValueError(f"unknown binding id(s) {', '.join(unknown)}; the ids are listed by `?`")
+        except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
+            self.notify(self.words("keymap_error", path=path, error=e), severity="error", markup=False, timeout=20)
+            return
+        self.set_keymap(keymap)
+
     def on_mount(self) -> None:
+        self.load_keymap()
         self.title = self.words("title")
         self.push_screen(QueueScreen())

@@ -52,6 +52,9 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "policy_ok": ("エラーなし", "no errors"), "policy_errors": ("エラー {n} 件", "{n} error(s)"),
     "policy_reloaded": ("ポリシーを再読み込みしました", "policy reloaded"),
     "policy_kept": ("エラーのため以前のポリシーのままです", "the policy has errors: the last good policy stays live"),
+    "copied": ("コピーしました: {what}", "copied {what}"),
+    "jump_help": ("開く", "open"), "clause_help": ("条項と、それを引用するブロック", "the clause and what cites it"),
+    "keymap_error": ("キー設定 {path}: {error}", "keymap {path}: {error}"),
     "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
     "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
 }
