@@ -81,8 +81,8 @@ def test_the_queue_shows_open_incidents_and_alarms_with_honest_counts(desk, poli
     labels = {r[1] for r in rows}
     assert labels == {"1234-000-001", "1234-000-002", "1234-000-003", "1234-000-004"}
     inc = next(r for r in rows if r[1] == "1234-000-001")
-    assert inc[3] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
-    assert MARKUP_NAME in {r[2] for r in rows}
+    assert inc[2] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
+    assert MARKUP_NAME in {r[6] for r in rows}
     assert any("[bold]Acme[/] [@click" in line for line in drawn)  # drawn as typed, not taken as markup
 
 
@@ -247,6 +247,16 @@ def test_the_desk_fits_80_by_24(desk, policy):
 
     count, footer_bottom = drive(desk, policy, steps, size=(80, 24))
     assert count == "4 of 4 shown" and footer_bottom == 24
+
+    async def lines(app, pilot):
+        return table_lines(app)
+
+    import re
+
+    drawn = [line for line in drive(desk, policy, lines, size=(80, 24)) if "1234-000-" in line]
+    assert len(drawn) == 4 and all(len(line) <= 80 for line in drawn)
+    # label, verdict and the countdown (or the next contact of an alarm) fit in 80 columns
+    assert all(re.search(r"1234-000-00\d .*(\d+:\d\d:\d\d|overdue|—)", line) for line in drawn)
 
 
 def test_the_first_page_is_the_most_urgent_rows_and_the_rest_follows(desk, policy, monkeypatch):

@@ -92,8 +92,9 @@ class QueueScreen(Screen):
         Binding("r", "reload", "refresh", id="queue.refresh"),
         Binding("q", "app.quit", "quit", id="app.quit"),
     ]
-    COLUMNS = (("kind", 8), ("label", 13), ("customer", 22), ("verdict", 11), ("in_hours", 8), ("left", 16),
-               ("next_contact", 16), ("status", 10), ("summary", 40))
+    # what decides the next minute first, so that it fits 80 columns; the rest scrolls (left/right)
+    COLUMNS = (("kind", 8), ("label", 12), ("verdict", 11), ("left", 16), ("in_hours", 8), ("next_contact", 16),
+               ("customer", 22), ("status", 10), ("summary", 40))
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,9 +118,9 @@ class QueueScreen(Screen):
 
     def cells(self, r: data.QueueRow) -> list[Text]:
         w = self.app.words
-        return [Text(w(r.kind)), plain(r.label), plain(r.customer), verdict_text(safe(r.verdict)),
+        return [Text(w(r.kind)), plain(r.label), verdict_text(safe(r.verdict)), time_left(r.deadline, now(), w),
                 Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
-                time_left(r.deadline, now(), w), Text(when(r.next_contact)), plain(r.status), plain(r.summary)]
+                Text(when(r.next_contact)), plain(r.customer), plain(r.status), plain(r.summary)]
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)

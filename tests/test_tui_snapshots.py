@@ -1,0 +1,51 @@
+"""The desk's screens as pictures (pytest-textual-snapshot): the queue and an incident's triage, at 80×24 and
+160×48, in Japanese and English. Textual is pinned (pyproject), the clock frozen, the data fixed, so a
+change in what an operator sees shows up as a changed picture (`pytest --snapshot-update` to accept it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from conftest import registry_csv, registry_row
+from intake_util import JST, alarm
+
+import sptui.tui.app as tui_app
+from sptui.intake.ingest import parse
+from sptui.store import Store
+from sptui.store import schema as S
+
+NOW = dt.datetime(2026, 11, 27, 16, 45, tzinfo=JST)  # a Friday, a quarter before the end of service hours
+
+
+@pytest.fixture
+def fixed_desk(tmp_path, policy, monkeypatch):
+    monkeypatch.setattr(tui_app, "now", lambda: NOW)
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    rows = [registry_row(i) for i in range(1, 5)]
+    rows[1]["customer_organisation"] = "[bold]Acme[/]"
+    s.import_registry(registry_csv(rows))
+    for i, minutes in ((1, 5), (2, 40), (3, 100)):
+        s.open_incident(policy, label=f"1234-000-{i:03d}", at=NOW - dt.timedelta(minutes=minutes),
+                        summary=f"RAID 縮退 on SV{i:04d}", operator="setup")
+    raw = alarm("SV0004", NOW - dt.timedelta(minutes=3), message_id="snap@sv4")
+    s.ingest_batch(policy, [(raw, parse(raw), "smtp:192.0.2.10", NOW - dt.timedelta(minutes=2))])
+    with s.write() as conn:  # the records' own times (written by the clock of the test run) fixed too
+        conn.execute(sa.update(S.incident_events).values(at=NOW - dt.timedelta(minutes=1)))
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_queue(snap_compare, fixed_desk, policy, lang, size):
+    app = tui_app.DeskApp(fixed_desk, policy, lang=lang, operator="sato")
+    assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_triage(snap_compare, fixed_desk, policy, lang, size):
+    app = tui_app.DeskApp(fixed_desk, policy, lang=lang, operator="sato")
+    assert snap_compare(app, terminal_size=size, press=["slash", *"SV0002", "enter", "enter"])
