@@ -108,3 +108,31 @@ def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(
     assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == ("tmux", "contact")
     store.close()
     assert Path(db).exists()
+
+
+def test_sptui_serve_offers_the_desk_to_a_browser_on_loopback(tmp_path, run, sptui_bin):
+    """`sptui serve`: textual-serve's page on loopback, with the session's websocket on the same address."""
+    import socket
+    import urllib.request
+
+    db = tmp_path / "desk.db"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sptui_bin, "serve", "--port", str(port), "--db", str(db)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        page = None
+        while time.monotonic() < deadline and page is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    page = r.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert page is not None, "sptui serve did not answer"
+        assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

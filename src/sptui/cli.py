@@ -61,7 +61,7 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
 
     With no command, opens the desk on the database (--db, $SPTUI_DB, else the one in your data folder)."""
     if ctx.invoked_subcommand is None:
-        if not sys.stdout.isatty():
+        if not sys.stdout.isatty() and "TEXTUAL_DRIVER" not in os.environ:  # (textual-serve's sessions: a pipe)
             click.echo(ctx.get_help())
             return
         from sptui.cli_desk import open_desk

@@ -461,6 +461,33 @@ def demo(db_path, fresh, no_open, lang, policy_path):
     open_desk(str(path), policy_path, lang=lang)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (loopback: put an "
+              "authenticating proxy in front, see docs/desk-data.md)")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--public-url", default=None, help="the URL the browser sees, when behind a proxy")
+@click.option("--db", "db_url", default=None, help="the desk's database (SQLite path or postgresql://…)")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
+@click.option("--read-only", is_flag=True)
+def serve(host, port, public_url, db_url, lang, read_only):
+    """The desk in a browser (textual-serve): each browser session runs its own `sptui` desk process.
+
+    It has no login of its own: keep it on loopback behind a proxy that authenticates (docs/desk-data.md)."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    _store(db_url).close()  # the database opens (or says why not) before anyone connects
+    args = [sys.executable, "-m", "sptui.cli"]
+    if db_url:
+        args += ["--db", db_url]
+    if lang:
+        args += ["--lang", lang]
+    if read_only:
+        args.append("--read-only")
+    Server(shlex.join(args), host=host, port=port, public_url=public_url, title="sptui").serve()
+
+
 def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True) -> None:
     """The desk's TUI on a database and a policy (loaded after the first paint; errors shown on screen)."""
     from sptui.store.base import operator_name
