@@ -50,64 +50,129 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
-def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(tmp_path, run, sptui_bin):
+def _demo(tmp_path, run):
+    """The demo database; an open incident nobody owns and an alarm still to be called, on other machines."""
     db = tmp_path / "demo.db"
     r = run("demo", "--db", db, "--no-open")
     assert r.returncode == 0, r.stderr
     store = Store.open(str(db))
     i, a = S.incidents, S.alarms
-    with store.read() as conn:  # an open incident nobody owns, and an alarm still to be called, on other machines
+    with store.read() as conn:
         inc = conn.execute(sa.select(i.c.id, S.machines.c.label_number).join(S.machines)
                            .where(i.c.status == "open", ~i.c.machine_id.in_(sa.select(a.c.machine_id)))
                            .order_by(i.c.id)).first()
         al = conn.execute(sa.select(a.c.id, S.machines.c.label_number).join(S.machines)
                           .where(a.c.status == "new", ~a.c.machine_id.in_(sa.select(i.c.machine_id)))
                           .order_by(a.c.id)).first()
+    return db, store, inc, al
+
+
+def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
+    """As an operator would: filter, open the incident, claim and dispatch it; open the alarm and record that
+    the customer was reached; quit. Then the store holds each change, by this operator."""
+    t.wait_for("shown")
+    t.keys("/")
+    t.keys(inc.label_number, literal=True)
+    t.wait_for("\n 1 of ")
+    t.keys("Enter")  # leave the filter for the list
+    t.keys("Enter")  # open the incident
+    t.wait_for(f"incident #{inc.id}")
+    t.keys("c")
+    t.wait_for(f"claimed by {operator}")
+    t.keys("d")
+    t.wait_for("technician")
+    t.keys("yamada", literal=True)
+    t.keys("Tab", "Tab", "Tab", "Tab")  # departure (now), completion, technicians, late reason
+    t.keys("traffic", literal=True)
+    t.keys("Tab", "Enter")  # the dispatch button
+    t.wait_for("yamada departs")
+    t.keys("Escape")
+    t.wait_for("shown")
+    t.keys("/")
+    t.keys("C-u")
+    t.keys(al.label_number, literal=True)
+    t.wait_for("\n 1 of ")
+    t.keys("Enter")
+    t.keys("Enter")
+    t.wait_for(f"alarm #{al.id}")
+    t.keys("y")  # the customer was reached
+    shown = t.wait_for(f"{operator}  reached")  # the call, in the alarm's timeline
+    assert "Traceback" not in shown
+    t.keys("Escape")
+    t.wait_for("shown")
+    t.keys("q")
+    deadline = time.monotonic() + 15
+    while t.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not t.alive()  # q quits the desk (and so the session)
+    after = store.incident(inc.id)
+    assert after["status"] == "dispatched" and after["owner"] == operator
+    assert store.alarm(al.id)["status"] == "reached"
+    assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == (operator, "contact")
+
+
+def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(tmp_path, run, sptui_bin):
+    db, store, inc, al = _demo(tmp_path, run)
     t = Tmux([sptui_bin, "--db", str(db), "--operator", "tmux", "--lang", "en"])
     try:
-        t.wait_for("shown")
-        t.keys("/")
-        t.keys(inc.label_number, literal=True)
-        t.wait_for("\n 1 of ")
-        t.keys("Enter")  # leave the filter for the list
-        t.keys("Enter")  # open the incident
-        t.wait_for(f"incident #{inc.id}")
-        t.keys("c")
-        t.wait_for("claimed by tmux")
-        t.keys("d")
-        t.wait_for("technician")
-        t.keys("yamada", literal=True)
-        t.keys("Tab", "Tab", "Tab", "Tab")  # departure (now), completion, technicians, late reason
-        t.keys("traffic", literal=True)
-        t.keys("Tab", "Enter")  # the dispatch button
-        t.wait_for("yamada departs")
-        t.keys("Escape")
-        t.wait_for("shown")
-        t.keys("/")
-        t.keys("C-u")
-        t.keys(al.label_number, literal=True)
-        t.wait_for("\n 1 of ")
-        t.keys("Enter")
-        t.keys("Enter")
-        t.wait_for(f"alarm #{al.id}")
-        t.keys("y")  # the customer was reached
-        shown = t.wait_for("tmux  reached")  # the call, in the alarm's timeline
-        assert "Traceback" not in shown
-        t.keys("Escape")
-        t.wait_for("shown")
-        t.keys("q")
-        deadline = time.monotonic() + 10
-        while t.alive() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not t.alive()  # q quits the desk (and so the session)
+        _desk_flow(t, store, inc, al, "tmux")
     finally:
         t.kill()
-    after = store.incident(inc.id)
-    assert after["status"] == "dispatched" and after["owner"] == "tmux"
-    assert store.alarm(al.id)["status"] == "reached"
-    assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == ("tmux", "contact")
-    store.close()
-    assert Path(db).exists()
+        store.close()
+
+
+SSHD = Path("/usr/sbin/sshd")
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """A private sshd on a free loopback port, with its own host key and the test's client key."""
+    if not SSHD.exists() or shutil.which("ssh") is None:
+        if os.environ.get("SPTUI_REQUIRE_SSHD"):
+            pytest.fail("sshd or ssh is missing (scripts/ensure-tools installs them)")
+        pytest.skip("no sshd (scripts/ensure-tools installs openssh-server)")
+    import socket
+
+    d = tmp_path / "ssh"
+    d.mkdir(mode=0o700)
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
+    (d / "authorized_keys").write_text((d / "client.pub").read_text())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
+        f"PidFile {d / 'sshd.pid'}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+        "AcceptEnv LANG\n")
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # its privilege separation directory
+    proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if proc.poll() is not None:
+            pytest.fail(f"sshd did not start: {proc.stderr.read()}")
+        time.sleep(0.1)
+    yield ["ssh", "-tt", "-p", str(port), "-i", str(d / "client"), "-o", "StrictHostKeyChecking=no",
+           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "127.0.0.1"]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_the_desk_through_a_real_ssh_session(tmp_path, run, sptui_bin, sshd):
+    """The same as an operator's SSH session: ssh -tt to a private sshd on loopback runs sptui remotely."""
+    db, store, inc, al = _demo(tmp_path, run)
+    remote = f"TERM=xterm-256color LANG=C.UTF-8 {sptui_bin} --db {db} --operator ssh --lang en"
+    t = Tmux([*sshd, remote])
+    try:
+        _desk_flow(t, store, inc, al, "ssh")
+    finally:
+        t.kill()
+        store.close()
 
 
 def test_sptui_serve_offers_the_desk_to_a_browser_on_loopback(tmp_path, run, sptui_bin):
