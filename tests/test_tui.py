@@ -672,3 +672,24 @@ def test_the_palette_jumps_to_an_incident_and_the_triage_copies_a_clause(desk, p
     assert opened == ("incident", 3)
     first = desk.incident(3)["decision"]["reasons"][0]
     assert copied == [first["cite"]]
+
+
+def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy):
+    async def steps(app, pilot):
+        await pilot.press("slash", *"SV0002", "enter", "enter")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("n")  # no: nothing happens
+        await pilot.pause()
+        still_open = desk.incident(2)["status"]
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y", "y")  # yes, pressed twice: closed once
+        await pilot.pause()
+        return still_open, [n.message for n in app._notifications]
+
+    still_open, notes = drive(desk, policy, steps)
+    assert still_open == "open" and desk.incident(2)["status"] == "closed"
+    assert [e["kind"] for e in desk.timeline(2)].count("closed") == 1
+    assert not any("already closed" in m for m in notes)
