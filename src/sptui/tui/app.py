@@ -7,6 +7,7 @@ incident) becomes a message on screen and a log line, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import datetime as dt
 import logging
 import re
@@ -160,6 +161,23 @@ class QueueScreen(Screen):
     def reload(self) -> None:
         self.load_all()
 
+    def refresh_row(self, kind: str, rid: int) -> None:
+        """Back from triage: that row as it is now (claimed, closed…), at once and without reading every row;
+        the next poll brings other operators' changes."""
+        try:
+            fresh = data.queue_row(self.app.store, kind, rid)
+        except Exception as e:  # noqa: BLE001
+            self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
+            return
+        key = f"{kind[0]}{rid}"
+        rows = [r for r in self.rows if r.key != key]
+        if fresh is not None:
+            bisect.insort(rows, fresh, key=data.QueueRow.sort_key)
+        self.rows = rows
+        self.total = len(rows) if self.complete else self.total
+        self._matches.clear()
+        self.render_rows()
+
     def poll(self) -> None:
         """New alarms and other operators' changes, without a restart (paused under a modal or another screen)."""
         if self.app.screen is not self or not self.complete:
@@ -216,7 +234,7 @@ class QueueScreen(Screen):
     def action_open(self) -> None:
         row = self.selected()
         if row is not None:
-            self.app.push_screen(TriageScreen(row.kind, row.id), callback=lambda _: self.reload())
+            self.app.push_screen(TriageScreen(row.kind, row.id), callback=lambda _: self.refresh_row(row.kind, row.id))
 
     @on(RowTable.Selected)
     def _row_selected(self, event: RowTable.Selected) -> None:

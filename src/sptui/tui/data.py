@@ -70,13 +70,13 @@ def _incidents(conv, where, order, limit=None):
     return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv)
 
 
-def _alarms(conv, limit=None):
+def _alarms(conv, limit=None, where=()):
     m, c, a = S.machines, S.customers, S.alarms
     q = (sa.select(a.c.id, m.c.label_number, c.c.organisation, a.c.decision["verdict"].as_string(),
                    a.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(a.c.next_contact_at, sa.String()),
                    a.c.status, a.c.computer, a.c.trap, a.c.event_id)
          .select_from(a.join(m, m.c.id == a.c.machine_id).join(c, c.c.id == m.c.customer_id))
-         .where(_TO_CALL).order_by(a.c.next_contact_at.is_(None), a.c.next_contact_at, a.c.id).limit(limit))
+         .where(_TO_CALL, *where).order_by(a.c.next_contact_at.is_(None), a.c.next_contact_at, a.c.id).limit(limit))
     return q, lambda r: QueueRow("alarm", r[0], r[1], r[2], r[3], r[4], r[5], r[6], None,
                                  " ".join(x for x in (r[7], r[8], r[9]) if x), conv)
 
@@ -97,6 +97,18 @@ def queue(store, *, limit: int | None = None) -> list[QueueRow]:
         alarms = [make(r) for r in conn.execute(q)]
     rows = list(heapq.merge(out, alarms, key=QueueRow.sort_key))
     return rows if limit is None else rows[:limit]
+
+
+def queue_row(store, kind: str, rid: int) -> QueueRow | None:
+    """One row of the queue as it is now; None if it has left the queue (closed, called)."""
+    conv = _instant(store)
+    if kind == "incident":
+        q, make = _incidents(conv, [S.incidents.c.id == rid], [S.incidents.c.id])
+    else:
+        q, make = _alarms(conv, where=[S.alarms.c.id == rid])
+    with store.read() as conn:
+        r = conn.execute(q).first()
+    return make(r) if r is not None else None
 
 
 def counts(store) -> int:
