@@ -63,6 +63,12 @@ def table_lines(app) -> list[str]:
     return [table.render_line(y).text for y in range(table.size.height)]
 
 
+async def open_row(pilot, needle: str) -> None:
+    """As an operator: filter the queue to one row, then open it."""
+    await pilot.press("slash", *needle, "enter", "enter")
+    await pilot.pause()
+
+
 def static_text(app, selector: str) -> str:
     from textual.widgets import Static
 
@@ -133,8 +139,7 @@ def test_triage_in_japanese_shows_the_japanese_messages(desk, policy):
     stored = desk.incident(2)["decision"]
 
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0002", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0002")
         return cells(app)
 
     reasons = drive(desk, policy, steps, lang="ja")
@@ -143,8 +148,7 @@ def test_triage_in_japanese_shows_the_japanese_messages(desk, policy):
 
 def test_a_claim_lost_to_another_operator_is_a_message_not_a_traceback(desk, policy):
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0003", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0003")
         desk.claim(3, operator="tanaka")  # another desk, after this one read the incident
         await pilot.press("c")
         await pilot.pause()
@@ -159,8 +163,7 @@ def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_re
     [a] = desk.alarms()
 
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0004", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0004")
         assert isinstance(app.screen, TriageScreen) and app.screen.kind == "alarm"
         await pilot.press("u")
         await pilot.pause()
@@ -179,8 +182,7 @@ def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_re
 
 def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0001", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0001")
         await pilot.press("d")
         await pilot.pause()
         modal = app.screen
@@ -205,8 +207,7 @@ def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
 
 def test_read_only_desk_changes_nothing(desk, policy):
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0001", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0001")
         await pilot.press("c")
         await pilot.pause()
         return [n.message for n in app._notifications]
@@ -331,8 +332,7 @@ def test_a_policy_that_fails_to_load_leaves_the_queue_working_and_says_why(desk,
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause(0.2)
             count = static_text(app, "#count")
-            await pilot.press("slash", *"SV0001", "enter", "enter")
-            await pilot.pause()
+            await open_row(pilot, "SV0001")
             await pilot.press("c")
             await pilot.pause()
             await pilot.press("d")
@@ -480,8 +480,7 @@ def test_control_characters_from_a_mail_never_reach_the_terminal(desk, policy):
 
 def test_leaving_triage_shows_the_change_in_the_queue_at_once(desk, policy):
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0002", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0002")
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("escape")
@@ -504,8 +503,7 @@ def test_a_database_failure_in_an_action_is_a_message_and_the_desk_stays_up(desk
     monkeypatch.setattr(desk, "claim", locked)
 
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0001", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0001")
         await pilot.press("c")
         await pilot.pause()
         return isinstance(app.screen, TriageScreen), [n.message for n in app._notifications]
@@ -623,8 +621,7 @@ def test_keys_are_remapped_from_the_keymap_file_and_a_bad_one_is_a_message(desk,
     monkeypatch.setenv("SPTUI_KEYMAP", str(keymap))
 
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0001", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0001")
         await pilot.press("c")  # no longer claims
         await pilot.pause()
         before = desk.incident(1)["owner"]
@@ -676,8 +673,7 @@ def test_the_palette_jumps_to_an_incident_and_the_triage_copies_a_clause(desk, p
 
 def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy):
     async def steps(app, pilot):
-        await pilot.press("slash", *"SV0002", "enter", "enter")
-        await pilot.pause()
+        await open_row(pilot, "SV0002")
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("n")  # no: nothing happens

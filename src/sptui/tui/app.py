@@ -367,6 +367,14 @@ class TriageScreen(Screen):
             log.exception("reloading %s %s failed", self.kind, self.rid)
             self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
 
+    def _ask(self, modal, what: str, call, done: str) -> None:
+        """Ask with a modal; an answer (not a cancel) runs `call(answer)` as a guarded store action."""
+        def answered(value) -> None:
+            if value:
+                self._guard(what, lambda: call(value), done)
+
+        self.app.push_screen(modal, answered)
+
     def _need(self, kind: str) -> bool:
         if self.kind != kind:
             self.app.notify(self.app.words("not_incident" if kind == "incident" else "not_alarm"), severity="warning")
@@ -392,35 +400,22 @@ class TriageScreen(Screen):
         if not self._need("incident"):
             return
 
-        def save(text: str | None) -> None:
-            if text:
-                self._guard("note", lambda: self.app.store.add_note(self.rid, text, operator=self.app.operator), "noted")
-
-        self.app.push_screen(NoteModal(self.app.words("note_prompt")), save)
+        self._ask(NoteModal(self.app.words("note_prompt")), "note",
+                  lambda text: self.app.store.add_note(self.rid, text, operator=self.app.operator), "noted")
 
     def action_dispatch(self) -> None:
         if not self._need("incident"):
             return
         v = self.record["version"]
-
-        def save(form: dict | None) -> None:
-            if form:
-                self._guard("dispatch", lambda: self.app.store.dispatch(
-                    self.app.policy, self.rid, operator=self.app.operator, version=v, **form), "dispatched")
-
-        self.app.push_screen(DispatchModal(), save)
+        self._ask(DispatchModal(), "dispatch", lambda form: self.app.store.dispatch(
+            self.app.policy, self.rid, operator=self.app.operator, version=v, **form), "dispatched")
 
     def action_close(self) -> None:
         if not self._need("incident"):
             return
         v = self.record["version"]
-
-        def save(ok: bool | None) -> None:
-            if ok:
-                self._guard("close", lambda: self.app.store.close_incident(self.rid, operator=self.app.operator,
-                                                                            version=v), "closed")
-
-        self.app.push_screen(ConfirmModal(self.app.words("confirm_close")), save)
+        self._ask(ConfirmModal(self.app.words("confirm_close")), "close",
+                  lambda _: self.app.store.close_incident(self.rid, operator=self.app.operator, version=v), "closed")
 
     def action_contact(self, reached: bool) -> None:
         if self._need("alarm"):
@@ -711,7 +706,7 @@ class RegistryScreen(Screen):
 
 
 class PolicyScreen(Screen):
-    """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (e), with live diagnostics.
+    """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (ctrl+e), with live diagnostics.
     Reloading keeps the last good policy live when the new one has errors, and shows what failed."""
 
     BINDINGS = [
