@@ -689,3 +689,24 @@ def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy)
     assert still_open == "open" and desk.incident(2)["status"] == "closed"
     assert [e["kind"] for e in desk.timeline(2)].count("closed") == 1
     assert not any("already closed" in m for m in notes)
+
+
+def test_triage_shows_what_would_change_the_outcome(desk, policy):
+    """The counterfactuals of `sptui explain`, each a real decision on a changed case, in the triage."""
+    from sptui.engine import case_values
+    from sptui.explain import counterfactuals
+
+    case = case_values(policy, desk.incident(1)["case"])
+    expected = counterfactuals(policy, case, policy.decide(case), "en")
+
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0001")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "what would change it" in static_text(app, "#whatif"):
+                break
+        return static_text(app, "#whatif")
+
+    shown = drive(desk, policy, steps)
+    assert shown.startswith("what would change it")
+    assert expected and all(line in shown for line in expected)

@@ -289,6 +289,7 @@ class TriageScreen(Screen):
             yield Static(id="machine")
             yield Static(id="decision")
             yield DataTable(id="reasons", cursor_type="row")
+            yield Static(id="whatif")
             yield Static(id="timeline")
         yield Footer()
 
@@ -326,7 +327,12 @@ class TriageScreen(Screen):
         verdict.append(f"  {w('in_hours')}: {d.get('in_service_hours')}  {w('deadline')}: {deadline or '—'}")
         if d.get("fee"):
             verdict.append(f"  {w('fee')}: {d['fee']['total_jpy']:,}円")
+        if d.get("setting_recovery"):
+            rec = d["setting_recovery"]
+            verdict.append(safe(f"\n{w('recovery')}: {rec.get('action')} ({rec.get('cite', '')})"))
         self.query_one("#decision", Static).update(verdict)
+        if self.kind == "incident":
+            self.run_worker(partial(self._whatif, r["case"]), thread=True, exclusive=True, group="whatif")
         table = self.query_one("#reasons", DataTable)
         table.clear()
         ja = d.get("messages_ja") or []
@@ -340,6 +346,25 @@ class TriageScreen(Screen):
             lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
                      for a in data.attempts(store, self.rid)]
         self.query_one("#timeline", Static).update(Text(f"{w('timeline')}\n" + "\n".join(safe(x) for x in lines)))
+
+    def _whatif(self, case: dict) -> None:
+        """What would change the outcome (`sptui explain`'s counterfactuals: each a real decision on a changed
+        case), worked out off the UI thread."""
+        from sptui.engine import case_values
+        from sptui.explain import counterfactuals
+
+        w = self.app.words
+        try:
+            policy = self.app.policy
+            parsed = case_values(policy, case)
+            lines = counterfactuals(policy, parsed, policy.decide(parsed), w.lang)
+        except Exception as e:  # noqa: BLE001 - shown in place of the list
+            text = Text(safe(f"{w('whatif')}: {type(e).__name__}: {e}"), style="red")
+        else:
+            text = Text(f"{w('whatif')}\n", style="bold")
+            text.append(safe("\n".join(f"  {x}" for x in lines) or f"  {w('none')}", lines=True), style="")
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.query_one("#whatif", Static).update, text)
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -968,7 +993,10 @@ class DeskApp(App):
 
     def start_policy(self) -> None:
         if self._policy is None and self._policy_loader is not None and self._policy_thread is None:
-            self._ui_loop = asyncio.get_running_loop()
+            try:
+                self._ui_loop = asyncio.get_running_loop()
+            except RuntimeError:  # not on the UI thread (a worker): the UI starts it after the first paint
+                return
             self._policy_thread = threading.Thread(target=self._load_policy, name="policy", daemon=True)
             self._policy_thread.start()
 
