@@ -94,7 +94,7 @@ class QueueScreen(Screen):
         Binding("q", "app.quit", "quit", id="app.quit"),
     ]
     # what decides the next minute first, so that it fits 80 columns; the rest scrolls (left/right)
-    COLUMNS = (("kind", 8), ("label", 12), ("verdict", 11), ("left", 16), ("in_hours", 8), ("next_contact", 16),
+    COLUMNS = (("kind", 8), ("label", 12), ("verdict", 11), ("left", 18), ("in_hours", 8), ("next_contact", 16),
                ("customer", 22), ("status", 10), ("summary", 40))
 
     def __init__(self) -> None:
@@ -964,6 +964,7 @@ class DeskApp(App):
     #count { padding: 0 1; color: $text-muted; }
     .hidden { display: none; }
     #queue { height: 1fr; }
+    #header { height: 1; text-wrap: nowrap; text-overflow: clip; }
     #reasons { height: auto; max-height: 20; }
     .dialog { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen { align: center middle; }

@@ -92,7 +92,8 @@ class RowTable(ScrollView, can_focus=True):
         return strip.crop(int(self.scroll_x), int(self.scroll_x) + width).extend_cell_length(width, self.rich_style)
 
     def header(self) -> Text:
-        out = Text(style="bold")
+        """The column titles on one line (cut at the screen's edge, never wrapped under themselves)."""
+        out = Text(style="bold", no_wrap=True, overflow="crop")
         for n, (title, width) in enumerate(self.columns):
             cell = Text(title)
             cell.truncate(width, overflow="ellipsis", pad=True)
