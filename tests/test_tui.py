@@ -710,3 +710,21 @@ def test_triage_shows_what_would_change_the_outcome(desk, policy):
     shown = drive(desk, policy, steps)
     assert shown.startswith("what would change it")
     assert expected and all(line in shown for line in expected)
+
+
+def test_right_scrolls_the_rows_and_their_titles_together_at_80_columns(desk, policy):
+    """At 80 columns the customer, status and summary are to the right: `l` or → brings them, titles too."""
+    from sptui.tui.table import HeaderLine
+
+    async def steps(app, pilot):
+        header = app.screen.query_one(HeaderLine)
+        before = header.render_line(0).text
+        for _ in range(8):
+            await pilot.press("right")
+        await pilot.pause()
+        return before, header.render_line(0).text, table_lines(app)
+
+    before, after, drawn = drive(desk, policy, steps, size=(80, 24))
+    assert before.startswith("kind") and "customer" not in before.split()[-1:]
+    assert "customer" in after and "status" in after and not after.startswith("kind")
+    assert any("disk failure on SV000" in line for line in drawn)  # the summary column, now on screen

@@ -30,7 +30,7 @@ from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.i18n import Words
-from sptui.tui.table import RowTable
+from sptui.tui.table import HeaderLine, RowTable
 
 log = logging.getLogger("sptui.desk")
 
@@ -112,7 +112,7 @@ class QueueScreen(Screen):
         yield Static(Text(w("title")), id="title")
         yield Input(placeholder=w("filter"), id="filter", classes="hidden")
         table = RowTable([(w(k), width) for k, width in self.COLUMNS], self.cells, id="queue")
-        yield Static(table.header(), id="header")
+        yield HeaderLine(table, id="header")
         yield table
         yield Static("", id="count")
         yield Footer()
@@ -964,7 +964,6 @@ class DeskApp(App):
     #count { padding: 0 1; color: $text-muted; }
     .hidden { display: none; }
     #queue { height: 1fr; }
-    #header { height: 1; text-wrap: nowrap; text-overflow: clip; }
     #reasons { height: auto; max-height: 20; }
     .dialog { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen { align: center middle; }

@@ -17,8 +17,27 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 CURSOR = Style(reverse=True, bold=True)
+
+
+class HeaderLine(Widget):
+    """The column titles of a RowTable, on one line, scrolled sideways with it."""
+
+    DEFAULT_CSS = "HeaderLine { height: 1; }"
+
+    def __init__(self, table: "RowTable", **kw) -> None:
+        super().__init__(**kw)
+        self.table = table
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y:
+            return Strip.blank(width)
+        strip = Strip(list(self.table.header().render(self.app.console)))
+        x = int(self.table.scroll_x)
+        return strip.crop(x, x + width).extend_cell_length(width)
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -27,6 +46,8 @@ class RowTable(ScrollView, can_focus=True):
         Binding("up,k", "cursor(-1)", "up", show=False, id="table.up"),
         Binding("pagedown,ctrl+f", "page(1)", "page down", show=False, id="table.pagedown"),
         Binding("pageup,ctrl+b", "page(-1)", "page up", show=False, id="table.pageup"),
+        Binding("right,l", "sideways(8)", "right", show=False, id="table.right"),
+        Binding("left,h", "sideways(-8)", "left", show=False, id="table.left"),
         Binding("g,home", "first", "first", show=False, id="table.first"),
         Binding("G,end", "last", "last", show=False, id="table.last"),
         Binding("enter", "select", "open", id="table.select"),
@@ -116,6 +137,15 @@ class RowTable(ScrollView, can_focus=True):
     def action_cursor(self, step: int) -> None:
         if self.rows:
             self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+
+    def action_sideways(self, cells: int) -> None:
+        self.scroll_to(x=max(0, int(self.scroll_x) + cells), animate=False, force=True)
+
+    def watch_scroll_x(self, old: float, new: float) -> None:
+        super().watch_scroll_x(old, new)
+        for header in self.app.query(HeaderLine):
+            if header.table is self:
+                header.refresh()
 
     def action_page(self, step: int) -> None:
         self.action_cursor(step * max(1, self.size.height - 1))
