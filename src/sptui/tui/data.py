@@ -44,9 +44,6 @@ class QueueRow:
     def sort_key(self) -> tuple:
         return (self.due_raw is None, self.due_raw or 0, self.kind, self.id)
 
-    def matches(self, needle: str) -> bool:
-        return needle.casefold() in self.haystack
-
 
 _UNSET = object()
 _OPEN_INCIDENT = S.incidents.c.status != "closed"

@@ -87,10 +87,6 @@ class RowTable(ScrollView, can_focus=True):
     def current(self) -> Any | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
-    def line_text(self, n: int) -> str:
-        """Row n as it is drawn (for tests and the clipboard)."""
-        return "".join(seg.text for seg in self._row_segments(self.rows[n], False))
-
     # -- drawing ---------------------------------------------------------------------------------------------
     def _row_segments(self, row: Any, selected: bool) -> list[Segment]:
         segs: list[Segment] = []
