@@ -728,3 +728,26 @@ def test_right_scrolls_the_rows_and_their_titles_together_at_80_columns(desk, po
     assert before.startswith("kind") and "customer" not in before.split()[-1:]
     assert "customer" in after and "status" in after and not after.startswith("kind")
     assert any("disk failure on SV000" in line for line in drawn)  # the summary column, now on screen
+
+
+def test_live_policy_diagnostics_check_once_when_typing_pauses(desk, policy, monkeypatch):
+    from textual.widgets import TextArea
+
+    import sptui.policy.compile as compile_mod
+
+    calls = []
+    real = compile_mod.check
+    monkeypatch.setattr(compile_mod, "check", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"policy", "enter")
+        await pilot.pause()
+        await pilot.pause(0.6)
+        calls.clear()  # (loading the first file is itself an edit)
+        src = app.screen.query_one("#source", TextArea)
+        src.focus()
+        await pilot.press("end", *"# a comment typed quickly")
+        await pilot.pause(0.8)
+        return len(calls)
+
+    assert drive(desk, policy, steps) == 1

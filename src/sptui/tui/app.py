@@ -783,9 +783,13 @@ class PolicyScreen(Screen):
         self.open_file(Path(event.option.id))
         self.query_one("#source", TextArea).focus()
 
+    _check_timer = None
+
     @on(TextArea.Changed, "#source")
     def _edited(self, event: TextArea.Changed) -> None:
-        self.set_timer(0.4, self.check_edit, name="check")  # live diagnostics, once typing pauses
+        if self._check_timer is not None:  # live diagnostics once typing pauses: one check, not one per key
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(0.4, self.check_edit)
 
     def check_edit(self) -> None:
         from sptui.policy.compile import check
