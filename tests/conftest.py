@@ -102,37 +102,6 @@ def store(db_url):
     s.close()
 
 
-REGISTRY_HEADER = ("label_number,support_id,customer_organisation,customer_name,customer_address,customer_phone,"
-                   "customer_email,pack_serial,variant,years,pack_purchased_on,model_code,serial_number,purchased_on,"
-                   "site_organisation,site_address,site_name,site_phone,registration_status,submitted_on,completed_on,"
-                   "agreed_end_on,manufacture_ended_on,country,config_info,computer_name,express_start_on,os_name,"
-                   "report_method,seller,options")
+from sptui.testing import REGISTRY_FIELDS, registry_csv, registry_row  # noqa: E402,F401  (shared with plugin authors)
 
-
-def registry_row(i: int, **over) -> dict:
-    """One valid registry row (a machine bought 2024-04-02 on a 5-year weekday-9h pack)."""
-    row = {
-        "label_number": f"1234-{i // 1000:03d}-{i % 1000:03d}", "support_id": f"SP{i:08d}",
-        "customer_organisation": f"顧客{i % 7}株式会社", "customer_name": f"担当 {i % 7}", "customer_address": "東京都港区芝5-7-1",
-        "customer_phone": f"03-1234-{i % 7:04d}", "customer_email": f"desk{i % 7}@example.jp",
-        "pack_serial": f"PK{i:06d}", "variant": "weekday-9h", "years": "5", "pack_purchased_on": "2024-04-02",
-        "model_code": "N8100-2541Y", "serial_number": f"SN{i:07d}", "purchased_on": "2024-04-02",
-        "site_organisation": f"設置先{i}", "site_address": "神奈川県川崎市中原区下沼部1753", "site_name": "現場 担当",
-        "site_phone": f"044-000-{i % 10000:04d}", "registration_status": "accepted", "submitted_on": "2024-04-10",
-        "completed_on": "2024-04-20", "agreed_end_on": "", "manufacture_ended_on": "", "country": "JP",
-        "config_info": "yes", "computer_name": f"SV{i:04d}", "express_start_on": "2024-05-01", "os_name": "Windows Server 2022",
-        "report_method": "mail", "seller": "販売店A", "options": "",
-    }
-    row.update(over)
-    return row
-
-
-def registry_csv(rows: list[dict]) -> str:
-    import csv
-    import io
-
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=REGISTRY_HEADER.split(","), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return out.getvalue()
+REGISTRY_HEADER = ",".join(REGISTRY_FIELDS)

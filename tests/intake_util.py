@@ -8,30 +8,16 @@ import signal
 import subprocess
 import sys
 import time
-import email.policy
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
+
+from sptui.testing import alarm_mail
 
 ROOT = Path(__file__).resolve().parents[1]
 JST = dt.timezone(dt.timedelta(hours=9))
 
 
-def alarm(computer: str, occurred: dt.datetime, *, event_id: str = "0x8000070B", message_id: str | None = None,
-          detail: str = "論理ドライブが縮退しました。", charset: str = "iso-2022-jp", sender: str = "esmpro@example.jp"
-          ) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "alarm@desk.example.jp"
-    msg["Subject"] = f"ESMPRO Alert {computer}"
-    msg["Date"] = format_datetime(occurred)
-    if message_id:
-        msg["Message-ID"] = f"<{message_id}>"
-    body = (f"コンピュータ名：{computer}\n製品名：Express5800/R120h-1M\n発生日付：{occurred:%Y/%m/%d}\n"
-            f"発生時間：{occurred:%H:%M:%S}\n[トラップ名]\nディスク障害\n[ソース名]\nESMDiskArray\n[イベントID]\n{event_id}\n"
-            f"[詳細メッセージ]\n{detail}\n[対処方法]\n保守員に連絡してください。\n[アラートタイプ]\nESMPRO/AC\n")
-    msg.set_content(body, charset=charset)
-    return msg.as_bytes(policy=email.policy.SMTP)  # CRLF line ends, as a mail agent sends them
+def alarm(computer: str, occurred: dt.datetime, **kw) -> bytes:
+    return alarm_mail(computer, occurred, **kw)
 
 
 class IntakeServer:

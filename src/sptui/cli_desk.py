@@ -347,7 +347,8 @@ def incident_close(iid, text, version, db_url, operator):
 # ---- alarm intake --------------------------------------------------------------------------------------------
 @main.group(cls=DeskGroup)
 def intake():
-    """Alarm mail intake: `sptui intake smtp` (a server) and `sptui intake file` (.eml files, maildirs)."""
+    """Alarm mail intake: `sptui intake smtp` (a server), `sptui intake file` (.eml files, maildirs) and
+    `sptui intake source` (an alarm-source plugin)."""
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -419,6 +420,60 @@ def intake_file(paths, db_url, policy_path):
         click.echo(f"{path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else ""))
     click.echo(" ".join(f"{k} {v}" for k, v in counts.items()) + (f" not-stored {failed}" if failed else ""), err=True)
     sys.exit(1 if failed else 0)
+
+
+@intake.command("source")
+@click.argument("name", required=False)
+@click.argument("location", required=False)
+@click.option("--follow", "-f", is_flag=True, help="keep watching for new alarms until interrupted (Ctrl+C)")
+@db_option
+@policy_option
+def intake_source(name, location, follow, db_url, policy_path):
+    """Take alarms from a plugin's alarm source (NAME) at LOCATION; with no NAME, list the sources."""
+    import logging
+
+    from sptui.intake.source import run_source
+    from sptui.plugins import default_manager
+
+    pm = default_manager()
+    sources = {k: obj for k, (_, obj) in pm.unique("sptui_alarm_sources", lambda o: o.name).items()}
+    for f in pm.failures:
+        click.echo(f"warning: plugin {f.plugin} failed [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
+    if name is None:
+        for n, src in sorted(sources.items()):
+            click.echo(f"{n}  {src.doc}")
+        if not sources:
+            click.echo("no alarm source is installed (an alarm-source plugin adds one; see docs/plugins.md)", err=True)
+        return
+    if name not in sources:
+        have = ", ".join(sorted(sources)) or "none installed"
+        _fail(f"no alarm source named {name!r} (sources: {have})", EXIT_BAD_INPUT)
+    if location is None:
+        _fail(f"give the location for {name!r}: sptui intake source {name} LOCATION", EXIT_BAD_INPUT)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    policy = _load(policy_path or default_policy())
+    store = _store(db_url)
+
+    def report(o):
+        if o.kind == "not-stored":
+            click.echo(f"{o.via}: not stored: {o.error}", err=True)
+        else:
+            click.echo(f"{o.via}: {o.kind} {'Q' if o.reason else 'alarm '}{o.id}" + (f" ({o.reason})" if o.reason else ""))
+
+    try:
+        mails = sources[name].open(location, follow=follow)
+    except Exception as e:  # the plugin's own error (a missing folder, a bad URL): one line
+        _fail(f"alarm source {name!r} cannot open {location!r}: {type(e).__name__}: {e}")
+    try:
+        counts = run_source(mails, store, policy, report)
+    except KeyboardInterrupt:
+        getattr(mails, "close", lambda: None)()
+        click.echo("stopped", err=True)
+        return
+    except Exception as e:  # a source that breaks mid-way: what was stored stays stored
+        _fail(f"alarm source {name!r} failed: {type(e).__name__}: {e}")
+    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    sys.exit(1 if counts["not-stored"] else 0)
 
 
 # ---- demo and purge ------------------------------------------------------------------------------------------

@@ -110,6 +110,11 @@ class VariantPack:
 
 @attrs.frozen
 class AlarmSource:
+    """A place Express alarm mails come from beside SMTP. `open(location, follow=False)` yields
+    `sptui.intake.source.IncomingMail`s: with `follow=False` what is there now, then it ends; with
+    `follow=True` it keeps watching until the host closes the iterator. `sptui intake source NAME
+    LOCATION` runs it."""
+
     name: str
     open: Callable[..., Any]
     doc: str = ""

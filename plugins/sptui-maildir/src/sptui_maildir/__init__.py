@@ -1,0 +1,70 @@
+"""sptui-maildir: an alarm source that watches a maildir (new/, cur/, tmp/) for ESMPRO alarm mails.
+
+Where a mail server already delivers the alarm mailbox into a maildir (Postfix, Dovecot, fetchmail),
+the desk can take alarms from it instead of running its own SMTP server:
+
+    sptui intake source maildir ~/Maildir/.alarms --follow
+
+Each mail in new/ is stored as an alarm (or quarantined, with the reason), and only then moved to cur/
+and flagged seen (`:2,S`), as a mail reader would. A mail that could not be stored stays in new/ and is
+tried again on the next scan. A mail's receipt time is when it was delivered into new/ (the file's
+modification time). With --follow the folder is scanned every second (`$SPTUI_MAILDIR_POLL` seconds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+
+from sptui.hookspecs import hookimpl
+from sptui.intake.source import IncomingMail
+from sptui.policy.literals import TOKYO
+from sptui.policy.schema import AlarmSource
+
+__version__ = "0.1.0"
+
+
+def _seen(path: Path, root: Path) -> None:
+    """new/NAME → cur/NAME:2,S (the maildir flag 'seen')."""
+    name = path.name if ":2," in path.name else f"{path.name}:2,S"
+    os.replace(path, root / "cur" / name)
+
+
+def _waiting(root: Path) -> list[Path]:
+    out = []
+    for f in (root / "new").iterdir():
+        if f.name.startswith("."):
+            continue
+        try:
+            out.append((f.stat().st_mtime_ns, f.name, f))
+        except FileNotFoundError:  # taken by another reader meanwhile
+            continue
+    return [f for _, _, f in sorted(out)]
+
+
+def open_maildir(location: str, follow: bool = False, poll: float | None = None) -> Iterator[IncomingMail]:
+    """The mails in the maildir's new/, oldest delivery first; with `follow`, then every new delivery."""
+    root = Path(location).expanduser()
+    if not (root / "new").is_dir():
+        raise FileNotFoundError(f"{root} is not a maildir (it has no new/ folder)")
+    (root / "cur").mkdir(exist_ok=True)
+    if poll is None:
+        poll = float(os.environ.get("SPTUI_MAILDIR_POLL", "1"))
+    while True:
+        for f in _waiting(root):
+            try:
+                raw = f.read_bytes()
+                delivered = dt.datetime.fromtimestamp(f.stat().st_mtime, TOKYO)
+            except FileNotFoundError:
+                continue
+            yield IncomingMail(raw, delivered, f"maildir:{f}", done=lambda f=f: _seen(f, root))
+        if not follow:
+            return
+        time.sleep(poll)
+
+
+@hookimpl
+def sptui_alarm_sources(register):
+    register(AlarmSource("maildir", open_maildir, doc="a maildir's new/ mails; stored ones move to cur/ (seen)"))
