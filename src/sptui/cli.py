@@ -334,17 +334,21 @@ def _instant(value: str, name: str):
 @click.option("--depart", required=True, help="departure from the maintenance centre, e.g. 2026-11-27T20:30+09:00")
 @click.option("--complete", required=True, help="end of the work")
 @click.option("--technicians", default=1, show_default=True, type=int)
+@click.option("--variant", default=None, help="the pack variant, where a variant has its own fee table")
 @click.option("--policy", "policy_path", default=None)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def fee(depart, complete, technicians, policy_path, lang, fmt):
+def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
     """Quote the 別表-1 fee for off-hours or excluded work."""
     from sptui.evaluators.fees import FeeError, fee_quote
     from sptui.policy.expr import format_value
 
     policy = _load(policy_path or default_policy())
+    if variant is not None and variant not in policy.rt.variants:
+        click.echo(f"error: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.rt.variants))}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     try:
-        q = fee_quote(policy, _instant(depart, "depart"), _instant(complete, "complete"), technicians, lang)
+        q = fee_quote(policy, _instant(depart, "depart"), _instant(complete, "complete"), technicians, lang, variant)
     except FeeError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -87,10 +87,11 @@ EXPENSES = BlockKind(
 
 
 def fee_quote(policy, departed_at: dt.datetime, completed_at: dt.datetime, technicians: int = 1,
-              lang: str = "en") -> FeeQuote:
-    """The 別表-1 fee: base by the departure's band, then a block per started `block` by its start's band."""
+              lang: str = "en", variant: str | None = None) -> FeeQuote:
+    """The 別表-1 fee: base by the departure's band, then a block per started `block` by its start's band.
+    A variant with its own fee-band table (`policy.rt.fee_bands`, which a plugin's block fills) uses it."""
     fee = policy.blocks["fee"]["fee"]
-    table = policy.rt.tables[fee.bands]
+    table = policy.rt.tables[policy.rt.fee_bands.get(variant, fee.bands) if variant else fee.bands]
     if departed_at.tzinfo is None or completed_at.tzinfo is None:
         raise FeeError("departure and completion must carry their offset (Asia/Tokyo)")
     if completed_at <= departed_at:
@@ -130,7 +131,7 @@ def run_fee(policy, ctx: DecisionContext) -> None:
         ctx.add(Reason("fee", "info", fee.cites, "この作業は無償です（サービス時間内の対象作業）",
                        "no fee: covered work inside the service hours", fee.note, "fee"))
         return
-    q = fee_quote(policy, work["departed_at"], work["completed_at"], work["technicians"])
+    q = fee_quote(policy, work["departed_at"], work["completed_at"], work["technicians"], variant=ctx.case["pack"]["variant"])
     ctx.fee = q
     quote_ja = "（2名以上のため別途見積・お客様承認が必要）" if q.needs_quote else ""
     quote_en = " (two or more technicians: separate quote, customer approval)" if q.needs_quote else ""

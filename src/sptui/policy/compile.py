@@ -53,6 +53,7 @@ class Runtime:
         self.variants: dict[str, Any] = {}
         self.calendars: dict[str, Any] = {}
         self.tables: dict[str, Any] = {}
+        self.fee_bands: dict[str, str] = {}  # variant -> its own fee-band table, where a block kind gives one
         self.variant_names: list[str] = []
         self.known_symbols: set[str] = set()
         self.checked_words: set[str] = set()
