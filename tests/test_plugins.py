@@ -146,7 +146,7 @@ from sptui.evaluators.core import VARIANT
 def sptui_block_kinds(register):
     register(VARIANT)
 """)
-    p = sptui_with(site, "plugins")
+    p = sptui_with(site, "plugins", "-v")
     assert p.returncode == 0, p.stderr
     assert "FAILED raises-on-import [import]: ImportError: missing dependency frobnicate" in p.stdout
     assert "FAILED misspelt [validate]" in p.stdout and "sptui_block_kind" in p.stdout
@@ -165,12 +165,62 @@ def sptui_functions(register):
     register(Function("triple", ("int",), "int", lambda rt, n: 3 * n))
 """)
     p = sptui_with(site, "plugins", "-v")
-    assert "good-plugin 1.2.3 (installed)" in p.stdout
+    assert "good-plugin 1.2.3 (installed: good-plugin → good_plugin_plugin)" in p.stdout
     assert "hooks: sptui_functions" in p.stdout
-    p = sptui_with(site, "plugins", env={"SPTUI_DISABLE_PLUGINS": "good-plugin"})
+    assert "functions: triple" in p.stdout
+    p = sptui_with(site, "plugins", "-v", env={"SPTUI_DISABLE_PLUGINS": "good-plugin"})
     assert "good-plugin" not in p.stdout
-    p = sptui_with(site, "plugins", env={"SPTUI_LOAD_PLUGINS": "other"})
+    p = sptui_with(site, "plugins", "-v", env={"SPTUI_LOAD_PLUGINS": "other"})
     assert "good-plugin" not in p.stdout and "sptui.evaluators.core" in p.stdout
+    # the metadata listing says what is installed, and what the switches leave out
+    p = sptui_with(site, "plugins", env={"SPTUI_DISABLE_PLUGINS": "good-plugin"})
+    assert "good-plugin 1.2.3 (installed: good-plugin → good_plugin_plugin) [disabled]" in p.stdout
+
+
+def test_the_plain_listing_reads_metadata_and_imports_no_plugin(site, tmp_path):
+    marker = tmp_path / "imported"
+    make_dist(site, "noisy", f"open({str(marker)!r}, 'w').write('yes')\n" + HOOKIMPL)
+    make_dist(site, "gone", "", entry="gone")
+    (site / "gone_plugin.py").unlink()  # metadata of a plugin whose module is not there
+    p = sptui_with(site, "plugins")
+    assert p.returncode == 0, p.stderr
+    assert "noisy 1.2.3 (installed: noisy → noisy_plugin)" in p.stdout
+    assert "FAILED gone [metadata]: no module named 'gone_plugin' is installed" in p.stdout
+    assert not marker.exists()  # listed, not imported
+    p = sptui_with(site, "plugins", "-v")
+    assert marker.exists() and "noisy 1.2.3" in p.stdout
+    assert "FAILED gone [import]" in p.stdout
+
+
+def test_plugin_new_writes_a_package_whose_test_passes(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "sptui.cli", "plugin", "new", "night-owl", "--dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    root = tmp_path / "sptui-night-owl"
+    assert (root / "src" / "sptui_night_owl" / "night-owl.sptp").exists()
+    assert 'night-owl = "sptui_night_owl"' in (root / "pyproject.toml").read_text()
+    # its test, run as its author would before installing it: the module from src/, sptui.testing's fixtures
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    t = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+                       capture_output=True, text=True, cwd=root, env=env, timeout=120)
+    assert t.returncode == 0, t.stdout + t.stderr
+    assert "1 passed" in t.stdout
+    # a broken edit of its policy file is caught by the same test, with the file and line
+    sptp = root / "src" / "sptui_night_owl" / "night-owl.sptp"
+    sptp.write_text(sptp.read_text().replace("window 08:30-17:30", "window 08:30-", 1))
+    t = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+                       capture_output=True, text=True, cwd=root, env=env, timeout=120)
+    assert t.returncode == 1 and "night-owl.sptp:" in t.stdout
+
+
+@pytest.mark.parametrize("name, message", [("Night_Owl", "is not a plugin name"), ("night-owl", "exists already")])
+def test_plugin_new_refuses_a_bad_name_or_an_existing_folder(tmp_path, name, message):
+    (tmp_path / "sptui-night-owl").mkdir()
+    p = subprocess.run([sys.executable, "-m", "sptui.cli", "plugin", "new", name, "--dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and message in p.stderr
 
 
 def test_importing_the_cli_loads_no_plugin():

@@ -214,26 +214,6 @@ def clauses(policy_path, fmt):
             click.echo(f"    ← {c}")
 
 
-@main.command()
-@click.option("--verbose", "-v", is_flag=True, help="also show each plugin's hooks and the traceback of each failure")
-def plugins(verbose):
-    """The plugins: built-in and installed, their versions, hooks and failures."""
-    from sptui.plugins import PluginManager
-
-    pm = PluginManager()
-    for hook in ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants"):
-        pm.unique(hook, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))  # reports names given twice
-    for info in pm.infos:
-        origin = "built-in" if info.builtin else "installed"
-        click.echo(f"{info.name} {info.version} ({origin})")
-        if verbose:
-            click.echo(f"    hooks: {', '.join(info.hooks) or '—'}")
-    for f in pm.failures:
-        click.echo(f"FAILED {f.plugin} [{f.stage}]: {f.error}")
-        if verbose and f.detail:
-            click.echo("    " + f.detail.strip().replace("\n", "\n    "))
-
-
 # ---- decisions ----------------------------------------------------------------------------------------------
 def _read_json(source: str, jsonl: bool):
     text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -381,7 +361,7 @@ def deadline(at, variant, policy_path):
     click.echo(iso(service_deadline(policy, variant, _instant(at, "at"))))
 
 
-from sptui import cli_desk  # noqa: E402,F401  (the desk's data commands register on `main`)
+from sptui import cli_desk, cli_plugins  # noqa: E402,F401  (their commands register on `main`)
 
 if __name__ == "__main__":  # pragma: no cover
     from sptui.cli import main as _main  # the imported module, on which cli_desk registered its commands
