@@ -221,6 +221,35 @@ def test_plugin_example_works_with_the_shipped_policy(fence, tmp_path, clean_env
         assert not broken, f"{fence.id} with {path.name}: {broken}"
 
 
+def alarm_source_examples() -> list[Fence]:
+    return [f for f in plugin_examples() if "def sptui_alarm_sources" in f.text]
+
+
+@pytest.mark.parametrize("fence", alarm_source_examples(), ids=lambda f: f.id)
+def test_alarm_source_example_stores_its_mails_and_marks_them_done(fence, tmp_path, clean_env, policy):
+    """The documented alarm source, run as `sptui intake source` runs it, into a real SQLite store."""
+    from sptui.intake.source import run_source
+    from sptui.store import Store
+    from sptui.testing import alarm_mail, registry_csv, registry_row, tokyo
+
+    module = load_example(fence, tmp_path)
+    pm = PluginManager(entry_points=False, extra=(module,))
+    [source] = own(pm, module, "sptui_alarm_sources")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(alarm_mail("SV0001", tokyo("2026-11-27 17:29"), message_id="doc@esm"))
+    (inbox / "2.eml").write_bytes(b"Subject: not an alarm\r\n\r\nhello\r\n")
+    store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    try:
+        store.import_registry(registry_csv([registry_row(1)]))
+        counts = run_source(source.open(str(inbox)), store, policy)
+        assert counts == {"stored": 1, "duplicate": 0, "quarantined": 1, "not-stored": 0}
+        assert [a["computer"] for a in store.alarms()] == ["SV0001"]
+    finally:
+        store.close()
+    assert not list(inbox.glob("*.eml")), "a stored mail was not marked done"
+
+
 @pytest.mark.parametrize("fence", plugin_examples("plugin-broken-example"), ids=lambda f: f.id)
 def test_broken_plugin_example_is_reported_and_skipped(fence, tmp_path, clean_env):
     module = load_example(fence, tmp_path)
