@@ -46,7 +46,7 @@ def test_an_old_database_is_refused_with_how_to_upgrade_and_upgrades_keeping_its
         Store.open(db_url)
     r = run("db", "upgrade", "--db", db_url)
     assert r.returncode == 0, r.stderr
-    assert "0001 → 0004" in r.stdout
+    assert "0001 → 0005" in r.stdout
     s = Store.open(db_url)
     with s.read() as conn:
         assert conn.execute(sa.select(S.customers.c.organisation).where(S.customers.c.id == cid)).scalar() == "旧顧客"
@@ -248,6 +248,43 @@ def test_only_the_owner_dispatches_and_a_closed_incident_stays_closed(desk, poli
     with pytest.raises(StoreError, match="already closed"):
         desk.close_incident(iid, operator="tanaka")
     assert desk.counts()["dispatches"] == 0
+
+
+def test_marking_for_consultation_is_stored_audited_in_the_timeline_and_undone(desk, policy):
+    iid = desk.open_incident(policy, label="1234-000-001", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    v = desk.mark_consult(iid, "増設メモリは相談: お客様とNECに確認", operator="sato", version=1)
+    inc = desk.incident(iid)
+    assert (inc["consult"], inc["version"], inc["updated_by"], inc["status"]) == (
+        "増設メモリは相談: お客様とNECに確認", v, "sato", "open")
+    with pytest.raises(StoreError, match="already marked for consultation"):
+        desk.mark_consult(iid, "again", operator="sato", version=v)
+    v = desk.clear_consult(iid, operator="suzuki", version=v)
+    assert desk.incident(iid)["consult"] is None and desk.incident(iid)["version"] == v
+    with pytest.raises(StoreError, match="not marked for consultation"):
+        desk.clear_consult(iid, operator="suzuki", version=v)
+    with pytest.raises(StoreError, match="needs a reason"):
+        desk.mark_consult(iid, "  ", operator="sato")
+    assert [(e["kind"], e["operator"]) for e in desk.timeline(iid)] == [
+        ("opened", "a"), ("consult", "sato"), ("unconsult", "suzuki")]
+    log = desk.audit_log("incident", iid)
+    assert [(e["action"], e["operator"], e["policy_digest"]) for e in log[1:]] == [
+        ("consult", "sato", policy.digest), ("unconsult", "suzuki", policy.digest)]
+    assert log[1]["detail"] == {"text": "増設メモリは相談: お客様とNECに確認"}
+
+
+def test_a_stale_consultation_mark_writes_nothing_and_says_who_changed_it(desk, policy, db_url):
+    iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    other = Store.open(db_url)
+    seen = other.incident(iid)["version"]
+    desk.claim(iid, operator="sato")
+    with pytest.raises(ConflictError, match=r"changed by sato \(claimed at .*nothing was saved by your consult"):
+        other.mark_consult(iid, "needs NEC", operator="suzuki", version=seen)
+    assert desk.incident(iid)["consult"] is None
+    assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "claimed"]
+    desk.close_incident(iid, operator="sato")
+    with pytest.raises(StoreError, match="is closed"):
+        other.mark_consult(iid, "needs NEC", operator="suzuki")
+    other.close()
 
 
 def test_dispatch_quotes_the_fee_and_a_missed_deadline_needs_a_reason(desk, policy):

@@ -751,3 +751,97 @@ def test_live_policy_diagnostics_check_once_when_typing_pauses(desk, policy, mon
         return len(calls)
 
     assert drive(desk, policy, steps) == 1
+
+
+def test_m_marks_an_incident_for_consultation_shown_in_timeline_and_queue_and_m_again_clears_it(desk, policy):
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0002")
+        await pilot.press("m")
+        await pilot.pause()
+        prompt = str(app.screen.query_one("Label").render())
+        await pilot.press(*"[b]NEC[/b] parts", "enter")
+        await pilot.pause()
+        head, timeline = static_text(app, "#head"), static_text(app, "#timeline")
+        notes = [n.message for n in app._notifications]
+        await pilot.press("escape")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            row = next(r for r in cells(app) if r[1] == "1234-000-002")
+            if row[7].startswith("consult"):
+                break
+        queue_row = row
+        await pilot.press("slash", *"consult", "enter")
+        await pilot.pause()
+        filtered = [r[1] for r in cells(app)]
+        await pilot.press("escape")
+        await open_row(pilot, "SV0002")
+        await pilot.press("m")  # marked: m clears it, after asking
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        return prompt, head, timeline, queue_row, filtered, notes + [n.message for n in app._notifications]
+
+    prompt, head, timeline, queue_row, filtered, notes = drive(desk, policy, steps)
+    assert "consultation with the customer or NEC" in prompt
+    assert "consult: [b]NEC[/b] parts" in head  # as typed, not taken as markup
+    assert "sato  consult: [b]NEC[/b] parts" in timeline
+    assert queue_row[7] == "consult open"
+    assert filtered == ["1234-000-002"]
+    assert "marked for consultation" in notes and "consultation mark cleared" in notes
+    inc = desk.incident(2)
+    assert inc["consult"] is None and [e["kind"] for e in desk.timeline(2)][-2:] == ["consult", "unconsult"]
+    assert [e["action"] for e in desk.audit_log("incident", 2)][-2:] == ["consult", "unconsult"]
+
+
+def test_marking_a_stale_incident_for_consultation_says_who_changed_it(desk, policy):
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0003")
+        desk.claim(3, operator="tanaka")  # another desk, after this one read the incident
+        await pilot.press("m", *"ask NEC", "enter")
+        await pilot.pause()
+        return [n.message for n in app._notifications], static_text(app, "#head")
+
+    notes, head = drive(desk, policy, steps)
+    assert any("changed by tanaka" in m and "nothing was saved by your consult" in m for m in notes)
+    assert desk.incident(3)["consult"] is None
+    assert "owner: tanaka" in head  # the triage shows the incident as it is now
+
+
+def test_consultation_marks_are_not_offered_on_a_read_only_desk(desk, policy):
+    from sptui.tui.app import NoteModal
+
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0001")
+        await pilot.press("m")
+        await pilot.pause()
+        return isinstance(app.screen, NoteModal), [n.message for n in app._notifications]
+
+    asked, notes = drive(desk, policy, steps, read_only=True)
+    assert not asked and "read-only desk" in notes and desk.incident(1)["consult"] is None
+
+
+def test_consult_is_a_key_with_an_id_and_words_in_both_languages():
+    from sptui.tui.i18n import WORDS
+
+    [b] = [b for b in TriageScreen.BINDINGS if b.action == "consult"]
+    assert (b.key, b.id) == ("m", "triage.consult")
+    assert WORDS[b.description] == ("相談", "consult")
+    for key in ("consult_prompt", "consult_marked", "consult_cleared", "confirm_unconsult"):
+        ja, en = WORDS[key]
+        assert ja and en and ja != en
+
+
+def test_every_key_of_the_desk_is_described_in_japanese_and_the_footer_says_it(desk, policy):
+    from sptui.tui.app import binding_classes
+    from sptui.tui.i18n import KEY_WORDS
+
+    missing = {(cls.__name__, b.description) for cls in binding_classes() for b in cls.BINDINGS
+               if b.description not in KEY_WORDS}
+    assert not missing
+
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0001")
+        return {b.binding.id: b.binding.description for b in app.screen.active_bindings.values()}
+
+    shown = drive(desk, policy, steps, lang="ja")
+    assert shown["triage.consult"] == "相談" and shown["triage.claim"] == "担当する"

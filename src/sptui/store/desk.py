@@ -1,4 +1,4 @@
-"""Incidents: open (decided by the policy), claim, dispatch, notes, contact attempts, close.
+"""Incidents: open (decided by the policy), claim, dispatch, notes, 相談 (consult) marks, contact attempts, close.
 
 Every update is optimistic: it names the version it read, and the UPDATE matches only that version (and
 bumps it). If another operator got there first nothing is written and ConflictError says who did what.
@@ -177,6 +177,36 @@ class DeskOps:
                         "completed_at": _iso(completed_at), "technicians": technicians, "late_reason": late_reason,
                         "fee_total_jpy": fee and fee["total_jpy"]}, policy.digest, when)
         return {"fee": fee, "version": expected + 1}
+
+    def mark_consult(self, iid: int, text: str, *, operator: str, version: int | None = None) -> int:
+        """相談: the operator decided the case must be discussed with the customer or NEC before work goes on
+        (what the terms leave to consultation, not to a fee). `text` says why; returns the new version."""
+        if not text.strip():
+            raise StoreError("marking an incident for consultation needs a reason")
+        return self._consult(iid, text.strip(), operator=operator, version=version)
+
+    def clear_consult(self, iid: int, *, operator: str, version: int | None = None) -> int:
+        """Undo `mark_consult` (consulted, or marked by mistake); the timeline keeps both. Returns the new version."""
+        return self._consult(iid, None, operator=operator, version=version)
+
+    def _consult(self, iid: int, text: str | None, *, operator: str, version: int | None) -> int:
+        action = "consult" if text is not None else "unconsult"
+        with self.write() as conn:
+            row = conn.execute(sa.select(S.incidents.c.version, S.incidents.c.status, S.incidents.c.consult,
+                                         S.incidents.c.policy_digest).where(S.incidents.c.id == iid)).first()
+            if row is None:
+                raise StoreError(f"no incident {iid}")
+            expected = row.version if version is None else version
+            if row.status == "closed":
+                raise StoreError(f"incident {iid} is closed")
+            if expected == row.version and (row.consult is None) == (text is None):
+                raise StoreError(f"incident {iid} is already marked for consultation" if text is not None
+                                 else f"incident {iid} is not marked for consultation")
+            self._update(conn, iid, expected, action, operator, consult=text)
+            when = dt.datetime.now(S.TOKYO)
+            self._event(conn, iid, operator, action, text if text is not None else "consultation mark cleared", when)
+            self.audit(conn, operator, "incident", iid, action, {"text": text}, row.policy_digest, when)
+            return expected + 1
 
     def close_incident(self, iid: int, *, operator: str, version: int | None = None, text: str = "") -> None:
         inc = self.incident(iid)

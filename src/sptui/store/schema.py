@@ -130,6 +130,7 @@ incidents = Table(
     Column("policy_digest", String(80), nullable=False),
     Column("updated_at", Instant, nullable=False),
     Column("updated_by", String(100)),  # who made the latest change (a conflict names them)
+    Column("consult", Text),  # 相談: why an operator marked it for consultation; NULL when not marked
 )
 Index("ix_incidents_status", incidents.c.status)
 Index("ix_incidents_machine_id", incidents.c.machine_id)

@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
-from sptui.tui.i18n import Words
+from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.table import HeaderLine, RowTable
 
 log = logging.getLogger("sptui.desk")
@@ -79,13 +79,23 @@ def verdict_text(verdict: str) -> Text:
     return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
 
 
+def status_text(status: str, consult: bool, w: Words) -> Text:
+    """The status, after the 相談 mark when an operator marked it for consultation (a word: readable without colour)."""
+    out = Text()
+    if consult:
+        out.append(w("consult"), style="bold magenta")
+        out.append(" ")
+    out.append(safe(status))
+    return out
+
+
 def parse_time(text: str) -> dt.datetime:
     """`YYYY-MM-DD HH:MM` (or ISO with an offset) as an aware time in Asia/Tokyo."""
     t = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
     return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
 
 
-class QueueScreen(Screen):
+class QueueScreen(LocalBindings, Screen):
     BINDINGS = [
         Binding("slash", "filter", "filter", id="queue.filter"),
         Binding("colon", "app.command_mode", "command", id="queue.command"),
@@ -95,7 +105,7 @@ class QueueScreen(Screen):
     ]
     # what decides the next minute first, so that it fits 80 columns; the rest scrolls (left/right)
     COLUMNS = (("kind", 8), ("label", 12), ("verdict", 11), ("left", 18), ("in_hours", 8), ("next_contact", 16),
-               ("customer", 22), ("status", 10), ("summary", 40))
+               ("customer", 22), ("status", 16), ("summary", 40))
 
     def __init__(self) -> None:
         super().__init__()
@@ -121,7 +131,7 @@ class QueueScreen(Screen):
         w = self.app.words
         return [Text(w(r.kind)), plain(r.label), verdict_text(safe(r.verdict)), time_left(r.deadline, now(), w),
                 Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
-                Text(when(r.next_contact)), plain(r.customer), plain(r.status), plain(r.summary)]
+                Text(when(r.next_contact)), plain(r.customer), status_text(r.status, r.consult, w), plain(r.summary)]
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)
@@ -270,13 +280,14 @@ class QueueScreen(Screen):
         self.query_one(RowTable).focus()
 
 
-class TriageScreen(Screen):
+class TriageScreen(LocalBindings, Screen):
     BINDINGS = [
         Binding("escape", "back", "back", id="triage.back"),
         Binding("c", "claim", "claim", id="triage.claim"),
         Binding("n", "note", "note", id="triage.note"),
         Binding("d", "dispatch", "dispatch", id="triage.dispatch"),
         Binding("x", "close", "close", id="triage.close"),
+        Binding("m", "consult", "consult", id="triage.consult"),
         Binding("y", "contact(True)", "reached", id="triage.reached"),
         Binding("u", "contact(False)", "unreachable", id="triage.unreached"),
         Binding("o", "copy_clause", "copy clause", id="triage.copy"),
@@ -314,6 +325,8 @@ class TriageScreen(Screen):
         if self.kind == "incident":
             head = (f"{w('incident')} #{r['id']}  {w('status')}: {r['status']}  {w('owner')}: {r['owner'] or '—'}  "
                     f"{w('received')}: {when(r['received_at'])}\n{r['summary']}")
+            if r["consult"] is not None:
+                head += f"\n{w('consult')}: {r['consult']}"
         else:
             head = (f"{w('alarm')} #{r['id']}  {w('status')}: {r['status']}  {w('received')}: {when(r['received_at'])}  "
                     f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
@@ -397,7 +410,12 @@ class TriageScreen(Screen):
             self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
 
     def _ask(self, modal, what: str, call, done: str) -> None:
-        """Ask with a modal; an answer (not a cancel) runs `call(answer)` as a guarded store action."""
+        """Ask with a modal; an answer (not a cancel) runs `call(answer)` as a guarded store action. A read-only
+        desk asks nothing."""
+        if self.app.read_only:
+            self.app.notify(self.app.words("read_only"), severity="warning")
+            return
+
         def answered(value) -> None:
             if value:
                 self._guard(what, lambda: call(value), done)
@@ -446,6 +464,19 @@ class TriageScreen(Screen):
         self._ask(ConfirmModal(self.app.words("confirm_close")), "close",
                   lambda _: self.app.store.close_incident(self.rid, operator=self.app.operator, version=v), "closed")
 
+    def action_consult(self) -> None:
+        """相談: mark the incident as needing consultation with the customer or NEC (asks why), or, when it is
+        marked, clear the mark (asks first)."""
+        if not self._need("incident"):
+            return
+        w, store, operator, v = self.app.words, self.app.store, self.app.operator, self.record["version"]
+        if self.record["consult"] is None:
+            self._ask(NoteModal(w("consult_prompt")), "consult",
+                      lambda text: store.mark_consult(self.rid, text, operator=operator, version=v), "consult_marked")
+        else:
+            self._ask(ConfirmModal(w("confirm_unconsult")), "unconsult",
+                      lambda _: store.clear_consult(self.rid, operator=operator, version=v), "consult_cleared")
+
     def action_contact(self, reached: bool) -> None:
         if self._need("alarm"):
             v = self.record["version"]
@@ -454,7 +485,7 @@ class TriageScreen(Screen):
                 "contact_saved")
 
 
-class NoteModal(ModalScreen[str | None]):
+class NoteModal(LocalBindings, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
 
     def __init__(self, prompt: str) -> None:
@@ -477,7 +508,7 @@ class NoteModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(LocalBindings, ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel"),
                 Binding("y", "ok", "yes", id="modal.yes"), Binding("n", "cancel", "no", id="modal.no")]
 
@@ -510,7 +541,7 @@ class ConfirmModal(ModalScreen[bool]):
         self._answer(event.button.id == "ok")
 
 
-class DispatchModal(ModalScreen[dict | None]):
+class DispatchModal(LocalBindings, ModalScreen[dict | None]):
     """Technician, departure, completion, technicians; the 別表-1 fee shown as the times are typed."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
@@ -593,7 +624,7 @@ class DispatchModal(ModalScreen[dict | None]):
             self.dismiss(None)
 
 
-class AlarmsScreen(Screen):
+class AlarmsScreen(LocalBindings, Screen):
     """`:alarms`: the inbox with each alarm's routing, the quarantine with reasons, and the calls due now."""
 
     BINDINGS = [
@@ -658,7 +689,7 @@ class AlarmsScreen(Screen):
         self.app.push_screen(TriageScreen("alarm", int(event.row_key.value)), callback=lambda _: self.action_reload())
 
 
-class RegistryScreen(Screen):
+class RegistryScreen(LocalBindings, Screen):
     """`:registry`: look a machine up by label number, serial, customer or phone; its registration warnings."""
 
     BINDINGS = [Binding("escape", "back", "back", id="registry.back")]
@@ -734,7 +765,7 @@ class RegistryScreen(Screen):
         self.query_one("#warnings", Static).update(lines)
 
 
-class PolicyScreen(Screen):
+class PolicyScreen(LocalBindings, Screen):
     """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (ctrl+e), with live diagnostics.
     Reloading keeps the last good policy live when the new one has errors, and shows what failed."""
 
@@ -876,7 +907,7 @@ class PolicyScreen(Screen):
         self.query_one("#diagnostics", Static).update(Text(safe(out.plain, lines=True)))
 
 
-class CommandModal(ModalScreen[str | None]):
+class CommandModal(LocalBindings, ModalScreen[str | None]):
     """`:` — a command, as in k9s: `:alarms`, `:queue`, `:quit`."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="command.cancel")]
@@ -897,7 +928,7 @@ class CommandModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class KeysScreen(ModalScreen[None]):
+class KeysScreen(LocalBindings, ModalScreen[None]):
     """`?`: every key of the desk, screen by screen."""
 
     BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "close", id="keys.close")]
@@ -912,7 +943,7 @@ class KeysScreen(ModalScreen[None]):
                                 (w("keys_policy"), PolicyScreen.BINDINGS)):
             lines.append(f"{title}\n", style="bold")
             for b in bindings:
-                lines.append(f"  {b.key:<22} {b.description:<16} {b.id or ''}\n")
+                lines.append(f"  {b.key:<22} {w.key(b.description):<16} {b.id or ''}\n")
         lines.append(f"{w('keys_commands')}\n", style="bold")
         for name in sorted(COMMANDS):
             lines.append(f"  :{name}\n")
@@ -920,10 +951,14 @@ class KeysScreen(ModalScreen[None]):
             yield Static(lines)
 
 
+def binding_classes() -> tuple[type, ...]:
+    """The desk's classes that have keys."""
+    return (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen, NoteModal,
+            ConfirmModal, DispatchModal, CommandModal, KeysScreen)
+
+
 def binding_ids() -> set[str]:
-    return {b.id for cls in (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen,
-                             NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen)
-            for b in cls.BINDINGS if b.id}
+    return {b.id for cls in binding_classes() for b in cls.BINDINGS if b.id}
 
 
 COMMANDS = {"alarms": "alarms", "alarm": "alarms", "a": "alarms", "registry": "registry", "reg": "registry",
@@ -997,6 +1032,7 @@ class DeskApp(App):
             policy_path = default_policy()
         self.policy_path = policy_path
         self.words = Words(lang)
+        localise_bindings(self, self.words)
         self.operator, self.read_only = operator, read_only
 
     def start_policy(self) -> None:
@@ -1050,8 +1086,8 @@ class DeskApp(App):
         yield SystemCommand(":policy", w("keys_policy"), partial(self.run_command, "policy"))
         if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
             for b in TriageScreen.BINDINGS:
-                if b.action.startswith(("claim", "note", "dispatch", "close", "contact", "copy")):
-                    yield SystemCommand(b.description, f"{b.key}", partial(screen.run_action, b.action))
+                if b.action.startswith(("claim", "note", "dispatch", "close", "consult", "contact", "copy")):
+                    yield SystemCommand(w.key(b.description), f"{b.key}", partial(screen.run_action, b.action))
 
     def open_record(self, kind: str, rid: int) -> None:
         self.push_screen(TriageScreen(kind, rid))

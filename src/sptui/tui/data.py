@@ -15,14 +15,16 @@ class QueueRow:
     the next contact of an alarm) is kept as the database gave it and converted only when shown."""
 
     __slots__ = ("kind", "id", "label", "customer", "verdict", "in_hours", "due_raw", "status", "owner", "summary",
-                 "haystack", "_conv", "_due")
+                 "consult", "haystack", "_conv", "_due")
 
-    def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv):
+    def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv,
+                 consult=False):
         self.kind, self.id, self.label, self.customer = kind, rid, label, customer
         self.verdict, self.in_hours, self.due_raw, self.status = verdict or "?", in_hours, due_raw, status
         self.owner, self.summary, self._conv, self._due = owner, summary, conv, _UNSET
+        self.consult = bool(consult)  # 相談: an operator marked it for consultation
         self.haystack = "\t".join((f"{kind[0]}{rid}", kind, label, customer, verdict or "", status, owner or "",
-                                   summary)).casefold()  # what a filter searches
+                                   "consult 相談" if consult else "", summary)).casefold()  # what a filter searches
 
     @property
     def key(self) -> str:
@@ -61,10 +63,10 @@ def _incidents(conv, where, order, limit=None):
     m, c, i = S.machines, S.customers, S.incidents
     q = (sa.select(i.c.id, m.c.label_number, c.c.organisation, i.c.verdict,
                    i.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(i.c.deadline, sa.String()),
-                   i.c.status, i.c.owner, i.c.summary)
+                   i.c.status, i.c.owner, i.c.summary, i.c.consult.is_not(None))
          .select_from(i.join(m, m.c.id == i.c.machine_id).join(c, c.c.id == m.c.customer_id))
          .where(_OPEN_INCIDENT, *where).order_by(*order).limit(limit))
-    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv)
+    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9])
 
 
 def _alarms(conv, limit=None, where=()):

@@ -57,7 +57,25 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "keymap_error": ("キー設定 {path}: {error}", "keymap {path}: {error}"),
     "whatif": ("結果が変わる条件", "what would change it"), "recovery": ("HW設定復旧", "HW setting recovery"),
     "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
+    "consult": ("相談", "consult"),
+    "consult_prompt": ("相談が必要な理由（お客様・NECと確認すること。Enter で記録、Esc で取消）",
+                       "why it needs consultation with the customer or NEC (Enter saves, Esc cancels)"),
+    "consult_marked": ("相談として記録しました", "marked for consultation"),
+    "consult_cleared": ("相談の印を外しました", "consultation mark cleared"),
+    "confirm_unconsult": ("相談の印を外しますか", "Clear the consultation mark?"),
     "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
+}
+
+# what each key does (a Binding's description, written in English in the code) in Japanese: the footer, `?`, F1
+# and the palette show it in the desk's language (a test checks that every binding of the desk has its words)
+KEY_WORDS: dict[str, str] = {
+    "$EDITOR": "$EDITOR", "back": "戻る", "cancel": "取消", "claim": "担当する", "clauses": "条項一覧", "clear": "解除",
+    "close": "完了", "command": "コマンド", "consult": "相談", "copy clause": "条項をコピー", "dispatch": "手配",
+    "down": "下へ", "filter": "絞り込み", "first": "先頭", "help": "ヘルプ", "keys": "キー一覧", "last": "末尾",
+    "left": "左へ", "no": "いいえ", "note": "メモ", "open": "開く", "page down": "次のページ", "page up": "前のページ",
+    "palette": "パレット", "Quit": "終了",
+    "quit": "終了", "reached": "連絡済み", "refresh": "更新", "reload": "再読み込み", "right": "右へ",
+    "save+reload": "保存して再読み込み", "unreachable": "不在", "up": "上へ", "yes": "はい",
 }
 
 
@@ -73,6 +91,32 @@ def default_lang() -> str:
     return "ja" if loc.lower().startswith("ja") else "en"
 
 
+class LocalBindings:
+    """Mixed into the desk's app, screens and widgets: their keys describe themselves (footer, F1) in the
+    language of the app's `words`. Textual has no per-language description, so each node's own map of
+    bindings (copied from BINDINGS when the node is made) gets the translated descriptions; ids and keys
+    stay, so a keymap still applies."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        try:
+            words = getattr(self.app, "words", None)
+        except RuntimeError:  # (textual's NoActiveAppError) made outside a running app: English, as written
+            words = None
+        if isinstance(words, Words):
+            localise_bindings(self, words)
+
+
+def localise_bindings(node, words: "Words") -> None:
+    import dataclasses
+
+    if words.lang == "en":
+        return
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        table[key] = [dataclasses.replace(b, description=words.key(b.description)) for b in bindings]
+
+
 class Words:
     def __init__(self, lang: str):
         if lang not in ("ja", "en"):
@@ -83,3 +127,7 @@ class Words:
     def __call__(self, key: str, **kw) -> str:
         text = WORDS[key][self._i]
         return text.format(**kw) if kw else text
+
+    def key(self, description: str) -> str:
+        """A key's description (a Binding's, in English) in the desk's language."""
+        return KEY_WORDS.get(description, description) if self.lang == "ja" else description

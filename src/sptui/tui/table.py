@@ -19,6 +19,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sptui.tui.i18n import LocalBindings
+
 CURSOR = Style(reverse=True, bold=True)
 
 
@@ -40,7 +42,7 @@ class HeaderLine(Widget):
         return strip.crop(x, x + width).extend_cell_length(width)
 
 
-class RowTable(ScrollView, can_focus=True):
+class RowTable(LocalBindings, ScrollView, can_focus=True):
     BINDINGS = [
         Binding("down,j", "cursor(1)", "down", show=False, id="table.down"),
         Binding("up,k", "cursor(-1)", "up", show=False, id="table.up"),
