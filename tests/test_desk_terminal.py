@@ -121,6 +121,28 @@ def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(
         store.close()
 
 
+def test_the_desk_opens_with_broken_plugins_installed_and_says_which(tmp_path, run, sptui_bin):
+    """Three broken plugins (one raises on import, one has a misspelt hook, one registers a built-in's name):
+    the desk still opens, decides and dispatches, and says which plugins were skipped."""
+    from test_plugins import HOOKIMPL, make_dist
+
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "raises-on-import", "raise ImportError('missing dependency frobnicate')\n")
+    make_dist(site, "misspelt", HOOKIMPL + "@hookimpl\ndef sptui_block_kind(register):\n    pass\n")
+    make_dist(site, "twice", HOOKIMPL + "from sptui.evaluators.core import VARIANT\n@hookimpl\n"
+                                        "def sptui_block_kinds(register):\n    register(VARIANT)\n")
+    db, store, inc, al = _demo(tmp_path, run)
+    t = Tmux(["env", f"PYTHONPATH={site}", sptui_bin, "--db", str(db), "--operator", "tmux", "--lang", "en"])
+    try:
+        shown = " ".join(t.wait_for("plugin(s) failed").split())  # the notice, its lines joined
+        assert "misspelt" in shown and "raises-on-import" in shown and "twice" in shown, shown
+        _desk_flow(t, store, inc, al, "tmux")
+    finally:
+        t.kill()
+        store.close()
+
+
 SSHD = Path("/usr/sbin/sshd")
 
 

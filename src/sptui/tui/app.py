@@ -320,7 +320,7 @@ class TriageScreen(LocalBindings, Screen):
         store, w = self.app.store, self.app.words
         self.record = store.incident(self.rid) if self.kind == "incident" else store.alarm(self.rid)
         r = self.record
-        m = data.machine_of(store, r["machine_id"])
+        m = self.machine = data.machine_of(store, r["machine_id"])
         d = r["decision"] or {}
         if self.kind == "incident":
             head = (f"{w('incident')} #{r['id']}  {w('status')}: {r['status']}  {w('owner')}: {r['owner'] or '—'}  "
@@ -336,7 +336,8 @@ class TriageScreen(LocalBindings, Screen):
             f"{w('machine')}: {m['label_number']}  {w('model')} {m['model_code']}  {w('serial')} {m['serial_number']}\n"
             f"{w('customer')}: {m['customer_organisation']}  {m['customer_name']}  {w('phone')} {m['customer_phone']}\n"
             f"{w('site')}: {m['site_organisation']}  {m['site_address']}\n"
-            f"{w('pack')}: {m['variant']} {m['years']}{w('years')}  {w('registration')}: {m['registration_status']}"
+            f"{w('pack')}: {m['variant']}{self.app.variant_title(m['variant'])} {m['years']}{w('years')}  "
+            f"{w('registration')}: {m['registration_status']}"
             f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}", lines=True)))
         deadline = d.get("dispatch_deadline")
         verdict = Text(f"{w('decision')}: ")
@@ -454,7 +455,7 @@ class TriageScreen(LocalBindings, Screen):
         if not self._need("incident"):
             return
         v = self.record["version"]
-        self._ask(DispatchModal(), "dispatch", lambda form: self.app.store.dispatch(
+        self._ask(DispatchModal(self.machine["variant"]), "dispatch", lambda form: self.app.store.dispatch(
             self.app.policy, self.rid, operator=self.app.operator, version=v, **form), "dispatched")
 
     def action_close(self) -> None:
@@ -546,9 +547,10 @@ class DispatchModal(LocalBindings, ModalScreen[dict | None]):
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
 
-    def __init__(self) -> None:
+    def __init__(self, variant: str | None = None) -> None:
         super().__init__()
         self._answered = False
+        self.variant = variant  # the pack's variant: its own fee table, where a plugin gives it one
 
     def compose(self) -> ComposeResult:
         w = self.app.words
@@ -592,7 +594,8 @@ class DispatchModal(LocalBindings, ModalScreen[dict | None]):
             from sptui.evaluators.fees import FeeError, fee_quote
 
             try:
-                q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang)
+                q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang,
+                              self.variant)
             except (FeeError, PolicyUnavailable) as e:
                 text.append(str(e), style="red")
             else:
@@ -1047,12 +1050,25 @@ class DeskApp(App):
     def _load_policy(self) -> None:
         try:
             self._policy = self._policy_loader()
+            self._plugin_failures()
         except Exception as e:  # noqa: BLE001 - shown on screen; the queue still works
             log.error("the policy could not be loaded: %s", e)
             self._policy_error = str(e)
             # not call_from_thread: it waits for the UI, which may itself be waiting for this thread (`policy`)
             self._ui_loop.call_soon_threadsafe(
                 lambda: self.notify(self._policy_error, severity="error", markup=False, timeout=30))
+
+    def _plugin_failures(self) -> None:
+        """Plugins that failed to load were skipped (the desk works without them): say which, once."""
+        from sptui.plugins import default_manager
+
+        failed = sorted({f.plugin for f in default_manager().failures})
+        if not failed:
+            return
+        for f in default_manager().failures:
+            log.warning("plugin %s failed [%s]: %s", f.plugin, f.stage, f.error)
+        text = self.words("plugins_failed").format(n=len(failed), names=", ".join(failed))
+        self._ui_loop.call_soon_threadsafe(lambda: self.notify(text, severity="warning", markup=False, timeout=20))
 
     def reload_policy(self) -> tuple[bool, list, dict]:
         """Check and compile the policy's files again: the new policy goes live only if it has no errors; else
@@ -1077,6 +1093,16 @@ class DeskApp(App):
             if self._policy is None:
                 raise PolicyUnavailable(self._policy_error or "no policy is loaded")
         return self._policy
+
+    def variant_title(self, name: str) -> str:
+        """` (月～金 9時間対応)`: the variant's title in the desk's language, or nothing while no policy is live."""
+        try:
+            v = self.policy.rt.variants.get(name)
+        except PolicyUnavailable:
+            return ""
+        if v is None:
+            return ""
+        return f" ({v.title_ja if self.words.lang == 'ja' else v.title_en})"
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
