@@ -115,3 +115,44 @@ def test_without_the_plugin_its_variant_is_unknown_and_the_shipped_policy_still_
     p = sptui("eval", "-", input=json.dumps(sptui_case(EXT)), env=env)
     assert p.returncode == 2 and "unknown variant 'mon-sat-20h'" in p.stderr
     assert sptui("check", shipped_policy(), env=env).returncode == 0
+
+
+def test_the_desks_dispatch_form_quotes_by_the_variants_own_fee_table(policy, tmp_path):
+    import asyncio
+    import datetime as dt
+
+    from textual.widgets import Input, Static
+
+    from sptui.store import Store
+    from sptui.store.registry import policy_variants
+    from sptui.testing import registry_csv, registry_row
+    from sptui.tui.app import DeskApp, DispatchModal, TriageScreen
+
+    store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    row = registry_row(1, variant="mon-sat-20h", years=3)
+    store.import_registry(registry_csv([row]), variants=policy_variants(policy))
+    store.open_incident(policy, label=row["label_number"], at=dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo),
+                        summary="disk", operator="test")
+
+    async def main():
+        app = DeskApp(store, policy, lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            await pilot.press("slash", *row["label_number"], "enter", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, TriageScreen)
+            pack = str(app.screen.query_one("#machine", Static).render())
+            await pilot.press("d")
+            await pilot.pause()
+            assert isinstance(app.screen, DispatchModal)
+            app.screen.query_one("#departed", Input).value = "2026-11-28 21:00"
+            app.screen.query_one("#completed", Input).value = "2026-11-28 22:30"
+            await pilot.pause()
+            return pack, str(app.screen.query_one("#fee", Static).render())
+
+    try:
+        pack, fee = asyncio.run(main())
+    finally:
+        store.close()
+    assert "mon-sat-20h (Mon–Sat extended hours)" in pack
+    assert "19,400円" in fee  # 13,000 + 2 × 3,200 by its own table; 別表-1 would say 21,000

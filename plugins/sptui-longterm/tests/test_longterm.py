@@ -121,6 +121,5 @@ def test_the_desk_shows_a_long_term_machine(policy, tmp_path):
         text, reasons = asyncio.run(main())
     finally:
         store.close()
-    print(text)
     assert "longterm-weekday-9h" in text and "Long-term pack" in text
     assert "longterm-past-retention" in " ".join(reasons)
