@@ -845,3 +845,121 @@ def test_every_key_of_the_desk_is_described_in_japanese_and_the_footer_says_it(d
 
     shown = drive(desk, policy, steps, lang="ja")
     assert shown["triage.consult"] == "相談" and shown["triage.claim"] == "担当する"
+
+
+# ---- an unexpected exception anywhere is a message on screen and a log line; the desk runs on ------------------
+BOOM = "[bold]boom[/] \x1b[2J"  # reads like markup and carries a terminal escape
+
+
+def unexpected(app) -> list:
+    return [n for n in app._notifications if n.message.startswith("unexpected error")]
+
+
+async def still_working(app, pilot) -> bool:
+    """The desk still answers keys: the queue's filter narrows it (and Esc clears it)."""
+    while not isinstance(app.screen, QueueScreen):
+        await pilot.press("escape")
+        await pilot.pause()
+    await pilot.press("slash", *"SV0002")
+    await pilot.pause()
+    narrowed = static_text(app, "#count")
+    await pilot.press("escape")
+    await pilot.pause()
+    return narrowed == "1 of 1 shown — 4 in all" and app.is_running and app.return_code is None
+
+
+def check_reported(app, caplog) -> None:
+    [note] = unexpected(app)
+    assert note.severity == "error" and not note.markup
+    assert note.message.endswith("RuntimeError: [bold]boom[/] \\x1b[2J")  # as raised, escapes visible
+    assert any(r.name == "sptui.desk" and r.levelname == "ERROR" and r.exc_info and "boom" in r.getMessage()
+               for r in caplog.records)
+    assert app._exception is None  # not held for Textual to end the app with
+
+
+def test_a_failing_message_handler_is_a_message_and_the_queue_still_works(desk, policy, monkeypatch, caplog):
+    def broken(self):
+        raise RuntimeError(BOOM)
+
+    monkeypatch.setattr(QueueScreen, "action_open", broken)  # RowTable.Selected's handler calls it
+
+    async def steps(app, pilot):
+        await pilot.press("enter")
+        await pilot.pause()
+        check_reported(app, caplog)
+        return await still_working(app, pilot)
+
+    assert drive(desk, policy, steps)
+
+
+def test_a_failing_key_action_is_a_message_and_the_triage_still_works(desk, policy, monkeypatch, caplog):
+    def broken(self):
+        raise RuntimeError(BOOM)
+
+    monkeypatch.setattr(TriageScreen, "action_copy_clause", broken)
+
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0001")
+        await pilot.press("o")
+        await pilot.pause()
+        check_reported(app, caplog)
+        await pilot.press("c")  # the triage still claims
+        await pilot.pause()
+        return await still_working(app, pilot)
+
+    assert drive(desk, policy, steps)
+    assert desk.incident(1)["owner"] == "sato"
+
+
+def test_a_failing_timer_is_said_once_not_each_second_and_the_desk_runs_on(desk, policy, monkeypatch, caplog):
+    ticks = []
+
+    def broken(self):
+        ticks.append(1)
+        raise RuntimeError(BOOM)
+
+    monkeypatch.setattr(QueueScreen, "tick", broken)
+
+    async def steps(app, pilot):
+        await pilot.pause(2.5)
+        check_reported(app, caplog)
+        return await still_working(app, pilot)
+
+    assert drive(desk, policy, steps)
+    assert len(ticks) >= 2  # it kept failing, and kept being called
+
+
+def test_a_screen_whose_compose_fails_is_a_message_and_escape_goes_back(desk, policy, monkeypatch, caplog):
+    from sptui.tui.app import RegistryScreen
+
+    def broken(self):
+        raise RuntimeError(BOOM)
+
+    monkeypatch.setattr(RegistryScreen, "compose", broken)
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"registry", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RegistryScreen)
+        assert unexpected(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        return isinstance(app.screen, QueueScreen) and await still_working(app, pilot)
+
+    assert drive(desk, policy, steps)
+
+
+def test_a_failing_worker_is_a_message_and_the_desk_runs_on(desk, policy, caplog):
+    def broken():
+        raise RuntimeError(BOOM)
+
+    async def steps(app, pilot):
+        app.run_worker(broken, thread=True)
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if unexpected(app):
+                break
+        check_reported(app, caplog)
+        return await still_working(app, pilot)
+
+    assert drive(desk, policy, steps)

@@ -2,7 +2,8 @@
 
 Everything shown from the store or the policy is plain text (rich `Text`, widgets with markup off): a
 customer named `[bold]` shows as typed. A failed action (a conflict with another operator, a closed
-incident) becomes a message on screen and a log line, never a traceback.
+incident) becomes a message on screen and a log line, never a traceback; so does any exception nothing
+else caught, and the desk runs on (failures.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from functools import partial
 
 from rich.text import Text
@@ -29,6 +31,7 @@ from textual.widgets.option_list import Option
 from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
+from sptui.tui.failures import Guarded
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.table import HeaderLine, RowTable
 
@@ -36,6 +39,7 @@ log = logging.getLogger("sptui.desk")
 
 POLL_SECONDS = 5.0
 SHOW = 500  # the first page, read at once; the rest follows in the background
+REPEAT_SECONDS = 10.0  # an unexpected failure repeating within this (a timer, a redraw) is said once
 VERDICT_STYLE = {"covered": "green", "not-covered": "red", "billable": "yellow", "consult": "magenta"}
 
 
@@ -95,7 +99,7 @@ def parse_time(text: str) -> dt.datetime:
     return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
 
 
-class QueueScreen(LocalBindings, Screen):
+class QueueScreen(Guarded, LocalBindings, Screen):
     BINDINGS = [
         Binding("slash", "filter", "filter", id="queue.filter"),
         Binding("colon", "app.command_mode", "command", id="queue.command"),
@@ -280,7 +284,7 @@ class QueueScreen(LocalBindings, Screen):
         self.query_one(RowTable).focus()
 
 
-class TriageScreen(LocalBindings, Screen):
+class TriageScreen(Guarded, LocalBindings, Screen):
     BINDINGS = [
         Binding("escape", "back", "back", id="triage.back"),
         Binding("c", "claim", "claim", id="triage.claim"),
@@ -486,7 +490,7 @@ class TriageScreen(LocalBindings, Screen):
                 "contact_saved")
 
 
-class NoteModal(LocalBindings, ModalScreen[str | None]):
+class NoteModal(Guarded, LocalBindings, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
 
     def __init__(self, prompt: str) -> None:
@@ -509,7 +513,7 @@ class NoteModal(LocalBindings, ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmModal(LocalBindings, ModalScreen[bool]):
+class ConfirmModal(Guarded, LocalBindings, ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel"),
                 Binding("y", "ok", "yes", id="modal.yes"), Binding("n", "cancel", "no", id="modal.no")]
 
@@ -542,7 +546,7 @@ class ConfirmModal(LocalBindings, ModalScreen[bool]):
         self._answer(event.button.id == "ok")
 
 
-class DispatchModal(LocalBindings, ModalScreen[dict | None]):
+class DispatchModal(Guarded, LocalBindings, ModalScreen[dict | None]):
     """Technician, departure, completion, technicians; the 別表-1 fee shown as the times are typed."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
@@ -627,7 +631,7 @@ class DispatchModal(LocalBindings, ModalScreen[dict | None]):
             self.dismiss(None)
 
 
-class AlarmsScreen(LocalBindings, Screen):
+class AlarmsScreen(Guarded, LocalBindings, Screen):
     """`:alarms`: the inbox with each alarm's routing, the quarantine with reasons, and the calls due now."""
 
     BINDINGS = [
@@ -692,7 +696,7 @@ class AlarmsScreen(LocalBindings, Screen):
         self.app.push_screen(TriageScreen("alarm", int(event.row_key.value)), callback=lambda _: self.action_reload())
 
 
-class RegistryScreen(LocalBindings, Screen):
+class RegistryScreen(Guarded, LocalBindings, Screen):
     """`:registry`: look a machine up by label number, serial, customer or phone; its registration warnings."""
 
     BINDINGS = [Binding("escape", "back", "back", id="registry.back")]
@@ -768,7 +772,7 @@ class RegistryScreen(LocalBindings, Screen):
         self.query_one("#warnings", Static).update(lines)
 
 
-class PolicyScreen(LocalBindings, Screen):
+class PolicyScreen(Guarded, LocalBindings, Screen):
     """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (ctrl+e), with live diagnostics.
     Reloading keeps the last good policy live when the new one has errors, and shows what failed."""
 
@@ -910,7 +914,7 @@ class PolicyScreen(LocalBindings, Screen):
         self.query_one("#diagnostics", Static).update(Text(safe(out.plain, lines=True)))
 
 
-class CommandModal(LocalBindings, ModalScreen[str | None]):
+class CommandModal(Guarded, LocalBindings, ModalScreen[str | None]):
     """`:` — a command, as in k9s: `:alarms`, `:queue`, `:quit`."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel", id="command.cancel")]
@@ -931,7 +935,7 @@ class CommandModal(LocalBindings, ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class KeysScreen(LocalBindings, ModalScreen[None]):
+class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
     """`?`: every key of the desk, screen by screen."""
 
     BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "close", id="keys.close")]
@@ -998,7 +1002,7 @@ class PolicyUnavailable(ValueError):
     """The desk has no policy to decide with (it failed to load)."""
 
 
-class DeskApp(App):
+class DeskApp(Guarded, App):
     TITLE = "sptui"
     COMMANDS = App.COMMANDS | {JumpProvider}
     BINDINGS = [
@@ -1037,6 +1041,33 @@ class DeskApp(App):
         self.words = Words(lang)
         localise_bindings(self, self.words)
         self.operator, self.read_only = operator, read_only
+        self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
+
+    def report_failure(self, error: BaseException, where=None) -> None:
+        """An exception nothing else caught: a message on screen (severity error, the text as it is, no markup) and
+        a log line with its traceback. The same failure again within REPEAT_SECONDS (a timer, a redraw) is said once."""
+        original = getattr(error, "error", None)  # a worker's failure (WorkerFailed) carries the real one
+        if isinstance(original, BaseException):
+            error = original
+        text = safe(f"{type(error).__name__}: {error}")
+        at = time.monotonic()
+        last, self._failures[text] = self._failures.get(text), at
+        if last is not None and at - last < REPEAT_SECONDS:
+            return
+        place = f" in {type(where).__name__}" if where is not None else ""
+        log.error("unexpected failure%s: %s", place, text, exc_info=(type(error), error, error.__traceback__))
+        self.notify(self.words("unexpected", error=text), severity="error", markup=False, timeout=20)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last stop for an exception nothing caught (a timer, a worker, a widget's compose or layout);
+        Textual's own ends the app and prints the traceback. Textual 8 has no public hook for this
+        (Textualize/textual#2818; the version is pinned and tests/test_tui.py drives each case). While the desk
+        runs, the failure is reported and the desk runs on; starting or stopping, the app ends with one line."""
+        if self.is_running and not self._exit:
+            self.report_failure(error)
+            return
+        log.error("sptui desk failed: %s: %s", type(error).__name__, error, exc_info=error)
+        self.exit(return_code=1, message=Text(safe(f"sptui: {type(error).__name__}: {error}")))
 
     def start_policy(self) -> None:
         if self._policy is None and self._policy_loader is not None and self._policy_thread is None:

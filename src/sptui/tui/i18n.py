@@ -59,6 +59,8 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "keymap_error": ("キー設定 {path}: {error}", "keymap {path}: {error}"),
     "whatif": ("結果が変わる条件", "what would change it"), "recovery": ("HW設定復旧", "HW setting recovery"),
     "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
+    "unexpected": ("予期しないエラー（記録しました。デスクはそのまま使えます）: {error}",
+                   "unexpected error (logged; the desk keeps running): {error}"),
     "consult": ("相談", "consult"),
     "consult_prompt": ("相談が必要な理由（お客様・NECと確認すること。Enter で記録、Esc で取消）",
                        "why it needs consultation with the customer or NEC (Enter saves, Esc cancels)"),

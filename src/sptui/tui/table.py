@@ -19,12 +19,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sptui.tui.failures import Guarded
 from sptui.tui.i18n import LocalBindings
 
 CURSOR = Style(reverse=True, bold=True)
 
 
-class HeaderLine(Widget):
+class HeaderLine(Guarded, Widget):
     """The column titles of a RowTable, on one line, scrolled sideways with it."""
 
     DEFAULT_CSS = "HeaderLine { height: 1; }"
@@ -42,7 +43,7 @@ class HeaderLine(Widget):
         return strip.crop(x, x + width).extend_cell_length(width)
 
 
-class RowTable(LocalBindings, ScrollView, can_focus=True):
+class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     BINDINGS = [
         Binding("down,j", "cursor(1)", "down", show=False, id="table.down"),
         Binding("up,k", "cursor(-1)", "up", show=False, id="table.up"),
