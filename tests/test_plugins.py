@@ -228,3 +228,51 @@ def test_importing_the_cli_loads_no_plugin():
             " 'pluggy', 'lark', 'holidays', 'textual'))]; print(bad); sys.exit(1 if bad else 0)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def variant_plugin(site, name: str, policy_text: str, *, twice: bool = False) -> None:
+    """An installed plugin whose variant pack ships a policy file."""
+    (site / f"{name.replace('-', '_')}.sptp").write_text(policy_text, encoding="utf-8")
+    reg = (f"    register(VariantPack({name!r}, (str(HERE / {name.replace('-', '_') + '.sptp'!r}),)))\n")
+    make_dist(site, name, HOOKIMPL + "from pathlib import Path\nfrom sptui.policy.schema import VariantPack\n"
+              "HERE = Path(__file__).resolve().parent\n@hookimpl\ndef sptui_variants(register):\n"
+              + reg * (2 if twice else 1))
+
+
+NIGHT = """variant night {
+  cite 第1章 3
+  years 1, 3
+  hours hw {
+    days every-day
+    window 17:30-08:30
+  }
+  hours pp {
+    days mon-fri
+    window 08:30-17:30
+  }
+}
+"""
+
+
+def test_a_plugin_whose_policy_file_has_errors_is_skipped_and_the_rest_works(site, base_case):
+    variant_plugin(site, "clash", NIGHT.replace("variant night", "variant weekday-9h"))  # a name the policy has
+    variant_plugin(site, "night", NIGHT)
+    p = sptui_with(site, "eval", "-", input=json.dumps(dict(base_case, pack=dict(base_case["pack"], variant="night",
+                                                                                   years=3))))
+    assert p.returncode == 0, p.stderr  # the good plugin's variant works
+    assert json.loads(p.stdout)["verdict"] == "covered"
+    assert "warning: plugin clash failed [policy] and was skipped" in p.stderr
+    assert "clash.sptp:1:" in p.stderr and "E036" in p.stderr
+    # the author sees every error, with its position
+    p = sptui_with(site, "check", "policies")
+    assert p.returncode == 1 and "clash.sptp:1:" in p.stdout
+
+
+def test_a_plugin_registering_its_variant_twice_is_reported_and_the_variant_loads_once(site, base_case):
+    variant_plugin(site, "night", NIGHT, twice=True)
+    p = sptui_with(site, "plugins", "-v")
+    assert "FAILED night [register]: sptui_variants: `night` is already registered by night" in p.stdout
+    p = sptui_with(site, "eval", "-", input=json.dumps(dict(base_case, pack=dict(base_case["pack"], variant="night",
+                                                                                   years=1))))
+    assert p.returncode == 0, p.stderr
+    assert sptui_with(site, "check", "policies").returncode == 0

@@ -40,11 +40,16 @@ def _load(policy_path: str):
     from sptui.policy.compile import PolicyError, load_policy
 
     try:
-        return load_policy(policy_path)
+        policy = load_policy(policy_path)
     except PolicyError as e:
         _print_diags(e.diagnostics, e.sources, "text", stream=sys.stderr)
         click.echo(f"error: the policy at {policy_path} has errors; run `sptui check {policy_path}`", err=True)
         sys.exit(1)
+    from sptui.plugins import default_manager
+
+    for f in default_manager().failures:  # skipped; the command goes on without them
+        click.echo(f"warning: plugin {f.plugin} failed [{f.stage}] and was skipped: {f.error} (sptui plugins -v)", err=True)
+    return policy
 
 
 @click.group(invoke_without_command=True)

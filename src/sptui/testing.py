@@ -142,9 +142,10 @@ def shipped_policy() -> str:
 
 def load_policy_with(*plugins: Any, policy: str | Path | None = None, entry_points: bool = False):
     """The policy loaded with these plugin modules (and the built-ins); raises AssertionError naming each
-    plugin that failed to load or register."""
-    import sptui
+    plugin that failed to load or register, and PolicyError (every diagnostic, with its file:line:col) if
+    the policy with the plugins' files has errors."""
     from sptui.plugins import PluginManager
+    from sptui.policy.compile import PolicyError, check
 
     pm = PluginManager(entry_points=entry_points, extra=tuple(plugins))
     pm.registered("sptui_block_kinds")  # every hook runs now, so its failures show here
@@ -152,7 +153,11 @@ def load_policy_with(*plugins: Any, policy: str | Path | None = None, entry_poin
         pm.unique(hook, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))
     if pm.failures:
         raise AssertionError("plugin failures:\n" + "\n".join(f"  {f.plugin} [{f.stage}]: {f.error}" for f in pm.failures))
-    return sptui.load_policy(policy or shipped_policy(), plugins=pm)
+    # strict, unlike load_policy: an error in the plugin's own policy files fails the test, with its position
+    loaded, diags, sources = check([policy or shipped_policy()], plugins=pm)
+    if loaded is None:
+        raise PolicyError(diags, sources)
+    return loaded
 
 
 # ---- the pytest plugin ------------------------------------------------------------------------------------------

@@ -520,15 +520,29 @@ def _canonical(modules: list[Module]) -> str:
     return "\n".join(format_module(m, comments=False) for m in modules)
 
 
-def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, str] | None = None
-          ) -> tuple[Policy | None, list[Diagnostic], dict[str, str]]:
-    """Check (and compile) a policy; returns the policy when it has no errors, and every diagnostic."""
+def variant_files(plugins, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The policy files that plugins' variant packs bring: absolute path -> plugin (each file once; a variant
+    name given twice keeps the first, and the manager reports the second)."""
+    import os
+
+    out: dict[str, str] = {}
+    for plugin, vp in plugins.unique("sptui_variants", lambda o: o.name).values():
+        if plugin in skip:
+            continue
+        for f in vp.policy_files:
+            out.setdefault(os.path.abspath(f), plugin)
+    return out
+
+
+def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, str] | None = None,
+          skip_plugins: frozenset[str] = frozenset()) -> tuple[Policy | None, list[Diagnostic], dict[str, str]]:
+    """Check (and compile) a policy; returns the policy when it has no errors, and every diagnostic.
+    The policy files of plugins in `skip_plugins` are left out."""
     from sptui.plugins import default_manager
 
     plugins = plugins or default_manager()
     files = policy_files(paths)
-    for _, vp in plugins.registered("sptui_variants"):
-        files.extend(FsPath(f) for f in vp.policy_files)
+    files.extend(FsPath(f) for f in variant_files(plugins, skip_plugins))
     # loading makes many small objects that all live on: the cyclic GC would rescan them again and
     # again (quadratic in the policy's size), so it pauses while the policy loads
     was_enabled = gc.isenabled()
@@ -543,12 +557,32 @@ def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, 
 
 
 def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plugins=None) -> Policy:
-    """Load, check and compile a policy (a folder of .sptp files, or files). Raises PolicyError."""
+    """Load, check and compile a policy (a folder of .sptp files, or files). Raises PolicyError.
+
+    A plugin whose own policy files have errors is a broken plugin: it is reported in the manager's
+    failures (stage `policy`, with the first error) and the policy loads without its files, so its
+    variants are unknown but everything else works. Errors in the policy's own files raise as ever;
+    `sptui check` shows every error, the plugins' included."""
+    import os
+
+    from sptui.plugins import PluginFailure, default_manager
+
+    plugins = plugins or default_manager()
     paths = [path] if isinstance(path, (str, FsPath)) else list(path)
-    policy, diags, sources = check(paths, plugins=plugins)
-    if policy is None:
-        raise PolicyError(diags, sources)
-    return policy
+    skip: frozenset[str] = frozenset()
+    while True:
+        policy, diags, sources = check(paths, plugins=plugins, skip_plugins=skip)
+        if policy is not None:
+            return policy
+        theirs = variant_files(plugins, skip)
+        errors = [d for d in diags if d.is_error]
+        broken = {theirs.get(os.path.abspath(d.span.file)) for d in errors}
+        if None in broken or not broken:  # an error in the policy's own files (or one no plugin owns)
+            raise PolicyError(diags, sources)
+        for plugin in sorted(broken):
+            first = next(d for d in errors if theirs.get(os.path.abspath(d.span.file)) == plugin)
+            plugins.failures.append(PluginFailure(plugin, "policy", f"{first.span}: error[{first.code}]: {first.message}"))
+        skip = skip | frozenset(broken)
 
 
 __all__ = ["Policy", "PolicyError", "load_policy", "check", "Block", "Context"]
