@@ -963,3 +963,91 @@ def test_a_failing_worker_is_a_message_and_the_desk_runs_on(desk, policy, caplog
         return await still_working(app, pilot)
 
     assert drive(desk, policy, steps)
+
+
+# ---- the policy editor is highlighted by the language's own lexer ----------------------------------------------
+def spans(editor, row: int) -> dict[str, str]:
+    """The highlighted text of one line of the editor: text → highlight name (highlights count UTF-8 bytes)."""
+    raw = editor.document.lines[row].encode()
+    return {raw[a:b].decode(): name for a, b, name in editor._highlights.get(row, [])}
+
+
+def test_the_policy_editor_highlights_keywords_clauses_strings_numbers_and_comments(desk, policy):
+    from sptui.tui.app import PolicyScreen
+    from sptui.tui.policy_editor import PolicyEditor
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"policy", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PolicyScreen)
+        src = app.screen.query_one("#source", PolicyEditor)
+        lines = src.document.lines
+        row = {needle: next(n for n, line in enumerate(lines) if line.startswith(needle))
+               for needle in ("# NEC", 'policy "', "effective", "  clause 第1章 2.1,", "  clause 別表-1",
+                              "let parts-retention")}
+        got = {k: spans(src, n) for k, n in row.items()}
+        styles = {name: src._theme.syntax_styles.get(name) for name in ("tag", "string", "comment")}
+        y = src.wrapped_document.location_to_offset((row["  clause 第1章 2.1,"], 0)).y  # (long lines wrap)
+        drawn = src.render_line(y - int(src.scroll_y))
+        return got, styles, drawn
+
+    got, styles, drawn = drive(desk, policy, steps)
+    assert list(got["# NEC"].values()) == ["comment"]
+    assert got['policy "'] == {"policy": "function", '"nec-video-appliance-supportpack"': "string"}
+    assert got["effective"]["2021-08-01"] == "number"
+    clause = got["  clause 第1章 2.1,"]
+    assert clause["第1章"] == "tag" and clause["2.1"] == "tag" and clause['"ハードウェア保証"'] == "string"
+    assert "not-computable" not in clause  # a call's name is plain
+    assert got["  clause 別表-1"]["別表-1"] == "tag"
+    assert got["let parts-retention"] == {"let": "keyword", "parts-retention": "variable", "=": "operator",
+                                         "5 years": "number"}
+    # the theme styles each name, and the drawn line carries the clause's style on its characters
+    assert all(styles.values())
+    assert any(seg.text == "第1章" and seg.style and seg.style.color == styles["tag"].color for seg in drawn)
+
+
+def test_a_line_with_a_syntax_error_keeps_the_highlights_it_can_read_and_is_drawn(desk, policy):
+    from sptui.tui.policy_editor import PolicyEditor
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"policy", "enter")
+        await pilot.pause()
+        src = app.screen.query_one("#source", PolicyEditor)
+        src.focus()
+        src.move_cursor((0, 0))
+        await pilot.press(*'note ! 10,000円 @ "x" # why', "enter")
+        await pilot.pause()
+        return spans(src, 0), src.render_line(0).text
+
+    got, drawn = drive(desk, policy, steps)
+    assert got == {"note": "function", "10,000円": "number", '"x"': "string", "# why": "comment"}
+    assert 'note ! 10,000円 @ "x" # why' in drawn
+
+
+def test_an_edit_lexes_only_the_lines_it_changed(desk, policy, monkeypatch):
+    import time
+
+    import sptui.tui.policy_editor as pe
+
+    lexed = []
+    real = pe.line_highlights
+    monkeypatch.setattr(pe, "line_highlights", lambda line: lexed.append(line) or real(line))
+
+    async def steps(app, pilot):
+        await pilot.press("colon", *"policy", "enter")
+        await pilot.pause()
+        src = app.screen.query_one("#source", pe.PolicyEditor)
+        src.focus()
+        src.move_cursor((2, 0))
+        lexed.clear()
+        await pilot.press("x")
+        await pilot.pause()
+        one_key = list(lexed)
+        started = time.perf_counter()
+        for _ in range(20):
+            src._build_highlight_map()
+        return one_key, (time.perf_counter() - started) / 20, len(src.document.lines)
+
+    one_key, per_edit, lines = drive(desk, policy, steps)
+    assert one_key == ['xpolicy "nec-video-appliance-supportpack"']
+    assert per_edit < 0.005, f"{per_edit * 1000:.2f} ms to re-highlight {lines} lines"

@@ -33,6 +33,7 @@ from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.failures import Guarded
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
+from sptui.tui.policy_editor import PolicyEditor
 from sptui.tui.table import HeaderLine, RowTable
 
 log = logging.getLogger("sptui.desk")
@@ -788,7 +789,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         yield Static(id="title")
         with Horizontal():
             yield OptionList(id="files")
-            yield TextArea(id="source", show_line_numbers=True)
+            yield PolicyEditor(id="source", show_line_numbers=True)
         yield Static(id="diagnostics")
         yield Footer()
 

@@ -1,0 +1,110 @@
+"""The Policy screen's editor: a TextArea highlighted by the policy language's own Lark lexer.
+
+The language has no tree-sitter grammar, so the highlights come from the terminals of `grammar.lark`,
+lexed line by line (no token spans two lines): keywords, clause citations, strings, numbers (amounts,
+durations, dates and times too), comments, operators and brackets, and the key that starts an entry. A
+line the lexer cannot read all of (a typing mistake) keeps the highlights of what it can read: the bad
+character is skipped and lexing goes on after it.
+
+Each line's highlights are kept by its text, so an edit lexes only the lines it changed. Textual 8 has no
+public way to give a TextArea highlights without tree-sitter; `_build_highlight_map` (called on every
+edit) is the hook its users override, and the tests check its result on the shipped policy.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+
+from textual.widgets import TextArea
+
+from sptui.tui.failures import Guarded
+
+# the grammar's terminals → TextArea highlight names (names every built-in TextArea theme styles)
+HIGHLIGHT = {
+    "LET": "keyword", "NOT": "keyword", "_AND": "keyword", "_OR": "keyword", "_IN": "keyword",
+    "TRUE": "constant.builtin", "FALSE": "constant.builtin", "NULL": "constant.builtin",
+    "WILDCARD": "constant.builtin",
+    "STRING": "string", "COMMENT": "comment",
+    "INT": "number", "MONEY": "number", "DURATION": "number", "DATE": "number", "DATETIME": "number",
+    "TIME": "number", "WINDOW": "number", "MONTHDAY": "number", "MDRANGE": "number",
+    "CHAPTER": "tag", "SECTION": "tag", "APPENDIX": "tag", "TABLE": "tag", "PREFACE": "tag",
+    "COMP_OP": "operator", "ADD_OP": "operator", "MUL_OP": "operator", "_ARROW": "operator", "_EQ": "operator",
+    "LBRACE": "punctuation.bracket", "RBRACE": "punctuation.bracket", "LBRACK": "punctuation.bracket",
+    "RBRACK": "punctuation.bracket", "_LPAR": "punctuation.bracket", "RPAR": "punctuation.bracket",
+    "_COMMA": "punctuation.delimiter", "_DOT": "punctuation.delimiter",
+}
+ENTRY_KEY = "function"  # the key an entry starts with: rule, cite, require, clause…
+LET_NAME = "variable"  # the name a `let` binds
+
+
+@functools.cache
+def _lexer():
+    """The grammar's terminals as one basic lexer that also returns what the parser ignores (comments)."""
+    from lark.lexer import BasicLexer
+
+    from sptui.policy.parse import parser
+
+    conf = copy.copy(parser().lexer_conf)
+    conf.ignore = ()
+    return BasicLexer(conf)
+
+
+def line_tokens(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, terminal) of each token of one line, in characters; an unreadable character is skipped."""
+    from lark.exceptions import UnexpectedCharacters
+    from lark.lexer import LexerThread
+
+    out: list[tuple[int, int, str]] = []
+    at = 0
+    while at < len(line):
+        try:
+            for tok in LexerThread.from_text(_lexer(), line[at:]).lex(None):
+                out.append((at + tok.start_pos, at + tok.end_pos, tok.type))
+            break
+        except UnexpectedCharacters as e:
+            at += e.pos_in_stream + 1
+    return out
+
+
+def line_highlights(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, highlight name) of one line, in UTF-8 bytes (what TextArea's highlights count)."""
+    out = []
+    first = True
+    after_let = False
+    for start, end, terminal in line_tokens(line):
+        if terminal.startswith("__"):  # whitespace
+            continue
+        name = HIGHLIGHT.get(terminal)
+        if terminal == "KEY":
+            name = LET_NAME if after_let else ENTRY_KEY if first else None
+        first, after_let = False, terminal == "LET"
+        if name is not None:
+            out.append((len(line[:start].encode()), len(line[:end].encode()), name))
+    return out
+
+
+class PolicyEditor(Guarded, TextArea):
+    """A TextArea for policy files, highlighted by the language's lexer (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._by_line: dict[str, list[tuple[int, int, str]]] = {}
+
+    def _build_highlight_map(self) -> None:
+        self._line_cache.clear()
+        highlights = self._highlights
+        highlights.clear()
+        known = getattr(self, "_by_line", None)  # (TextArea builds a first map before __init__ is done)
+        if known is None:
+            known = self._by_line = {}
+        kept: dict[str, list[tuple[int, int, str]]] = {}
+        for row, line in enumerate(self.document.lines):
+            found = kept.get(line)
+            if found is None:
+                found = known.get(line)
+                if found is None:
+                    found = line_highlights(line)
+                kept[line] = found
+            if found:
+                highlights[row] = found
+        self._by_line = kept
