@@ -297,3 +297,25 @@ def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(base_case, 
     r = CliRunner().invoke(main, ["eval", "--policy", str(POLICIES), "--jsonl", str(f)])
     assert r.exit_code == 1 and r.stdout == ""
     assert "case 2" in r.stderr and "cannot be rendered" in r.stderr
+
+
+def test_a_subset_of_the_rules_runs_alone_and_leaves_the_full_runner_as_it_was(policy, base_case):
+    """run_rules(only=…) generates its own code beside the full runner's, in the same namespace: neither may
+    overwrite the other's constants."""
+    from sptui.engine import DecisionContext, case_values
+    from sptui.evaluators.core import run_rules
+
+    outside = dict(base_case, device=dict(base_case["device"], country="SG"), cause="ex-04")
+    full_before = policy.decide(outside).to_json()
+    cov = frozenset(r.id for r in policy.blocks["rule"].values() if r.span.file.endswith("coverage.sptp"))
+    assert "installed-in-japan" in cov and "exclusion" not in cov
+    ctx = DecisionContext(case_values(policy, outside))
+    run_rules(policy, ctx, cov)
+    assert ctx.verdict == "not-covered"
+    assert [r.rule for r in ctx.trace] == [r.id for r in policy.blocks["rule"].values() if r.id in cov]
+    for one in ("installed-in-japan", "exclusion"):  # each becomes rule 0 of its own runner
+        ctx = DecisionContext(case_values(policy, base_case))
+        run_rules(policy, ctx, frozenset({one}))
+        assert [r.rule for r in ctx.trace] == [one]
+    assert policy.decide(outside).to_json() == full_before
+    assert policy.decide(base_case).verdict == "covered"

@@ -542,9 +542,10 @@ def _outcome(rule: Rule, outcome: str, ja: Any, en: Any, effect: str | None = No
     return Outcome(rule.id, outcome, rule.cites, ja, en, rule.note, "rules", effect)
 
 
-def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
-    """The rule's code: what it records goes into the local `_o{i}` (see rules_runner)."""
-    p = f"_r{i}_"
+def _rule_source(i: int, rule: Rule, ns: dict, tag: str = "") -> list[str]:
+    """The rule's code: what it records goes into the local `_o{i}` (see rules_runner); its constants are
+    the globals `_r{tag}{i}_…` of the shared namespace."""
+    p = f"_r{tag}{i}_"
     o = f"_o{i}"
     m = rule.messages
     pass_ja, pass_en = _text(m.get("pass-ja"), "条件を満たしています"), _text(m.get("pass-en"), "holds")
@@ -583,41 +584,48 @@ def _rule_source(i: int, rule: Rule, ns: dict) -> list[str]:
     return out
 
 
-def rules_runner(policy) -> Any:
-    """The policy's rules as one generated function `run(ctx)` (made once per policy, on first use)."""
+def rules_runner(policy, only: frozenset[str] | None = None) -> Any:
+    """The policy's rules as one generated function `run(ctx)` (made once per policy, on first use); with
+    `only`, the rules of those names alone, in policy order (made once per set of names)."""
     rt = policy.rt
-    run = rt.generated.get("rules")
+    key = "rules" if only is None else ("rules", only)
+    run = rt.generated.get(key)
     if run is not None:
         return run
     ns = rt.ns
     ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail)
-    rules = list(policy.blocks.get("rule", {}).values())
+    rules = [r for r in policy.blocks.get("rule", {}).values() if only is None or r.id in only]
+    tag = "" if only is None else f"s{sum(1 for k in rt.generated if isinstance(k, tuple))}_"
     chunks = []
     for start in range(0, len(rules), _CHUNK):
         # each rule keeps what it records in a local `_oN`, every path of its code sets it; the trace gets
         # them all at the end, or those set so far if a rule raises
         chunk = range(start, min(start + _CHUNK, len(rules)))
-        body = [line for i in chunk for line in _rule_source(i, rules[i], ns)]
+        body = [line for i in chunk for line in _rule_source(i, rules[i], ns, tag)]
         outcomes = ", ".join(f"_o{i}" for i in chunk)
-        code = [f"def _rules_{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view",
+        code = [f"def _rules_{tag}{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view",
                 f"    {' = '.join(f'_o{i}' for i in chunk)} = None", "    try:"]
         code += ["    " + line for line in body]
         code += ["    except BaseException:", f"        ctx.trace.extend([o for o in ({outcomes},) if o is not None])",
                  "        raise", f"    ctx.trace.extend(({outcomes},))"]
         exec("\n".join(code) + "\n", ns)
-        chunks.append(ns[f"_rules_{start}"])
+        chunks.append(ns[f"_rules_{tag}{start}"])
     if len(chunks) == 1:
         run = chunks[0]
     else:
         def run(ctx):
             for chunk in chunks:
                 chunk(ctx)
-    rt.generated["rules"] = run
+    rt.generated[key] = run
     return run
 
 
-def run_rules(policy, ctx: DecisionContext) -> None:
-    (policy.rt.generated.get("rules") or rules_runner(policy))(ctx)
+def run_rules(policy, ctx: DecisionContext, only: frozenset[str] | None = None) -> None:
+    """Every rule block in order, or with `only` those rules alone (a part of the decision, such as coverage)."""
+    if only is None:
+        (policy.rt.generated.get("rules") or rules_runner(policy))(ctx)
+    else:
+        (policy.rt.generated.get(("rules", only)) or rules_runner(policy, only))(ctx)
 
 
 # ---- core functions ---------------------------------------------------------------------------------------------
