@@ -1051,3 +1051,121 @@ def test_an_edit_lexes_only_the_lines_it_changed(desk, policy, monkeypatch):
     one_key, per_edit, lines = drive(desk, policy, steps)
     assert one_key == ['xpolicy "nec-video-appliance-supportpack"']
     assert per_edit < 0.005, f"{per_edit * 1000:.2f} ms to re-highlight {lines} lines"
+
+
+# ---- without colour (NO_COLOR) and in 16 colours: the words, the cursor rows and the focus are all still there ----
+def terminal_lines(app) -> list[list[tuple[str, object]]]:
+    """The screen as the terminal gets it: each line's (text, Style) runs after the app's line filters (NO_COLOR's
+    Monochrome), with the colours downgraded to the app console's colour system (16 colours: the terminal's own)."""
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    system = {"standard": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "windows": ColorSystem.WINDOWS}.get(
+        app.console.color_system)
+    update = app.screen._compositor.render_full_update(simplify=True)
+    out = []
+    for chops in update.strips:
+        line = []
+        for strip in chops:
+            for text, style, _ in strip:
+                style = style or Style()
+                if system is not None:
+                    style = style + Style(color=style.color and style.color.downgrade(system),
+                                          bgcolor=style.bgcolor and style.bgcolor.downgrade(system))
+                line.append((text, style))
+        out.append(line)
+    return out
+
+
+def text_of(line) -> str:
+    return "".join(t for t, _ in line)
+
+
+def attrs(line, needle: str) -> set[tuple]:
+    """The attributes (bold, reverse, underline) — not the colours — of the cells of `needle` on a line."""
+    text, at, found = text_of(line), 0, set()
+    start = text.index(needle)
+    for t, style in line:
+        if at < start + len(needle) and at + len(t) > start:
+            found.add((bool(style.bold), bool(style.reverse), bool(style.underline)))
+        at += len(t)
+    return found
+
+
+COLOURS = {"NO_COLOR": ({"NO_COLOR": "1"}, "truecolor"), "16 colours": ({}, "standard")}
+
+
+@pytest.mark.parametrize("setting", sorted(COLOURS))
+def test_without_colour_the_queue_shows_verdict_words_the_cursor_row_and_where_the_focus_is(desk, policy, monkeypatch,
+                                                                                           setting):
+    import textual.constants
+
+    env, system = COLOURS[setting]
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", system)
+    failures = []
+
+    async def steps(app, pilot):
+        app.report_failure = lambda error, where=None: failures.append(error)  # (NO_COLOR once broke the drawing)
+        await pilot.pause()
+        rows = cells(app)
+        first = rows[0][1]
+        lines = terminal_lines(app)
+        colours = {s.color.type.name for _, line in enumerate(lines) for _, s in line if s.color} | {
+            s.bgcolor.type.name for line in lines for _, s in line if s.bgcolor}
+        await pilot.press("slash")  # the focus goes to the filter
+        await pilot.pause()
+        filtering = terminal_lines(app)
+        return app.no_color, colours, rows, first, lines, filtering
+
+    no_color, colours, rows, first, lines, filtering = drive(desk, policy, steps, size=(160, 30))
+    assert not failures
+    assert no_color == ("NO_COLOR" in env)
+    if system == "standard":
+        assert colours <= {"STANDARD", "DEFAULT"}  # what a 16-colour terminal is sent
+    screen = [text_of(line) for line in lines]
+    for r in rows:  # every row, with its verdict as a word
+        assert any(r[1] in line and r[2] in line for line in screen), r
+    row_line = {r[1]: next(line for line in lines if r[1] in text_of(line)) for r in rows}
+    assert attrs(row_line[first], first) == {(True, True, False)}  # the cursor row: reversed, bold
+    for label, line in row_line.items():
+        if label != first:
+            assert not any(rev or und for _, rev, und in attrs(line, label))
+    # the filter has the focus: its text cursor is reversed, and the table's cursor row is underlined, not reversed
+    box = next(line for line in filtering if "filter (Esc clears)" in text_of(line))
+    assert any(style.reverse for _, style in box)
+    moved = next(line for line in filtering if first in text_of(line))
+    assert attrs(moved, first) == {(True, False, True)}
+
+
+@pytest.mark.parametrize("setting", sorted(COLOURS))
+def test_without_colour_the_triage_shows_the_verdict_the_reasons_cursor_and_a_warning_in_words(desk, policy,
+                                                                                                monkeypatch, setting):
+    import textual.constants
+
+    env, system = COLOURS[setting]
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", system)
+    verdict = desk.incident(1)["verdict"]
+    rules = [r["rule"] for r in desk.incident(1)["decision"]["reasons"]]
+
+    async def main():
+        app = DeskApp(desk, policy, lang="en", operator="sato", read_only=True)
+        async with app.run_test(size=(160, 48), notifications=True) as pilot:  # the toasts drawn too
+            await pilot.pause()
+            await open_row(pilot, "SV0001")
+            await pilot.press("c")  # a read-only desk warns
+            await pilot.pause(0.3)
+            return terminal_lines(app)
+
+    lines = asyncio.run(main())
+    screen = [text_of(line) for line in lines]
+    assert any(f"decision: {verdict}" in line for line in screen)
+    reason_line = {rule: next(line for line in lines if text_of(line).lstrip().startswith(rule)) for rule in rules[:3]}
+    assert attrs(reason_line[rules[0]], rules[0]) == {(True, True, False)}  # the focused table's cursor: reversed
+    for rule in rules[1:3]:
+        assert not any(rev or und for _, rev, und in attrs(reason_line[rule], rule))
+    toast = " ".join(screen)
+    assert "warning" in toast and "read-only desk" in toast  # a warning says so, not only by its colour

@@ -1,5 +1,5 @@
 """The desk's screens as pictures (pytest-textual-snapshot): the queue and an incident's triage, at 80×24 and
-160×48, in Japanese and English. Textual is pinned (pyproject), the clock frozen, the data fixed, so a
+160×48, in Japanese and English, and both without colour (NO_COLOR). Textual is pinned (pyproject), the clock frozen, the data fixed, so a
 change in what an operator sees shows up as a changed picture (`pytest --snapshot-update` to accept it).
 """
 from __future__ import annotations
@@ -57,3 +57,20 @@ def test_triage(snap_compare, fixed_desk, policy, lang, size):
                 break
 
     assert snap_compare(app, terminal_size=size, run_before=open_incident)
+
+
+async def _open_incident(app, pilot):
+    await pilot.press("slash", *"SV0002", "enter", "enter")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if str(app.screen.query_one("#whatif").render()).strip():
+            break
+
+
+@pytest.mark.parametrize("screen", ["queue", "triage"])
+def test_without_colour(snap_compare, fixed_desk, policy, monkeypatch, screen):
+    """NO_COLOR: greys only; the verdicts are words, the cursor rows reversed."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = tui_app.DeskApp(fixed_desk, policy, lang="en", operator="sato")
+    run_before = (lambda pilot: _open_incident(app, pilot)) if screen == "triage" else None
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -1044,6 +1044,21 @@ class DeskApp(Guarded, App):
         self.operator, self.read_only = operator, read_only
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
 
+    def get_css_variables(self) -> dict[str, str]:
+        """The cursors of lists and tables (reversed where the focus is, underlined elsewhere, as the queue's) and
+        an input's text cursor (reversed) are seen without colour: NO_COLOR removes a background colour, and 16
+        colours may lose a faint one."""
+        variables = super().get_css_variables()
+        variables.update({"block-cursor-text-style": "bold reverse", "block-cursor-blurred-text-style": "underline",
+                          "input-cursor-text-style": "reverse"})
+        return variables
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information", **kw) -> None:
+        """A warning or an error says so in words (its title), not only by the colour of its border."""
+        if not title and severity in ("warning", "error"):
+            title = self.words(severity)
+        super().notify(message, title=title, severity=severity, **kw)
+
     def report_failure(self, error: BaseException, where=None) -> None:
         """An exception nothing else caught: a message on screen (severity error, the text as it is, no markup) and
         a log line with its traceback. The same failure again within REPEAT_SECONDS (a timer, a redraw) is said once."""

@@ -61,6 +61,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
     "unexpected": ("予期しないエラー（記録しました。デスクはそのまま使えます）: {error}",
                    "unexpected error (logged; the desk keeps running): {error}"),
+    "warning": ("注意", "warning"), "error": ("エラー", "error"),
     "consult": ("相談", "consult"),
     "consult_prompt": ("相談が必要な理由（お客様・NECと確認すること。Enter で記録、Esc で取消）",
                        "why it needs consultation with the customer or NEC (Enter saves, Esc cancels)"),

@@ -1,7 +1,8 @@
 """A table that draws only the rows on screen (Textual's line API), so 100,000 rows cost what 40 do.
 
 Columns have fixed widths in terminal cells (Japanese wide characters count two); a cell wider than its
-column is cut with an ellipsis. The cursor row is drawn reversed, readable without colour. Keys: up/down,
+column is cut with an ellipsis. The cursor row is drawn reversed (underlined while another widget has the
+focus), readable without colour. Keys: up/down,
 page up/down, g/G (first/last: home and end are lost by some SSH terminals), enter.
 """
 from __future__ import annotations
@@ -22,7 +23,16 @@ from textual.widget import Widget
 from sptui.tui.failures import Guarded
 from sptui.tui.i18n import LocalBindings
 
-CURSOR = Style(reverse=True, bold=True)
+CURSOR = Style(reverse=True, bold=True)  # the cursor row while the table has focus
+CURSOR_BLURRED = Style(underline=True, bold=True)  # … and while another widget (the filter) has it
+PLAIN = Style()
+
+
+def styled(segments) -> list[Segment]:
+    """Every segment with a style (a plain one where Rich gave none): Textual's NO_COLOR filter (Monochrome)
+    fails on a segment without one."""
+    return [Segment(text, PLAIN if style is None and not control else style, control)
+            for text, style, control in segments]
 
 
 class HeaderLine(Guarded, Widget):
@@ -37,10 +47,10 @@ class HeaderLine(Guarded, Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y:
-            return Strip.blank(width)
-        strip = Strip(list(self.table.header().render(self.app.console)))
+            return Strip.blank(width, PLAIN)
+        strip = Strip(styled(self.table.header().render(self.app.console)))
         x = int(self.table.scroll_x)
-        return strip.crop(x, x + width).extend_cell_length(width)
+        return strip.crop(x, x + width).extend_cell_length(width, PLAIN)
 
 
 class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
@@ -93,13 +103,14 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------------------------
     def _row_segments(self, row: Any, selected: bool) -> list[Segment]:
         segs: list[Segment] = []
+        cursor = CURSOR if self.has_focus else CURSOR_BLURRED
         for n, ((_, width), cell) in enumerate(zip(self.columns, self.cells(row))):
             text = cell.copy()
             text.truncate(width, overflow="ellipsis", pad=True)
             if selected:
-                text.stylize(CURSOR)
+                text.stylize(cursor)
             if n:
-                segs.append(Segment(" ", CURSOR if selected else None))
+                segs.append(Segment(" ", cursor if selected else None))
             segs.extend(text.render(self.app.console))
         return segs
 
@@ -108,7 +119,7 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
         width = self.size.width
         if n >= len(self.rows):
             return Strip.blank(width, self.rich_style)
-        strip = Strip(self._row_segments(self.rows[n], n == self.cursor))
+        strip = Strip(styled(self._row_segments(self.rows[n], n == self.cursor)))
         return strip.crop(int(self.scroll_x), int(self.scroll_x) + width).extend_cell_length(width, self.rich_style)
 
     def header(self) -> Text:
@@ -119,6 +130,12 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
             cell.truncate(width, overflow="ellipsis", pad=True)
             out.append_text(cell if not n else Text(" ") + cell)
         return out
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
     # -- cursor ----------------------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
