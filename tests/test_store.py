@@ -441,3 +441,78 @@ def test_the_quick_schema_check_knows_the_newest_migration():
     from sptui.store.db import HEAD, head_revision
 
     assert HEAD == head_revision()
+
+
+# ---- other operators' changes as they commit (PostgreSQL LISTEN/NOTIFY) ----------------------------------------
+def _listening(url: str):
+    import psycopg
+
+    conn = psycopg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+                           autocommit=True)
+    conn.execute("LISTEN sptui_changes")
+    return conn
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_committed_write_notifies_listeners_and_a_refused_one_does_not(desk, policy, db_url):
+    iid = desk.open_incident(policy, label="1234-000-001", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
+    conn = _listening(db_url)
+    try:
+        other = Store.open(db_url)
+        other.claim(iid, operator="sato")
+        heard = [n.channel for n in conn.notifies(timeout=2, stop_after=1)]
+        with pytest.raises(ConflictError):
+            other.close_incident(iid, operator="suzuki", version=1)  # stale: rolled back, nothing sent
+        refused = [n.channel for n in conn.notifies(timeout=0.5)]
+        other.close()
+    finally:
+        conn.close()
+    assert heard == ["sptui_changes"] and refused == []
+
+
+def test_on_sqlite_there_is_nothing_to_listen_to(tmp_path):
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    assert s.listen_for_changes(lambda: None) is None
+    s.close()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_listener_calls_once_per_burst_and_listens_again_after_its_connection_is_killed(desk, policy, db_url):
+    import threading
+    import time
+
+    iids = [desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary=f"x{n}",
+                               operator="a") for n in range(3)]
+    calls = []
+    heard = threading.Event()
+    listener = desk.listen_for_changes(lambda: (calls.append(time.monotonic()), heard.set()))
+    listener.start()
+    other = Store.open(db_url)
+    try:
+        assert listener.connected.wait(5)
+        for iid in iids:  # a burst
+            other.add_note(iid, "first call", operator="sato")
+        assert heard.wait(2)
+        time.sleep(0.5)
+        assert len(calls) == 1  # one call for the burst
+        heard.clear()
+        with other.write() as conn:  # the listener's backend dies (a restarted server, an admin)
+            killed = conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'sptui desk listener' AND datname = current_database()").scalars().all()
+        assert killed == [True]
+        for _ in range(100):
+            if listener.connections == 2 and listener.connected.is_set():
+                break
+            time.sleep(0.05)
+        assert listener.connections == 2  # listening again, by itself
+        assert heard.wait(2)  # and it called once for what it may have missed meanwhile
+        heard.clear()
+        calls.clear()
+        sent = time.monotonic()
+        other.claim(iids[0], operator="sato")
+        assert heard.wait(2) and calls[0] - sent < 1.0
+    finally:
+        listener.stop()
+        other.close()
+    assert not listener._thread.is_alive()

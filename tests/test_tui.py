@@ -1169,3 +1169,54 @@ def test_without_colour_the_triage_shows_the_verdict_the_reasons_cursor_and_a_wa
         assert not any(rev or und for _, rev, und in attrs(reason_line[rule], rule))
     toast = " ".join(screen)
     assert "warning" in toast and "read-only desk" in toast  # a warning says so, not only by its colour
+
+
+# ---- on PostgreSQL another operator's change shows at once (LISTEN/NOTIFY), not at the next poll ------------------
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_another_desks_change_shows_within_a_second_on_postgresql_and_after_the_listener_is_killed(
+        db_url, policy, monkeypatch):
+    import time
+
+    import sptui.tui.app as tui_app
+
+    monkeypatch.setattr(tui_app, "POLL_SECONDS", 60.0)  # so that only the notification can bring the change
+    mine, other = Store.open(db_url), Store.open(db_url)
+    mine.import_registry(registry_csv([registry_row(i) for i in range(1, 4)]))
+    at = dt.datetime.now(JST).replace(microsecond=0)
+    iids = [mine.open_incident(policy, label=f"1234-000-{i:03d}", at=at, summary=f"disk on SV{i:04d}",
+                               operator="setup") for i in (1, 2, 3)]
+
+    def status(app, label):
+        return next((r[7] for r in cells(app) if r[1] == label), None)
+
+    async def seen(pilot, app, label, wanted) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            await pilot.pause(0.02)
+            if status(app, label) == wanted:
+                return time.monotonic() - started
+        return float("inf")
+
+    async def main():
+        app = DeskApp(mine, policy, lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            assert app.screen.listener.connected.wait(5)
+            other.claim(iids[0], operator="tanaka")
+            first = await seen(pilot, app, "1234-000-001", "claimed")
+            with other.write() as conn:  # the desk's listening connection is killed
+                conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE application_name = 'sptui desk listener' AND datname = current_database()")
+            while app.screen.listener.connections < 2 or not app.screen.listener.connected.is_set():
+                await pilot.pause(0.05)
+            other.close_incident(iids[1], operator="tanaka")
+            again = await seen(pilot, app, "1234-000-002", None)  # closed: gone from the queue
+            return first, again, app.is_running, [n.message for n in app._notifications]
+
+    try:
+        first, again, running, notes = asyncio.run(asyncio.wait_for(main(), 60))
+    finally:
+        mine.close()
+        other.close()
+    assert first < 1.0 and again < 1.0, (first, again)  # the poll would take 60 s here
+    assert running and not notes  # the dropped connection is the log's business, not the operator's

@@ -11,6 +11,7 @@ from typing import Iterator
 import sqlalchemy as sa
 
 from sptui.store import schema as S
+from sptui.store.changes import NOTIFY, ChangeListener
 from sptui.store.db import StoreError, ensure_schema, make_engine, normalise_url
 
 _INSERT_AUDIT = S.audit.insert()
@@ -87,14 +88,25 @@ class StoreBase:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing late)."""
+        """A write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing late). On PostgreSQL
+        it ends with NOTIFY sptui_changes, delivered to listening desks when (and only if) it commits."""
         with self._connection() as conn:
             conn.info["write"] = True
             try:
                 with conn.begin():
                     yield conn
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql(NOTIFY)
             finally:
                 conn.info.pop("write", None)
+
+    def listen_for_changes(self, on_change) -> ChangeListener | None:
+        """Other writers' commits as they happen (PostgreSQL's LISTEN, on a connection of its own): a listener to
+        start(), calling on_change() from its thread; None on SQLite, where only polling tells. See changes.py."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return ChangeListener(conninfo, on_change)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:

@@ -121,6 +121,8 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.needle = ""
         self._matches: dict[str, list[data.QueueRow]] = {}  # needle → its matches, for the current rows
         self.fingerprint: tuple = ()
+        self.listener = None  # PostgreSQL: other operators' commits as they happen (store/changes.py)
+        self._stale = False  # a change was heard while the queue could not look (another screen, loading)
 
     def compose(self) -> ComposeResult:
         w = self.app.words
@@ -148,8 +150,27 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.render_rows()
         self.load_all()
         self.set_interval(1.0, self.tick)
-        self.set_interval(POLL_SECONDS, self.poll)
+        self.set_interval(POLL_SECONDS, self.poll)  # on SQLite all there is; on PostgreSQL the fallback
+        self.listener = self.app.store.listen_for_changes(self._changed_elsewhere)
+        if self.listener is not None:
+            self.listener.start()
         self.call_after_refresh(self.app.start_policy)
+
+    def on_unmount(self) -> None:
+        if self.listener is not None:
+            self.listener.stop(timeout=0)
+
+    def _changed_elsewhere(self) -> None:
+        """The listener's thread heard a commit (another operator, an alarm): look now, not at the next poll."""
+        self._stale = True
+        try:
+            self.app.call_from_thread(self.poll)
+        except RuntimeError:  # the desk is closing
+            pass
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self.poll()
 
     # -- data ------------------------------------------------------------------------------------------------
     def load_all(self) -> None:
@@ -172,6 +193,8 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.rows, self.total, self.fingerprint, self.complete = rows, len(rows), fingerprint, True
         self._matches.clear()
         self.render_rows()
+        if self._stale:  # heard while this load was reading
+            self.call_later(self.poll)
 
     def reload(self) -> None:
         self.load_all()
@@ -197,6 +220,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         """New alarms and other operators' changes, without a restart (paused under a modal or another screen)."""
         if self.app.screen is not self or not self.complete:
             return
+        self._stale = False
         # off the UI thread: at 100,000 rows even the fingerprint takes a quarter of a second
         self.run_worker(self._poll_check, thread=True, exclusive=True, group="queue")
 
