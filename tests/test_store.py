@@ -486,14 +486,15 @@ def test_the_listener_calls_once_per_burst_and_listens_again_after_its_connectio
     calls = []
     heard = threading.Event()
     listener = desk.listen_for_changes(lambda: (calls.append(time.monotonic()), heard.set()))
+    listener.settle = 1.0  # (wide, so that a loaded test machine's burst still falls inside it)
     listener.start()
     other = Store.open(db_url)
     try:
         assert listener.connected.wait(5)
         for iid in iids:  # a burst
             other.add_note(iid, "first call", operator="sato")
-        assert heard.wait(2)
-        time.sleep(0.5)
+        assert heard.wait(3)
+        time.sleep(1.5)
         assert len(calls) == 1  # one call for the burst
         heard.clear()
         with other.write() as conn:  # the listener's backend dies (a restarted server, an admin)
@@ -511,7 +512,7 @@ def test_the_listener_calls_once_per_burst_and_listens_again_after_its_connectio
         calls.clear()
         sent = time.monotonic()
         other.claim(iids[0], operator="sato")
-        assert heard.wait(2) and calls[0] - sent < 1.0
+        assert heard.wait(3) and calls[0] - sent < 1.0 + listener.settle
     finally:
         listener.stop()
         other.close()
