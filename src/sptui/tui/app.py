@@ -1100,9 +1100,10 @@ class DeskApp(Guarded, App):
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual's last stop for an exception nothing caught (a timer, a worker, a widget's compose or layout);
-        Textual's own ends the app and prints the traceback. Textual 8 has no public hook for this
-        (Textualize/textual#2818; the version is pinned and tests/test_tui.py drives each case). While the desk
-        runs, the failure is reported and the desk runs on; starting or stopping, the app ends with one line."""
+        Textual's own ends the app and prints the traceback. Textual 8.2.8 has no public hook for this (the
+        request, and the hang an override alone gives, are Textualize/textual#2818: hence `Guarded` as well); the
+        version is pinned and tests/test_tui.py drives each case. While the desk runs, the failure is reported
+        and the desk runs on; starting or stopping, the app ends with one line."""
         if self.is_running and not self._exit:
             self.report_failure(error)
             return
