@@ -1220,3 +1220,56 @@ def test_another_desks_change_shows_within_a_second_on_postgresql_and_after_the_
         other.close()
     assert first < 1.0 and again < 1.0, (first, again)  # the poll would take 60 s here
     assert running and not notes  # the dropped connection is the log's business, not the operator's
+
+
+def test_a_stream_of_changes_does_not_starve_the_queue_of_its_reload(desk, policy, monkeypatch):
+    """Changes heard faster than the queue reloads (a busy PostgreSQL desk): each look runs to its end, and one
+    more follows if something changed meanwhile; a new look does not cancel the one reading."""
+    import time
+
+    import sptui.tui.app as tui_app
+    from sptui.tui import data
+
+    monkeypatch.setattr(tui_app, "POLL_SECONDS", 60.0)
+    full = data.queue
+
+    def slow_queue(store, *, limit=None):
+        if limit is None:
+            time.sleep(0.3)  # as 100,000 rows take
+        return full(store, limit=limit)
+
+    monkeypatch.setattr(data, "queue", slow_queue)
+
+    async def steps(app, pilot):
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.screen.complete:
+                break
+        desk.claim(1, operator="tanaka")
+        started = time.monotonic()
+        while time.monotonic() - started < 3:  # another change heard every 0.1 s, all along
+            app.screen._stale = True
+            app.screen.poll()
+            await pilot.pause(0.1)
+            if next(r[7] for r in cells(app) if r[1] == "1234-000-001") == "claimed":
+                return time.monotonic() - started
+        return None
+
+    took = drive(desk, policy, steps)
+    assert took is not None and took < 1.5, took
+
+
+def test_a_failure_while_closing_is_logged_and_one_before_starting_ends_with_one_line(desk, policy, caplog):
+    async def steps(app, pilot):
+        app.exit()
+        app._handle_exception(RuntimeError("a worker outlived its screen"))  # as Textual calls it
+        return app.return_code, list(app._exit_renderables)
+
+    code, shown = drive(desk, policy, steps)
+    assert code == 0 and shown == []  # quitting stays quitting, without a message
+    assert any("while closing" in r.getMessage() for r in caplog.records)
+
+    app = DeskApp(desk, policy, lang="en", operator="sato")  # not running: nothing to keep up
+    app._handle_exception(RuntimeError(BOOM))
+    assert app.return_code == 1
+    assert [str(r) for r in app._exit_renderables] == ["sptui: RuntimeError: [bold]boom[/] \\x1b[2J"]

@@ -123,6 +123,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.fingerprint: tuple = ()
         self.listener = None  # PostgreSQL: other operators' commits as they happen (store/changes.py)
         self._stale = False  # a change was heard while the queue could not look (another screen, loading)
+        self._looking = False  # a poll's look is under way
 
     def compose(self) -> ComposeResult:
         w = self.app.words
@@ -217,22 +218,36 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.render_rows()
 
     def poll(self) -> None:
-        """New alarms and other operators' changes, without a restart (paused under a modal or another screen)."""
+        """New alarms and other operators' changes, without a restart (paused under a modal or another screen).
+        One look at a time: a change heard while one reads is looked at after it, never by cancelling it (on a
+        busy desk changes come faster than 100,000 rows are read)."""
         if self.app.screen is not self or not self.complete:
             return
-        self._stale = False
+        if self._looking:
+            self._stale = True
+            return
+        self._stale, self._looking = False, True
         # off the UI thread: at 100,000 rows even the fingerprint takes a quarter of a second
         self.run_worker(self._poll_check, thread=True, exclusive=True, group="queue")
 
     def _poll_check(self) -> None:
         try:
             changed = data.fingerprint(self.app.store) != self.fingerprint
+            if changed and not get_current_worker().is_cancelled:
+                self._load_all()
         except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told
             log.warning("queue refresh failed: %s", e)
             self.app.call_from_thread(self.app.notify, str(e), severity="error", markup=False)
-            return
-        if changed and not get_current_worker().is_cancelled:
-            self._load_all()
+        finally:
+            try:
+                self.app.call_from_thread(self._looked)
+            except RuntimeError:  # the desk has closed meanwhile
+                pass
+
+    def _looked(self) -> None:
+        self._looking = False
+        if self._stale:
+            self.poll()
 
     def render_rows(self) -> None:
         """The rows that match the filter (all of them: the table draws only those on screen)."""
@@ -1103,9 +1118,12 @@ class DeskApp(Guarded, App):
         Textual's own ends the app and prints the traceback. Textual 8.2.8 has no public hook for this (the
         request, and the hang an override alone gives, are Textualize/textual#2818: hence `Guarded` as well); the
         version is pinned and tests/test_tui.py drives each case. While the desk runs, the failure is reported
-        and the desk runs on; starting or stopping, the app ends with one line."""
+        and the desk runs on; while it closes, it is logged; if it fails to start, it ends with one line."""
         if self.is_running and not self._exit:
             self.report_failure(error)
+            return
+        if self._exit:  # closing (a worker that outlived the screen it reported to): the log's business
+            log.warning("while closing: %s: %s", type(error).__name__, error, exc_info=error)
             return
         log.error("sptui desk failed: %s: %s", type(error).__name__, error, exc_info=error)
         self.exit(return_code=1, message=Text(safe(f"sptui: {type(error).__name__}: {error}")))
