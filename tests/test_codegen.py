@@ -319,3 +319,28 @@ def test_a_subset_of_the_rules_runs_alone_and_leaves_the_full_runner_as_it_was(p
         assert [r.rule for r in ctx.trace] == [one]
     assert policy.decide(outside).to_json() == full_before
     assert policy.decide(base_case).verdict == "covered"
+
+
+def test_a_subset_names_rules_that_exist_and_builds_safely_from_many_threads(policy, base_case):
+    import threading
+
+    from sptui.engine import DecisionContext, case_values
+    from sptui.evaluators.core import run_rules
+
+    ctx = DecisionContext(case_values(policy, base_case))
+    with pytest.raises(KeyError, match="installed-in-japn"):
+        run_rules(policy, ctx, {"installed-in-japn"})  # a typo is an error, not a rule left out
+    names = list(policy.blocks["rule"])
+    got: dict[str, list[str]] = {}
+
+    def one(name: str) -> None:
+        c = DecisionContext(case_values(policy, base_case))
+        run_rules(policy, c, [name])  # any iterable of names
+        got[name] = [r.rule for r in c.trace]
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == {n: [n] for n in names}

@@ -147,7 +147,7 @@ def sptui_block_kinds(register):
     register(VARIANT)
 """)
     p = sptui_with(site, "plugins", "-v")
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr  # something failed: a script can tell
     assert "FAILED raises-on-import [import]: ImportError: missing dependency frobnicate" in p.stdout
     assert "FAILED misspelt [validate]" in p.stdout and "sptui_block_kind" in p.stdout
     assert "FAILED twice [register]" in p.stdout and "already registered" in p.stdout
@@ -215,7 +215,9 @@ def test_plugin_new_writes_a_package_whose_test_passes(tmp_path):
     assert t.returncode == 1 and "night-owl.sptp:" in t.stdout
 
 
-@pytest.mark.parametrize("name, message", [("Night_Owl", "is not a plugin name"), ("night-owl", "exists already")])
+@pytest.mark.parametrize("name, message", [("Night_Owl", "is not a plugin name"), ("night-owl", "exists already"),
+                                           ("weekday-9h", "has a variant 'weekday-9h' already"),
+                                           ("true", "a word of the policy language")])
 def test_plugin_new_refuses_a_bad_name_or_an_existing_folder(tmp_path, name, message):
     (tmp_path / "sptui-night-owl").mkdir()
     p = subprocess.run([sys.executable, "-m", "sptui.cli", "plugin", "new", name, "--dir", str(tmp_path)],
@@ -223,11 +225,20 @@ def test_plugin_new_refuses_a_bad_name_or_an_existing_folder(tmp_path, name, mes
     assert p.returncode == 2 and message in p.stderr
 
 
-def test_importing_the_cli_loads_no_plugin():
+def test_importing_the_cli_loads_no_plugin(site, tmp_path):
+    import os
+
+    marker = tmp_path / "imported"
+    make_dist(site, "noisy", f"open({str(marker)!r}, 'w').write('yes')\n" + HOOKIMPL)  # an installed plugin
     code = ("import sys, sptui.cli; bad = [m for m in sys.modules if m.startswith(('sptui.evaluators', 'sptui.plugins',"
-            " 'pluggy', 'lark', 'holidays', 'textual'))]; print(bad); sys.exit(1 if bad else 0)")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            " 'pluggy', 'lark', 'holidays', 'textual', 'noisy'))]; print(bad); sys.exit(1 if bad else 0)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(site)))
     assert p.returncode == 0, p.stdout + p.stderr
+    assert not marker.exists()
+    # the same plugin is imported as soon as a command needs the plugins (the check above can fail)
+    sptui_with(site, "plugins", "-v")
+    assert marker.exists()
 
 
 def variant_plugin(site, name: str, policy_text: str, *, twice: bool = False) -> None:
@@ -261,8 +272,12 @@ def test_a_plugin_whose_policy_file_has_errors_is_skipped_and_the_rest_works(sit
                                                                                    years=3))))
     assert p.returncode == 0, p.stderr  # the good plugin's variant works
     assert json.loads(p.stdout)["verdict"] == "covered"
-    assert "warning: plugin clash failed [policy] and was skipped" in p.stderr
+    assert "warning: plugin clash [policy]: its policy files are left out: " in p.stderr
     assert "clash.sptp:1:" in p.stderr and "E036" in p.stderr
+    assert p.stderr.count("plugin clash") == 1
+    # sptui plugins -v reads the policy as a decision would, so it shows this failure too
+    p = sptui_with(site, "plugins", "-v")
+    assert p.returncode == 1 and "FAILED clash [policy]: its policy files are left out: " in p.stdout
     # the author sees every error, with its position
     p = sptui_with(site, "check", "policies")
     assert p.returncode == 1 and "clash.sptp:1:" in p.stdout
@@ -273,6 +288,8 @@ def test_a_plugin_registering_its_variant_twice_is_reported_and_the_variant_load
     p = sptui_with(site, "plugins", "-v")
     assert "FAILED night [register]: sptui_variants: `night` is already registered by night" in p.stdout
     p = sptui_with(site, "eval", "-", input=json.dumps(dict(base_case, pack=dict(base_case["pack"], variant="night",
-                                                                                   years=1))))
+                                                                                   years=3))))
     assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["verdict"] == "covered"  # the first registration is used
+    assert "warning: plugin night [register]: sptui_variants: `night` is already registered by night" in p.stderr
     assert sptui_with(site, "check", "policies").returncode == 0

@@ -64,6 +64,8 @@ def test_alarm_mail_parses_as_the_machine_and_time_given():
 
 def test_the_fixtures_work_in_a_plugin_authors_test_file(tmp_path):
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["sptui.testing"]\n')
+    (tmp_path / "policies").mkdir()  # the author's own folder of that name is not sptui's policy
+    (tmp_path / "policies" / "mine.sptp").write_text("variant mine {\n")
     (tmp_path / "test_author.py").write_text(textwrap.dedent("""
         def test_fixtures(sptui_policy_with, sptui_case, sptui_store):
             policy = sptui_policy_with()

@@ -47,8 +47,8 @@ def _load(policy_path: str):
         sys.exit(1)
     from sptui.plugins import default_manager
 
-    for f in default_manager().failures:  # skipped; the command goes on without them
-        click.echo(f"warning: plugin {f.plugin} failed [{f.stage}] and was skipped: {f.error} (sptui plugins -v)", err=True)
+    for f in default_manager().failures:  # the command goes on without what failed
+        click.echo(f"warning: plugin {f.plugin} [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
     return policy
 
 

@@ -19,11 +19,20 @@ operator_option = click.option("--operator", default=None, help="who is acting (
 policy_option = click.option("--policy", "policy_path", default=None, help="the policy folder (default: policies/)")
 
 
-def _store(db_url, *, check_schema: bool = True):
+def _store(db_url, *, check_schema: bool = True, must_exist: bool = False):
     from sqlalchemy.exc import DBAPIError
 
     from sptui.store import Store, StoreError
 
+    if must_exist:  # alarms into a new, empty file would all be quarantined as unknown machines
+        from pathlib import Path
+
+        from sptui.store.db import normalise_url
+
+        u = normalise_url(db_url)
+        if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and not Path(u.database).exists():
+            _fail(f"no desk database at {u.database}: name the desk's database with --db (or $SPTUI_DB), "
+                  "or create it first (sptui registry import FILE.csv --db …)")
     try:
         return Store.open(db_url, check_schema=check_schema)
     except StoreError as e:
@@ -375,7 +384,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     host, port = _listen(listen)
     policy_path = str(policy_path or default_policy())
     _load(policy_path)  # its diagnostics here, before the writer loads it for itself
-    store = _store(db_url)  # created or checked here; the writer opens the same database
+    store = _store(db_url, must_exist=True)  # checked here; the writer opens the same database
     url = store.engine.url.render_as_string(hide_password=False)
     store.close()
     # our own lines at INFO; aiosmtpd's per-command INFO lines ("mail.log") would cost more than storing a mail
@@ -404,7 +413,7 @@ def intake_file(paths, db_url, policy_path):
     from sptui.intake.ingest import ingest
 
     policy = _load(policy_path or default_policy())
-    store = _store(db_url)
+    store = _store(db_url, must_exist=True)
     counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
     failed = 0
     for path in mail_files(paths):
@@ -437,8 +446,6 @@ def intake_source(name, location, follow, db_url, policy_path):
 
     pm = default_manager()
     sources = {k: obj for k, (_, obj) in pm.unique("sptui_alarm_sources", lambda o: o.name).items()}
-    for f in pm.failures:
-        click.echo(f"warning: plugin {f.plugin} failed [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
     if name is None:
         for n, src in sorted(sources.items()):
             click.echo(f"{n}  {src.doc}")
@@ -452,11 +459,11 @@ def intake_source(name, location, follow, db_url, policy_path):
         _fail(f"give the location for {name!r}: sptui intake source {name} LOCATION", EXIT_BAD_INPUT)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     policy = _load(policy_path or default_policy())
-    store = _store(db_url)
+    store = _store(db_url, must_exist=True)
 
     def report(o):
         if o.kind == "not-stored":
-            click.echo(f"{o.via}: not stored: {o.error}", err=True)
+            click.echo(f"{o.via}: not stored, left for a retry: {o.error}", err=True)
         else:
             click.echo(f"{o.via}: {o.kind} {'Q' if o.reason else 'alarm '}{o.id}" + (f" ({o.reason})" if o.reason else ""))
 
@@ -465,7 +472,7 @@ def intake_source(name, location, follow, db_url, policy_path):
     except Exception as e:  # the plugin's own error (a missing folder, a bad URL): one line
         _fail(f"alarm source {name!r} cannot open {location!r}: {type(e).__name__}: {e}")
     try:
-        counts = run_source(mails, store, policy, report)
+        counts = run_source(mails, store, policy, report, backoff=follow)
     except KeyboardInterrupt:
         getattr(mails, "close", lambda: None)()
         click.echo("stopped", err=True)

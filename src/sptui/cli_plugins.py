@@ -64,11 +64,18 @@ def plugins(verbose):
                 click.echo(f"FAILED {p['name']} [metadata]: {p['problem']}")
         click.echo("(not loaded; `sptui plugins -v` loads them, shows their hooks and any failure)", err=True)
         return
+    from sptui.cli import default_policy
     from sptui.plugins import PluginManager
+    from sptui.policy.compile import PolicyError, load_policy
 
     pm = PluginManager()
     for hook in HOOK_NAMES:
         pm.unique(hook, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))  # reports names given twice
+    try:  # a variant pack's policy files: read with the policy, as a decision would (failures: stage policy)
+        load_policy(default_policy(), plugins=pm)
+    except PolicyError as e:
+        click.echo(f"note: the policy itself has {sum(d.is_error for d in e.diagnostics)} error(s); "
+                   "plugins' policy files were not checked (sptui check)", err=True)
     targets = {p["name"]: p for p in _entry_points()}
     for info in pm.infos:
         origin = "built-in" if info.builtin else "installed"
@@ -84,6 +91,8 @@ def plugins(verbose):
         click.echo(f"FAILED {f.plugin} [{f.stage}]: {f.error}")
         if f.detail:
             click.echo("    " + f.detail.strip().replace("\n", "\n    "))
+    if pm.failures:
+        sys.exit(1)
 
 
 # ---- sptui plugin new -------------------------------------------------------------------------------------------
@@ -93,6 +102,7 @@ def plugin():
 
 
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+RESERVED = frozenset({"and", "false", "in", "let", "not", "null", "or", "true"})  # the policy language's words
 
 PYPROJECT = '''\
 [build-system]
@@ -105,6 +115,9 @@ version = "0.1.0"
 description = "sptui pack variant {name}"
 requires-python = ">=3.11"
 dependencies = ["sptui"]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
 
 [project.entry-points.sptui]
 {name} = "{module}"
@@ -176,8 +189,8 @@ README = '''\
 
 A sptui plugin: the pack variant `{name}`.
 
-    pip install -e .      # into the environment sptui runs in
-    pytest                # its tests, with sptui.testing's fixtures
+    pip install -e '.[test]'   # into the environment sptui runs in (with pytest)
+    pytest                     # its tests, with sptui.testing's fixtures
     sptui plugins -v      # shows it, with its hooks
     sptui check           # checks the shipped policy with the variant's file
 
@@ -194,6 +207,15 @@ def plugin_new(name, where):
         click.echo(f"error: {name!r} is not a plugin name: lower-case letters, digits and hyphens, "
                    "starting with a letter (like night-owl)", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    if name in RESERVED:
+        click.echo(f"error: {name!r} is a word of the policy language; a variant cannot be named so", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    from sptui.cli import _load, default_policy
+
+    taken = _load(default_policy()).rt.variants
+    if name in taken:
+        click.echo(f"error: the policy has a variant {name!r} already (it has {', '.join(sorted(taken))})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     module = "sptui_" + name.replace("-", "_")
     root = Path(where) / f"sptui-{name}"
     if root.exists():
@@ -209,4 +231,4 @@ def plugin_new(name, where):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.format(name=name, module=module), encoding="utf-8")
         click.echo(f"wrote {path}")
-    click.echo(f"next: cd {root} && pip install -e . && pytest")
+    click.echo(f"next: cd {root} && pip install -e '.[test]' && pytest")

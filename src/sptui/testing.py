@@ -134,10 +134,13 @@ def alarm_mail(computer: str = "SV0001", occurred: dt.datetime | None = None, *,
 
 
 def shipped_policy() -> str:
-    """The policy sptui uses by default ($SPTUI_POLICY, ./policies, or the one beside sptui's source)."""
-    from sptui.cli import default_policy
+    """sptui's own policy: $SPTUI_POLICY if set, else the policies/ beside sptui's source, whatever the current
+    folder holds (a plugin's project may have a policies/ folder of its own)."""
+    import os
 
-    return default_policy()
+    import sptui
+
+    return os.environ.get("SPTUI_POLICY") or str(Path(sptui.__file__).resolve().parents[2] / "policies")
 
 
 def load_policy_with(*plugins: Any, policy: str | Path | None = None, entry_points: bool = False):

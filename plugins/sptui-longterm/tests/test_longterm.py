@@ -29,7 +29,6 @@ def policy():
 def test_both_long_term_variants_join_the_policy(policy):
     for name in sptui_longterm.VARIANTS:
         assert policy.rt.variants[name].years == (6, 7)
-        assert policy.rt.variants[name].ignores_parts_retention
 
 
 @pytest.mark.parametrize("years", [6, 7])

@@ -67,9 +67,16 @@ def test_each_mail_is_stored_or_quarantined_then_moved_to_cur(desk, maildir):
     assert sorted(f.name for f in (maildir / "cur").iterdir()) == ["1.a:2,S", "2.b:2,S", "3.c:2,S"]
     alarms = store.alarms()
     assert sorted(a["computer"] for a in alarms) == ["SV0001", "SV0002"]
-    assert all(a["via"].startswith("maildir:") for a in alarms)
+    # each alarm names where its mail is now: the absolute path in cur/
+    assert sorted(a["via"] for a in alarms) == [f"maildir:{(maildir / 'cur' / n).resolve()}" for n in ("1.a:2,S", "2.b:2,S")]
     [q] = store.quarantined()
-    assert q["via"].endswith("3.c")
+    assert q["via"] == f"maildir:{(maildir / 'cur' / '3.c:2,S').resolve()}"
+
+
+@pytest.mark.parametrize("name, seen", [("1.a", "1.a:2,S"), ("6.a:2,", "6.a:2,S"), ("7.b:2,RF", "7.b:2,FRS"),
+                                        ("8.c:2,S", "8.c:2,S")])
+def test_a_stored_mail_keeps_its_flags_and_gains_seen(name, seen):
+    assert sptui_maildir.seen_name(name) == seen
 
 
 def test_a_mail_delivered_again_is_a_duplicate_and_still_moved(desk, maildir):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+import threading
+from typing import Any, Iterable
 
 import attrs
 
@@ -584,6 +585,9 @@ def _rule_source(i: int, rule: Rule, ns: dict, tag: str = "") -> list[str]:
     return out
 
 
+_GENERATE = threading.Lock()  # code generation writes the policy's shared namespace: one at a time
+
+
 def rules_runner(policy, only: frozenset[str] | None = None) -> Any:
     """The policy's rules as one generated function `run(ctx)` (made once per policy, on first use); with
     `only`, the rules of those names alone, in policy order (made once per set of names)."""
@@ -592,6 +596,15 @@ def rules_runner(policy, only: frozenset[str] | None = None) -> Any:
     run = rt.generated.get(key)
     if run is not None:
         return run
+    with _GENERATE:
+        run = rt.generated.get(key)
+        if run is None:
+            run = _generate_rules(policy, only, key)
+    return run
+
+
+def _generate_rules(policy, only: frozenset[str] | None, key) -> Any:
+    rt = policy.rt
     ns = rt.ns
     ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail)
     rules = [r for r in policy.blocks.get("rule", {}).values() if only is None or r.id in only]
@@ -620,12 +633,21 @@ def rules_runner(policy, only: frozenset[str] | None = None) -> Any:
     return run
 
 
-def run_rules(policy, ctx: DecisionContext, only: frozenset[str] | None = None) -> None:
-    """Every rule block in order, or with `only` those rules alone (a part of the decision, such as coverage)."""
+def run_rules(policy, ctx: DecisionContext, only: Iterable[str] | None = None) -> None:
+    """Every rule block in order, or with `only` those rules alone (a part of the decision, such as coverage);
+    a name that is no rule of the policy is a KeyError, not a rule silently left out."""
     if only is None:
         (policy.rt.generated.get("rules") or rules_runner(policy))(ctx)
-    else:
-        (policy.rt.generated.get(("rules", only)) or rules_runner(policy, only))(ctx)
+        return
+    if not isinstance(only, frozenset):
+        only = frozenset(only)
+    run = policy.rt.generated.get(("rules", only))
+    if run is None:
+        unknown = only - policy.blocks.get("rule", {}).keys()
+        if unknown:
+            raise KeyError(f"no rule named {', '.join(sorted(unknown))} in this policy")
+        run = rules_runner(policy, only)
+    run(ctx)
 
 
 # ---- core functions ---------------------------------------------------------------------------------------------

@@ -581,7 +581,10 @@ def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plu
             raise PolicyError(diags, sources)
         for plugin in sorted(broken):
             first = next(d for d in errors if theirs.get(os.path.abspath(d.span.file)) == plugin)
-            plugins.failures.append(PluginFailure(plugin, "policy", f"{first.span}: error[{first.code}]: {first.message}"))
+            failure = PluginFailure(plugin, "policy", f"its policy files are left out: {first.span}: "
+                                                      f"error[{first.code}]: {first.message}")
+            if failure not in plugins.failures:  # a policy loaded again (a reload) reports it once
+                plugins.failures.append(failure)
         skip = skip | frozenset(broken)
 
 

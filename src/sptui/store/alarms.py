@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from sptui.model.case import CaseError
 from sptui.store import schema as S
 from sptui.store.db import ConflictError, StoreError
 from sptui.store.desk import case_for, stored_decision
@@ -61,6 +62,12 @@ _DUPLICATE = sa.select(S.alarms.c.id).where(sa.or_(S.alarms.c.dedupe_key == sa.b
 
 def dedupe_key(machine_id: int, event_id: str | None, occurred_at: dt.datetime) -> str:
     return f"{machine_id}|{event_id or ''}|{occurred_at.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _no_decision(machine: dict, e: Exception) -> str:
+    hint = (" (a variant from a plugin that is not installed or failed to load? see sptui plugins -v)"
+            if getattr(e, "field", "") == "pack.variant" else "")
+    return f"the policy cannot decide for machine {machine['label_number']}: {e}{hint}"
 
 
 class AlarmOps:
@@ -112,7 +119,13 @@ class AlarmOps:
                 if refusal is not None:
                     out[i] = self._quarantine(conn, raw, *refusal, via, received_at, mail.message_id, mail.sender)
                     continue
-                pending.append((i, self._alarm_values(policy, machine, mail, via, received_at)))
+                try:
+                    values = self._alarm_values(policy, machine, mail, via, received_at)
+                except CaseError as e:  # the policy cannot decide for this machine: kept, with why
+                    out[i] = self._quarantine(conn, raw, "no-decision", _no_decision(machine, e), via, received_at,
+                                              mail.message_id, mail.sender)
+                    continue
+                pending.append((i, values))
             if pending:
                 self._insert_alarms(conn, pending, out)
         return out  # type: ignore[return-value]

@@ -26,10 +26,15 @@ from sptui.policy.schema import AlarmSource
 __version__ = "0.1.0"
 
 
-def _seen(path: Path, root: Path) -> None:
-    """new/NAME → cur/NAME:2,S (the maildir flag 'seen')."""
-    name = path.name if ":2," in path.name else f"{path.name}:2,S"
-    os.replace(path, root / "cur" / name)
+def seen_name(name: str) -> str:
+    """The name a mail takes in cur/ once seen: its info `:2,FLAGS` with the flag S added (flags sorted)."""
+    base, sep, flags = name.partition(":2,")
+    return f"{base}:2,{''.join(sorted(set(flags) | {'S'}))}"
+
+
+def _seen(path: Path, dest: Path) -> None:
+    """new/NAME → cur/NAME:2,…S (the maildir flag 'seen')."""
+    os.replace(path, dest)
 
 
 def _waiting(root: Path) -> list[Path]:
@@ -46,7 +51,7 @@ def _waiting(root: Path) -> list[Path]:
 
 def open_maildir(location: str, follow: bool = False, poll: float | None = None) -> Iterator[IncomingMail]:
     """The mails in the maildir's new/, oldest delivery first; with `follow`, then every new delivery."""
-    root = Path(location).expanduser()
+    root = Path(location).expanduser().resolve()
     if not (root / "new").is_dir():
         raise FileNotFoundError(f"{root} is not a maildir (it has no new/ folder)")
     (root / "cur").mkdir(exist_ok=True)
@@ -59,7 +64,8 @@ def open_maildir(location: str, follow: bool = False, poll: float | None = None)
                 delivered = dt.datetime.fromtimestamp(f.stat().st_mtime, TOKYO)
             except FileNotFoundError:
                 continue
-            yield IncomingMail(raw, delivered, f"maildir:{f}", done=lambda f=f: _seen(f, root))
+            dest = root / "cur" / seen_name(f.name)  # where it will be once stored: the alarm names it
+            yield IncomingMail(raw, delivered, f"maildir:{dest}", done=lambda f=f, dest=dest: _seen(f, dest))
         if not follow:
             return
         time.sleep(poll)
