@@ -1273,3 +1273,47 @@ def test_a_failure_while_closing_is_logged_and_one_before_starting_ends_with_one
     app._handle_exception(RuntimeError(BOOM))
     assert app.return_code == 1
     assert [str(r) for r in app._exit_renderables] == ["sptui: RuntimeError: [bold]boom[/] \\x1b[2J"]
+
+
+def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy, tmp_path, monkeypatch):
+    """The desk started without the broken plugin's files; a good edit of the policy still goes live on save,
+    without them, and the plugin's errors are shown."""
+    import shutil
+    import types
+
+    from textual.widgets import TextArea
+
+    import sptui.plugins
+    from sptui.plugins import PluginManager
+    from sptui.policy.schema import VariantPack
+    from sptui.tui.app import PolicyScreen
+
+    bad = tmp_path / "bad.sptp"
+    bad.write_text("variant weekday-9h {\n  cite 第1章 3\n}\n", encoding="utf-8")  # a variant the policy has
+    plugin = types.ModuleType("badpack")
+    plugin.VP, plugin.BAD = VariantPack, str(bad)
+    exec("from sptui.hookspecs import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
+         "    register(VP('bad', (BAD,)))\n", plugin.__dict__)
+    monkeypatch.setattr(sptui.plugins, "_default", PluginManager(entry_points=False, extra=(plugin,)))
+    pol_dir = tmp_path / "policies"
+    shutil.copytree(POLICIES, pol_dir, ignore=shutil.ignore_patterns("tests"))
+    first = sorted(pol_dir.glob("*.sptp"))[0]
+    good = first.read_text(encoding="utf-8")
+
+    async def main():
+        app = DeskApp(desk, policy, policy_path=str(pol_dir), lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("colon", *"policy", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PolicyScreen)
+            app.screen.query_one("#source", TextArea).load_text(good.replace('version "2021.08-r1"',
+                                                                              'version "2021.08-r2"'))
+            await pilot.pause(0.6)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            return app.policy, static_text(app, "#diagnostics"), [n.message for n in app._notifications]
+
+    new, diag_text, notes = asyncio.run(main())
+    assert new is not policy and new.version == "2021.08-r2" and "policy reloaded" in notes[-1]
+    assert "bad.sptp:1:" in diag_text  # the plugin's error, shown
+    assert "badpack" in [f.plugin for f in sptui.plugins._default.failures if f.stage == "policy"]

@@ -556,36 +556,52 @@ def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, 
     return policy, ds, sources
 
 
-def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plugins=None) -> Policy:
-    """Load, check and compile a policy (a folder of .sptp files, or files). Raises PolicyError.
-
-    A plugin whose own policy files have errors is a broken plugin: it is reported in the manager's
-    failures (stage `policy`, with the first error) and the policy loads without its files, so its
-    variants are unknown but everything else works. Errors in the policy's own files raise as ever;
-    `sptui check` shows every error, the plugins' included."""
+def check_live(paths: Iterable[str | FsPath], *, plugins=None
+               ) -> tuple[Policy | None, list[Diagnostic], dict[str, str], frozenset[str]]:
+    """Check a policy to use it (to decide): as `check`, but a plugin whose own policy files have errors is
+    a broken plugin: it is reported in the manager's failures (stage `policy`, with the first error) and
+    the policy is checked again without its files, so its variants are unknown but everything else
+    works. Returns (policy or None, diagnostics, sources, the plugins left out); the diagnostics are those
+    of the first check, every error included, so a caller can show them. Errors in the policy's own files
+    give no policy, as ever."""
     import os
 
     from sptui.plugins import PluginFailure, default_manager
 
     plugins = plugins or default_manager()
-    paths = [path] if isinstance(path, (str, FsPath)) else list(path)
+    paths = list(paths)
     skip: frozenset[str] = frozenset()
+    first: tuple[list[Diagnostic], dict[str, str]] | None = None
     while True:
         policy, diags, sources = check(paths, plugins=plugins, skip_plugins=skip)
+        if first is None:
+            first = (diags, sources)
         if policy is not None:
-            return policy
+            return policy, first[0], first[1], skip
         theirs = variant_files(plugins, skip)
         errors = [d for d in diags if d.is_error]
         broken = {theirs.get(os.path.abspath(d.span.file)) for d in errors}
         if None in broken or not broken:  # an error in the policy's own files (or one no plugin owns)
-            raise PolicyError(diags, sources)
+            return None, diags, sources, skip
         for plugin in sorted(broken):
-            first = next(d for d in errors if theirs.get(os.path.abspath(d.span.file)) == plugin)
-            failure = PluginFailure(plugin, "policy", f"its policy files are left out: {first.span}: "
-                                                      f"error[{first.code}]: {first.message}")
+            d = next(d for d in errors if theirs.get(os.path.abspath(d.span.file)) == plugin)
+            failure = PluginFailure(plugin, "policy", f"its policy files are left out: {d.span}: "
+                                                      f"error[{d.code}]: {d.message}")
             if failure not in plugins.failures:  # a policy loaded again (a reload) reports it once
                 plugins.failures.append(failure)
         skip = skip | frozenset(broken)
+
+
+def load_policy(path: str | FsPath | Iterable[str | FsPath] = "policies", *, plugins=None) -> Policy:
+    """Load, check and compile a policy (a folder of .sptp files, or files). Raises PolicyError.
+
+    A plugin whose own policy files have errors is left out and reported (see `check_live`); `sptui check`
+    shows every error, the plugins' included."""
+    paths = [path] if isinstance(path, (str, FsPath)) else list(path)
+    policy, diags, sources, _ = check_live(paths, plugins=plugins)
+    if policy is None:
+        raise PolicyError(diags, sources)
+    return policy
 
 
 __all__ = ["Policy", "PolicyError", "load_policy", "check", "Block", "Context"]

@@ -1161,14 +1161,16 @@ class DeskApp(Guarded, App):
         self._ui_loop.call_soon_threadsafe(lambda: self.notify(text, severity="warning", markup=False, timeout=20))
 
     def reload_policy(self) -> tuple[bool, list, dict]:
-        """Check and compile the policy's files again: the new policy goes live only if it has no errors; else
-        the last good one stays. Returns (went live, diagnostics, sources)."""
-        from sptui.policy.compile import check
+        """Check and compile the policy's files again: the new policy goes live only if its own files have no
+        errors; else the last good one stays. A plugin whose policy files have errors is left out, as at
+        start (its errors are still shown). Returns (went live, diagnostics, sources)."""
+        from sptui.policy.compile import check_live
 
-        new, diags, sources = check([self.policy_path])
+        new, diags, sources, skipped = check_live([self.policy_path])
         if new is not None:
             self._policy, self._policy_error = new, None
-            log.info("policy reloaded: %s", new.digest)
+            log.info("policy reloaded: %s%s", new.digest, f" (without plugins {', '.join(sorted(skipped))})"
+                     if skipped else "")
         else:
             log.warning("policy reload failed; the last good policy stays live")
         return new is not None, diags, sources
