@@ -1218,8 +1218,10 @@ def test_another_desks_change_shows_within_a_second_on_postgresql_and_after_the_
     finally:
         mine.close()
         other.close()
-    assert first < 1.0 and again < 1.0, (first, again)  # the poll would take 60 s here
-    assert running and not notes  # the dropped connection is the log's business, not the operator's
+    # about 0.1 s measured (the listener's 0.1 s settle, then the reload); 2 s leaves a loaded test machine room
+    # and is well under the desk's 5 s poll (60 s here)
+    assert first < 2.0 and again < 2.0, (first, again)
+    assert running and not notes, notes  # the dropped connection is the log's business, not the operator's
 
 
 def test_a_stream_of_changes_does_not_starve_the_queue_of_its_reload(desk, policy, monkeypatch):
