@@ -244,7 +244,7 @@ def test_the_countdown_reads_without_colour():
 
 def test_the_desk_fits_80_by_24(desk, policy):
     async def steps(app, pilot):
-        return static_text(app, "#count"), app.screen.query_one("Footer").region.bottom
+        return static_text(app, "#count"), app.screen.query_one("KeyBar").region.bottom
 
     count, footer_bottom = drive(desk, policy, steps, size=(80, 24))
     assert count == "4 of 4 shown" and footer_bottom == 24
@@ -1319,3 +1319,24 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     assert new is not policy and new.version == "2021.08-r2" and "policy reloaded" in notes[-1]
     assert "bad.sptp:1:" in diag_text  # the plugin's error, shown
     assert "badpack" in [f.plugin for f in sptui.plugins._default.failures if f.stage == "policy"]
+
+
+def test_the_key_bar_shows_the_screens_keys_and_a_click_presses_one(desk, policy):
+    from sptui.tui.keybar import KeyBar
+
+    async def steps(app, pilot):
+        bar = app.screen.query_one(KeyBar)
+        line = str(bar.render())
+        hits = {key: (start, end, enabled) for start, end, key, enabled in bar._hits}
+        await pilot.click(KeyBar, offset=(hits["slash"][0] + 1, 0))  # the "/ filter" key
+        await pilot.pause()
+        filtering = app.screen.focused is not None and app.screen.focused.id == "filter"
+        await pilot.press("escape", "enter")  # leave the filter, open the first row
+        await pilot.pause()
+        triage_line = str(app.screen.query_one(KeyBar).render())
+        return line, filtering, triage_line
+
+    line, filtering, triage_line = drive(desk, policy, steps)
+    assert "/ filter" in line and "q quit" in line and line.rstrip().endswith("^p palette")
+    assert filtering
+    assert "d dispatch" in triage_line and "m consult" in triage_line and "q quit" not in triage_line

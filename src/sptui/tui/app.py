@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
-from textual.widgets import (Button, DataTable, Footer, Input, Label, OptionList, Static, TabbedContent, TabPane,
+from textual.widgets import (Button, DataTable, Input, Label, OptionList, Static, TabbedContent, TabPane,
                              TextArea)
 from textual.widgets.option_list import Option
 
@@ -32,6 +32,7 @@ from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.failures import Guarded
+from sptui.tui.keybar import KeyBar
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.policy_editor import PolicyEditor
 from sptui.tui.table import HeaderLine, RowTable
@@ -133,7 +134,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         yield HeaderLine(table, id="header")
         yield table
         yield Static("", id="count")
-        yield Footer()
+        yield KeyBar()
 
     def cells(self, r: data.QueueRow) -> list[Text]:
         w = self.app.words
@@ -350,7 +351,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             yield DataTable(id="reasons", cursor_type="row")
             yield Static(id="whatif")
             yield Static(id="timeline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         w = self.app.words
@@ -689,7 +690,7 @@ class AlarmsScreen(Guarded, LocalBindings, Screen):
                 yield DataTable(id="due-table", cursor_type="row")
             with TabPane(w("quarantine"), id="quarantine"):
                 yield DataTable(id="quarantine-table", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         w = self.app.words
@@ -747,7 +748,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
         yield Input(placeholder=w("registry_prompt"), id="lookup")
         yield DataTable(id="machines", cursor_type="row")
         yield Static("", id="warnings")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         w = self.app.words
@@ -830,7 +831,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
             yield OptionList(id="files")
             yield PolicyEditor(id="source", show_line_numbers=True)
         yield Static(id="diagnostics")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         from sptui.policy.compile import policy_files
