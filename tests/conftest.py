@@ -105,3 +105,14 @@ def store(db_url):
 from sptui.testing import REGISTRY_FIELDS, registry_csv, registry_row  # noqa: E402,F401  (shared with plugin authors)
 
 REGISTRY_HEADER = ",".join(REGISTRY_FIELDS)
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_gc():
+    """The desk freezes its loaded rows out of the cyclic GC's way (gc.freeze); a test process runs many desks,
+    so what one froze is handed back to the collector after it."""
+    yield
+    import gc
+
+    if gc.get_freeze_count():
+        gc.unfreeze()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import datetime as dt
+import gc
 import logging
 import re
 import threading
@@ -195,6 +196,11 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.rows, self.total, self.fingerprint, self.complete = rows, len(rows), fingerprint, True
         self._matches.clear()
         self.render_rows()
+        if self.app.screen is self:
+            # the rows (100,000 objects) live on: the cyclic GC's full collections would walk them every time,
+            # a pause of 100-150 ms now and then as screens open and close; frozen, they are never walked (they
+            # hold no cycles, so rows replaced later are still freed, by their counts)
+            gc.freeze()
         if self._stale:  # heard while this load was reading
             self.call_later(self.poll)
 
