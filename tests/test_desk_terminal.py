@@ -223,3 +223,81 @@ def test_sptui_serve_offers_the_desk_to_a_browser_on_loopback(tmp_path, run, spt
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_browser_session_through_sptui_serve_claims_an_incident_as_the_proxys_user(tmp_path, run, sptui_bin):
+    """A whole session as the browser's terminal holds it: textual-serve's websocket carries keys in and the
+    screen out. Behind a proxy, --operator-header makes the authenticated user the audit log's operator; a
+    request without that header gets no desk."""
+    import asyncio
+    import json
+    import socket
+
+    import aiohttp
+
+    db, store, inc, _ = _demo(tmp_path, run)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sptui_bin, "serve", "--port", str(port), "--db", str(db), "--lang", "en",
+                             "--operator-header", "X-Remote-User"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+    async def session(headers: dict, keys: list[tuple[str, str]]) -> str:
+        """Connect, then for each (keys to type, text to wait for) type and wait; returns all the screen bytes."""
+        url = f"ws://127.0.0.1:{port}/ws?width=160&height=48"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):  # the server may still be starting
+                try:
+                    ws = await http.ws_connect(url, headers=headers)
+                    break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.3)
+            else:
+                raise AssertionError("sptui serve did not answer")
+            seen = b""
+            try:
+                for typed, wanted in [("", "shown"), *keys]:
+                    if typed:
+                        await ws.send_str(json.dumps(["stdin", typed]))
+                    if not wanted:  # a screen updated in place (the count) is sent as the changed cells only
+                        await asyncio.sleep(1.5)
+                        continue
+                    deadline = time.monotonic() + 30
+                    mark = len(seen)
+                    while wanted.encode() not in seen[mark:]:
+                        left = deadline - time.monotonic()
+                        assert left > 0, f"{wanted!r} never came; last bytes: {seen[-400:]!r}"
+                        try:
+                            msg = await ws.receive(timeout=left)
+                        except asyncio.TimeoutError:
+                            raise AssertionError(f"{wanted!r} never came; last bytes: {seen[-400:]!r}") from None
+                        if msg.type == aiohttp.WSMsgType.BINARY:
+                            seen += msg.data
+                        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                            return seen.decode(errors="replace")
+            finally:
+                await ws.close()
+            return seen.decode(errors="replace")
+
+    try:
+        shown = asyncio.run(session({"X-Remote-User": "tanaka"}, [
+            ("/", ""), (inc.label_number, ""), ("\r", ""), ("\r", f"incident #{inc.id}"), ("c", "claimed by tanaka"),
+        ]))
+        assert "Traceback" not in shown
+        assert store.incident(inc.id)["owner"] == "tanaka"
+        assert store.audit_log("incident", inc.id)[-1]["operator"] == "tanaka"
+        async def bare() -> str:
+            async with aiohttp.ClientSession() as http:
+                async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as ws:
+                    got = b""
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.BINARY:
+                            got += msg.data
+                    return got.decode()
+        refused = asyncio.run(bare())
+        assert "session refused: no authenticated user in the request (header X-Remote-User)" in refused
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        store.close()

@@ -531,13 +531,14 @@ def demo(db_path, fresh, no_open, lang, policy_path):
 @click.option("--db", "db_url", default=None, help="the desk's database (SQLite path or postgresql://…)")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
 @click.option("--read-only", is_flag=True)
-def serve(host, port, public_url, db_url, lang, read_only):
+@click.option("--operator-header", default=None, metavar="HEADER",
+              help="take each session's operator from this request header, set by the authenticating proxy "
+                   "(e.g. X-Remote-User); a session without it is refused")
+def serve(host, port, public_url, db_url, lang, read_only, operator_header):
     """The desk in a browser (textual-serve): each browser session runs its own `sptui` desk process.
 
     It has no login of its own: keep it on loopback behind a proxy that authenticates (docs/desk-data.md)."""
-    import shlex
-
-    from textual_serve.server import Server
+    from sptui.serve import DeskServer
 
     _store(db_url).close()  # the database opens (or says why not) before anyone connects
     args = [sys.executable, "-m", "sptui.cli"]
@@ -547,7 +548,7 @@ def serve(host, port, public_url, db_url, lang, read_only):
         args += ["--lang", lang]
     if read_only:
         args.append("--read-only")
-    Server(shlex.join(args), host=host, port=port, public_url=public_url, title="sptui").serve()
+    DeskServer(args, operator_header=operator_header, host=host, port=port, public_url=public_url, title="sptui").serve()
 
 
 def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True) -> None:
