@@ -1355,3 +1355,28 @@ def test_the_loaded_rows_are_kept_out_of_the_cyclic_collectors_way(desk, policy)
 
     assert gc.get_freeze_count() == 0
     assert drive(desk, policy, steps) > 1000
+
+
+@pytest.mark.parametrize("config, asked, theme, message", [
+    ('theme = "nord"\n', None, "nord", None),                          # from the config file
+    ('theme = "nord"\n', "gruvbox", "gruvbox", None),                  # --theme wins
+    ('theme = "no-such"\n', None, "textual-dark", "no theme 'no-such' (themes: "),
+])
+def test_the_theme_comes_from_the_config_file_or_theme(desk, policy, tmp_path, monkeypatch, config, asked, theme,
+                                                         message):
+    cfg = tmp_path / "keymap.toml"
+    cfg.write_text(config, encoding="utf-8")
+    monkeypatch.setenv("SPTUI_KEYMAP", str(cfg))
+
+    async def main():
+        app = DeskApp(desk, policy, lang="en", operator="sato", theme=asked)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            return app.theme, [n.message for n in app._notifications]
+
+    got, notes = asyncio.run(main())
+    assert got == theme
+    if message:
+        assert any(message in n and "nord" in n for n in notes), notes
+    else:
+        assert not notes

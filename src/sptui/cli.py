@@ -60,8 +60,9 @@ def _load(policy_path: str):
 @click.option("--operator", default=None, help="who you are in the audit log (default: $USER)")
 @click.option("--read-only", is_flag=True, help="look, change nothing (supervisors)")
 @click.option("--no-mouse", is_flag=True, help="keyboard only")
+@click.option("--theme", default=None, help="the desk's theme (textual-dark, nord, gruvbox, …; default: the config file's)")
 @click.pass_context
-def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_mouse) -> None:
+def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_mouse, theme) -> None:
     """sptui: NEC SupportPack terms as checked policy, and a dispatch desk that decides by them.
 
     With no command, opens the desk on the database (--db, $SPTUI_DB, else the one in your data folder)."""
@@ -71,7 +72,7 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
             return
         from sptui.cli_desk import open_desk
 
-        open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse)
+        open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse, theme=theme)
 
 
 # ---- policy author's tools ------------------------------------------------------------------------------

@@ -551,7 +551,7 @@ def serve(host, port, public_url, db_url, lang, read_only, operator_header):
     DeskServer(args, operator_header=operator_header, host=host, port=port, public_url=public_url, title="sptui").serve()
 
 
-def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True) -> None:
+def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True, theme=None) -> None:
     """The desk's TUI on a database and a policy (loaded after the first paint; errors shown on screen)."""
     from sptui.store.base import operator_name
     from sptui.tui.app import DeskApp
@@ -572,7 +572,7 @@ def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False,
     store = _store(db_url)
     try:
         DeskApp(store, policy_loader=load, policy_path=path, lang=lang or default_lang(), operator=operator_name(operator),
-                read_only=read_only).run(mouse=mouse)
+                read_only=read_only, theme=theme).run(mouse=mouse)
     finally:
         store.close()
 

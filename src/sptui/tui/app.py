@@ -400,8 +400,9 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             rec = d["setting_recovery"]
             verdict.append(safe(f"\n{w('recovery')}: {rec.get('action')} ({rec.get('cite', '')})"))
         self.query_one("#decision", Static).update(verdict)
-        if self.kind == "incident":
-            self.run_worker(partial(self._whatif, r["case"]), thread=True, exclusive=True, group="whatif")
+        if self.kind == "incident":  # after the screen is painted: the worker's decisions would hold the GIL first
+            self.call_after_refresh(self.run_worker, partial(self._whatif, r["case"]), thread=True, exclusive=True,
+                                    group="whatif")
         table = self.query_one("#reasons", DataTable)
         table.clear()
         ja = d.get("messages_ja") or []
@@ -1072,7 +1073,7 @@ class DeskApp(Guarded, App):
     """
 
     def __init__(self, store, policy=None, *, policy_loader=None, policy_path: str | None = None, lang: str = "en",
-                 operator: str = "unknown", read_only: bool = False):
+                 operator: str = "unknown", read_only: bool = False, theme: str | None = None):
         """`policy`, or `policy_loader` to load it after the first paint (a cold start shows the queue sooner;
         an action that needs the policy waits for it)."""
         super().__init__()
@@ -1088,6 +1089,7 @@ class DeskApp(Guarded, App):
         self.words = Words(lang)
         localise_bindings(self, self.words)
         self.operator, self.read_only = operator, read_only
+        self._theme_asked = theme  # --theme; else the config file's, else Textual's default
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
 
     def get_css_variables(self) -> dict[str, str]:
@@ -1250,7 +1252,8 @@ class DeskApp(Guarded, App):
 
     def load_keymap(self) -> None:
         """Keys remapped by binding id from a TOML file: $SPTUI_KEYMAP, else keymap.toml in the user's config
-        folder. `[keymap]` then `"triage.claim" = "C"`. A bad file or an unknown id is a message, not a crash."""
+        folder. `[keymap]` then `"triage.claim" = "C"`; a top-level `theme = "nord"` picks the desk's theme
+        (`--theme` wins). A bad file, an unknown id or theme is a message, not a crash."""
         import os
         import tomllib
         from pathlib import Path
@@ -1258,19 +1261,37 @@ class DeskApp(Guarded, App):
         from platformdirs import user_config_dir
 
         path = Path(os.environ.get("SPTUI_KEYMAP") or Path(user_config_dir("sptui")) / "keymap.toml")
-        if not path.is_file():
+        config: dict = {}
+        if path.is_file():
+            try:
+                config = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
+                self.notify(self.words("keymap_error", path=path, error=e), severity="error", markup=False, timeout=20)
+                config = {}
+        self.use_theme(self._theme_asked or config.get("theme"), path if not self._theme_asked else "--theme")
+        if not config.get("keymap"):
             return
         try:
-            keymap = tomllib.loads(path.read_text(encoding="utf-8")).get("keymap", {})
+            keymap = config["keymap"]
             if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
                 raise ValueError('[keymap] maps binding ids to keys: "triage.claim" = "C"')
             unknown = sorted(set(keymap) - binding_ids())
             if unknown:
                 raise ValueError(f"unknown binding id(s) {', '.join(unknown)}; the ids are listed by `?`")
-        except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
+        except ValueError as e:
             self.notify(self.words("keymap_error", path=path, error=e), severity="error", markup=False, timeout=20)
             return
         self.set_keymap(keymap)
+
+    def use_theme(self, name, where) -> None:
+        """The desk's theme by name (Textual's themes: textual-dark, nord, gruvbox, …); an unknown one is a message."""
+        if name is None:
+            return
+        if not isinstance(name, str) or name not in self.available_themes:
+            self.notify(self.words("theme_error", where=where, name=name, names=", ".join(sorted(self.available_themes))),
+                        severity="error", markup=False, timeout=20)
+            return
+        self.theme = name
 
     def on_mount(self) -> None:
         self.load_keymap()

@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "copied": ("コピーしました: {what}", "copied {what}"),
     "jump_help": ("開く", "open"), "clause_help": ("条項と、それを引用するブロック", "the clause and what cites it"),
     "keymap_error": ("キー設定 {path}: {error}", "keymap {path}: {error}"),
+    "theme_error": ("{where}: テーマ「{name}」はありません（{names}）", "{where}: no theme {name!r} (themes: {names})"),
     "whatif": ("結果が変わる条件", "what would change it"), "recovery": ("HW設定復旧", "HW setting recovery"),
     "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
     "unexpected": ("予期しないエラー（記録しました。デスクはそのまま使えます）: {error}",
