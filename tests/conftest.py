@@ -44,15 +44,10 @@ def run(sptui_bin):
 
 @pytest.fixture
 def base_case() -> dict:
-    return {
-        "at": "2026-11-27T17:00:00+09:00", "support": "hw", "repair_needed": True,
-        "pack": {"variant": "weekday-9h", "years": 5, "purchased_on": "2024-04-02"},
-        "registration": {"status": "accepted", "submitted_on": "2024-04-10", "completed_on": "2024-04-20",
-                         "agreed_end_on": None},
-        "device": {"purchased_on": "2024-04-01", "manufacture_ended_on": None, "country": "JP", "config_info": True},
-        "component": {"kind": "body", "category": None, "connection": None},
-        "cause": None, "failure": None, "work": None, "alarm": None,
-    }
+    """A covered case: a HW failure at 17:00 on Friday 2026-11-27 on a 5-year weekday-9h pack (sptui.testing's)."""
+    from sptui.testing import make_case
+
+    return make_case()
 
 
 # ---- the store, on SQLite and on a real PostgreSQL server -------------------------------------------------

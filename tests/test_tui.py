@@ -576,17 +576,23 @@ def test_registry_looks_up_by_label_serial_customer_and_phone_and_shows_what_the
             assert r.message("en")[:30] in warnings
 
 
-def test_policy_screen_shows_live_diagnostics_and_a_broken_edit_keeps_the_last_good_policy(desk, policy, tmp_path):
+def policy_copy(tmp_path):
+    """The shipped policy's files copied to edit on the Policy screen: (folder, its first file, that file's text)."""
     import shutil
+
+    pol_dir = tmp_path / "policies"
+    shutil.copytree(POLICIES, pol_dir, ignore=shutil.ignore_patterns("tests"))
+    first = sorted(pol_dir.glob("*.sptp"))[0]
+    return pol_dir, first, first.read_text(encoding="utf-8")
+
+
+def test_policy_screen_shows_live_diagnostics_and_a_broken_edit_keeps_the_last_good_policy(desk, policy, tmp_path):
 
     from textual.widgets import TextArea
 
     from sptui.tui.app import PolicyScreen
 
-    pol_dir = tmp_path / "policies"
-    shutil.copytree(POLICIES, pol_dir, ignore=shutil.ignore_patterns("tests"))
-    first = sorted(pol_dir.glob("*.sptp"))[0]
-    good = first.read_text(encoding="utf-8")
+    pol_dir, first, good = policy_copy(tmp_path)
 
     async def main():
         app = DeskApp(desk, policy, policy_path=str(pol_dir), lang="en", operator="sato")
@@ -696,11 +702,17 @@ def test_triage_shows_what_would_change_the_outcome(desk, policy):
     from sptui.engine import case_values
     from sptui.explain import counterfactuals
 
-    case = case_values(policy, desk.incident(1)["case"])
+    from sptui.testing import tokyo
+
+    # at a fixed time (a Friday evening notice): the fixture's incidents are opened at the time the test runs,
+    # and at some hours of the day nothing would change their outcome
+    iid = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+                             operator="setup")
+    case = case_values(policy, desk.incident(iid)["case"])
     expected = counterfactuals(policy, case, policy.decide(case), "en")
 
     async def steps(app, pilot):
-        await open_row(pilot, "SV0001")
+        await open_row(pilot, "friday evening")
         for _ in range(60):
             await pilot.pause(0.05)
             if "what would change it" in static_text(app, "#whatif"):
@@ -1280,7 +1292,6 @@ def test_a_failure_while_closing_is_logged_and_one_before_starting_ends_with_one
 def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy, tmp_path, monkeypatch):
     """The desk started without the broken plugin's files; a good edit of the policy still goes live on save,
     without them, and the plugin's errors are shown."""
-    import shutil
     import types
 
     from textual.widgets import TextArea
@@ -1297,10 +1308,7 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     exec("from sptui.hookspecs import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
          "    register(VP('bad', (BAD,)))\n", plugin.__dict__)
     monkeypatch.setattr(sptui.plugins, "_default", PluginManager(entry_points=False, extra=(plugin,)))
-    pol_dir = tmp_path / "policies"
-    shutil.copytree(POLICIES, pol_dir, ignore=shutil.ignore_patterns("tests"))
-    first = sorted(pol_dir.glob("*.sptp"))[0]
-    good = first.read_text(encoding="utf-8")
+    pol_dir, first, good = policy_copy(tmp_path)
 
     async def main():
         app = DeskApp(desk, policy, policy_path=str(pol_dir), lang="en", operator="sato")
