@@ -297,6 +297,29 @@ def test_a_browser_session_through_sptui_serve_claims_an_incident_as_the_proxys_
                     return got.decode()
         refused = asyncio.run(bare())
         assert "session refused: no authenticated user in the request (header X-Remote-User)" in refused
+
+        async def from_page(headers: list[tuple[str, str]]) -> str:
+            from multidict import CIMultiDict
+
+            async with aiohttp.ClientSession() as http:
+                async with http.ws_connect(f"ws://127.0.0.1:{port}/ws", headers=CIMultiDict(headers)) as ws:
+                    got = b""
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.BINARY:
+                            got += msg.data
+                        if b"refused" in got or b"shown" in got:
+                            break
+                    return got.decode(errors="replace")
+
+        ours = ("Origin", f"http://127.0.0.1:{port}")
+        # a page of another site, which a browser sends the operator's proxy login with, gets no desk
+        assert "the page opening it is not the desk's own" in asyncio.run(
+            from_page([("Origin", "https://evil.example"), ("X-Remote-User", "tanaka")]))
+        # the header given twice (a proxy that adds rather than replaces it) is refused
+        assert "is given 2 times" in asyncio.run(
+            from_page([ours, ("X-Remote-User", "tanaka"), ("X-Remote-User", "mallory")]))
+        # the desk's own page gets its desk
+        assert "shown" in asyncio.run(from_page([ours, ("X-Remote-User", "tanaka")]))
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -1388,3 +1388,53 @@ def test_the_theme_comes_from_the_config_file_or_theme(desk, policy, tmp_path, m
         assert any(message in n and "nord" in n for n in notes), notes
     else:
         assert not notes
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_at_80_columns_the_key_bar_keeps_every_key_and_the_palette_reachable(desk, policy, lang):
+    """Keys that do not fit are left out whole; `?` (every key) and the palette stay at the right end."""
+    from sptui.tui.keybar import KeyBar
+
+    async def steps(app, pilot):
+        lines = [str(app.screen.query_one(KeyBar).render())]
+        await open_row(pilot, "SV0001")
+        lines.append(str(app.screen.query_one(KeyBar).render()))
+        return lines
+
+    queue, triage = drive(desk, policy, steps, lang=lang, size=(80, 24))
+    from rich.cells import cell_len
+
+    for line in (queue, triage):
+        assert cell_len(line) <= 80
+        assert line.rstrip().endswith(("^p palette", "^p パレット")), line
+        assert "? " in line  # every key, one press away
+    assert ("d dispatch" if lang == "en" else "d 手配") in triage
+
+
+def test_a_closed_triage_screen_is_freed_though_the_queue_freezes_what_lives(desk, policy):
+    """gc.freeze keeps the rows out of the collector's way; a screen closed before a reload must not be frozen
+    with them (it would never be freed: screens hold cycles)."""
+    import gc
+    import weakref
+
+    async def steps(app, pilot):
+        while not app.screen.complete:
+            await asyncio.sleep(0.01)
+        refs = []
+        for _ in range(3):
+            await open_row(pilot, "SV0001")
+            refs.append(weakref.ref(app.screen))
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("escape", "r")  # leave the filter, reload every row: the queue freezes again
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if app.screen.complete:
+                    break
+        await pilot.pause()
+        gc.collect()
+        return [r() is None for r in refs], gc.get_freeze_count()
+
+    freed, frozen = drive(desk, policy, steps)
+    assert frozen > 1000
+    assert freed == [True, True, True]

@@ -540,10 +540,12 @@ def serve(host, port, public_url, db_url, lang, read_only, operator_header):
     It has no login of its own: keep it on loopback behind a proxy that authenticates (docs/desk-data.md)."""
     from sptui.serve import DeskServer
 
+    import os
+
     _store(db_url).close()  # the database opens (or says why not) before anyone connects
     args = [sys.executable, "-m", "sptui.cli"]
-    if db_url:
-        args += ["--db", db_url]
+    if db_url:  # to each session through the environment: a password in it stays out of `ps` and the log
+        os.environ["SPTUI_DB"] = db_url
     if lang:
         args += ["--lang", lang]
     if read_only:

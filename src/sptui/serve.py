@@ -23,8 +23,15 @@ OPERATOR = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
 def _size(value: str | None, default: int) -> int:
     try:
         return max(10, min(1000, int(float(value or default))))
-    except ValueError:
+    except (ValueError, OverflowError):
         return default
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    return f"{u.scheme}://{u.netloc}".lower()
 
 
 class DeskServer(Server):
@@ -35,10 +42,21 @@ class DeskServer(Server):
         self.args, self.operator_header = args, operator_header
 
     def session_command(self, request: web.Request) -> tuple[str | None, str]:
-        """(the command for this session, or None if it is refused; why)."""
+        """(the command for this session, or None if it is refused; why).
+
+        A browser names the page that opens the websocket (Origin): a page of another site, which the
+        browser would send the operator's proxy login with, gets no desk."""
+        origin = request.headers.get("Origin")
+        if origin is not None:  # (a program that is no browser sends none, and has no login of the operator's)
+            ours = {_origin(self.public_url), f"{request.scheme}://{request.host}".lower()}
+            if origin.strip().lower() not in ours:
+                return None, f"the page opening it is not the desk's own (Origin {origin!r})"
         if self.operator_header is None:
             return shlex.join(self.args), ""
-        who = (request.headers.get(self.operator_header) or "").strip()
+        values = request.headers.getall(self.operator_header, [])
+        if len(values) > 1:
+            return None, f"the header {self.operator_header} is given {len(values)} times (the proxy must replace it)"
+        who = (values[0] if values else "").strip()
         if not who:
             return None, f"no authenticated user in the request (header {self.operator_header})"
         if not OPERATOR.fullmatch(who):

@@ -198,8 +198,12 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.render_rows()
         if self.app.screen is self:
             # the rows (100,000 objects) live on: the cyclic GC's full collections would walk them every time,
-            # a pause of 100-150 ms now and then as screens open and close; frozen, they are never walked (they
-            # hold no cycles, so rows replaced later are still freed, by their counts)
+            # a pause of 100-150 ms now and then as screens open and close. So once per full load, with nothing
+            # but the queue on screen: everything frozen before goes back to the collector, one full collection
+            # frees what died (screens closed since, in cycles), and what lives now is frozen, out of its way
+            # (rows hold no cycles: those a later load replaces are still freed, by their counts)
+            gc.unfreeze()
+            gc.collect()
             gc.freeze()
         if self._stale:  # heard while this load was reading
             self.call_later(self.poll)

@@ -50,48 +50,52 @@ class KeyBar(Widget, can_focus=False):
     def _bindings_changed(self, _screen) -> None:
         self.refresh()
 
-    def keys(self) -> list[tuple[str, str, str, bool]]:
-        """(key, what it shows, description, enabled) of each key shown, the palette's last; one per action."""
+    def keys(self) -> tuple[list[tuple[str, str, str, bool]], list[tuple[str, str, str, bool]]]:
+        """(key, what it shows, description, enabled) of each key shown, one per action: the screen's keys, and
+        those kept at the right end whatever the width (`?` every key, the palette)."""
         app = self.app
-        shown, palette, actions = [], None, set()
+        shown, right, actions = [], [], set()
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            item = (binding.key, app.get_key_display(binding), binding.description, enabled)
             if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                palette = (binding.key, app.get_key_display(binding), binding.description, enabled)
+                right.append(item)
                 continue
             if not binding.show or binding.action in actions:
                 continue
             actions.add(binding.action)
-            shown.append((binding.key, app.get_key_display(binding), binding.description, enabled))
-        return shown + ([palette] if palette else [])
+            (right if binding.action == "keys" else shown).append(item)
+        right.sort(key=lambda k: k[0] == app.COMMAND_PALETTE_BINDING)  # `?` first, the palette last
+        return shown, right
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("keybar--key", partial=True)
         desc_style = self.get_component_rich_style("keybar--description", partial=True)
-        keys = self.keys()
-        palette = keys.pop() if keys and keys[-1][0] == self.app.COMMAND_PALETTE_BINDING else None
+        shown, right = self.keys()
+        width = self.size.width
+
+        def piece(display: str, description: str, enabled: bool) -> Text:
+            t = Text(no_wrap=True, end="")
+            t.append(f" {display} ", key_style if enabled else key_style + DIM)
+            if description:
+                t.append(f"{description} ", desc_style if enabled else desc_style + DIM)
+            return t
+
+        tail = [piece(*k[1:]) for k in right]
+        tail_width = sum(t.cell_len for t in tail) + (1 if tail else 0)  # and the bar before them
         text = Text(no_wrap=True, overflow="crop", end="")
         hits = []
-
-        def add(key: str, display: str, description: str, enabled: bool) -> None:
-            start = text.cell_len
-            text.append(f" {display} ", key_style if enabled else key_style + DIM)
-            if description:
-                text.append(f"{description} ", desc_style if enabled else desc_style + DIM)
-            hits.append((start, text.cell_len, key, enabled))
-
-        for k in keys:
-            add(*k)
-        if palette is not None:
-            tail = Text(no_wrap=True, end="")
-            tail.append("▏")
-            tail.append(f"{palette[1]} ", key_style)
-            tail.append(f"{palette[2]} ", desc_style)
-            gap = self.size.width - text.cell_len - tail.cell_len
-            if gap >= 0:
-                text.append(" " * gap)
-                start = text.cell_len
-                text.append_text(tail)
-                hits.append((start, text.cell_len, palette[0], palette[3]))
+        for key, display, description, enabled in shown:  # whole keys, as many as leave room for the tail
+            p = piece(display, description, enabled)
+            if text.cell_len + p.cell_len > width - tail_width:
+                break
+            hits.append((text.cell_len, text.cell_len + p.cell_len, key, enabled))
+            text.append_text(p)
+        if tail and width - text.cell_len >= tail_width:
+            text.append(" " * (width - text.cell_len - tail_width))
+            text.append("▏")
+            for k, p in zip(right, tail):
+                hits.append((text.cell_len, text.cell_len + p.cell_len, k[0], k[3]))
+                text.append_text(p)
         self._hits = hits
         return text
 
