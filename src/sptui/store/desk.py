@@ -104,16 +104,23 @@ class DeskOps:
             raise ConflictError(f"incident {iid} was changed by {who} after you read it; nothing was saved "
                                 f"by your {action}: reload it and try again")
 
+    @staticmethod
+    def _open_row(conn, iid: int, *columns):
+        """The incident's version, status and policy digest (and `columns`), in this transaction; a StoreError
+        if there is no such incident or it is closed."""
+        row = conn.execute(sa.select(S.incidents.c.version, S.incidents.c.status, S.incidents.c.policy_digest,
+                                     *columns).where(S.incidents.c.id == iid)).first()
+        if row is None:
+            raise StoreError(f"no incident {iid}")
+        if row.status == "closed":
+            raise StoreError(f"incident {iid} is closed")
+        return row
+
     def claim(self, iid: int, *, operator: str, version: int | None = None) -> int:
         """Take ownership. Fails with ConflictError if someone else owns it, or it changed since `version`."""
         with self.write() as conn:
-            row = conn.execute(sa.select(S.incidents.c.owner, S.incidents.c.version, S.incidents.c.status,
-                                         S.incidents.c.policy_digest).where(S.incidents.c.id == iid)).first()
-            if row is None:
-                raise StoreError(f"no incident {iid}")
+            row = self._open_row(conn, iid, S.incidents.c.owner)
             expected = row.version if version is None else version
-            if row.status == "closed":
-                raise StoreError(f"incident {iid} is closed")
             if row.owner is not None and row.owner != operator:
                 raise ConflictError(f"incident {iid} is already claimed by {row.owner}")
             self._update(conn, iid, expected, "claim", operator, owner=operator,
@@ -192,13 +199,8 @@ class DeskOps:
     def _consult(self, iid: int, text: str | None, *, operator: str, version: int | None) -> int:
         action = "consult" if text is not None else "unconsult"
         with self.write() as conn:
-            row = conn.execute(sa.select(S.incidents.c.version, S.incidents.c.status, S.incidents.c.consult,
-                                         S.incidents.c.policy_digest).where(S.incidents.c.id == iid)).first()
-            if row is None:
-                raise StoreError(f"no incident {iid}")
+            row = self._open_row(conn, iid, S.incidents.c.consult)
             expected = row.version if version is None else version
-            if row.status == "closed":
-                raise StoreError(f"incident {iid} is closed")
             if expected == row.version and (row.consult is None) == (text is None):
                 raise StoreError(f"incident {iid} is already marked for consultation" if text is not None
                                  else f"incident {iid} is not marked for consultation")
