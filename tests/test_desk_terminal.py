@@ -309,8 +309,12 @@ def test_a_browser_session_through_sptui_serve_claims_an_incident_as_the_proxys_
                             got += msg.data
                         if b"refused" in got or b"shown" in got:
                             break
+                    # while the session's desk runs: its command line (seen by every user in `ps`) has no database URL
+                    procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+                    sessions.extend(p for p in procs if "sptui.cli" in p)
                     return got.decode(errors="replace")
 
+        sessions: list[str] = []
         ours = ("Origin", f"http://127.0.0.1:{port}")
         # a page of another site, which a browser sends the operator's proxy login with, gets no desk
         assert "the page opening it is not the desk's own" in asyncio.run(
@@ -319,7 +323,9 @@ def test_a_browser_session_through_sptui_serve_claims_an_incident_as_the_proxys_
         assert "is given 2 times" in asyncio.run(
             from_page([ours, ("X-Remote-User", "tanaka"), ("X-Remote-User", "mallory")]))
         # the desk's own page gets its desk
+        sessions.clear()
         assert "shown" in asyncio.run(from_page([ours, ("X-Remote-User", "tanaka")]))
+        assert sessions and not [p for p in sessions if "--db" in p or str(db) in p], sessions
     finally:
         proc.terminate()
         proc.wait(timeout=10)
