@@ -586,21 +586,28 @@ def policy_copy(tmp_path):
     return pol_dir, first, first.read_text(encoding="utf-8")
 
 
-def test_policy_screen_shows_live_diagnostics_and_a_broken_edit_keeps_the_last_good_policy(desk, policy, tmp_path):
-
+async def open_policy_screen(app, pilot):
+    """`:policy`, as an operator types it; the editor of the first file."""
     from textual.widgets import TextArea
 
     from sptui.tui.app import PolicyScreen
+
+    await pilot.press("colon", *"policy", "enter")
+    await pilot.pause()
+    assert isinstance(app.screen, PolicyScreen)
+    return app.screen.query_one("#source", TextArea)
+
+
+def test_policy_screen_shows_live_diagnostics_and_a_broken_edit_keeps_the_last_good_policy(desk, policy, tmp_path):
+
+
 
     pol_dir, first, good = policy_copy(tmp_path)
 
     async def main():
         app = DeskApp(desk, policy, policy_path=str(pol_dir), lang="en", operator="sato")
         async with app.run_test(size=(160, 48)) as pilot:
-            await pilot.press("colon", *"policy", "enter")
-            await pilot.pause()
-            assert isinstance(app.screen, PolicyScreen)
-            src = app.screen.query_one("#source", TextArea)
+            src = await open_policy_screen(app, pilot)
             assert src.text == good
             src.load_text(good.replace('version "2021.08-r1"', 'version 2021.08-r1 !!'))  # broken
             await pilot.pause(0.8)
@@ -1294,12 +1301,10 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     without them, and the plugin's errors are shown."""
     import types
 
-    from textual.widgets import TextArea
 
     import sptui.plugins
     from sptui.plugins import PluginManager
     from sptui.policy.schema import VariantPack
-    from sptui.tui.app import PolicyScreen
 
     bad = tmp_path / "bad.sptp"
     bad.write_text("variant weekday-9h {\n  cite 第1章 3\n}\n", encoding="utf-8")  # a variant the policy has
@@ -1313,11 +1318,7 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     async def main():
         app = DeskApp(desk, policy, policy_path=str(pol_dir), lang="en", operator="sato")
         async with app.run_test(size=(160, 48)) as pilot:
-            await pilot.press("colon", *"policy", "enter")
-            await pilot.pause()
-            assert isinstance(app.screen, PolicyScreen)
-            app.screen.query_one("#source", TextArea).load_text(good.replace('version "2021.08-r1"',
-                                                                              'version "2021.08-r2"'))
+            (await open_policy_screen(app, pilot)).load_text(good.replace('version "2021.08-r1"', 'version "2021.08-r2"'))
             await pilot.pause(0.6)
             await pilot.press("ctrl+s")
             await pilot.pause()

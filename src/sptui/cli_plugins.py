@@ -10,9 +10,6 @@ import click
 
 from sptui.cli import EXIT_BAD_INPUT, main
 
-HOOK_NAMES = ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants", "sptui_alarm_sources")
-
-
 def _entry_points() -> list[dict]:
     """The installed plugins as their metadata says, without importing any of them."""
     import importlib.metadata as md
@@ -65,12 +62,11 @@ def plugins(verbose):
         click.echo("(not loaded; `sptui plugins -v` loads them, shows their hooks and any failure)", err=True)
         return
     from sptui.cli import default_policy
-    from sptui.plugins import PluginManager
+    from sptui.plugins import HOOKS, PluginManager
     from sptui.policy.compile import PolicyError, load_policy
 
     pm = PluginManager()
-    for hook in HOOK_NAMES:
-        pm.unique(hook, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))  # reports names given twice
+    pm.check_names()
     try:  # a variant pack's policy files: read with the policy, as a decision would (failures: stage policy)
         load_policy(default_policy(), plugins=pm)
     except PolicyError as e:
@@ -83,8 +79,8 @@ def plugins(verbose):
             origin += f": {targets[info.name]['dist']} → {targets[info.name]['target']}"
         click.echo(f"{info.name} {info.version} ({origin})")
         click.echo(f"    hooks: {', '.join(info.hooks) or '—'}")
-        for hook in HOOK_NAMES:
-            got = [getattr(o, "kind", None) or getattr(o, "name", "?") for p, o in pm.registered(hook) if p == info.name]
+        for hook in HOOKS:
+            got = [pm.name_of(o) for p, o in pm.registered(hook) if p == info.name]
             if got:
                 click.echo(f"    {hook.removeprefix('sptui_')}: {', '.join(got)}")
     for f in pm.failures:

@@ -121,6 +121,16 @@ class PluginManager:
                 out[hook].extend((impl.plugin_name, obj) for obj in got)
         self._registered = {h: [(p, o) for p, o in objs if p not in bad] for h, objs in out.items()}
 
+    @staticmethod
+    def name_of(obj: Any) -> str:
+        """What a registered object is known by: a block kind's `kind`, anything else's `name`."""
+        return getattr(obj, "kind", None) or getattr(obj, "name", "")
+
+    def check_names(self) -> None:
+        """Every hook run, and every name given twice reported as a failure (what a policy load would find)."""
+        for hook in HOOKS:
+            self.unique(hook, self.name_of)
+
     def unique(self, hook: str, key: Callable[[Any], str]) -> dict[str, tuple[str, Any]]:
         """Registered objects by name; a name registered twice keeps the first and reports the second."""
         seen: dict[str, tuple[str, Any]] = {}

@@ -151,9 +151,7 @@ def load_policy_with(*plugins: Any, policy: str | Path | None = None, entry_poin
     from sptui.policy.compile import PolicyError, check
 
     pm = PluginManager(entry_points=entry_points, extra=tuple(plugins))
-    pm.registered("sptui_block_kinds")  # every hook runs now, so its failures show here
-    for hook in ("sptui_block_kinds", "sptui_functions", "sptui_evaluators", "sptui_variants", "sptui_alarm_sources"):
-        pm.unique(hook, lambda o: getattr(o, "kind", None) or getattr(o, "name", ""))
+    pm.check_names()  # every hook runs now, so its failures show here
     if pm.failures:
         raise AssertionError("plugin failures:\n" + "\n".join(f"  {f.plugin} [{f.stage}]: {f.error}" for f in pm.failures))
     # strict, unlike load_policy: an error in the plugin's own policy files fails the test, with its position
