@@ -124,3 +124,23 @@ def test_a_policy_let_may_look_up_a_table():
             'rule r {\n  cite 第1章 4\n  require pack.years <= five\n  fail-ja "x"\n  fail-en "x"\n}\n')
     policy, diags, _ = compile_text(body)
     assert policy is not None, diags
+
+
+def test_loading_a_policy_leaves_no_cyclic_garbage():
+    """What a load parses and compiles and then drops is freed as it goes, by reference counts: a cycle
+    (a recursive closure, a compiler reporting through its context's bound method) kept every parsed module
+    alive until the cyclic GC walked them, ~0.4 s at 10,000 rules."""
+    import gc
+
+    from sptui.testing import shipped_policy
+
+    shipped_policy()
+    check(["policies"])  # modules imported, parser built, caches filled
+    gc.collect()
+    gc.disable()
+    try:
+        policy, diags, _ = check(["policies"])
+        assert policy is not None, diags
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

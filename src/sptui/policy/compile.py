@@ -132,7 +132,15 @@ class Context:
         self.sources = sources
         self.diagnostics: list[Diagnostic] = []
         self.rt = Runtime()
-        self.exprs = ExprCompiler(self.rt, functions, self.error)
+        # the compiler reports into the list, not through a bound method: a Context → compiler → Context cycle
+        # would keep every parsed module alive until the cyclic GC finds it (see check)
+        diagnostics = self.diagnostics
+
+        def error(code: str, message: str, span: Span, hint: str = "") -> None:
+            assert code in CODES, code
+            diagnostics.append(Diagnostic(code, message, span, hint))
+
+        self.exprs = ExprCompiler(self.rt, functions, error)
         self.policy_scope = Scope({}, decision_fields=True)
         self.blocks: dict[str, dict[str, Any]] = {}
         self.block_order: list[tuple[str, str]] = []
@@ -350,6 +358,7 @@ def read_modules(files: list[FsPath], extra_text: dict[str, str] | None = None
         visit(f, (), None)
     for name, text in (extra_text or {}).items():
         visit(FsPath(name), (), None, text)
+    visit = None  # noqa: F841 -- the recursive closure holds itself (and so every parsed module) in a cycle
     return modules, diags, sources
 
 
