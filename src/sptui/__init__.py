@@ -3,6 +3,7 @@
 Public API::
 
     policy = sptui.load_policy("policies")   # raises PolicyError with every diagnostic
+    sptui.shipped_policy_dir()               # the policy sptui ships
     decision = policy.decide(case_dict)      # raises CaseError naming the bad field
 
 Exceptions::
@@ -19,6 +20,13 @@ from sptui.model.decision import Decision, Reason
 __version__ = "0.1.0"
 
 
+def shipped_policy_dir() -> str:
+    """The policy sptui ships (the terms of domain.md): package data, so a wheel install has it too."""
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent / "policies")
+
+
 def load_policy(path="policies", *, plugins=None):
     from sptui.policy.compile import load_policy as _load
 
@@ -33,4 +41,4 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["load_policy", "Decision", "Reason", "CaseError", "Policy", "PolicyError", "__version__"]
+__all__ = ["load_policy", "shipped_policy_dir", "Decision", "Reason", "CaseError", "Policy", "PolicyError", "__version__"]

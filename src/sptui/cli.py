@@ -16,13 +16,15 @@ EXIT_BAD_INPUT = 2
 
 
 def default_policy() -> str:
-    """`$SPTUI_POLICY`, else ./policies, else the policies/ beside the source tree."""
+    """`$SPTUI_POLICY`, else ./policies, else the policy sptui ships (package data)."""
     env = os.environ.get("SPTUI_POLICY")
     if env:
         return env
     if Path("policies").is_dir():
         return "policies"
-    return str(Path(__file__).resolve().parents[2] / "policies")
+    from sptui import shipped_policy_dir
+
+    return shipped_policy_dir()
 
 
 def _print_diags(diags, sources, fmt: str, *, stream=None) -> None:

@@ -134,13 +134,13 @@ def alarm_mail(computer: str = "SV0001", occurred: dt.datetime | None = None, *,
 
 
 def shipped_policy() -> str:
-    """sptui's own policy: $SPTUI_POLICY if set, else the policies/ beside sptui's source, whatever the current
-    folder holds (a plugin's project may have a policies/ folder of its own)."""
+    """sptui's own policy: $SPTUI_POLICY if set, else the policy sptui ships (package data), whatever the
+    current folder holds (a plugin's project may have a policies/ folder of its own)."""
     import os
 
     import sptui
 
-    return os.environ.get("SPTUI_POLICY") or str(Path(sptui.__file__).resolve().parents[2] / "policies")
+    return os.environ.get("SPTUI_POLICY") or sptui.shipped_policy_dir()
 
 
 def load_policy_with(*plugins: Any, policy: str | Path | None = None, entry_points: bool = False):
