@@ -10,7 +10,7 @@ from intake_util import JST, alarm
 
 from sptui.intake.ingest import parse
 from sptui.store import Store
-from sptui.tui.app import DeskApp, QueueScreen, TriageScreen, time_left
+from sptui.tui.app import DeskApp, KeysScreen, QueueScreen, TriageScreen, time_left
 from sptui.tui.i18n import Words
 
 MARKUP_NAME = "[bold]Acme[/] [@click=app.quit]x[/]"
@@ -1412,9 +1412,10 @@ def test_at_80_columns_the_key_bar_keeps_every_key_and_the_palette_reachable(des
     assert ("d dispatch" if lang == "en" else "d 手配") in triage
 
 
-def test_a_closed_triage_screen_is_freed_though_the_queue_freezes_what_lives(desk, policy):
+def test_a_closed_screen_is_freed_though_the_queue_freezes_what_lives(desk, policy):
     """gc.freeze keeps the rows out of the collector's way; a screen closed before a reload must not be frozen
-    with them (it would never be freed: screens hold cycles)."""
+    with them (it would never be freed: screens hold cycles). (The triage screen is kept on purpose, to be shown
+    again; the keymap screen is made each time.)"""
     import gc
     import weakref
 
@@ -1423,11 +1424,13 @@ def test_a_closed_triage_screen_is_freed_though_the_queue_freezes_what_lives(des
             await asyncio.sleep(0.01)
         refs = []
         for _ in range(3):
-            await open_row(pilot, "SV0001")
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, KeysScreen)
             refs.append(weakref.ref(app.screen))
             await pilot.press("escape")
             await pilot.pause()
-            await pilot.press("escape", "r")  # leave the filter, reload every row: the queue freezes again
+            await pilot.press("r")  # reload every row: the queue freezes again
             for _ in range(100):
                 await pilot.pause(0.02)
                 if app.screen.complete:
@@ -1439,3 +1442,74 @@ def test_a_closed_triage_screen_is_freed_though_the_queue_freezes_what_lives(des
     freed, frozen = drive(desk, policy, steps)
     assert frozen > 1000
     assert freed == [True, True, True]
+
+
+def test_opening_one_record_after_another_shows_only_the_second(desk, policy, monkeypatch):
+    """The triage screen is shown again for the next record: nothing of the first may stay on it — not its
+    head, reasons, cursor or scroll, and not its counterfactuals, which arrive late from a worker."""
+    import time
+
+    from rich.text import Text
+    from textual.containers import VerticalScroll
+    from textual.widgets import DataTable
+
+    import sptui.explain
+
+    from sptui.engine import case_values
+    from sptui.explain import counterfactuals
+    from sptui.testing import tokyo
+
+    first = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+                               operator="setup")
+    second = desk.open_incident(policy, label="1234-000-004", at=tokyo("2026-11-29 03:00"), summary="sunday night",
+                                operator="setup")
+    for n in range(30):  # timelines longer than the screen
+        desk.add_note(first, f"call {n}", operator="setup")
+        desk.add_note(second, f"call {n}", operator="setup")
+
+    def whatif(iid):
+        case = case_values(policy, desk.incident(iid)["case"])
+        return counterfactuals(policy, case, policy.decide(case), "en")
+
+    async def wait_whatif(app, pilot):
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "what would change it" in static_text(app, "#whatif"):
+                return static_text(app, "#whatif")
+        raise AssertionError("no counterfactuals")
+
+    slow = sptui.explain.counterfactuals
+
+    def later(*args):  # the second record's arrive well after its screen shows
+        time.sleep(0.5)
+        return slow(*args)
+
+    async def steps(app, pilot):
+        await open_row(pilot, "friday evening")
+        await wait_whatif(app, pilot)
+        await pilot.press("down", "down")
+        app.screen.query_one(VerticalScroll).scroll_end(animate=False)
+        await pilot.pause()
+        scrolled = app.screen.query_one(VerticalScroll).scroll_y
+        monkeypatch.setattr(sptui.explain, "counterfactuals", later)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")  # leave the filter
+        await open_row(pilot, "sunday night")
+        at_once = static_text(app, "#whatif")
+        reasons = app.screen.query_one("#reasons", DataTable)
+        shown = await wait_whatif(app, pilot)
+        app.screen._show_whatif(first, Text("stale"))  # the first record's, had its worker finished just now
+        assert static_text(app, "#whatif") == shown
+        return (static_text(app, "#head"), static_text(app, "#machine"), at_once, shown,
+                reasons.row_count, reasons.cursor_row, scrolled, app.screen.query_one(VerticalScroll).scroll_y)
+
+    head, machine, at_once, shown, rows, cursor, scrolled, scroll = drive(desk, policy, steps, size=(80, 24))
+    assert scrolled > 0 and scroll == 0
+    assert f"incident #{second}" in head and "sunday night" in head and "friday evening" not in head
+    assert "1234-000-004" in machine and "1234-000-005" not in machine
+    only_first = set(whatif(first)) - set(whatif(second))
+    assert only_first  # the two differ, so a stale list would show
+    assert not any(line in at_once for line in only_first)
+    assert all(line in shown for line in whatif(second)) and not any(line in shown for line in only_first)
+    assert rows == len(desk.incident(second)["decision"]["reasons"]) and cursor == 0

@@ -317,7 +317,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
     def action_open(self) -> None:
         row = self.selected()
         if row is not None:
-            self.app.push_screen(TriageScreen(row.kind, row.id),
+            self.app.push_screen(self.app.triage(row.kind, row.id),
                                  callback=lambda _: self.refresh_row(row.kind, row.id, row))
 
     @on(RowTable.Selected)
@@ -386,6 +386,14 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         self.load()
         table.focus()
 
+    def show(self, kind: str, rid: int) -> None:
+        """Show another record on this (mounted) screen, from the top."""
+        self.kind, self.rid = kind, rid
+        self.query_one("#whatif", Static).update("")
+        self.load()
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+        self.query_one("#reasons", DataTable).focus()  # (load's clear put its cursor on the first row)
+
     def load(self) -> None:
         store, w = self.app.store, self.app.words
         self.record = store.incident(self.rid) if self.kind == "incident" else store.alarm(self.rid)
@@ -420,8 +428,8 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             verdict.append(safe(f"\n{w('recovery')}: {rec.get('action')} ({rec.get('cite', '')})"))
         self.query_one("#decision", Static).update(verdict)
         if self.kind == "incident":  # after the screen is painted: the worker's decisions would hold the GIL first
-            self.call_after_refresh(self.run_worker, partial(self._whatif, r["case"]), thread=True, exclusive=True,
-                                    group="whatif")
+            self.call_after_refresh(self.run_worker, partial(self._whatif, self.rid, r["case"]), thread=True,
+                                    exclusive=True, group="whatif")
         table = self.query_one("#reasons", DataTable)
         table.clear()
         ja = d.get("messages_ja") or []
@@ -436,7 +444,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
                      for a in data.attempts(store, self.rid)]
         self.query_one("#timeline", Static).update(Text(f"{w('timeline')}\n" + "\n".join(safe(x) for x in lines)))
 
-    def _whatif(self, case: dict) -> None:
+    def _whatif(self, rid: int, case: dict) -> None:
         """What would change the outcome (`sptui explain`'s counterfactuals: each a real decision on a changed
         case), worked out off the UI thread."""
         from sptui.engine import case_values
@@ -453,7 +461,11 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             text = Text(f"{w('whatif')}\n", style="bold")
             text.append(safe("\n".join(f"  {x}" for x in lines) or f"  {w('none')}", lines=True), style="")
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.query_one("#whatif", Static).update, text)
+            self.app.call_from_thread(self._show_whatif, rid, text)
+
+    def _show_whatif(self, rid: int, text: Text) -> None:
+        if self.kind == "incident" and self.rid == rid:  # (the screen may show another record by now)
+            self.query_one("#whatif", Static).update(text)
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -760,7 +772,7 @@ class AlarmsScreen(Guarded, LocalBindings, Screen):
 
     @on(DataTable.RowSelected, "#inbox-table, #due-table")
     def _open(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(TriageScreen("alarm", int(event.row_key.value)), callback=lambda _: self.action_reload())
+        self.app.push_screen(self.app.triage("alarm", int(event.row_key.value)), callback=lambda _: self.action_reload())
 
 
 class RegistryScreen(Guarded, LocalBindings, Screen):
@@ -1110,6 +1122,7 @@ class DeskApp(Guarded, App):
         self.operator, self.read_only = operator, read_only
         self._theme_asked = theme  # --theme; else the config file's, else Textual's default
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
+        self._triage: TriageScreen | None = None  # kept to be shown again (see triage)
 
     def get_css_variables(self) -> dict[str, str]:
         """The cursors of lists and tables (reversed where the focus is, underlined elsewhere, as the queue's) and
@@ -1236,7 +1249,21 @@ class DeskApp(Guarded, App):
                     yield SystemCommand(w.key(b.description), f"{b.key}", partial(screen.run_action, b.action))
 
     def open_record(self, kind: str, rid: int) -> None:
-        self.push_screen(TriageScreen(kind, rid))
+        self.push_screen(self.triage(kind, rid))
+
+    def triage(self, kind: str, rid: int) -> "TriageScreen":
+        """The triage screen showing a record, to push. One screen is kept (installed) and shown again with the
+        next record: composing and mounting its widgets anew was a third of the time to open an incident. A
+        new one when that one is on the stack already (a jump from it to another record)."""
+        screen = self._triage
+        if screen is None:
+            screen = self._triage = TriageScreen(kind, rid)
+            self.install_screen(screen, "triage")
+        elif screen in self.screen_stack:
+            screen = TriageScreen(kind, rid)
+        else:
+            screen.show(kind, rid)
+        return screen
 
     def open_clause(self, cid: str) -> None:
         screen = PolicyScreen()
