@@ -121,6 +121,35 @@ def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(
         store.close()
 
 
+def test_in_a_real_terminal_only_the_cursor_row_is_drawn_as_the_cursor(tmp_path, run, sptui_bin):
+    """A cursor move redraws only the row it leaves and the row it reaches: the terminal (not a fresh render of
+    the widgets) must show exactly one cursor row, where the cursor is."""
+    import re
+
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-open").returncode == 0
+    t = Tmux([sptui_bin, "--db", str(db), "--operator", "tmux", "--lang", "en"])
+    try:
+        t.wait_for("shown")
+        time.sleep(1.0)
+        # at once, and read soon after: the countdowns redraw every row each second, which would hide a row the
+        # move left drawn as the cursor
+        subprocess.run(["tmux", "send-keys", "-t", t.name, "Down", "Down", "Down", "Up"], check=True)
+        time.sleep(0.15)
+        shown = subprocess.run(["tmux", "capture-pane", "-e", "-p", "-t", t.name], capture_output=True, text=True,
+                               check=True).stdout
+    finally:
+        t.kill()
+    rows = [line for line in shown.splitlines() if re.search(r"\d{4}-\d{3}-\d{3}", line)]
+
+    def reversed_(line: str) -> bool:  # SGR 7 (reverse video) in force where the row starts: the cursor row
+        start = line[:re.search(r"\d{4}-\d{3}-\d{3}", line).start()]  # (not the scrollbar, at the line's end)
+        return any("7" in m.split(";") for m in re.findall(r"\x1b\[([0-9;]*)m", start))
+
+    assert len(rows) > 5
+    assert [n for n, line in enumerate(rows) if reversed_(line)] == [2]
+
+
 def test_the_desk_opens_with_broken_plugins_installed_and_says_which(tmp_path, run, sptui_bin):
     """Three broken plugins (one raises on import, one has a misspelt hook, one registers a built-in's name):
     the desk still opens, decides and dispatches, and says which plugins were skipped."""

@@ -123,6 +123,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.needle = ""
         self._matches: dict[str, list[data.QueueRow]] = {}  # needle → its matches, for the current rows
         self.fingerprint: tuple = ()
+        self.data_version: int | None = None  # the store's, when the queue was read (SQLite; see Store.data_version)
         self.listener = None  # PostgreSQL: other operators' commits as they happen (store/changes.py)
         self._stale = False  # a change was heard while the queue could not look (another screen, loading)
         self._looking = False  # a poll's look is under way
@@ -181,6 +182,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     def _load_all(self) -> None:
         try:
+            version = self.app.store.data_version()  # first: what is committed after it is seen next time
             fingerprint = data.fingerprint(self.app.store)
             rows = data.queue(self.app.store)
         except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told, and it tries again
@@ -190,10 +192,11 @@ class QueueScreen(Guarded, LocalBindings, Screen):
             return
         if get_current_worker().is_cancelled:  # a newer load replaced this one
             return
-        self.app.call_from_thread(self._loaded, rows, fingerprint)
+        self.app.call_from_thread(self._loaded, rows, (version, fingerprint))
 
-    def _loaded(self, rows: list[data.QueueRow], fingerprint: tuple) -> None:
-        self.rows, self.total, self.fingerprint, self.complete = rows, len(rows), fingerprint, True
+    def _loaded(self, rows: list[data.QueueRow], seen: tuple) -> None:
+        self.rows, self.total, self.complete = rows, len(rows), True
+        self.data_version, self.fingerprint = seen
         self._matches.clear()
         self.render_rows()
         if self.app.screen is self:
@@ -257,9 +260,14 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     def _poll_check(self) -> None:
         try:
+            version = self.app.store.data_version()
+            if version is not None and version == self.data_version:  # nothing committed since: no query
+                return
             changed = data.fingerprint(self.app.store) != self.fingerprint
             if changed and not get_current_worker().is_cancelled:
                 self._load_all()
+            elif not changed:  # committed, but nothing the queue shows
+                self.data_version = version
         except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told
             log.warning("queue refresh failed: %s", e)
             self.app.call_from_thread(self.app.notify, str(e), severity="error", markup=False)

@@ -67,7 +67,7 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     ]
     DEFAULT_CSS = "RowTable { height: 1fr; }"
 
-    cursor = reactive(0, always_update=True)
+    cursor = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints what changed
 
     class Selected(Message):
         def __init__(self, row: Any) -> None:
@@ -139,8 +139,13 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
 
     # -- cursor ----------------------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
         self._reveal()
-        self.refresh()
+        if int(self.scroll_y) == top:  # no scroll: only the two rows change (not the ~50 on screen)
+            self.refresh_line(old)
+            self.refresh_line(new)
+        else:
+            self.refresh()
 
     def _reveal(self) -> None:
         """Scroll so that the cursor row is on screen."""
