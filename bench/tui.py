@@ -127,7 +127,7 @@ async def baseline(keys: int) -> dict:
         out["first"] = paints[0] - t0
         out["down"] = [await key_to_paint(pilot, paints, "down") for _ in range(keys)]
         out["open"] = []
-        for _ in range(max(5, keys // 4)):
+        for _ in range(max(5, keys // 2)):
             out["open"].append(await key_to_paint(pilot, paints, "enter"))
             assert isinstance(app.screen, Small)
             await pilot.press("escape")
@@ -166,7 +166,7 @@ async def desk(db: Path, keys: int) -> dict:
             out["filter"].append(await timed("backspace"))
         await pilot.press("escape")
         out["open"] = []
-        for _ in range(max(5, keys // 4)):
+        for _ in range(max(5, keys // 2)):
             out["open"].append(await timed("enter"))
             assert isinstance(app.screen, TriageScreen)
             await pilot.press("escape")
@@ -430,7 +430,7 @@ def tmux_baseline(harness: type[Tmux], keys: int) -> dict:
         out["first"] = t.until(lambda s: "i0" in s) - t.t0
         time.sleep(1.0)
         out["down"] = [t.key_to_paint("Down") for _ in range(keys)]
-        out["open"] = open_close(t, max(5, keys // 4), shows="a: a")
+        out["open"] = open_close(t, max(5, keys // 2), shows="a: a")
         out["size"] = t.size()
     finally:
         t.kill()
@@ -452,7 +452,7 @@ def tmux_desk(harness: type[Tmux], db: Path, keys: int) -> dict:
         out["filter"] = [t.key_to_paint(ch, literal=True) for ch in "1234-0"]
         out["filter"] += [t.key_to_paint("BSpace") for _ in range(6)]
         t.key_to_paint("Escape", done=lambda s: FILTER not in s)
-        out["open"] = open_close(t, max(5, keys // 4), shows="owner: ")  # in the incident's head
+        out["open"] = open_close(t, max(5, keys // 2), shows="owner: ")  # in the incident's head
         out["size"] = t.size()
     finally:
         t.kill()
