@@ -119,8 +119,8 @@ class StoreBase:
         """On SQLite, a number that changes whenever anything was committed to the database since it was last
         asked (PRAGMA data_version, on a connection of its own that never writes, so this process's own commits
         count too): a look at one page instead of a query over every open incident. None on PostgreSQL."""
-        if self.engine.dialect.name != "sqlite":
-            return None
+        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            return None  # (in memory, every connection is a database of its own)
         with self._probe_lock:
             if self._probe is None:
                 self._probe = self.engine.raw_connection()
