@@ -517,3 +517,23 @@ def test_the_listener_calls_once_per_burst_and_listens_again_after_its_connectio
         listener.stop()
         other.close()
     assert not listener._thread.is_alive()
+
+
+def test_data_version_changes_with_every_commit_on_sqlite_and_is_none_elsewhere(store, db_url):
+    """The desk's cheap poll: on SQLite a number that moves when anything is committed (by this store's own
+    connections or another process's) and stays put otherwise; PostgreSQL desks hear changes by LISTEN."""
+    first = store.data_version()
+    if not db_url.startswith("sqlite"):
+        assert first is None
+        return
+    assert store.data_version() == first  # nothing committed
+    store.import_registry(registry_csv([registry_row(1)]))  # this store, another of its connections
+    second = store.data_version()
+    assert second != first
+    other = Store.open(db_url)
+    try:
+        assert store.data_version() == second
+        other.import_registry(registry_csv([registry_row(2)]))  # another desk
+        assert store.data_version() != second
+    finally:
+        other.close()
