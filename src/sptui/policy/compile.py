@@ -123,6 +123,14 @@ class Block:
         return local
 
 
+def _reporter(diagnostics: list[Diagnostic]):
+    def error(code: str, message: str, span: Span, hint: str = "") -> None:
+        assert code in CODES, code
+        diagnostics.append(Diagnostic(code, message, span, hint))
+
+    return error
+
+
 class Context:
     """Compilation state shared by the block kinds: diagnostics, the runtime, expression compiler."""
 
@@ -134,13 +142,8 @@ class Context:
         self.rt = Runtime()
         # the compiler reports into the list, not through a bound method: a Context → compiler → Context cycle
         # would keep every parsed module alive until the cyclic GC finds it (see check)
-        diagnostics = self.diagnostics
-
-        def error(code: str, message: str, span: Span, hint: str = "") -> None:
-            assert code in CODES, code
-            diagnostics.append(Diagnostic(code, message, span, hint))
-
-        self.exprs = ExprCompiler(self.rt, functions, error)
+        self._report = _reporter(self.diagnostics)
+        self.exprs = ExprCompiler(self.rt, functions, self._report)
         self.policy_scope = Scope({}, decision_fields=True)
         self.blocks: dict[str, dict[str, Any]] = {}
         self.block_order: list[tuple[str, str]] = []
@@ -148,8 +151,7 @@ class Context:
         self.citations: dict[str, list[tuple[str, str]]] = {}
 
     def error(self, code: str, message: str, span: Span, hint: str = "") -> None:
-        assert code in CODES, code
-        self.diagnostics.append(Diagnostic(code, message, span, hint))
+        self._report(code, message, span, hint)
 
     # ---- argument conversion by schema type -------------------------------------------------------
     def convert(self, node, type_: str, *, quiet: bool = False) -> Any:
