@@ -1553,3 +1553,22 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
     assert not any(line in at_once for line in only_first)
     assert all(line in shown for line in whatif(second)) and not any(line in shown for line in only_first)
     assert rows == len(desk.incident(second)["decision"]["reasons"]) and cursor == 0
+
+
+def test_a_jump_from_a_triage_to_another_record_leaves_the_first_as_it_was(desk, policy):
+    """From an incident's triage, the palette's jump opens another record on a screen of its own: back from it,
+    the first incident is still there as it was (the kept triage screen is not taken over while on the stack)."""
+    async def steps(app, pilot):
+        await open_row(pilot, "SV0001")
+        first = static_text(app, "#head")
+        other = next(r for r in desk.alarms() if r["computer"] == "SV0004")["id"]
+        app.open_record("alarm", other)
+        await pilot.pause()
+        jumped = static_text(app, "#head")
+        await pilot.press("escape")
+        await pilot.pause()
+        return first, jumped, static_text(app, "#head"), len(app.screen_stack)
+
+    first, jumped, back, depth = drive(desk, policy, steps)
+    assert "disk failure on SV0001" in first and "alarm #" in jumped and "SV0004" in jumped
+    assert back == first and depth == 3  # (Textual's default screen, the queue, the first incident)
