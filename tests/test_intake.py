@@ -313,3 +313,41 @@ def test_a_parser_crash_is_quarantined_not_answered_451_forever(monkeypatch, reg
     assert err.reason == "parse-error" and "index out of range" in err.message and err.message_id == "crash@sv"
     stored = ingest_mod.ingest(registered, policy, raw, via="test", received_at=dt.datetime.now(JST))
     assert (stored.outcome, stored.reason) == ("quarantined", "parse-error")
+
+
+def test_on_sqlite_the_writers_own_statements_store_and_read_what_sqlalchemys_do(tmp_path, policy, monkeypatch):
+    """The intake's SQLite statements (sptui.store.alarms._SQLite) against SQLAlchemy's own on the same batches:
+    every stored byte is the same, and so is every answer (stored, duplicate, quarantined)."""
+    from sptui.intake.ingest import parse
+    from sptui.store import alarms
+
+    t = dt.datetime(2026, 11, 27, 17, 29, tzinfo=JST)
+    relayed = "発生時刻 : 2026年11月27日 16:58 (+09:00)\r\n論理ドライブが縮退しました。"
+    batches = [
+        [alarm("SV0001", t, message_id="a@x"), alarm("SV0002", t, message_id="b@x"),
+         alarm("sv0003", t, message_id="c@x"),  # another letter case: found by the case-blind look-up
+         alarm("SV0001", t, message_id="a2@x"),  # same machine, event and time as a@x: a duplicate in the batch
+         alarm("SV0404", t, message_id="d@x")],  # no such machine: quarantined
+        [alarm("SV0004", t, message_id="a@x", event_id="0x1"),  # a Message-ID already stored
+         alarm("SV0005", t + dt.timedelta(minutes=1), message_id="e@x", detail=relayed), b"not a mail"],
+        [alarm("SV0002", t + dt.timedelta(hours=3), message_id="f@x")],
+    ]
+    received = t + dt.timedelta(minutes=2)
+    results, tables = [], []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(alarms, "_sqlite", lambda conn: None)
+        s = Store.open(f"sqlite:///{tmp_path / f'desk-{fast}.db'}")
+        s.import_registry(registry_csv([registry_row(i) for i in range(1, 6)]))
+        results.append([s.ingest_batch(policy, [(raw, parse(raw), "smtp:127.0.0.1", received) for raw in batch])
+                        for batch in batches])
+        with s.read() as conn:
+            tables.append({name: conn.exec_driver_sql(f"SELECT * FROM {name} ORDER BY id").all()
+                           for name in ("alarms", "quarantine", "audit")})
+        s.close()
+    assert results[0] == results[1]
+    assert [[r.outcome for r in batch] for batch in results[0]] == [
+        ["stored", "stored", "stored", "duplicate", "quarantined"], ["duplicate", "stored", "quarantined"], ["stored"]]
+    assert len(tables[0]["alarms"]) == 5 and tables[0]["alarms"][3][6] is not None  # relayed_at of the relayed mail
+    for name in ("alarms", "quarantine"):
+        assert tables[0][name] == tables[1][name], name
