@@ -81,6 +81,18 @@ def test_an_alarm_that_matches_no_alarm_contract_is_quarantined_with_its_bytes(s
     assert registered.alarms() == []
 
 
+def test_a_mail_the_parser_refuses_is_quarantined_with_the_parsers_reason_over_smtp(server, registered):
+    """The writer parses (not the SMTP server): what it cannot read is still answered 250 and kept, with why."""
+    no_fields = (b"From: esmpro@example.jp\r\nSubject: hello\r\nMessage-ID: <hello@sv>\r\n"
+                 b"Content-Type: text/plain; charset=utf-8\r\n\r\njust a note, no alarm fields\r\n")
+    code, text = data_reply(server.port, no_fields)
+    assert code == 250 and "quarantined as Q1 (not-alarm)" in text
+    [q] = registered.quarantined()
+    assert (q["reason"], q["message_id"], q["raw"]) == ("not-alarm", "hello@sv", no_fields)
+    assert data_reply(server.port, alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST)))[0] == 250
+    assert len(registered.alarms()) == 1
+
+
 def test_before_the_express_start_date_nobody_is_called(server, registered):
     code, _ = data_reply(server.port, alarm("SV0008", dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)))
     assert code == 250
@@ -262,7 +274,7 @@ def test_a_mail_the_store_refuses_is_quarantined_and_holds_back_no_other(tmp_pat
 
     class InProcess:  # the writer without its process: the handler's answers for what it stores
         async def submit(self, item):
-            [result] = writer.store_batch([item])
+            [result] = writer.take([item])
             return result
 
     try:

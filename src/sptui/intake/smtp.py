@@ -5,7 +5,7 @@
     550  a sender not on the allowlist (when one is given)
     552  larger than --max-size (aiosmtpd's SIZE limit, announced in EHLO)
 
-This process talks SMTP and parses; the writer process (sptui.intake.writer) routes, stores and commits.
+This process talks SMTP; the writer process (sptui.intake.writer) parses, routes, stores and commits.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import sys
 
 from aiosmtpd.smtp import SMTP
 
-from sptui.intake.ingest import parse
 from sptui.intake.writer import HEADER, frame
 from sptui.store.schema import TOKYO
 
@@ -50,7 +49,7 @@ async def _read_frame(stream: asyncio.StreamReader):
 
 
 class WriterProcess:
-    """This side of the writer: starts it, sends it parsed mails, and settles each mail's future with the
+    """This side of the writer: starts it, sends it the mails, and settles each mail's future with the
     writer's answer. If the writer dies, the mails in flight fail (451: their senders retry) and the next
     mail starts a new writer."""
 
@@ -96,7 +95,7 @@ class WriterProcess:
         return child
 
     async def submit(self, item: tuple):
-        """(raw, mail or AlarmParseError, via, received_at) → Stored, once the writer has committed it."""
+        """(raw, via, received_at) → Stored, once the writer has parsed the mail and committed it."""
         child = await self._ensure()
         seq = next(self._seq)
         data = frame((seq, *item))
@@ -164,7 +163,7 @@ class _SMTP(SMTP):
 
 
 class AlarmHandler:
-    """aiosmtpd handler: DATA → parsed here → the writer → 250 once committed, 451 when it was not."""
+    """aiosmtpd handler: DATA → the writer (which parses and stores) → 250 once committed, 451 when it was not."""
 
     def __init__(self, writer, *, allow: tuple[str, ...] = ()):
         self.writer = writer  # anything with `async submit(item) -> Stored` (WriterProcess)
@@ -191,7 +190,7 @@ class AlarmHandler:
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         received = dt.datetime.now(TOKYO)
         try:
-            result = await self.writer.submit((raw, parse(raw), f"smtp:{peer}", received))
+            result = await self.writer.submit((raw, f"smtp:{peer}", received))
         except Exception as e:  # the mail was not stored: the sender must keep it and retry
             self.counts["deferred"] += 1
             log.warning("deferred a mail from %s: %s: %s", peer, type(e).__name__, e)
