@@ -363,3 +363,23 @@ def test_on_sqlite_the_writers_own_statements_store_and_read_what_sqlalchemys_do
     assert len(tables[0]["alarms"]) == 5 and tables[0]["alarms"][3][6] is not None  # relayed_at of the relayed mail
     for name in ("alarms", "quarantine"):
         assert tables[0][name] == tables[1][name], name
+
+
+def test_a_batch_larger_than_one_sqlite_statement_takes_is_stored_whole(tmp_path, policy):
+    from sptui.intake.ingest import parse
+    from sptui.store import alarms
+
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    s.import_registry(registry_csv([registry_row(i) for i in range(1, 6)]))
+    t = dt.datetime(2026, 11, 27, 17, 29, tzinfo=JST)
+    s.hold_connection()
+    with s.read() as conn:  # SQLite's default limit (a build may allow more, as this machine's does)
+        conn.connection.driver_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32766)
+    n = 4 * alarms._ROWS + 7  # more values than one statement takes, at 21 a row
+    raws = [alarm(f"SV000{1 + k % 5}", t + dt.timedelta(seconds=k), message_id=f"big{k}@x") for k in range(n)]
+    try:
+        results = s.ingest_batch(policy, [(raw, parse(raw), "test", t) for raw in raws])
+        assert [r.outcome for r in results] == ["stored"] * n
+        assert len({r.id for r in results}) == n and s.counts()["alarms"] == n
+    finally:
+        s.close()

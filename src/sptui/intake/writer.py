@@ -15,8 +15,8 @@ quarantined (`store-error`) and holds back no other.
 Protocol (stdin → writer → stdout): frames of a 4-byte length and a pickle. The first frame to the writer
 is (db_url, policy_path); the writer answers ("ready", store_url) or ("fatal", message). Then each frame
 is (seq, raw, via, received_at), answered by (seq, Stored) or (seq, error, message) with error "transient"
-or "failed". End of input: the writer stores what it has and exits, so a server
-killed with SIGKILL loses nothing it answered 250 for.
+or "failed". End of input: the writer stores what it has and exits, so a server killed with SIGKILL loses
+nothing it answered 250 for.
 """
 from __future__ import annotations
 

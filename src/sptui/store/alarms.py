@@ -62,6 +62,7 @@ _DUPLICATE = sa.select(S.alarms.c.id).where(sa.or_(S.alarms.c.dedupe_key == sa.b
 
 
 _ALARM_COLUMNS = tuple(c for c in S.alarms.c if c.name != "id")
+_ROWS = 500  # rows (or names) per statement: 500 × the alarm's columns stays under SQLite's 32,766 values
 
 
 class _SQLite:
@@ -92,24 +93,31 @@ class _SQLite:
 
     def machines(self, conn, names: list[str]) -> list[dict]:
         """The machines (with their pack) whose computer name is one of `names`, as written."""
-        result = self.result
-        return [{name: (v if p is None else p(v)) for (name, p), v in zip(result, row)}
-                for row in self._run(conn, self._by_names.format(", ".join("?" * len(names))), names)]
+        result, out = self.result, []
+        for at in range(0, len(names), _ROWS):
+            some = names[at:at + _ROWS]
+            out += [{name: (v if p is None else p(v)) for (name, p), v in zip(result, row)}
+                    for row in self._run(conn, self._by_names.format(", ".join("?" * len(some))), some)]
+        return out
 
     def insert_alarms(self, conn, rows: list[dict]) -> list[tuple[str, int]]:
         """(dedupe_key, id) of each row inserted; a row whose Message-ID or dedupe key is taken is not."""
-        sql = self._inserts.get(len(rows))
-        if sql is None:
-            one = "(" + ", ".join("?" * len(_ALARM_COLUMNS)) + ")"
-            sql = self._inserts[len(rows)] = (
-                f"INSERT INTO {S.alarms.name} ({', '.join(c.name for c in _ALARM_COLUMNS)}) VALUES "
-                + ", ".join([one] * len(rows)) + " ON CONFLICT DO NOTHING RETURNING dedupe_key, id")
-        params = []
-        for row in rows:
-            for name, process in self.bind:
-                value = row[name]
-                params.append(value if process is None else process(value))
-        return self._run(conn, sql, params)
+        out = []
+        for at in range(0, len(rows), _ROWS):
+            some = rows[at:at + _ROWS]
+            sql = self._inserts.get(len(some))
+            if sql is None:
+                one = "(" + ", ".join("?" * len(_ALARM_COLUMNS)) + ")"
+                sql = self._inserts[len(some)] = (
+                    f"INSERT INTO {S.alarms.name} ({', '.join(c.name for c in _ALARM_COLUMNS)}) VALUES "
+                    + ", ".join([one] * len(some)) + " ON CONFLICT DO NOTHING RETURNING dedupe_key, id")
+            params = []
+            for row in some:
+                for name, process in self.bind:
+                    value = row[name]
+                    params.append(value if process is None else process(value))
+            out += self._run(conn, sql, params)
+        return out
 
 
 _FAST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # an engine's dialect -> its _SQLite
