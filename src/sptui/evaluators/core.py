@@ -106,7 +106,6 @@ class Variant:
     hours: dict
     reception: str
     cites: tuple[str, ...]
-    ignores_parts_retention: bool = False
 
 
 HOURS = BlockSchema((
@@ -146,7 +145,7 @@ def compile_variant(b, ctx):
                   "add: hours hw { days … window … } and hours pp { … }")
     years = tuple(y for y in b.values("years") if isinstance(y, int))
     v = Variant(b.name, b.value("title-ja", b.name), b.value("title-en", b.name), years, hours,
-                b.value("reception", "always"), b.cites(), bool(b.value("beyond-parts-retention", False)))
+                b.value("reception", "always"), b.cites())
     ctx.rt.variants[b.name] = v
     ctx.rt.known_symbols.add(b.name)
     return v
@@ -158,7 +157,6 @@ VARIANT = BlockKind(
                  EntrySpec("title-ja", ("string",)), EntrySpec("title-en", ("string",)),
                  EntrySpec("years", variadic="int", required=True, doc="years 1, 3, 5, 7: the terms sold"),
                  EntrySpec("reception", ("name",), doc="reception always: when calls and alarms are taken"),
-                 EntrySpec("beyond-parts-retention", ("bool",), doc="true for long-term packs (第1章 4 ※)"),
                  EntrySpec("hours", ("one-of:hw|pp",), repeat=True, body=HOURS,
                            doc="hours hw { … }: service hours for hardware (hw) or program products (pp)"))),
     compile_variant, cited=True, phase=10,
