@@ -7,6 +7,7 @@ from pathlib import Path
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import POLICIES, ROOT
 from sptui.policy.fastparse import FAIL
@@ -64,3 +65,26 @@ def test_a_syntax_error_falls_back_to_lark():
 def test_random_edits_parse_as_lark_does(edit):
     name, text = edit
     same_as_lark(text, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 2), st.integers(0, 3)), max_size=6), st.integers(0, 2))
+def test_a_generated_child_filter_keeps_splices_and_pads_as_larks_does(entries, append_none):
+    """The driver's generated filters (fastparse._filter_source) against Lark's own LALR child filter, on every
+    shape of rule: children kept, children spliced from an inlined rule (of any length), Nones for optional parts."""
+    from lark import Tree
+    from lark.parse_tree_builder import ChildFilterLALR
+
+    from sptui.policy.fastparse import _filter_source
+
+    to_include = [(i, expand, nones) for i, (expand, nones, _) in enumerate(entries)]
+
+    def children(splice_type):
+        return [splice_type([f"s{i}.{k}" for k in range(n)]) if expand else f"c{i}"
+                for i, (expand, _, n) in enumerate(entries)]
+
+    ns = {"build": list}
+    exec(_filter_source(to_include, append_none), ns)
+    ours = ns["_filter"](children(lambda kids: type("S", (), {"children": kids})()))
+    theirs = ChildFilterLALR(to_include, append_none, list)(children(lambda kids: Tree("_x", kids)))
+    assert ours == theirs
