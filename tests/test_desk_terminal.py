@@ -51,7 +51,8 @@ class Tmux:
 
 
 def _demo(tmp_path, run):
-    """The demo database; an open incident nobody owns and an alarm still to be called, on other machines."""
+    """The demo database; an open covered incident nobody owns and an alarm still to be called, on other
+    machines."""
     db = tmp_path / "demo.db"
     r = run("demo", "--db", db, "--no-open")
     assert r.returncode == 0, r.stderr
@@ -59,7 +60,8 @@ def _demo(tmp_path, run):
     i, a = S.incidents, S.alarms
     with store.read() as conn:
         inc = conn.execute(sa.select(i.c.id, S.machines.c.label_number).join(S.machines)
-                           .where(i.c.status == "open", ~i.c.machine_id.in_(sa.select(a.c.machine_id)))
+                           .where(i.c.status == "open", i.c.verdict == "covered",
+                                  ~i.c.machine_id.in_(sa.select(a.c.machine_id)))
                            .order_by(i.c.id)).first()
         al = conn.execute(sa.select(a.c.id, S.machines.c.label_number).join(S.machines)
                           .where(a.c.status == "new", ~a.c.machine_id.in_(sa.select(i.c.machine_id)))
@@ -140,14 +142,27 @@ def test_in_a_real_terminal_only_the_cursor_row_is_drawn_as_the_cursor(tmp_path,
                                check=True).stdout
     finally:
         t.kill()
-    rows = [line for line in shown.splitlines() if re.search(r"\d{4}-\d{3}-\d{3}", line)]
-
-    def reversed_(line: str) -> bool:  # SGR 7 (reverse video) in force where the row starts: the cursor row
-        start = line[:re.search(r"\d{4}-\d{3}-\d{3}", line).start()]  # (not the scrollbar, at the line's end)
-        return any("7" in m.split(";") for m in re.findall(r"\x1b\[([0-9;]*)m", start))
+    # whether reverse video (SGR 7) is in force where each row's label number starts: the cursor row. tmux writes
+    # only changes of attributes, so the state carries over from the line before (whose last cell, the
+    # scrollbar, may be reversed itself)
+    reverse, rows = False, []
+    for line in shown.splitlines():
+        label = re.search(r"\d{4}-\d{3}-\d{3}", line)
+        for m in re.finditer(r"\x1b\[([0-9;]*)m", line):
+            if label and m.start() >= label.start():
+                rows.append(reverse)
+                label = None
+            params = (m.group(1) or "0").split(";")
+            while params:
+                p = params.pop(0)
+                if p in ("38", "48", "58"):  # a colour: 5;N or 2;R;G;B follow, not attributes
+                    del params[:2 if params[:1] == ["5"] else 4]
+                reverse = True if p == "7" else False if p in ("0", "", "27") else reverse
+        if label:
+            rows.append(reverse)
 
     assert len(rows) > 5
-    assert [n for n, line in enumerate(rows) if reversed_(line)] == [2]
+    assert [n for n, rev in enumerate(rows) if rev] == [2]
 
 
 def test_the_desk_opens_with_broken_plugins_installed_and_says_which(tmp_path, run, sptui_bin):
