@@ -261,6 +261,11 @@ def _filter_source(to_include, append_none: int) -> str:
     return "def _filter(c):\n" + "\n".join(body) + "\n    return build(f)\n"
 
 
+def _builds_tree(f) -> bool:
+    """Whether `f` is Lark's default node builder (a rule without a transformer method: a Tree of its children)."""
+    return isinstance(f, functools.partial) and getattr(f.func, "__name__", "") == "default_callback"
+
+
 def _fast_callback(cb, origin: str):
     """A callback doing what Lark's `cb` does, in one call: Lark's LALR child filter around a node builder
     becomes a generated filter (see _filter_source); an inlined rule's Tree becomes a _Splice. Any other
@@ -272,12 +277,11 @@ def _fast_callback(cb, origin: str):
         to_include, append_none, build = tuple(cb.to_include), cb.append_none, cb.node_builder
     elif kind is ChildFilterLALR_NoPlaceholders:
         to_include, append_none, build = tuple((i, x, 0) for i, x in cb.to_include), 0, cb.node_builder
-    elif isinstance(cb, functools.partial) and getattr(cb.func, "__name__", "") == "default_callback":
+    elif _builds_tree(cb):
         to_include, append_none, build = None, 0, cb  # a rule with nothing to filter: the Tree of its children
     else:
         return cb
-    if origin.startswith("_") and isinstance(build, functools.partial) and \
-            getattr(build.func, "__name__", "") == "default_callback":
+    if origin.startswith("_") and _builds_tree(build):
         build = _Splice  # only ever spliced into its parent (Lark expands every rule named _x)
     if to_include is None:
         return build
