@@ -330,6 +330,7 @@ class Driver:
         for state, row in table.states.items():
             acts, goto = {}, {}
             for sym, (action, arg) in row.items():
+                sym = str(sym)  # a plain str: a fresh Lark names symbols by Tokens, whose == is Python code
                 if action is Shift:
                     if sym.isupper() or sym.startswith("$"):
                         acts[sym] = arg  # an int: shift to that state
@@ -338,17 +339,18 @@ class Driver:
                 else:
                     rule = arg
                     rules.add(rule)
+                    origin = str(rule.origin.name)  # as sym
                     cb = callbacks[rule]
                     size = len(rule.expansion)
                     if size == 1 and type(cb) is ExpandSingleChild:
                         # `?rule: x` with one child: the value stays, only the state changes (see _unwrap)
                         acts[sym] = {}
-                        unwraps[(state, sym)] = rule.origin.name
+                        unwraps[(state, sym)] = origin
                     else:
                         fast = faster.get(rule)
                         if fast is None:
-                            fast = faster[rule] = _fast_callback(cb, rule.origin.name)
-                        acts[sym] = (size, fast, rule.origin.name)
+                            fast = faster[rule] = _fast_callback(cb, origin)
+                        acts[sym] = (size, fast, origin)
             actions[state] = acts
             gotos[state] = goto
         for rule in rules:

@@ -20,8 +20,8 @@ from sptui.policy.diagnostics import Diagnostic
 
 _TOKEN_NAMES = {
     "_NL": "the end of the line", "_LPAR": "`(`",
-    "LBRACK": "`[`", "RBRACK": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "RPAR": "`)`", "NOT": "`not`", "_COMMA": "`,`", "_ARROW": "`=>`", "_EQ": "`=`", "_DOT": "`.`",
-    "KEY": "a name", "STRING": "a string", "INT": "a number", "MONEY": "an amount like 10,000円",
+    "LBRACK": "`[`", "RBRACK": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "RPAR": "`)`", "NOT": "`not`", "_COMMA": "`,`", "_ARROW": "`=>`", "_EQ": "`=`",
+    "KEY": "a name", "DOTTED": "a dotted name", "STRING": "a string", "INT": "a number", "MONEY": "an amount like 10,000円",
     "DURATION": "a duration like 2h", "DATE": "a date like 2026-04-01", "TIME": "a time like 08:30",
     "WINDOW": "a window like 08:30-17:30", "DATETIME": "a date-time like 2026-11-27T17:00+09:00",
     "COMP_OP": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "CHAPTER": "a clause like 第1章",
@@ -64,8 +64,11 @@ def _driver():
         return None
 
 
+_new = tuple.__new__  # Span(...) without the named tuple's own __new__: a policy makes hundreds of thousands
+
+
 def _tok_span(t: Token) -> Span:
-    return Span(_state.file, t.line, t.column, t.end_line, t.end_column)
+    return _new(Span, (_state.file, t.line, t.column, t.end_line, t.end_column))
 
 
 def _between(first, last) -> Span:
@@ -76,9 +79,9 @@ def _between(first, last) -> Span:
         s = first.span
         l1, c1 = s.line, s.col
     if isinstance(last, Token):
-        return Span(_state.file, l1, c1, last.end_line, last.end_column)
+        return _new(Span, (_state.file, l1, c1, last.end_line, last.end_column))
     s = last.span
-    return Span(_state.file, l1, c1, s.end_line, s.end_col)
+    return _new(Span, (_state.file, l1, c1, s.end_line, s.end_col))
 
 
 class _ToAst(Transformer):
@@ -94,7 +97,7 @@ class _ToAst(Transformer):
         key, args, outputs, body = children
         last = body[1] if body is not None else (outputs or args or [key])[-1]
         span = _between(key, last)
-        return Entry(key.value, tuple(args or ()), tuple(outputs) if outputs is not None else None,
+        return Entry(key.value, args or (), outputs,
                      body[0] if body is not None else None, span, _tok_span(key))
 
     def let(self, children):
@@ -106,7 +109,7 @@ class _ToAst(Transformer):
         return (tuple(i for i in items[1:-1] if i is not None), close)
 
     def args(self, items):
-        return list(items)
+        return tuple(items)
 
     def or_expr(self, items):
         return self._fold("or", items)
@@ -138,7 +141,8 @@ class _ToAst(Transformer):
         return items[0]
 
     def path(self, items):
-        return Path(tuple([t.value for t in items]), _between(items[0], items[-1]))
+        tok = items[0]
+        return Path(tuple(tok.value.split(".")), _tok_span(tok))
 
     def call(self, items):
         return Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
@@ -234,6 +238,8 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
             hint = "expected a time like 08:30 (two digits each for the hour and the minute)"
         elif ch == "-" and before[-1:].isdigit():
             hint = "expected a date like 2026-04-01, a month-day like 12-29, or spaces around `-`"
+        elif ch == "." and (before[-1:].isspace() or source[e.pos_in_stream + 1:e.pos_in_stream + 2].isspace()):
+            hint = "a dotted name has no spaces around its dots: component.category"
         elif ch in "!&|":
             hint = "use `and`, `or`, `not` and `!=`"
         elif ch == "\u3000":

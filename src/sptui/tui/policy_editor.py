@@ -31,7 +31,7 @@ HIGHLIGHT = {
     "COMP_OP": "operator", "ADD_OP": "operator", "MUL_OP": "operator", "_ARROW": "operator", "_EQ": "operator",
     "LBRACE": "punctuation.bracket", "RBRACE": "punctuation.bracket", "LBRACK": "punctuation.bracket",
     "RBRACK": "punctuation.bracket", "_LPAR": "punctuation.bracket", "RPAR": "punctuation.bracket",
-    "_COMMA": "punctuation.delimiter", "_DOT": "punctuation.delimiter",
+    "_COMMA": "punctuation.delimiter",
 }
 ENTRY_KEY = "function"  # the key an entry starts with: rule, cite, require, clause…
 LET_NAME = "variable"  # the name a `let` binds
