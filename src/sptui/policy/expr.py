@@ -149,6 +149,7 @@ class ExprCompiler:
         self._bound: dict[int, str] = {}  # id(object) -> its name in ns, so a table or set is bound once
         self._memos: dict[str, str] = {}  # call source -> the local that keeps its value through a decision
         self._getters: dict[tuple[str, ...], str] = {}
+        self._fields: dict[tuple[str, ...], Compiled] = {}  # a case field read: one Compiled for every read
         self._hoists: dict[int, tuple[Compiled, Compiled]] = {}
 
     # ---- source helpers ----------------------------------------------------------------------------
@@ -269,6 +270,9 @@ class ExprCompiler:
             if let is not None:
                 return self._hoisted(let) if len(let.src) > _BIG_LET else let
         if root in ROOTS:
+            field = self._fields.get(parts)
+            if field is not None:
+                return field
             dotted = ".".join(parts)
             if dotted not in FIELDS:
                 prefix = root + "."
@@ -279,7 +283,11 @@ class ExprCompiler:
             enum = allowed
             if dotted == "pack.variant":
                 enum = tuple(self.rt.variant_names)
-            return Compiled(self._getter(node.parts), kind, self.ns, enum=enum, nullable=not never_null(dotted), pure=True)
+            field = Compiled(self._getter(node.parts), kind, self.ns, enum=enum, nullable=not never_null(dotted),
+                             pure=True)
+            if dotted != "pack.variant":  # (its values are the policy's variants, known only once they are read)
+                self._fields[parts] = field
+            return field
         if root in DECISION_FIELDS and len(node.parts) == 1:
             if not scope.decision_fields:
                 self.error("E050", f"`{root}` is what the rules decide; a rule cannot read it", node.span,

@@ -423,14 +423,12 @@ class Driver:
                         line_start = pos + value.rindex("\n") + 1
                 if type_ in used:
                     tok = new(Token, value)
-                    tok.type = type_
+                    tok.type = type_  # (not start_pos and end_pos: only Lark's error reporting reads them)
                     tok.value = value
-                    tok.start_pos = pos
                     tok.line = start_line
                     tok.column = column
                     tok.end_line = line
                     tok.end_column = end - line_start + 1
-                    tok.end_pos = end
                 else:
                     tok = None
                 pos = m.end()  # past the whitespace after the token, if the match took it
