@@ -7,6 +7,7 @@ on a line is reported, so one mistake gives one diagnostic.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from importlib import resources
 
@@ -24,7 +25,7 @@ _TOKEN_NAMES = {
     "KEY": "a name", "DOTTED": "a dotted name", "STRING": "a string", "INT": "a number", "MONEY": "an amount like 10,000円",
     "DURATION": "a duration like 2h", "DATE": "a date like 2026-04-01", "TIME": "a time like 08:30",
     "WINDOW": "a window like 08:30-17:30", "DATETIME": "a date-time like 2026-11-27T17:00+09:00",
-    "COMP_OP": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "CHAPTER": "a clause like 第1章",
+    "COMP_OP": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`", "CLAUSE": "a clause like 第3章 2.2 (4)",
     "_AND": "`and`", "_OR": "`or`", "_NOT": "`not`", "_IN": "`in`", "$END": "the end of the file",
 }
 
@@ -155,15 +156,19 @@ class _ToAst(Transformer):
 
     def clause_ref(self, items):
         # one spelling per clause: 別表1 and 別表－１ are 別表-1, 表-2 is 表2, full-width digits are ASCII
-        head = str(items[0]).replace("－", "-").translate(_DIGITS)
-        if head.startswith("別表") and not head.startswith("別表-"):
-            head = "別表-" + head[2:]
-        elif head.startswith("表-"):
-            head = "表" + head[2:]
-        section = str(items[1]).translate(_DIGITS) if len(items) > 1 and items[1] is not None else None
-        item = str(items[2]).translate(_DIGITS) if len(items) > 2 and items[2] is not None else None
-        last = [i for i in items if i is not None][-1]
-        return ClauseRef(head, section, item, _between(items[0], last))
+        tok = items[0]
+        section = item = None
+        if tok.type == "CLAUSE":
+            head, section, item = _CLAUSE.fullmatch(tok.value).groups()
+            section = section and section.translate(_DIGITS)
+            item = item and item.translate(_DIGITS)
+        else:
+            head = tok.value.replace("－", "-")
+            if head.startswith("別表") and not head.startswith("別表-"):
+                head = "別表-" + head[2:]
+            elif head.startswith("表-"):
+                head = "表" + head[2:]
+        return ClauseRef(head.translate(_DIGITS), section, item, _tok_span(tok))
 
     def literal(self, items):
         tok: Token = items[0]
@@ -180,6 +185,8 @@ class _ToAst(Transformer):
 
 
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# the parts of a CLAUSE token (grammar.lark): chapter, section, item
+_CLAUSE = re.compile(r"(第[0-9０-９]+章)(?:[\t \f]+(\d+(?:\.\d+)*))?(?:[\t \f]*\([\t \f]*([^\s)]+)[\t \f]*\))?")
 
 
 def _string(text: str) -> str:
@@ -273,7 +280,12 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
         hint = "a set `{a, b}` is closed on the same line; a block's `{` ends its line"
     elif tok.type == "LBRACE" and "_NL" in expected:
         hint = "a block's body starts on the line after `{`"
+    elif tok.type == "_LPAR" and _AFTER_CLAUSE.search(lines[tok.line - 1][: tok.column - 1] if 0 < tok.line <= len(lines) else ""):
+        hint = "a clause's item is one number or name in parentheses, closed on the same line: 第3章 2.2 (19)"
     return Diagnostic("E001", f"unexpected {got}", span, hint)
+
+
+_AFTER_CLAUSE = re.compile(r"第[0-9０-９]+章[^,()]*(\([^()]*\))?\s*$")  # the text before a `(` that follows a clause
 
 
 def _comments(source: str) -> tuple[Comment, ...]:

@@ -27,7 +27,7 @@ HIGHLIGHT = {
     "STRING": "string", "COMMENT": "comment",
     "INT": "number", "MONEY": "number", "DURATION": "number", "DATE": "number", "DATETIME": "number",
     "TIME": "number", "WINDOW": "number", "MONTHDAY": "number", "MDRANGE": "number",
-    "CHAPTER": "tag", "SECTION": "tag", "APPENDIX": "tag", "TABLE": "tag", "PREFACE": "tag",
+    "CLAUSE": "tag", "APPENDIX": "tag", "TABLE": "tag", "PREFACE": "tag",
     "COMP_OP": "operator", "ADD_OP": "operator", "MUL_OP": "operator", "_ARROW": "operator", "_EQ": "operator",
     "LBRACE": "punctuation.bracket", "RBRACE": "punctuation.bracket", "LBRACK": "punctuation.bracket",
     "RBRACK": "punctuation.bracket", "_LPAR": "punctuation.bracket", "RPAR": "punctuation.bracket",
