@@ -1062,7 +1062,7 @@ def test_the_policy_editor_highlights_keywords_clauses_strings_numbers_and_comme
                                          "5 years": "number"}
     # the theme styles each name, and the drawn line carries the clause's style on its characters
     assert all(styles.values())
-    assert any(seg.text == "第1章" and seg.style and seg.style.color == styles["tag"].color for seg in drawn)
+    assert any(seg.text == "第1章 2.1" and seg.style and seg.style.color == styles["tag"].color for seg in drawn)
 
 
 def test_a_line_with_a_syntax_error_keeps_the_highlights_it_can_read_and_is_drawn(desk, policy):
