@@ -220,19 +220,16 @@ class _Lexer:
         return fn
 
 
-class _Splice:
-    """The value of an inlined rule (`_item`, and Lark's `__x_star_n` for `x*`): children that the parent's
-    filter splices into its own, read there as `.children` (as Lark's filters read the Tree it would build)."""
-
-    __slots__ = ("children",)
-
-    def __init__(self, children: list):
-        self.children = children
+def _same(children: list) -> list:
+    """The value of an inlined rule (`_item`, and Lark's `__x_star_n` for `x*`): its children as a plain list,
+    which the parent's filter splices into its own (where Lark's filters read the `.children` of a Tree)."""
+    return children
 
 
-def _filter_source(to_include, append_none: int) -> str:
+def _filter_source(to_include, append_none: int, inline: bool = False) -> str:
     """Python source of `_filter(c)` doing what Lark's LALR child filter with these entries does: keep the
-    children at the included indexes, splice in those to expand, put None where an optional part is missing."""
+    children at the included indexes, splice in those to expand (each a list: see _same), put None where an
+    optional part is missing. Then `build(f)`, or for an inlined rule (`inline`) the list itself."""
     body, run = [], []  # `run`: items of a list display not yet written
     first = True
 
@@ -249,16 +246,16 @@ def _filter_source(to_include, append_none: int) -> str:
             run.append(f"c[{i}]")
             continue
         if first and not run:  # as Lark does for left recursion (`x*`): go on with the child's own list
-            body.append(f"    f = c[{i}].children")
+            body.append(f"    f = c[{i}]")
             first = False
         else:
             flush(extend=not first)
-            body.append(f"    f += c[{i}].children")
+            body.append(f"    f += c[{i}]")
     run.extend(["None"] * append_none)
     flush(extend=not first)
     if first:
         body.append("    f = []")
-    return "def _filter(c):\n" + "\n".join(body) + "\n    return build(f)\n"
+    return "def _filter(c):\n" + "\n".join(body) + ("\n    return f\n" if inline else "\n    return build(f)\n")
 
 
 def _builds_tree(f) -> bool:
@@ -268,8 +265,8 @@ def _builds_tree(f) -> bool:
 
 def _fast_callback(cb, origin: str):
     """A callback doing what Lark's `cb` does, in one call: Lark's LALR child filter around a node builder
-    becomes a generated filter (see _filter_source); an inlined rule's Tree becomes a _Splice. Any other
-    callback is Lark's own, unchanged."""
+    becomes a generated filter (see _filter_source); an inlined rule gives the list of its children instead of
+    a Tree (see _same). Any other callback is Lark's own, unchanged."""
     from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders
 
     kind = type(cb)
@@ -280,13 +277,16 @@ def _fast_callback(cb, origin: str):
     elif _builds_tree(cb):
         to_include, append_none, build = None, 0, cb  # a rule with nothing to filter: the Tree of its children
     else:
+        to_include, append_none, build = None, 0, None
+    inline = origin.startswith("_")  # only ever spliced into its parent (Lark expands every rule named _x)
+    if inline and not _builds_tree(build):
+        raise _Unsupported(f"the inlined rule {origin} has a callback of its own")
+    if build is None:
         return cb
-    if origin.startswith("_") and _builds_tree(build):
-        build = _Splice  # only ever spliced into its parent (Lark expands every rule named _x)
     if to_include is None:
-        return build
+        return _same if inline else build
     ns: dict[str, Any] = {"build": build}  # the node builder as a global of the generated function
-    exec(_filter_source(to_include, append_none), ns)
+    exec(_filter_source(to_include, append_none, inline), ns)
     return ns["_filter"]
 
 

@@ -85,6 +85,12 @@ def _between(first, last) -> Span:
     return _new(Span, (_state.file, l1, c1, s.end_line, s.end_col))
 
 
+def _span_of(first, last) -> Span:
+    """The span from the start of node `first` to the end of node `last` (both AST nodes)."""
+    a, b = first.span, last.span
+    return _new(Span, (a[0], a[1], a[2], b[3], b[4]))
+
+
 class _ToAst(Transformer):
     """Builds the AST while the LALR parser reduces (no parse tree); spans come from the tokens."""
 
@@ -96,10 +102,17 @@ class _ToAst(Transformer):
 
     def entry(self, children):
         key, args, outputs, body = children
-        last = body[1] if body is not None else (outputs or args or [key])[-1]
-        span = _between(key, last)
-        return Entry(key.value, args or (), outputs,
-                     body[0] if body is not None else None, span, _tok_span(key))
+        file, line, col = _state.file, key.line, key.column
+        if body is not None:
+            close = body[1]
+            end = (close.end_line, close.end_column)
+        elif outputs or args:
+            s = (outputs or args)[-1].span
+            end = (s[3], s[4])
+        else:
+            end = (key.end_line, key.end_column)
+        return Entry(key.value, args or (), outputs, body[0] if body is not None else None,
+                     _new(Span, (file, line, col, *end)), _new(Span, (file, line, col, key.end_line, key.end_column)))
 
     def let(self, children):
         let, key, value = children
@@ -121,14 +134,14 @@ class _ToAst(Transformer):
     def _fold(self, op, items):
         out = items[0]
         for nxt in items[1:]:
-            out = Binary(op, out, nxt, _between(out, nxt))
+            out = Binary(op, out, nxt, _span_of(out, nxt))
         return out
 
     def not_(self, items):
         return Unary("not", items[1], _between(items[0], items[1]))
 
     def compare(self, items):
-        return Binary(items[1].value, items[0], items[2], _between(items[0], items[2]))
+        return Binary(items[1].value, items[0], items[2], _span_of(items[0], items[2]))
 
     binary = compare
 
@@ -143,7 +156,7 @@ class _ToAst(Transformer):
 
     def path(self, items):
         tok = items[0]
-        return Path(tuple(tok.value.split(".")), _tok_span(tok))
+        return Path((tok.value,) if tok.type == "KEY" else tuple(tok.value.split(".")), _tok_span(tok))
 
     def call(self, items):
         return Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
