@@ -89,3 +89,28 @@ def test_a_generated_child_filter_keeps_splices_and_pads_as_larks_does(entries, 
         exec(_filter_source(to_include, append_none, inline), ns)
         ours = ns["_filter"](children(list))  # (an inlined child's value is the list of its own children)
         assert ours == (theirs if inline else tuple(theirs))
+
+
+def test_a_node_made_by_the_parsers_maker_is_the_node_attrs_makes():
+    """ast.maker (the parser's fast constructor) gives the same frozen node as the class itself, every field
+    set (the span too, which equality ignores), and refuses a class whose __init__ does more than set fields."""
+    import attrs
+
+    from sptui.policy.ast import Binary, Call, ClauseRef, Entry, Literal, Path, Span, maker
+
+    span = Span("p.sptp", 3, 5, 3, 9)
+    for cls in (Path, Binary, Entry, Literal, Call, ClauseRef):
+        values = [f"{cls.__name__}-{f.name}" if f.name != "span" else span for f in attrs.fields(cls)]
+        made, expected = maker(cls)(*values), cls(*values)
+        assert type(made) is cls and made == expected and repr(made) == repr(expected)
+        assert attrs.astuple(made, recurse=False) == attrs.astuple(expected, recurse=False)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            made.span = None
+
+    @attrs.frozen
+    class WithDefault:
+        a: int
+        b: int = 0
+
+    with pytest.raises(TypeError):
+        maker(WithDefault)

@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from sptui.policy import literals as L
 from sptui.policy.ast import (Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module,
-                              Path, SetLit, Span, Unary)
+                              Path, SetLit, Span, Unary, maker)
 from sptui.policy.diagnostics import Diagnostic
 
 _TOKEN_NAMES = {
@@ -91,6 +91,10 @@ def _span_of(first, last) -> Span:
     return _new(Span, (a[0], a[1], a[2], b[3], b[4]))
 
 
+# the nodes the parser makes most, made without attrs' frozen __init__ (see ast.maker)
+_Path, _Binary, _Entry, _Literal, _Call, _ClauseRef = (maker(c) for c in (Path, Binary, Entry, Literal, Call, ClauseRef))
+
+
 class _ToAst(Transformer):
     """Builds the AST while the LALR parser reduces (no parse tree); spans come from the tokens."""
 
@@ -111,7 +115,7 @@ class _ToAst(Transformer):
             end = (s[3], s[4])
         else:
             end = (key.end_line, key.end_column)
-        return Entry(key.value, args or (), outputs, body[0] if body is not None else None,
+        return _Entry(key.value, args or (), outputs, body[0] if body is not None else None,
                      _new(Span, (file, line, col, *end)), _new(Span, (file, line, col, key.end_line, key.end_column)))
 
     def let(self, children):
@@ -134,32 +138,32 @@ class _ToAst(Transformer):
     def _fold(self, op, items):
         out = items[0]
         for nxt in items[1:]:
-            out = Binary(op, out, nxt, _span_of(out, nxt))
+            out = _Binary(op, out, nxt, _span_of(out, nxt))
         return out
 
     def not_(self, items):
         return Unary("not", items[1], _between(items[0], items[1]))
 
     def compare(self, items):
-        return Binary(items[1].value, items[0], items[2], _span_of(items[0], items[2]))
+        return _Binary(items[1].value, items[0], items[2], _span_of(items[0], items[2]))
 
     binary = compare
 
     def in_(self, items):
-        return Binary("in", items[0], items[1], _between(items[0], items[1]))
+        return _Binary("in", items[0], items[1], _between(items[0], items[1]))
 
     def not_in(self, items):
-        return Binary("not-in", items[0], items[2], _between(items[0], items[2]))
+        return _Binary("not-in", items[0], items[2], _between(items[0], items[2]))
 
     def paren(self, items):
         return items[0]
 
     def path(self, items):
         tok = items[0]
-        return Path((tok.value,) if tok.type == "KEY" else tuple(tok.value.split(".")), _tok_span(tok))
+        return _Path((tok.value,) if tok.type == "KEY" else tuple(tok.value.split(".")), _tok_span(tok))
 
     def call(self, items):
-        return Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
+        return _Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
     def set(self, items):
         return SetLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
@@ -181,7 +185,7 @@ class _ToAst(Transformer):
                 head = "別表-" + head[2:]
             elif head.startswith("表-"):
                 head = "表" + head[2:]
-        return ClauseRef(head.translate(_DIGITS), section, item, _tok_span(tok))
+        return _ClauseRef(head.translate(_DIGITS), section, item, _tok_span(tok))
 
     def literal(self, items):
         tok: Token = items[0]
@@ -193,8 +197,8 @@ class _ToAst(Transformer):
         except L.LiteralError as e:
             code = "E005" if "naive" in str(e) else "E006" if "empty" in str(e) else "E004"
             _state.diags.append(Diagnostic(code, str(e), span, e.hint))
-            return Literal("invalid", None, text, span)
-        return Literal(kind, value, text, span)
+            return _Literal("invalid", None, text, span)
+        return _Literal(kind, value, text, span)
 
 
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
