@@ -272,19 +272,26 @@ _TYPE_NAMES = {"string": "a string", "int": "a whole number", "bool": "true or f
                "mdrange": "a month-day range"}
 
 
-def _walk_refs(node) -> Iterable[ClauseRef]:
+def _walk_refs(entry: Entry, out: list[ClauseRef] | None = None) -> list[ClauseRef]:
     """The citations in an entry, its arguments, outputs and body, and the sets among them, in order."""
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ClauseRef):
-            yield node
-        elif isinstance(node, Entry):
-            stack.extend(reversed(node.body or ()))
-            stack.extend(reversed(node.outputs or ()))
-            stack.extend(reversed(node.args))
-        elif isinstance(node, SetLit):
-            stack.extend(reversed(node.items))
+    if out is None:
+        out = []
+    _refs_in(entry.args, out)
+    if entry.outputs:
+        _refs_in(entry.outputs, out)
+    for item in entry.body or ():
+        if item.__class__ is Entry:
+            _walk_refs(item, out)
+    return out
+
+
+def _refs_in(nodes, out: list[ClauseRef]) -> None:
+    for node in nodes:
+        cls = node.__class__
+        if cls is ClauseRef:
+            out.append(node)
+        elif cls is SetLit:
+            _refs_in(node.items, out)
 
 
 # ---- loading files ----------------------------------------------------------------------------------------

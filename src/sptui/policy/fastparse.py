@@ -401,14 +401,14 @@ class Driver:
                 type_ = m.lastgroup
                 if type_ in lexer.ignore:
                     if type_ in lexer.newline:
-                        value = m.group(type_)
+                        value = m[type_]
                         nl = value.count("\n")
                         if nl:
                             line += nl
                             line_start = pos + value.rindex("\n") + 1
                     pos = m.end()
                     continue
-                value = m.group(type_)
+                value = m[type_]
                 end = m.end(type_)
                 if lexer.keywords:
                     kw = lexer.keywords.get(type_)
