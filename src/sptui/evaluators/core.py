@@ -14,7 +14,7 @@ from sptui.hookspecs import hookimpl
 from sptui.model.case import VERDICTS
 from sptui.model.decision import Outcome, Reason
 from sptui.policy import literals as L
-from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span
+from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span, maker
 from sptui.policy.diagnostics import did_you_mean
 from sptui.policy.expr import format_value, prelude
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function
@@ -390,6 +390,7 @@ TABLE = BlockKind(
 
 # ---- rules -----------------------------------------------------------------------------------------------------
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
+_path = maker(Path)
 
 
 @attrs.frozen
@@ -418,20 +419,19 @@ def _placeholder(part, ctx) -> str:
 def compile_template(text: str | None, span: Span, scope, ctx) -> Template | None:
     if text is None:
         return None
+    if "{" not in text:
+        return Template(text, (text,) if text else ())
     parts: list[Any] = []
     pos = 0
+    reported = ctx.diagnostics  # where the expression compiler reports (Context._report)
     for m in _PLACEHOLDER.finditer(text):
         parts.append(text[pos:m.start()])
         name = m.group(1)
-        node = Path(tuple(name.split(".")), span)
-        errors: list = []
-        saved = ctx.exprs.error
-        ctx.exprs.error = lambda *a, **k: errors.append(a)
-        try:
-            compiled = ctx.exprs.compile(node, scope)
-        finally:
-            ctx.exprs.error = saved
-        if errors or (compiled.const and compiled.type == "symbol"):
+        before = len(reported)
+        compiled = ctx.exprs.compile(_path(tuple(name.split(".")), span), scope)
+        failed = len(reported) > before  # what compiling the name reported is replaced by E056 below
+        del reported[before:]
+        if failed or (compiled.const and compiled.type == "symbol"):
             at = Span(span.file, span.line, span.col + 1 + m.start(), span.line, span.col + 1 + m.end()) \
                 if span.line == span.end_line else span
             ctx.error("E056", f"the placeholder {{{name}}} names nothing", at,

@@ -306,6 +306,8 @@ _AFTER_CLAUSE = re.compile(r"第[0-9０-９]+章[^,()]*(\([^()]*\))?\s*$")  # th
 
 
 def _comments(source: str) -> tuple[Comment, ...]:
+    if "#" not in source:
+        return ()
     out = []
     for n, line in enumerate(source.splitlines(), 1):
         if "#" not in line:
