@@ -110,27 +110,28 @@ class _Printer:
         return f"  {c.text}" if c else ""
 
     def items(self, items, depth: int, close_line: int | None) -> None:
-        prev = None
+        prev_block = None  # None before the first item, else whether the item before was a block
+        out = self.out
         for item in items:
-            start = item.key_span.line
-            is_block = isinstance(item, Entry) and item.body is not None
-            prev_block = isinstance(prev, Entry) and prev.body is not None
-            force = depth == 0 and prev is not None and (is_block or prev_block)
+            start = item.key_span[1]
+            is_block = item.__class__ is Entry and item.body is not None
+            force = depth == 0 and prev_block is not None and (is_block or prev_block)
             if self.pending and self.pending[0].line < start:
                 self._blank_before(self.pending[0].line, force)
                 self.own_comments_before(start, depth)
                 self._blank_before(start)
-            else:
+            elif force or (self.comments and out and out[-1] and not out[-1].endswith("{")):
                 self._blank_before(start, force)
             self.item(item, depth)
-            prev = item
+            prev_block = is_block
         if close_line is not None:
             self.own_comments_before(close_line, depth)
 
     def item(self, item, depth: int) -> None:
         pad = INDENT * depth
-        if isinstance(item, Let):
-            self.out.append(f"{pad}let {item.name} = {expr(item.value)}{self.trail(item.key_span.line)}")
+        trailing = self.trailing  # (empty when comments are left out: then there is nothing to look up)
+        if item.__class__ is Let:
+            self.out.append(f"{pad}let {item.name} = {expr(item.value)}{self.trail(item.key_span.line) if trailing else ''}")
             self.last = item.span.end_line
             return
         text = pad + item.key
@@ -139,7 +140,7 @@ class _Printer:
         if item.outputs is not None:
             text += " => " + ", ".join([expr(a) for a in item.outputs])
         if item.body is None:
-            self.out.append(text + self.trail(item.key_span.line))
+            self.out.append(text + self.trail(item.key_span.line) if trailing else text)
             self.last = item.span.end_line
             return
         self.out.append(text + " {" + self.trail(item.key_span.line))
