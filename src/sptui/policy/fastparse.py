@@ -461,7 +461,10 @@ class Driver:
                     states[-1] = state
                 else:
                     size, cb, origin = act
-                    if size:
+                    if size == 1:
+                        s = [values.pop()]
+                        states.pop()
+                    elif size:
                         s = values[-size:]
                         del states[-size:]
                         del values[-size:]
