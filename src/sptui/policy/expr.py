@@ -150,6 +150,7 @@ class ExprCompiler:
         self._memos: dict[str, str] = {}  # call source -> the local that keeps its value through a decision
         self._getters: dict[tuple[str, ...], str] = {}
         self._fields: dict[tuple[str, ...], Compiled] = {}  # a case field read: one Compiled for every read
+        self._symbols: dict[str, Compiled] = {}  # a bare word: one constant for every use
         self._hoists: dict[int, tuple[Compiled, Compiled]] = {}
 
     # ---- source helpers ----------------------------------------------------------------------------
@@ -306,7 +307,10 @@ class ExprCompiler:
             near = did_you_mean(root, scope.names())
             if near:
                 self.rt.suspect_symbols.append((root, node.span, near))
-        return self.constant(root, "symbol")
+        symbol = self._symbols.get(root)
+        if symbol is None:
+            symbol = self._symbols[root] = self.constant(root, "symbol")
+        return symbol
 
     def _getter(self, parts: tuple[str, ...]) -> str:
         """`C_device['purchased_on']`, with a null guard after each record that may be null. (One source per
