@@ -109,6 +109,11 @@ def test_citation_spellings_are_one_clause():
     m, d = parse_text("x 別表1, 別表－１, 表-2, 第１章 ４ (１)\n", "t")
     assert not d
     assert [str(a) for a in m.items[0].args] == ["別表-1", "別表-1", "表2", "第1章 4 (1)"]
+    # spaces between a citation's parts are optional, and one on each side of the item is allowed
+    m, d = parse_text("x 第3章2.2(4), 第3章 2.2 (4), 第3章\t2.2  ( 4 ), 第1章(ii), 第1章 3, 第2章 (4a), 第2章 (_b-c)\n", "t")
+    assert not d
+    assert [str(a) for a in m.items[0].args] == ["第3章 2.2 (4)"] * 3 + ["第1章 (ii)", "第1章 3", "第2章 (4a)",
+                                                                      "第2章 (_b-c)"]
 
 
 def test_durations_compare_when_their_length_is_fixed():

@@ -203,7 +203,7 @@ class _ToAst(Transformer):
 
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # the parts of a CLAUSE token (grammar.lark): chapter, section, item
-_CLAUSE = re.compile(r"(第[0-9０-９]+章)(?:[\t \f]+(\d+(?:\.\d+)*))?(?:[\t \f]*\([\t \f]*([^\s)]+)[\t \f]*\))?")
+_CLAUSE = re.compile(r"(第[0-9０-９]+章)(?:[\t \f]*(\d+(?:\.\d+)*))?(?:[\t \f]*\([\t \f]*([^\s)]+)[\t \f]*\))?")
 
 
 def _string(text: str) -> str:
