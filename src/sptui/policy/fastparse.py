@@ -12,7 +12,8 @@ runs the same machine in one tight loop over data prepared once from the Lark in
   the state without touching the value stack;
 * the callbacks: Lark's child filter around each rule's builder becomes one generated function per rule
   that keeps, splices and pads the children as the filter does, and an inlined rule (`_item`, `x*`)
-  builds a bare list holder instead of a Tree (about a tenth of the parse of a large policy).
+  gives the plain list of its children instead of a Tree (about a tenth of the parse of a large policy);
+* the tables are lists indexed by state, keyed by plain str (a freshly built Lark names symbols by Tokens).
 
 Nothing about the grammar is written here: terminals, table and callbacks all come from the Lark
 instance. The driver handles only the happy path. At the first sign of trouble (a character no terminal
