@@ -149,3 +149,24 @@ def test_loading_a_policy_leaves_no_cyclic_garbage():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_dotted_name_is_one_token_without_spaces_and_not_after_a_value_keyword():
+    """`component.category` is one token (DOTTED): spaces around the dot are E002 with a hint; a keyword a
+    value starts with (true, false, null, not) is no path's first part, as before the token existed."""
+    def diags(line):
+        return [(d.code, d.span.col, d.hint) for d in parse_text(line + "\n", "t")[1]]
+
+    m, d = parse_text("x device.purchased_on, a-b.c_d, and.b\n", "t")
+    assert not d and [a.parts for a in m.items[0].args] == [("device", "purchased_on"), ("a-b", "c_d"), ("and", "b")]
+    for line in ("x pack . years", "x pack .years", "x pack. years"):
+        [(code, col, hint)] = diags(line)
+        assert (code, col) == ("E002", line.index(".") + 1) and "no spaces around its dots" in hint
+    for line in ("x true.b", "x null.b", "x not.b", "x a == not.b"):
+        assert [code for code, _, _ in diags(line)] == ["E002"], line
+    [(_, _, hint)] = diags("x a.b.")  # a dot at the end of the line is not a spaced-out name
+    assert "spaces" not in hint
+    [(_, _, hint)] = diags("rule 第3章 == 1 (2)")  # a `(` well after a citation is not its item
+    assert "item" not in hint
+    [(_, _, hint)] = diags("x 第3章 2.2 (19")
+    assert "a clause's item is one number or name in parentheses" in hint

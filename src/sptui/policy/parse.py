@@ -262,7 +262,7 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
             hint = "expected a time like 08:30 (two digits each for the hour and the minute)"
         elif ch == "-" and before[-1:].isdigit():
             hint = "expected a date like 2026-04-01, a month-day like 12-29, or spaces around `-`"
-        elif ch == "." and (before[-1:].isspace() or source[e.pos_in_stream + 1:e.pos_in_stream + 2].isspace()):
+        elif ch == "." and (before[-1:] in _BLANKS or source[e.pos_in_stream + 1:e.pos_in_stream + 2] in _BLANKS):
             hint = "a dotted name has no spaces around its dots: component.category"
         elif ch in "!&|":
             hint = "use `and`, `or`, `not` and `!=`"
@@ -302,7 +302,9 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
     return Diagnostic("E001", f"unexpected {got}", span, hint)
 
 
-_AFTER_CLAUSE = re.compile(r"第[0-9０-９]+章[^,()]*(\([^()]*\))?\s*$")  # the text before a `(` that follows a clause
+# the text before a `(` that follows a citation: its chapter, section and item, if any
+_AFTER_CLAUSE = re.compile(r"第[0-9０-９]+章[\t \f]*[0-9０-９.]*[\t \f]*(\([^()]*\))?[\t \f]*$")
+_BLANKS = (" ", "\t", "\f")  # a space (or tab) beside a dot, which a dotted name does not have
 
 
 def _comments(source: str) -> tuple[Comment, ...]:
