@@ -197,7 +197,9 @@ class ExprCompiler:
 
     def cond(self, node, scope: Scope) -> Compiled:
         """A condition: true or false, never null (null counts as false)."""
-        c = self.compile(node, scope, "bool")
+        c = self._compile(node, scope)
+        if c.type != "bool" and not _fits("bool", c.type):  # (as compile(node, scope, "bool") checks)
+            self.error("E054", f"expected {_a('bool')} here, got {_a(c.type)}", node.span, "")
         if c.const:
             return self._bool("True" if c.value is True else "False")
         if c.strict:
@@ -227,7 +229,13 @@ class ExprCompiler:
 
     # ---- nodes --------------------------------------------------------------------------------------
     def _compile(self, node, scope: Scope) -> Compiled:
-        c = self._node(node, scope)
+        cls = node.__class__  # the most frequent kinds first, without the call through _node
+        if cls is Path:
+            c = self._path(node, scope)
+        elif cls is Binary:
+            c = self._binary(node, scope)
+        else:
+            c = self._node(node, scope)
         return c if c.const or len(c.src) <= _LONG else self._settle(c)
 
     def _node(self, node, scope: Scope) -> Compiled:
@@ -236,6 +244,10 @@ class ExprCompiler:
             return self._path(node, scope)
         if cls is Binary:
             return self._binary(node, scope)
+        if cls is Literal:
+            kind = node.kind
+            if kind != "wildcard" and kind != "invalid":
+                return self.constant(node.value, kind)
         if isinstance(node, Literal):
             if node.kind == "wildcard":
                 self.error("E054", "`_` matches anything only in a decision table's row", node.span, "")
