@@ -245,18 +245,12 @@ class ExprCompiler:
         if cls is Binary:
             return self._binary(node, scope)
         if cls is Literal:
-            kind = node.kind
-            if kind != "wildcard" and kind != "invalid":
-                return self.constant(node.value, kind)
-        if isinstance(node, Literal):
             if node.kind == "wildcard":
                 self.error("E054", "`_` matches anything only in a decision table's row", node.span, "")
                 return self.constant(None, "any")
             if node.kind == "invalid":
                 return self.constant(None, "any")
-            return self.constant(node.value, {"null": "null"}.get(node.kind, node.kind))
-        if isinstance(node, Path):
-            return self._path(node, scope)
+            return self.constant(node.value, node.kind)
         if isinstance(node, ClauseRef):
             return self.constant(str(node), "clause")
         if isinstance(node, (SetLit, ListLit)):
