@@ -319,7 +319,7 @@ class Driver:
         for lexer in front.lexer.lexers.values():
             if id(lexer) not in by_lexer:
                 by_lexer[id(lexer)] = _Lexer(lexer, skip)
-        self.lexers = {state: by_lexer[id(lexer)] for state, lexer in front.lexer.lexers.items()}
+        lexers = {state: by_lexer[id(lexer)] for state, lexer in front.lexer.lexers.items()}
 
         # terminals no callback ever sees (`_NL`, `_COMMA` …): they need no Token on the value stack
         used: set[str] = set()
@@ -358,13 +358,14 @@ class Driver:
             for sym in rule.expansion:
                 if sym.is_term and not (sym.filter_out and not rule.options.keep_all_tokens):
                     used.add(sym.name)
-        self.actions, self.gotos, self.unwraps = actions, gotos, unwraps
-        # the same, as lists indexed by state (Lark numbers its states 0…n-1): a list index is quicker than a dict's
-        if sorted(actions) != list(range(len(actions))) or set(self.lexers) != set(actions):
+        # lists indexed by state (Lark numbers its states 0…n-1): a list index is quicker than a dict's
+        states = range(len(actions))
+        if sorted(actions) != list(states) or set(lexers) != set(actions):
             raise _Unsupported("parser states that are not numbered 0…n-1")
-        self.action_list = [actions[i] for i in range(len(actions))]
-        self.goto_list = [gotos[i] for i in range(len(actions))]
-        self.lexer_list = [self.lexers[i] for i in range(len(actions))]
+        self.actions = [actions[i] for i in states]
+        self.gotos = [gotos[i] for i in states]
+        self.lexers = [lexers[i] for i in states]
+        self.unwraps = unwraps
         self.used_terminals = frozenset(used)
 
     def _unwrap(self, state: int, below: int, type_: str) -> int:
@@ -386,7 +387,7 @@ class Driver:
             return FAIL
 
     def _parse(self, text: str) -> Any:
-        lexers, actions, gotos, used = self.lexer_list, self.action_list, self.goto_list, self.used_terminals
+        lexers, actions, gotos, used = self.lexers, self.actions, self.gotos, self.used_terminals
         end_state = self.end_state
         new = str.__new__
         state = self.start_state
