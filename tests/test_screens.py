@@ -2,8 +2,8 @@
 sideways scrolling, the cursor kept on screen, what fits 80×24, keys, escaping, words in both languages."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import re
 
 import pytest
 from conftest import registry_csv, registry_row
@@ -11,7 +11,7 @@ from test_tui import drive, terminal_lines, text_of
 
 from sptui.store import Store
 from sptui.store import schema as S
-from sptui.tui.app import DeskApp, QueueScreen, TriageScreen
+from sptui.tui.app import TriageScreen
 from sptui.tui.table import RowTable
 
 
@@ -69,3 +69,156 @@ def test_last_row_is_shown_above_the_horizontal_scrollbar_and_enter_opens_the_ro
     assert opened == ("incident", last.id)
     # and the row below it is the horizontal scrollbar, or the count: no row hidden under it
     assert "of 40 shown" in text_of(lines[drawn[0] + 2]) or "of 40 shown" in text_of(lines[drawn[0] + 1])
+
+
+def rows_of(lines: list[str], labels) -> dict[str, str]:
+    """The screen line of each label shown."""
+    return {label: next(line for line in lines if label in line) for label in labels if any(label in x for x in lines)}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_at_80_by_24_kind_label_customer_verdict_time_left_and_status_show_without_scrolling(busy, policy, lang):
+    from sptui.tui.i18n import Words
+
+    w = Words(lang)
+    busy.mark_consult(3, "ask NEC about the parts", operator="sato")  # the longest status: the 相談 mark before it
+
+    async def steps(app, pilot):
+        return screen_text(app), list(app.screen.query_one(RowTable).rows)
+
+    lines, rows = drive(busy, policy, steps, lang=lang, size=(80, 24))
+    head = next(line for line in lines if w("label") in line)
+    for title in ("kind", "label", "customer", "verdict", "left", "status"):
+        assert w(title) in head, (title, head)
+    shown = rows_of(lines, [r.label for r in rows])
+    assert len(shown) >= 15
+    for r in rows:
+        if r.label not in shown:
+            continue
+        line = shown[r.label]
+        assert w(r.kind) in line and r.customer[:5] in line, line
+        assert w.value("verdict", r.verdict) in line and w.value("status", r.status)[:2] in line, line
+        assert (w("overdue") in line) == (r.label <= "1234-000-006"), line  # the countdown, on screen
+    if lang == "en":
+        assert "consult op…" in shown["1234-000-003"]  # a status too long for its column is cut, and says so
+
+
+def test_a_dispatched_incident_shows_its_state_not_a_countdown_and_waits_after_the_undispatched(busy, policy):
+    """An overdue incident whose technician has left: `dispatched HH:MM` where the countdown was, and below every
+    row that still waits for someone (the other overdue ones first)."""
+    now = dt.datetime.now(S.TOKYO).replace(second=0, microsecond=0)
+    inc = busy.incident(1)
+    busy.dispatch(policy, 1, operator="sato", technician="yamada", departed_at=now - dt.timedelta(minutes=5),
+                  late_reason="traffic" if inc["deadline"] < now else None)
+
+    async def steps(app, pilot):
+        table = app.screen.query_one(RowTable)
+        return [(r.label, r.status) for r in table.rows], screen_text(app)
+
+    order, lines = drive(busy, policy, steps, size=(160, 48))
+    assert order[-1] == ("1234-000-001", "dispatched")
+    assert [s for _, s in order[:-1]] == ["open"] * 39
+    row = next(line for line in lines if "1234-000-001" in line)
+    assert f"dispatched {(now - dt.timedelta(minutes=5)):%H:%M}" in row and "overdue" not in row
+    assert sum("overdue" in line for line in lines) == 5  # the other five still count
+
+
+def test_dispatched_incidents_come_after_the_waiting_rows_and_the_first_page_is_the_head_on_either_engine(db_url, policy):
+    from intake_util import alarm
+
+    from sptui.intake.ingest import parse
+    from sptui.tui import data
+
+    s = Store.open(db_url)
+    s.import_registry(registry_csv([registry_row(i) for i in range(1, 7)]))
+    base = dt.datetime(2026, 11, 27, 8, 0, tzinfo=S.TOKYO)
+    for n in range(12):
+        s.open_incident(policy, label=f"1234-000-{1 + n % 6:03d}", at=base + dt.timedelta(minutes=47 * n),
+                        summary=f"case {n}", operator="setup", support="pp" if n % 4 == 0 else "hw")
+    departures = {}
+    for iid in (1, 4, 7, 12):  # the earliest deadline among them, and one without a deadline (pp)
+        departures[iid] = base + dt.timedelta(hours=iid)
+        s.dispatch(policy, iid, operator="sato", technician="yamada", departed_at=departures[iid], late_reason="traffic")
+    for n in range(3):
+        t = base + dt.timedelta(hours=5 * n)
+        raw = alarm(f"SV{1 + n:04d}", t, message_id=f"order{n}@sv")
+        s.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+    everything = data.queue(s)
+    assert len(everything) == data.counts(s) == 15
+    waiting = [r for r in everything if not r.dispatched]
+    assert [r.id for r in everything[len(waiting):]] == sorted(departures, key=lambda i: (
+        s.incident(i)["deadline"] is None, s.incident(i)["deadline"] or 0, i))
+    timed = [r.due() for r in waiting if r.due() is not None]
+    assert timed == sorted(timed)
+    for r in everything[len(waiting):]:
+        assert r.departed() == departures[r.id] and r.departed().tzinfo is not None
+    assert all(r.departed() is None for r in waiting)
+    for n in range(len(everything) + 1):
+        assert [r.key for r in data.queue(s, limit=n)] == [r.key for r in everything[:n]]
+    s.close()
+
+
+# the words, not a rule's name that holds one (registration-rejected)
+ENGLISH = re.compile(r"(?<![\w-])(covered|not-covered|not-started|billable|consult|open|claimed|dispatched|new|retry|"
+                     r"reached|accepted|pending|rejected|pass|fail|warn|skip|True|False)(?![\w-])")
+
+
+def test_in_japanese_every_verdict_and_status_word_is_japanese_on_queue_triage_alarms_and_registry(busy, policy):
+    from intake_util import alarm
+
+    from sptui.intake.ingest import parse
+
+    now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
+    busy.claim(8, operator="sato")
+    busy.dispatch(policy, 9, operator="sato", technician="yamada", departed_at=now)
+    raw = alarm("SV0010", now - dt.timedelta(minutes=3), message_id="ja@sv10")
+    busy.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+
+    async def steps(app, pilot):
+        seen = {"queue": screen_text(app)}
+        await pilot.press("slash", *"1234-000-008", "enter", "enter")
+        await pilot.pause()
+        seen["triage"] = screen_text(app)
+        await pilot.press("escape", "escape")
+        await pilot.press("colon", *"alarms", "enter")
+        await pilot.pause()
+        seen["alarms"] = screen_text(app)
+        await pilot.press("escape", "colon", *"registry", "enter")
+        await pilot.pause()
+        box = app.screen.query_one("#lookup")
+        box.value = "1234-000-008"
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        seen["registry"] = screen_text(app)
+        return seen
+
+    seen = drive(busy, policy, steps, lang="ja", size=(160, 48))
+    timeline = next(n for n, line in enumerate(seen["triage"]) if line.strip() == "経過")
+    events = seen["triage"][timeline:]
+    seen["triage"] = seen["triage"][:timeline]  # the timeline's texts are the records' own, as written
+    assert any("sato  担当: claimed by sato" in line for line in events)  # … after the event's kind, in Japanese
+    for name, lines in seen.items():
+        text = "\n".join(lines)
+        m = ENGLISH.search(text)
+        assert not m, (name, m.group(), text[max(0, m.start() - 300):m.end() + 50])
+    assert "未着手" in "\n".join(seen["queue"]) and "担当中" in "\n".join(seen["queue"])
+    assert "手配済み" in "\n".join(seen["queue"]) and "新着" in "\n".join(seen["queue"])
+    assert "対象" in "\n".join(seen["triage"]) and "状態: 担当中" in "\n".join(seen["triage"])
+    assert "新着" in "\n".join(seen["alarms"])
+    assert "登録済み" in "\n".join(seen["registry"])
+
+
+def test_the_filter_finds_a_row_by_its_verdict_or_status_in_either_language(busy, policy):
+    busy.claim(8, operator="sato")
+
+    async def steps(app, pilot):
+        out = {}
+        for needle in ("担当中", "claimed"):
+            await pilot.press("slash", *needle)
+            await pilot.pause()
+            out[needle] = [r.label for r in app.screen.query_one(RowTable).rows]
+            await pilot.press("escape")
+        return out
+
+    out = drive(busy, policy, steps, lang="en")
+    assert out == {"担当中": ["1234-000-008"], "claimed": ["1234-000-008"]}

@@ -12,7 +12,6 @@ import bisect
 import datetime as dt
 import gc
 import logging
-import re
 import threading
 import time
 from functools import partial
@@ -36,6 +35,7 @@ from sptui.tui.failures import Guarded
 from sptui.tui.keybar import KeyBar
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.policy_editor import PolicyEditor
+from sptui.tui.text import departed_text, plain, safe, status_text, time_left, verdict_text, when  # noqa: F401
 from sptui.tui.table import HeaderLine, RowTable
 
 log = logging.getLogger("sptui.desk")
@@ -43,57 +43,8 @@ log = logging.getLogger("sptui.desk")
 POLL_SECONDS = 5.0
 SHOW = 500  # the first page, read at once; the rest follows in the background
 REPEAT_SECONDS = 10.0  # an unexpected failure repeating within this (a timer, a redraw) is said once
-VERDICT_STYLE = {"covered": "green", "not-covered": "red", "billable": "yellow", "consult": "magenta"}
-
-
 def now() -> dt.datetime:
     return dt.datetime.now(S.TOKYO)
-
-
-def when(t: dt.datetime | None) -> str:
-    return "—" if t is None else t.astimezone(S.TOKYO).strftime("%Y-%m-%d %H:%M")
-
-
-def time_left(t: dt.datetime | None, at: dt.datetime, w: Words) -> Text:
-    """The time to a deadline, counting down: `1:23:45`; past it, `overdue 0:05:00` (readable without colour)."""
-    if t is None:
-        return Text("—")
-    secs = int((t - at).total_seconds())
-    h, rest = divmod(abs(secs), 3600)
-    text = f"{h}:{rest // 60:02d}:{rest % 60:02d}"
-    if secs < 0:
-        return Text(f"{w('overdue')} {text}", style="bold red")
-    return Text(text, style="yellow" if secs < 1800 else "")
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe(value, *, lines: bool = False) -> str:
-    """Text from the data as a terminal may show it: control characters (ESC, from a hostile mail) become
-    visible `\\x1b`, never sent raw; a tab is a space; line breaks are kept only where `lines`."""
-    text = str(value).replace("\t", " ")
-    if not lines:
-        text = text.replace("\r", " ").replace("\n", " ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def plain(value, **kw) -> Text:
-    return Text(safe(value), **kw)
-
-
-def verdict_text(verdict: str) -> Text:
-    return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
-
-
-def status_text(status: str, consult: bool, w: Words) -> Text:
-    """The status, after the 相談 mark when an operator marked it for consultation (a word: readable without colour)."""
-    out = Text()
-    if consult:
-        out.append(w("consult"), style="bold magenta")
-        out.append(" ")
-    out.append(safe(status))
-    return out
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -110,9 +61,10 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         Binding("r", "reload", "refresh", id="queue.refresh"),
         Binding("q", "app.quit", "quit", id="app.quit"),
     ]
-    # what decides the next minute first, so that it fits 80 columns; the rest scrolls (left/right)
-    COLUMNS = (("kind", 8), ("label", 12), ("verdict", 11), ("left", 18), ("in_hours", 8), ("next_contact", 16),
-               ("customer", 22), ("status", 16), ("summary", 40))
+    # what the next minute is decided by fits 80×24 without scrolling (kind, label, customer, verdict, time left,
+    # status: 78 cells beside the scrollbar); the rest scrolls (left/right). A longer text is cut with …
+    COLUMNS = (("kind", 8), ("label", 12), ("customer", 14), ("verdict", 11), ("left", 17), ("status", 11),
+               ("in_hours", 8), ("next_contact", 16), ("summary", 40))
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,9 +92,12 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     def cells(self, r: data.QueueRow) -> list[Text]:
         w = self.app.words
-        return [Text(w(r.kind)), plain(r.label), verdict_text(safe(r.verdict)), time_left(r.deadline, now(), w),
-                Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
-                Text(when(r.next_contact)), plain(r.customer), status_text(r.status, r.consult, w), plain(r.summary)]
+        at = now()
+        left = departed_text(r.departed(), at, w) if r.dispatched else time_left(r.due(), at, w)
+        return [Text(w(r.kind)), plain(r.label), plain(r.customer), verdict_text(r.verdict, w), left,
+                status_text(r.status, r.consult, w),
+                Text(w.yes_no(r.in_hours)),
+                Text(when(r.next_contact)), plain(r.summary)]
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)
@@ -409,12 +364,12 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         m = self.machine = data.machine_of(store, r["machine_id"])
         d = r["decision"] or {}
         if self.kind == "incident":
-            head = (f"{w('incident')} #{r['id']}  {w('status')}: {r['status']}  {w('owner')}: {r['owner'] or '—'}  "
+            head = (f"{w('incident')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}  {w('owner')}: {r['owner'] or '—'}  "
                     f"{w('received')}: {when(r['received_at'])}\n{r['summary']}")
             if r["consult"] is not None:
                 head += f"\n{w('consult')}: {r['consult']}"
         else:
-            head = (f"{w('alarm')} #{r['id']}  {w('status')}: {r['status']}  {w('received')}: {when(r['received_at'])}  "
+            head = (f"{w('alarm')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}  {w('received')}: {when(r['received_at'])}  "
                     f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
                     f"{w('event')} {r['event_id'] or '—'}\n{w('detail')}: {r['detail'] or ''}")
         self.query_one("#head", Static).update(Text(safe(head, lines=True), style="bold"))
@@ -423,12 +378,12 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             f"{w('customer')}: {m['customer_organisation']}  {m['customer_name']}  {w('phone')} {m['customer_phone']}\n"
             f"{w('site')}: {m['site_organisation']}  {m['site_address']}\n"
             f"{w('pack')}: {m['variant']}{self.app.variant_title(m['variant'])} {m['years']}{w('years')}  "
-            f"{w('registration')}: {m['registration_status']}"
+            f"{w('registration')}: {w.value('registration', m['registration_status'])}"
             f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}", lines=True)))
         deadline = d.get("dispatch_deadline")
         verdict = Text(f"{w('decision')}: ")
-        verdict.append_text(verdict_text(d.get("verdict", "?")))
-        verdict.append(f"  {w('in_hours')}: {d.get('in_service_hours')}  {w('deadline')}: {deadline or '—'}")
+        verdict.append_text(verdict_text(d.get("verdict", "?"), w))
+        verdict.append(f"  {w('in_hours')}: {w.yes_no(d.get('in_service_hours'))}  {w('deadline')}: {deadline or '—'}")
         if d.get("fee"):
             verdict.append(f"  {w('fee')}: {d['fee']['total_jpy']:,}円")
         if d.get("setting_recovery"):
@@ -443,10 +398,11 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         ja = d.get("messages_ja") or []
         for n, reason in enumerate(d.get("reasons", [])):
             msg = ja[n] if w.lang == "ja" and n < len(ja) else reason.get("message", "")
-            table.add_row(plain(reason["rule"]), plain(reason["outcome"]), plain(reason.get("cite", "")), plain(msg),
+            table.add_row(plain(reason["rule"]), plain(w.value("outcome", reason["outcome"])), plain(reason.get("cite", "")), plain(msg),
                           plain(reason.get("note", "")))
         if self.kind == "incident":
-            lines = [f"{when(e['at'])}  {e['operator']}  {e['kind']}: {e['text']}" for e in store.timeline(self.rid)]
+            lines = [f"{when(e['at'])}  {e['operator']}  {w.value('event', e['kind'])}: {e['text']}"
+                     for e in store.timeline(self.rid)]
         else:
             lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
                      for a in data.attempts(store, self.rid)]
@@ -769,9 +725,9 @@ class AlarmsScreen(Guarded, LocalBindings, Screen):
             for a in rows:
                 d = a["decision"] or {}
                 t.add_row(Text(str(a["id"])), Text(when(a["received_at"])), plain(a["computer"]),
-                          plain(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), plain(a["status"]),
+                          plain(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), plain(w.value("status", a["status"])),
                           Text(when(a["next_contact_at"])), Text(w("yes") if a["arrange_technician"] else w("no")),
-                          verdict_text(safe(d.get("verdict", "?"))), key=str(a["id"]))
+                          verdict_text(d.get("verdict", "?"), w), key=str(a["id"]))
         q = self.query_one("#quarantine-table", DataTable)
         q.clear()
         for row in store.quarantined():
@@ -812,7 +768,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
         q = event.value.strip()
         if not q:
             return
-        store, found = self.app.store, {}
+        store, found, w = self.app.store, {}, self.app.words
         digits = sum(ch.isdigit() for ch in q)
         looks = [{"label": q}, {"serial": q}, {"support_id": q}, {"customer": q}]
         if digits >= 6 and not any(ch.isalpha() for ch in q):
@@ -830,7 +786,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
         for m in self.found:
             t.add_row(plain(m["label_number"]), plain(m["serial_number"]), plain(m["customer_organisation"]),
                       plain(m["customer_phone"]), plain(f"{m['variant']} {m['years']}"),
-                      plain(f"{m['registration_status']} {m['completed_on'] or ''}".strip()),
+                      plain(f"{w.value('registration', m['registration_status'])} {m['completed_on'] or ''}".strip()),
                       plain(m["express_start_on"] or "—"), key=str(m["id"]))
         self.query_one("#warnings", Static).update(Text(self.app.words("registry_found", n=len(self.found))))
         if self.found:
@@ -851,10 +807,10 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
             self.query_one("#warnings", Static).update(plain(f"{type(e).__name__}: {e}", style="red"))
             return
         lines = Text(f"{m['label_number']}  {w('verdict')}: ")
-        lines.append_text(verdict_text(decision.verdict))
+        lines.append_text(verdict_text(decision.verdict, w))
         for r in decision.reasons:
             if r.outcome in ("warn", "fail"):
-                lines.append(f"\n  {r.outcome:<5} {', '.join(r.cite)}  {safe(r.message(w.lang))}",
+                lines.append(f"\n  {w.value('outcome', r.outcome):<5} {', '.join(r.cite)}  {safe(r.message(w.lang))}",
                              style="yellow" if r.outcome == "warn" else "red")
         self.query_one("#warnings", Static).update(lines)
 

@@ -72,6 +72,31 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
 }
 
+# the data's own words (a verdict, a status…), stored in English, shown in the desk's language; one not listed here
+# (a newer status) shows as stored
+VALUES: dict[str, dict[str, tuple[str, str]]] = {  # kind → stored value → (ja, en)
+    "verdict": {"covered": ("対象", "covered"), "not-covered": ("対象外", "not-covered"),
+                "not-started": ("開始前", "not-started"), "billable": ("有償", "billable"),
+                "consult": ("要相談", "consult")},
+    "status": {"open": ("未着手", "open"), "claimed": ("担当中", "claimed"), "dispatched": ("手配済み", "dispatched"),
+               "closed": ("完了", "closed"), "new": ("新着", "new"), "retry": ("再連絡", "retry"),
+               "reached": ("連絡済み", "reached")},
+    "registration": {"accepted": ("登録済み", "accepted"), "pending": ("登録待ち", "pending"),
+                     "rejected": ("登録不可", "rejected")},
+    "event": {"opened": ("受付", "opened"), "claimed": ("担当", "claimed"), "note": ("メモ", "note"),
+              "dispatched": ("手配", "dispatched"), "closed": ("完了", "closed"), "consult": ("相談", "consult"),
+              "unconsult": ("相談解除", "unconsult")},
+    "outcome": {"pass": ("適合", "pass"), "fail": ("不適合", "fail"), "warn": ("注意", "warn"), "info": ("情報", "info"),
+                "skip": ("非適用", "skip")},
+}
+
+
+def value_words(kind: str, value) -> str:
+    """A stored value in both languages (`covered 対象`): what a filter searches, whatever the desk's language."""
+    pair = VALUES[kind].get(value)
+    return f"{pair[1]} {pair[0]}" if pair else str(value or "")
+
+
 # what each key does (a Binding's description, written in English in the code) in Japanese: the footer, `?`, F1
 # and the palette show it in the desk's language (a test checks that every binding of the desk has its words)
 KEY_WORDS: dict[str, str] = {
@@ -133,6 +158,15 @@ class Words:
     def __call__(self, key: str, **kw) -> str:
         text = WORDS[key][self._i]
         return text.format(**kw) if kw else text
+
+    def value(self, kind: str, value) -> str:
+        """A stored value (`kind`: verdict, status, registration, outcome) in the desk's language; as stored if the
+        desk has no words for it."""
+        pair = VALUES[kind].get(value)
+        return pair[self._i] if pair else str(value if value is not None else "?")
+
+    def yes_no(self, value) -> str:
+        return self("none") if value is None else self("yes") if value else self("no")
 
     def key(self, description: str) -> str:
         """A key's description (a Binding's, in English) in the desk's language."""
