@@ -222,3 +222,64 @@ def test_the_filter_finds_a_row_by_its_verdict_or_status_in_either_language(busy
 
     out = drive(busy, policy, steps, lang="en")
     assert out == {"担当中": ["1234-000-008"], "claimed": ["1234-000-008"]}
+
+
+def test_a_remapped_key_is_the_key_shown_by_question_mark_the_key_bar_and_the_palette(busy, policy, tmp_path,
+                                                                                         monkeypatch):
+    from textual.widgets import Static
+
+    from sptui.tui.app import KeysScreen
+
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('[keymap]\n"triage.claim" = "C"\n"queue.filter" = "f"\n', encoding="utf-8")
+    monkeypatch.setenv("SPTUI_KEYMAP", str(keymap))
+
+    async def steps(app, pilot):
+        queue_bar = screen_text(app)[-1]
+        await pilot.press("f", *"1234-000-007", "enter", "enter")  # the remapped filter key works
+        await pilot.pause()
+        assert isinstance(app.screen, TriageScreen)
+        triage_bar = screen_text(app)[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysScreen)
+        keys = str(app.screen.query_one(Static).render())
+        await pilot.press("escape", "ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"claim")
+        await pilot.pause(0.5)
+        palette = "\n".join(screen_text(app))
+        return queue_bar, triage_bar, keys, palette
+
+    queue_bar, triage_bar, keys, palette = drive(busy, policy, steps, size=(80, 24))
+    assert " f filter " in queue_bar and " / filter " not in queue_bar
+    # at 80 columns the remapped claim keeps its place in the bar (after back), not pushed off its end
+    assert triage_bar.startswith(" esc back  C claim "), triage_bar
+    lines = keys.splitlines()
+    assert any(line.split()[:3] == ["C", "claim", "triage.claim"] for line in lines), keys
+    assert any(line.split()[:3] == ["f", "filter", "queue.filter"] for line in lines), keys
+    assert not any(line.split()[:2] in (["c", "claim"], ["slash", "filter"]) for line in lines)
+    hit = [line.strip() for line in palette.splitlines()]
+    assert "claim" in hit and hit[hit.index("claim") + 1] == "C"  # the palette's command, with its key under it
+
+
+@pytest.mark.parametrize("lang, mark", [("en", "READ-ONLY"), ("ja", "閲覧専用")])
+def test_a_read_only_desk_says_so_on_every_screen(busy, policy, lang, mark):
+    async def steps(app, pilot):
+        seen = {"queue": screen_text(app)[-1]}
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["triage"] = screen_text(app)[-1]
+        for name in ("alarms", "registry", "policy"):
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("colon", *name, "enter")
+            await pilot.pause()
+            seen[name] = screen_text(app)[-1]
+        return seen
+
+    for size in ((80, 24), (160, 48)):
+        seen = drive(busy, policy, steps, lang=lang, size=size, read_only=True)
+        assert all(mark in bar for bar in seen.values()), seen
+    writable = drive(busy, policy, steps, lang=lang, size=(160, 48))
+    assert not any(mark in bar for bar in writable.values())

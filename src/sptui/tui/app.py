@@ -993,7 +993,7 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
                                 (w("keys_policy"), PolicyScreen.BINDINGS)):
             lines.append(f"{title}\n", style="bold")
             for b in bindings:
-                lines.append(f"  {b.key:<22} {w.key(b.description):<16} {b.id or ''}\n")
+                lines.append(safe(f"  {self.app.key_of(b):<22} {w.key(b.description):<16} {b.id or ''}") + "\n")
         lines.append(f"{w('keys_commands')}\n", style="bold")
         for name in sorted(COMMANDS):
             lines.append(f"  :{name}\n")
@@ -1087,6 +1087,7 @@ class DeskApp(Guarded, App):
         self._theme_asked = theme  # --theme; else the config file's, else Textual's default
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
         self._triage: TriageScreen | None = None  # kept to be shown again (see triage)
+        self.keymap: dict[str, str] = {}  # binding id → key(s), from the keymap file (load_keymap)
 
     def get_css_variables(self) -> dict[str, str]:
         """The cursors of lists and tables (reversed where the focus is, underlined elsewhere, as the queue's) and
@@ -1210,7 +1211,7 @@ class DeskApp(Guarded, App):
         if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
             for b in TriageScreen.BINDINGS:
                 if b.action.startswith(("claim", "note", "dispatch", "close", "consult", "contact", "copy")):
-                    yield SystemCommand(w.key(b.description), f"{b.key}", partial(screen.run_action, b.action))
+                    yield SystemCommand(w.key(b.description), self.key_of(b), partial(screen.run_action, b.action))
 
     def open_record(self, kind: str, rid: int) -> None:
         self.push_screen(self.triage(kind, rid))
@@ -1291,7 +1292,12 @@ class DeskApp(Guarded, App):
         except ValueError as e:
             self.notify(self.words("keymap_error", path=path, error=e), severity="error", markup=False, timeout=20)
             return
+        self.keymap = dict(keymap)
         self.set_keymap(keymap)
+
+    def key_of(self, binding: Binding) -> str:
+        """The key a binding answers to, as the keymap file writes it: the keymap's, else the binding's own."""
+        return self.keymap.get(binding.id or "", binding.key)
 
     def use_theme(self, name, where) -> None:
         """The desk's theme by name (Textual's themes: textual-dark, nord, gruvbox, …); an unknown one is a message."""

@@ -59,7 +59,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "keymap_error": ("キー設定 {path}: {error}", "keymap {path}: {error}"),
     "theme_error": ("{where}: テーマ「{name}」はありません（{names}）", "{where}: no theme {name!r} (themes: {names})"),
     "whatif": ("結果が変わる条件", "what would change it"), "recovery": ("HW設定復旧", "HW setting recovery"),
-    "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
+    "read_only": ("閲覧専用です", "read-only desk"), "read_only_mark": ("閲覧専用", "READ-ONLY"), "not_alarm": ("通報ではありません", "not an alarm"),
     "unexpected": ("予期しないエラー（記録しました。デスクはそのまま使えます）: {error}",
                    "unexpected error (logged; the desk keeps running): {error}"),
     "warning": ("注意", "warning"), "error": ("エラー", "error"),
