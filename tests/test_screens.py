@@ -2,6 +2,7 @@
 sideways scrolling, the cursor kept on screen, what fits 80×24, keys, escaping, words in both languages."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
@@ -11,7 +12,7 @@ from test_tui import drive, terminal_lines, text_of
 
 from sptui.store import Store
 from sptui.store import schema as S
-from sptui.tui.app import TriageScreen
+from sptui.tui.app import DeskApp, TriageScreen
 from sptui.tui.table import RowTable
 
 
@@ -283,3 +284,94 @@ def test_a_read_only_desk_says_so_on_every_screen(busy, policy, lang, mark):
         assert all(mark in bar for bar in seen.values()), seen
     writable = drive(busy, policy, steps, lang=lang, size=(160, 48))
     assert not any(mark in bar for bar in writable.values())
+
+
+HOSTILE_ORG = "[bold]株式会社[/] [@click=app.quit]x[/] [link=https://evil.example]y[/link]"
+HOSTILE_TRAP = "ディスク[/]障害 [on red]z"
+HOSTILE_OPERATOR = "[b]mallory[/b]\x1b[2J"
+
+
+def live(lines) -> list[str]:
+    """Any text on screen that carries a link or a click action (none of the data may)."""
+    return [(text, style.link, style.meta) for line in lines for text, style in line
+            if text.strip() and (style.link or "@click" in (style.meta or {}))]
+
+
+def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_path, policy):
+    """One escaping path: the palette's hits, a notification, the queue, the triage, the alarms and registry tables
+    show a hostile customer, trap name and operator exactly as typed; nothing from the data is bold, live or raw."""
+    from sptui.demo import alarm_mail
+    from sptui.intake.ingest import parse
+    from sptui.tui.app import AlarmsScreen, RegistryScreen
+
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    rows = [registry_row(i) for i in range(1, 4)]
+    rows[0]["customer_organisation"] = HOSTILE_ORG
+    s.import_registry(registry_csv(rows))
+    now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
+    s.open_incident(policy, label="1234-000-001", at=now - dt.timedelta(minutes=5), summary="fan noise",
+                    operator="setup")
+    raw = alarm_mail("SV0002", now - dt.timedelta(minutes=2), ("0x8000070B", "ESMDiskArray", "縮退", HOSTILE_TRAP),
+                     seq=1)
+    s.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+
+    async def main():
+        app = DeskApp(s, policy, lang="en", operator="sato")
+        async with app.run_test(size=(160, 48), notifications=True) as pilot:
+            await pilot.pause()
+            seen = {"queue": terminal_lines(app)}
+            for name, query in (("palette-customer", "株式会社"), ("palette-trap", "ディスク[/]")):
+                await pilot.press("ctrl+p")
+                await pilot.pause()
+                await pilot.press(*query)
+                await pilot.pause(0.6)
+                seen[name] = terminal_lines(app)
+                await pilot.press("escape")
+                await pilot.pause()
+            await pilot.press("slash", *"fan noise", "enter", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, TriageScreen)
+            s.claim(1, operator=HOSTILE_OPERATOR)  # another desk, after this one read the incident
+            await pilot.press("m")
+            await pilot.pause()
+            await pilot.press(*"why", "enter")
+            await pilot.pause(0.5)
+            seen["triage"] = terminal_lines(app)
+            await pilot.press("escape", "escape", "colon", *"alarms", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, AlarmsScreen)
+            seen["alarms"] = terminal_lines(app)
+            await pilot.press("escape", "colon", *"registry", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, RegistryScreen)
+            app.screen.query_one("#lookup").value = "1234-000-001"
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            seen["registry"] = terminal_lines(app)
+            return seen
+
+    seen = asyncio.run(main())
+    s.close()
+    text = {name: "\n".join(text_of(line) for line in lines) for name, lines in seen.items()}
+    assert "[bold]株式会社[/] [@click=app.quit]x[/] [link=https://evil.example]y[/link]" in text["palette-customer"]
+    assert "ディスク[/]障害 [on red]z" in text["palette-trap"] and "No matches found" not in text["palette-trap"]
+    assert "[bold]株式会" in text["queue"] and "ディスク[/]障害" in text["queue"]  # (cut at its column)
+    assert "[b]mallory[/b]\\x1b[2J" in text["triage"]  # the conflict's message (a toast) names them as they are
+    assert "[bold]株式会社[/] [@click=app.quit]x[/]" in text["triage"]
+    assert "ディスク[/]障害 [on red]z" in text["alarms"]
+    assert "[bold]株式会社[/] [@click=app.quit]x[/]" in text["registry"]
+    for name, lines in seen.items():
+        assert not live(lines), (name, live(lines))
+        assert "\x1b" not in text[name], name
+        for line in lines:  # `[bold]` is text: the name after it is drawn as the brackets are, not bolder
+            if "[bold]株式" in text_of(line):
+                at = text_of(line).index("[bold]株式")
+                assert style_at(line, at).bold == style_at(line, at + 7).bold, (name, text_of(line))
+
+
+def style_at(line, n: int):
+    for t, style in line:
+        if n < len(t):
+            return style
+        n -= len(t)
+    raise IndexError(n)

@@ -35,7 +35,8 @@ from sptui.tui.failures import Guarded
 from sptui.tui.keybar import KeyBar
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.policy_editor import PolicyEditor
-from sptui.tui.text import departed_text, plain, safe, status_text, time_left, verdict_text, when  # noqa: F401
+from sptui.tui.text import (departed_text, highlight, markup, plain, safe, status_text, time_left,  # noqa: F401
+                            verdict_text, when)
 from sptui.tui.table import HeaderLine, RowTable
 
 log = logging.getLogger("sptui.desk")
@@ -644,7 +645,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[dict | None]):
                 q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang,
                               self.variant)
             except (FeeError, PolicyUnavailable) as e:
-                text.append(str(e), style="red")
+                text.append(safe(e), style="red")
             else:
                 text.append(f"{w('fee')}: {q.total_jpy:,}円 ({q.minutes} min)")
         if f["technicians"] >= 2:
@@ -841,7 +842,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         self.files = policy_files([self.app.policy_path])
         files = self.query_one("#files", OptionList)
         for f in self.files:
-            files.add_option(Option(Text(f.name), id=str(f)))
+            files.add_option(Option(plain(f.name), id=str(f)))
         self.current = None
         if self.files:
             self.open_file(self.files[0])
@@ -1023,22 +1024,23 @@ class JumpProvider(Provider):
         matcher = self.matcher(query)
         queue = next((s for s in app.screen_stack if isinstance(s, QueueScreen)), None)
         hits = 0
+        w = app.words
         for r in (queue.rows if queue is not None else []):
-            text = f"#{r.id} {r.kind} {r.label} {r.customer} {r.summary}"
-            score = matcher.match(safe(text))
+            text = safe(f"#{r.id} {w(r.kind)} {r.label} {r.customer} {r.summary}")
+            score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(safe(text)), partial(app.open_record, r.kind, r.id),
-                          text=safe(text), help=app.words("jump_help"))
+                yield Hit(score, highlight(matcher, text), partial(app.open_record, r.kind, r.id),
+                          text=text, help=markup(w("jump_help")))
                 hits += 1
                 if hits >= 30:
                     break
         policy = app._policy
         for cid, cl in (policy.clauses.items() if policy is not None else ()):
-            text = f"{cid} {cl.title}"
+            text = safe(f"{cid} {cl.title}")
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(safe(text)), partial(app.open_clause, cid), text=text,
-                          help=app.words("clause_help"))
+                yield Hit(score, highlight(matcher, text), partial(app.open_clause, cid), text=text,
+                          help=markup(w("clause_help")))
 
 
 class PolicyUnavailable(ValueError):
@@ -1099,10 +1101,13 @@ class DeskApp(Guarded, App):
         return variables
 
     def notify(self, message: str, *, title: str = "", severity: str = "information", **kw) -> None:
-        """A warning or an error says so in words (its title), not only by the colour of its border."""
+        """Every message on screen: plain text (never markup, whoever calls: a message often quotes the data), its
+        control characters shown escaped. A warning or an error says so in words (its title), not only by the
+        colour of its border."""
         if not title and severity in ("warning", "error"):
             title = self.words(severity)
-        super().notify(message, title=title, severity=severity, **kw)
+        kw["markup"] = False
+        super().notify(safe(message, lines=True), title=safe(title), severity=severity, **kw)
 
     def report_failure(self, error: BaseException, where=None) -> None:
         """An exception nothing else caught: a message on screen (severity error, the text as it is, no markup) and
@@ -1205,13 +1210,14 @@ class DeskApp(Guarded, App):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         w = self.words
-        yield SystemCommand(":alarms", w("alarms_title"), partial(self.run_command, "alarms"))
-        yield SystemCommand(":registry", w("registry_title"), partial(self.run_command, "registry"))
-        yield SystemCommand(":policy", w("keys_policy"), partial(self.run_command, "policy"))
+        yield SystemCommand(":alarms", markup(w("alarms_title")), partial(self.run_command, "alarms"))
+        yield SystemCommand(":registry", markup(w("registry_title")), partial(self.run_command, "registry"))
+        yield SystemCommand(":policy", markup(w("keys_policy")), partial(self.run_command, "policy"))
         if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
             for b in TriageScreen.BINDINGS:
                 if b.action.startswith(("claim", "note", "dispatch", "close", "consult", "contact", "copy")):
-                    yield SystemCommand(w.key(b.description), self.key_of(b), partial(screen.run_action, b.action))
+                    yield SystemCommand(markup(w.key(b.description)), markup(self.key_of(b)),
+                                        partial(screen.run_action, b.action))
 
     def open_record(self, kind: str, rid: int) -> None:
         self.push_screen(self.triage(kind, rid))

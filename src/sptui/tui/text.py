@@ -12,6 +12,7 @@ import re
 
 from rich.text import Text
 from textual.content import Content
+from textual.markup import escape
 
 from sptui.store import schema as S
 from sptui.tui.i18n import Words
@@ -38,6 +39,25 @@ def plain(value, **kw) -> Text:
 def content(value, *, lines: bool = False) -> Content:
     """A value from the data as Textual Content (what the command palette's hits and option lists take), plain."""
     return Content(safe(value, lines=lines))
+
+
+def markup(value) -> str:
+    """A value for the few Textual APIs that read only markup (a palette command's title and help): escaped."""
+    return escape(safe(value))
+
+
+def highlight(matcher, value) -> Content:
+    """A command palette hit for a value from the data, its matched letters highlighted. (Textual's
+    `Matcher.highlight` reads the candidate as markup: `[bold]株式会社[/]` lost its brackets, a `[/]` raised and the
+    palette said "No matches found", `[@click=…]` became a live action.)"""
+    text = safe(value)
+    out = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for at in offsets:
+            if not text[at].isspace():
+                out = out.stylize(matcher.match_style, at, at + 1)
+    return out
 
 
 def when(t: dt.datetime | None) -> str:
