@@ -375,3 +375,128 @@ def style_at(line, n: int):
             return style
         n -= len(t)
     raise IndexError(n)
+
+
+# ---- the policy editor: nothing typed is lost, and nothing that fails its check reaches the disk -----------------
+def policy_folder(tmp_path):
+    from test_tui import policy_copy
+
+    folder, first, good = policy_copy(tmp_path)
+    return folder, first, good
+
+
+async def policy_screen(app, pilot):
+    from textual.widgets import TextArea
+
+    from sptui.tui.app import PolicyScreen
+
+    await pilot.press("colon", *"policy", "enter")
+    await pilot.pause()
+    assert isinstance(app.screen, PolicyScreen)
+    return app.screen.query_one("#source", TextArea)
+
+
+def test_leaving_the_policy_editor_with_an_edit_not_saved_asks_save_discard_or_stay(busy, policy, tmp_path):
+    from sptui.policy.compile import load_policy
+
+    folder, first, good = policy_folder(tmp_path)
+    edited = good.replace('version "2021.08-r1"', 'version "2021.08-r2"')
+
+    async def main():
+        app = DeskApp(busy, policy, policy_path=str(folder), lang="en", operator="sato")
+        async with app.run_test(size=(80, 24)) as pilot:
+            seen = []
+            src = await policy_screen(app, pilot)
+            src.load_text(edited)
+            for keys in (["escape"], ["ctrl+q"], ["down", "down", "enter"]):  # back, quit, another file
+                await pilot.press(*keys)
+                await pilot.pause()
+                seen.append(type(app.screen).__name__)
+                await pilot.press("escape")  # stay
+                await pilot.pause()
+                seen.append((type(app.screen).__name__, src.text == edited))
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("d")  # discard
+            await pilot.pause()
+            seen.append((type(app.screen).__name__, first.read_text(encoding="utf-8") == good, app.policy is policy))
+            src = await policy_screen(app, pilot)
+            src.load_text(edited)
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("s")  # save
+            await pilot.pause()
+            seen.append((type(app.screen).__name__, app.policy.version))
+            return seen
+
+    seen = asyncio.run(main())
+    assert seen[:6] == ["UnsavedModal", ("PolicyScreen", True)] * 3
+    assert seen[6] == ("QueueScreen", True, True)  # discarded: the file and the live policy as they were
+    assert seen[7] == ("QueueScreen", "2021.08-r2")  # saved, then left
+    assert first.read_text(encoding="utf-8") == edited and load_policy(folder).version == "2021.08-r2"
+
+
+BAD_EDITS = {  # the kinds of edit that do not check: each must leave the file on disk as it was
+    "syntax": lambda t: t.replace('version "2021.08-r1"', 'version 2021.08-r1 !!'),
+    "unclosed block": lambda t: t[:t.rindex("}")],
+    "unknown clause": lambda t: t.replace('  clause はじめに, "はじめに"\n', ""),
+    "not a policy": lambda t: "これはポリシーではありません\n",
+}
+
+
+def test_ctrl_s_never_puts_a_policy_with_errors_on_disk_and_keeps_the_edit_aside(busy, policy, tmp_path):
+    from sptui.policy.compile import load_policy
+
+    folder, first, good = policy_folder(tmp_path)
+    draft = first.with_name(first.name + ".draft")
+    good_edit = good.replace('version "2021.08-r1"', 'version "2021.08-r3"')
+
+    async def main():
+        app = DeskApp(busy, policy, policy_path=str(folder), lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            src = await policy_screen(app, pilot)
+            out = {}
+            for name, edit in BAD_EDITS.items():
+                src.load_text(edit(good))
+                await pilot.press("ctrl+s")
+                await pilot.pause()
+                out[name] = (first.read_text(encoding="utf-8"), draft.exists() and draft.read_text(encoding="utf-8"),
+                             app.policy,
+                             app._notifications and list(app._notifications)[-1].message)
+            src.load_text(good_edit)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            return out, app.policy, list(app._notifications)[-1].message
+
+    out, live, said = asyncio.run(main())
+    for name, edit in BAD_EDITS.items():
+        on_disk, aside, live_then, message = out[name]
+        assert on_disk == good, name  # the file as it was …
+        assert aside == edit(good), name  # … the edit kept, under a name no policy load reads
+        assert live_then is policy, name  # the last good policy stays live
+        assert "not saved" in message and str(draft) in message, (name, message)
+    # a good edit is saved, and is the very policy a desk started now loads
+    assert first.read_text(encoding="utf-8") == good_edit and "saved" in said
+    assert live.version == "2021.08-r3" and live.digest == load_policy(folder).digest
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_a_policy_file_is_replaced_at_once_or_not_at_all(tmp_path, monkeypatch):
+    """write_atomic: a failure before the rename leaves the old file whole, and no temporary file."""
+    import os
+
+    from sptui.tui.policy_editor import write_atomic
+
+    f = tmp_path / "rules.sptp"
+    f.write_text("old\n", encoding="utf-8")
+    f.chmod(0o640)
+    write_atomic(f, "new\n")
+    assert f.read_text(encoding="utf-8") == "new\n" and (f.stat().st_mode & 0o777) == 0o640
+
+    def broken(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        write_atomic(f, "half\n")
+    assert f.read_text(encoding="utf-8") == "new\n" and [p.name for p in tmp_path.iterdir()] == ["rules.sptp"]

@@ -31,6 +31,7 @@ from textual.widgets.option_list import Option
 from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
+from sptui.tui.dialogs import UnsavedModal
 from sptui.tui.failures import Guarded
 from sptui.tui.keybar import KeyBar
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
@@ -818,7 +819,9 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
 
 class PolicyScreen(Guarded, LocalBindings, Screen):
     """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (ctrl+e), with live diagnostics.
-    Reloading keeps the last good policy live when the new one has errors, and shows what failed."""
+    Reloading keeps the last good policy live when the new one has errors, and shows what failed. A file on disk is
+    only ever replaced by a policy that checks (an edit with errors is kept aside, `NAME.sptp.draft`); leaving an
+    edit that is not saved asks first (save, discard, stay)."""
 
     BINDINGS = [
         Binding("escape", "back", "back", id="policy.back"),
@@ -860,14 +863,40 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
 
     def open_file(self, path) -> None:
         self.current = path
-        self.query_one("#source", TextArea).load_text(path.read_text(encoding="utf-8"))
+        self.saved = path.read_text(encoding="utf-8")  # the file's text on disk, as last read or saved
+        self.query_one("#source", TextArea).load_text(self.saved)
+
+    @property
+    def dirty(self) -> bool:
+        return self.current is not None and self.query_one("#source", TextArea).text != self.saved
+
+    def leave(self, then) -> None:
+        """Do `then` (leave the screen, open another file…) once the edit is saved or discarded; with an edit not
+        saved, ask first: save (and go on only if it checks), discard, or stay."""
+        if not self.dirty:
+            then()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard" or (answer == "save" and self.save()):
+                then()
+
+        self.app.push_screen(UnsavedModal(self.current.name), answered)
 
     @on(OptionList.OptionSelected, "#files")
     def _pick(self, event: OptionList.OptionSelected) -> None:
         from pathlib import Path
 
-        self.open_file(Path(event.option.id))
-        self.query_one("#source", TextArea).focus()
+        path = Path(event.option.id)
+        if path == self.current:
+            self.query_one("#source", TextArea).focus()
+            return
+
+        def go() -> None:
+            self.open_file(path)
+            self.query_one("#source", TextArea).focus()
+
+        self.leave(go)
 
     _check_timer = None
 
@@ -883,8 +912,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         if self.current is None:
             return
         text = self.query_one("#source", TextArea).text
-        others = [f for f in self.files if f != self.current]
-        _, diags, sources = check(others, extra_text={str(self.current): text})
+        _, diags, sources = check(self.files, extra_text={str(self.current): text})
         self.show_diagnostics(diags, sources)
 
     def show_diagnostics(self, diags, sources) -> None:
@@ -899,15 +927,44 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         self.query_one("#diagnostics", Static).update(out)
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.leave(lambda: self.dismiss(None))
 
     def action_save(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        """Save the edit if the policy checks with it (then it is live); else the file stays as it was, the last
+        good policy stays live, and the edit is kept aside (NAME.sptp.draft). True if saved."""
+        from sptui.tui.policy_editor import aside_path, write_atomic
+
+        w = self.app.words
         if self.app.read_only:
-            self.app.notify(self.app.words("read_only"), severity="warning")
-            return
-        if self.current is not None:
-            self.current.write_text(self.query_one("#source", TextArea).text, encoding="utf-8")
-        self.action_reload()
+            self.app.notify(w("read_only"), severity="warning")
+            return False
+        if self.current is None:
+            return False
+        text = self.query_one("#source", TextArea).text
+        ok, diags, sources = self.app.reload_policy(edit=(self.current, text))
+        self.show_diagnostics(diags, sources)
+        if not ok:
+            aside = aside_path(self.current)
+            try:
+                write_atomic(aside, text)
+            except OSError as e:
+                self.app.notify(w("policy_refused_kept", aside=aside, error=e), severity="error", timeout=20)
+            else:
+                self.app.notify(w("policy_refused", aside=aside), severity="error", timeout=20)
+            return False
+        try:
+            write_atomic(self.current, text)
+        except OSError as e:  # the policy checked but is not on disk: the last good one stays live
+            self.app.reload_policy()
+            self.app.notify(f"{type(e).__name__}: {e}", severity="error")
+            return False
+        self.saved = text
+        self.show_live()
+        self.app.notify(w("policy_saved"))
+        return True
 
     def action_reload(self) -> None:
         ok, diags, sources = self.app.reload_policy()
@@ -923,11 +980,15 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
 
         if self.current is None:
             return
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with self.app.suspend():
-            subprocess.run([*shlex.split(editor), str(self.current)], check=False)
-        self.open_file(self.current)
-        self.action_reload()
+
+        def edit() -> None:
+            editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(self.current)], check=False)
+            self.open_file(self.current)
+            self.action_reload()
+
+        self.leave(edit)
 
     def show_clause(self, cid: str) -> None:
         p = self.app._policy
@@ -1005,7 +1066,7 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
 def binding_classes() -> tuple[type, ...]:
     """The desk's classes that have keys."""
     return (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen, NoteModal,
-            ConfirmModal, DispatchModal, CommandModal, KeysScreen)
+            ConfirmModal, DispatchModal, CommandModal, KeysScreen, UnsavedModal)
 
 
 def binding_ids() -> set[str]:
@@ -1171,13 +1232,15 @@ class DeskApp(Guarded, App):
         text = self.words("plugins_failed").format(n=len(failed), names=", ".join(failed))
         self._ui_loop.call_soon_threadsafe(lambda: self.notify(text, severity="warning", markup=False, timeout=20))
 
-    def reload_policy(self) -> tuple[bool, list, dict]:
+    def reload_policy(self, edit: tuple | None = None) -> tuple[bool, list, dict]:
         """Check and compile the policy's files again: the new policy goes live only if its own files have no
         errors; else the last good one stays. A plugin whose policy files have errors is left out, as at
-        start (its errors are still shown). Returns (went live, diagnostics, sources)."""
+        start (its errors are still shown). `edit`: (file, text), that file's text as edited (not yet saved).
+        Returns (went live, diagnostics, sources)."""
         from sptui.policy.compile import check_live
 
-        new, diags, sources, skipped = check_live([self.policy_path])
+        extra = {str(edit[0]): edit[1]} if edit is not None else None
+        new, diags, sources, skipped = check_live([self.policy_path], extra_text=extra)
         if new is not None:
             self._policy, self._policy_error = new, None
             log.info("policy reloaded: %s%s", new.digest, f" (without plugins {', '.join(sorted(skipped))})"
@@ -1253,10 +1316,9 @@ class DeskApp(Guarded, App):
             return
         target = COMMANDS.get(text)
         if target == "quit":
-            self.exit()
+            self.after_edits(self.exit)
         elif target == "queue":
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
+            self.after_edits(self._to_queue)
         elif target == "alarms":
             self.push_screen(AlarmsScreen())
         elif target == "registry":
@@ -1266,6 +1328,22 @@ class DeskApp(Guarded, App):
         else:
             self.notify(self.words("unknown_command", command=text, known=", ".join(f":{c}" for c in sorted(COMMANDS))),
                         severity="warning", markup=False)
+
+    def _to_queue(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def after_edits(self, then) -> None:
+        """Do `then` (quit, back to the queue) once no policy edit on the way would be lost: an edit not saved is
+        saved or discarded first, as the operator answers (or `then` is not done: stay)."""
+        editing = next((s for s in reversed(self.screen_stack) if isinstance(s, PolicyScreen) and s.dirty), None)
+        if editing is None:
+            then()
+        else:
+            editing.leave(lambda: self.after_edits(then))
+
+    async def action_quit(self) -> None:
+        self.after_edits(self.exit)
 
     def load_keymap(self) -> None:
         """Keys remapped by binding id from a TOML file: $SPTUI_KEYMAP, else keymap.toml in the user's config

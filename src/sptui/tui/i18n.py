@@ -69,6 +69,14 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "consult_marked": ("相談として記録しました", "marked for consultation"),
     "consult_cleared": ("相談の印を外しました", "consultation mark cleared"),
     "confirm_unconsult": ("相談の印を外しますか", "Clear the consultation mark?"),
+    "unsaved": ("{name} の変更は保存されていません", "{name} has changes that are not saved"),
+    "save": ("保存", "save"), "discard": ("破棄", "discard"), "stay": ("編集を続ける", "stay"),
+    "policy_saved": ("保存して再読み込みしました", "saved: policy reloaded"),
+    "policy_refused": ("エラーがあるため保存していません。以前のポリシーのままです。編集内容は {aside} に保存しました",
+                       "not saved: the policy has errors, the last good policy stays live; your edit is kept in {aside}"),
+    "policy_refused_kept": ("エラーがあるため保存していません。以前のポリシーのままです（{aside} にも保存できません: {error}）",
+                            "not saved: the policy has errors, the last good policy stays live (nor could the edit be "
+                            "kept in {aside}: {error})"),
     "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
 }
 
@@ -107,6 +115,7 @@ KEY_WORDS: dict[str, str] = {
     "palette": "パレット", "Quit": "終了",
     "quit": "終了", "reached": "連絡済み", "refresh": "更新", "reload": "再読み込み", "right": "右へ",
     "save+reload": "保存して再読み込み", "unreachable": "不在", "up": "上へ", "yes": "はい",
+    "save": "保存", "discard": "破棄", "stay": "編集を続ける",
 }
 
 
