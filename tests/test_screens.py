@@ -500,3 +500,66 @@ def test_a_policy_file_is_replaced_at_once_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_atomic(f, "half\n")
     assert f.read_text(encoding="utf-8") == "new\n" and [p.name for p in tmp_path.iterdir()] == ["rules.sptp"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_screen_is_usable_at_80_by_24(busy, policy, lang):
+    """Alarms (its tabs on arrival, however many alarms), registry (many machines and the warnings of the one under
+    the cursor), policy (files, editor, diagnostics), `?` and the palette: each fits, its title and key bar on screen."""
+    from intake_util import alarm
+
+    from sptui.intake.ingest import parse
+    from sptui.tui.i18n import Words
+
+    w = Words(lang)
+    now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
+    for i in range(1, 31):
+        raw = alarm(f"SV{i:04d}", now - dt.timedelta(minutes=i), message_id=f"fit{i}@sv")
+        busy.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+
+    async def steps(app, pilot):
+        seen = {}
+        await pilot.press("colon", *"alarms", "enter")
+        await pilot.pause()
+        seen["alarms"] = screen_text(app)
+        await pilot.press("escape", "colon", *"registry", "enter")
+        await pilot.pause()
+        app.screen.query_one("#lookup").value = "株式会社"
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        seen["registry"] = screen_text(app)
+        await pilot.press("escape", "colon", *"policy", "enter")
+        await pilot.pause(0.8)  # (the live check runs once the text has settled)
+        seen["policy"] = screen_text(app)
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        seen["keys"] = screen_text(app)
+        await pilot.press("end")  # the list scrolls to its last keys
+        await pilot.pause()
+        seen["keys end"] = screen_text(app)
+        await pilot.press("escape", "ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"SV0007")
+        await pilot.pause(0.5)
+        seen["palette"] = screen_text(app)
+        return seen
+
+    seen = drive(busy, policy, steps, lang=lang, size=(80, 24))
+    alarms = seen["alarms"]
+    assert alarms[0].strip() == w("alarms_title")
+    assert all(tab in alarms[1] for tab in (w("inbox"), w("due_now"), w("quarantine"))), alarms[:3]
+    assert sum("SV00" in line for line in alarms) >= 15 and w("back") in alarms[-1]
+    registry = seen["registry"]
+    assert registry[0].strip() == w("registry_title") and "株式会社" in registry[2]  # the title, then what was typed
+    assert sum("1234-000-" in line for line in registry) >= 8
+    assert any(line.startswith("1234-000-001") and w("verdict") in line for line in registry)  # its warnings
+    assert w("back") in registry[-1]
+    policy_lines = seen["policy"]
+    assert sum("00-supportpack.sptp" in line or "coverage.sptp" in line for line in policy_lines) >= 2
+    assert sum(bool(x.split()) and x.split()[0].isdigit() for line in policy_lines for x in [line[29:]]) >= 8, \
+        policy_lines  # at least 8 lines of the file in the editor (numbered)
+    assert any(w("policy_ok") in line or "error" in line for line in policy_lines)
+    keys, end = seen["keys"], seen["keys end"]
+    assert any("question_mark" in line and "app.keys" in line for line in keys)
+    assert any("policy.clauses" in line for line in end) and any(":registry" in line for line in end)
+    assert any("SV0007" in line for line in seen["palette"][1:10])

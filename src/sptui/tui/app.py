@@ -1062,6 +1062,9 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
         with VerticalScroll(classes="dialog"):
             yield Static(lines)
 
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # the list scrolls by keyboard (up/down, page up/down, home/end)
+
 
 def binding_classes() -> tuple[type, ...]:
     """The desk's classes that have keys."""
@@ -1126,7 +1129,10 @@ class DeskApp(Guarded, App):
     #files { width: 28; }
     #source { width: 1fr; }
     PolicyScreen Horizontal { height: 1fr; }
-    #diagnostics { height: auto; max-height: 14; }
+    #diagnostics { height: auto; max-height: 40%; }
+    AlarmsScreen TabbedContent, AlarmsScreen TabPane, AlarmsScreen DataTable { height: 1fr; }
+    #machines { height: 1fr; }
+    #warnings { height: auto; max-height: 40%; }
     KeysScreen .dialog { height: 80%; }
     """
 
