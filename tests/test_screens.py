@@ -563,3 +563,125 @@ def test_every_screen_is_usable_at_80_by_24(busy, policy, lang):
     assert any("question_mark" in line and "app.keys" in line for line in keys)
     assert any("policy.clauses" in line for line in end) and any(":registry" in line for line in end)
     assert any("SV0007" in line for line in seen["palette"][1:10])
+
+
+# ---- sorting and the filter's history -----------------------------------------------------------------------------
+@pytest.fixture
+def mixed(tmp_path, policy):
+    """Eight incidents of five customers, in four statuses and three verdicts."""
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    rows = [registry_row(i, customer_organisation=org, customer_phone=f"03-0000-{i:04d}",
+                         customer_email=f"c{i}@example.jp")
+            for i, org in enumerate(["b-corp", "A-corp", "c-corp", "b-corp", "E-corp", "d-corp", "A-corp", "c-corp"], 1)]
+    rows[1].update(registration_status="pending", completed_on="")  # not started: the registration is not accepted
+    rows[4].update(purchased_on="2015-04-02", pack_purchased_on="2015-04-02", submitted_on="2015-04-10",
+                   completed_on="2015-04-20", years="1")  # not covered: the pack ended long ago
+    s.import_registry(registry_csv(rows))
+    now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
+    for i in range(1, 9):
+        s.open_incident(policy, label=f"1234-000-{i:03d}", at=now - dt.timedelta(minutes=10 * i),
+                        summary=f"case {i}", operator="setup")
+    s.claim(3, operator="sato")
+    s.claim(6, operator="sato")
+    s.dispatch(policy, 6, operator="sato", technician="yamada", departed_at=now)
+    s.mark_consult(8, "ask", operator="sato")
+    yield s
+    s.close()
+
+
+def test_s_sorts_the_queue_by_customer_status_verdict_and_deadline_and_the_header_shows_the_sort(mixed, policy):
+    from sptui.tui.table import HeaderLine
+
+    async def steps(app, pilot):
+        table = app.screen.query_one(RowTable)
+        seen = []
+        for keys in ([], ["s"], ["S"], ["s"], ["s"], ["s"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            head = next(line for line in screen_text(app) if "label no." in line)
+            seen.append(([(r.id, r.customer, r.status, r.verdict, r.consult) for r in table.rows], head,
+                         app.screen.query_one(HeaderLine).render_line(0).text))
+        return seen
+
+    seen = drive(mixed, policy, steps, size=(160, 48))
+    verdicts = {r[3] for r in seen[0][0]}
+    assert {"covered", "not-started", "not-covered"} <= verdicts
+    by_deadline, by_customer, by_customer_down, by_status, by_verdict, back = seen
+    assert "time left ▲" in by_deadline[1] and by_deadline[1] == by_deadline[2]  # the terminal shows what is drawn
+    assert [r[2] for r in by_deadline[0]][-1] == "dispatched"
+    assert [r[1].casefold() for r in by_customer[0]] == sorted(r[1].casefold() for r in by_customer[0])
+    assert "customer ▲" in by_customer[1] and "time left ▲" not in by_customer[1]
+    assert [r[1].casefold() for r in by_customer_down[0]] == sorted((r[1].casefold() for r in by_customer[0]),
+                                                                   reverse=True)
+    assert "customer ▼" in by_customer_down[1]
+    order = ["open", "claimed", "dispatched"]
+    statuses = [(order.index(r[2]), not r[4]) for r in by_status[0]]
+    assert statuses == sorted(statuses) and by_status[0][0][4]  # the 相談-marked open one first among the open
+    assert "status ▲" in by_status[1]
+    ranks = ["covered", "billable", "consult", "not-covered", "not-started"]
+    assert [ranks.index(r[3]) for r in by_verdict[0]] == sorted(ranks.index(r[3]) for r in by_verdict[0])
+    assert "verdict ▲" in by_verdict[1]
+    assert back[0] == by_deadline[0] and "time left ▲" in back[1]
+
+
+def test_a_sorted_queue_keeps_its_order_when_rows_change_and_the_filter_narrows_it(mixed, policy):
+    async def steps(app, pilot):
+        await pilot.press("s")  # by customer
+        await pilot.pause()
+        await pilot.press("slash", *"corp")
+        await pilot.pause()
+        filtered = [r.customer for r in app.screen.query_one(RowTable).rows]
+        await pilot.press("escape")
+        mixed.open_incident(policy, label="1234-000-002", at=dt.datetime.now(S.TOKYO), summary="late", operator="x")
+        app.screen.reload()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(app.screen.query_one(RowTable).rows) == 9:
+                break
+        return filtered, [r.customer for r in app.screen.query_one(RowTable).rows]
+
+    filtered, after = drive(mixed, policy, steps, size=(160, 48))
+    assert filtered == sorted(filtered, key=str.casefold) and len(filtered) == 8
+    assert len(after) == 9 and after == sorted(after, key=str.casefold)
+
+
+def test_up_and_down_in_the_filter_recall_earlier_filters_for_the_session(mixed, policy):
+    async def steps(app, pilot):
+        box = app.screen.query_one("#filter")
+        for needle in ("b-corp", "case 3", "b-corp"):  # b-corp twice: once in the history, as the newest
+            await pilot.press("slash", *needle, "enter")
+            await pilot.press("slash", "ctrl+u", "escape")
+        await pilot.press("enter")  # open a record: the history is the desk's, not the screen's
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        box = app.screen.query_one("#filter")
+        await pilot.press("slash", *"d-c")
+        recalled = []
+        for key in ("up", "up", "up", "down", "down", "down"):
+            await pilot.press(key)
+            recalled.append(box.value)
+        await pilot.press("up", "enter")
+        await pilot.pause()
+        return recalled, [r.customer for r in app.screen.query_one(RowTable).rows]
+
+    recalled, shown = drive(mixed, policy, steps, size=(160, 48))
+    assert recalled == ["b-corp", "case 3", "case 3", "b-corp", "d-c", "d-c"]
+    assert shown == ["b-corp", "b-corp"]
+
+
+def test_the_sort_and_history_keys_are_listed_by_question_mark_in_both_languages(mixed, policy):
+    from textual.widgets import Static
+
+    async def steps(app, pilot):
+        await pilot.press("question_mark")
+        await pilot.pause()
+        return str(app.screen.query_one(Static).render())
+
+    for lang, words in (("en", ("sort", "reverse", "older filter", "newer filter")),
+                        ("ja", ("並べ替え", "逆順", "前の絞り込み", "次の絞り込み"))):
+        text = drive(mixed, policy, steps, lang=lang)
+        for key, word, bid in zip(("s", "S", "up", "down"), words,
+                                  ("queue.sort", "queue.sort_reverse", "filter.older", "filter.newer")):
+            assert any(line.split()[0] == key and f" {word} " in line and line.split()[-1] == bid
+                       for line in text.splitlines() if line.strip()), (key, text)

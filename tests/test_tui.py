@@ -419,15 +419,20 @@ def test_narrowing_the_filter_keystroke_by_keystroke_finds_what_a_full_search_fi
     def row(n, text):
         return QueueRow("incident", n, text, "客", "covered", True, None, "open", None, "", lambda v: v)
 
+    from sptui.tui.data import SORTS, ordered
+
     @settings(max_examples=200, deadline=None)
     @given(st.lists(st.text(alphabet="ab-1客", max_size=6), max_size=30),
-           st.lists(st.text(alphabet="ab-1客", max_size=4), min_size=1, max_size=12))
-    def check(texts, needles):
-        screen = SimpleNamespace(rows=[row(n, t) for n, t in enumerate(texts)], _matches={})
+           st.lists(st.text(alphabet="ab-1客", max_size=4), min_size=1, max_size=12),
+           st.sampled_from(sorted(SORTS)), st.booleans())
+    def check(texts, needles, sort, descending):
+        screen = SimpleNamespace(rows=[row(n, t) for n, t in enumerate(texts)], _matches={}, sort=sort,
+                                 descending=descending)
+        every = ordered(screen.rows, sort, descending)  # (in the order the queue is sorted by)
         for needle in needles:  # each needle as typed one character at a time
             for k in range(len(needle) + 1):
                 got = QueueScreen._matching(screen, needle[:k].casefold())
-                assert got == [r for r in screen.rows if needle[:k].casefold() in r.haystack]
+                assert got == [r for r in every if needle[:k].casefold() in r.haystack]
 
     check()
 

@@ -33,6 +33,7 @@ from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.dialogs import UnsavedModal
 from sptui.tui.failures import Guarded
+from sptui.tui.history import HistoryInput
 from sptui.tui.keybar import KeyBar
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.policy_editor import PolicyEditor
@@ -61,8 +62,11 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         Binding("colon", "app.command_mode", "command", id="queue.command"),
         Binding("escape", "clear_filter", "clear", show=False, id="queue.clear"),
         Binding("r", "reload", "refresh", id="queue.refresh"),
+        Binding("s", "sort", "sort", id="queue.sort"),
+        Binding("S", "sort_reverse", "reverse", show=False, id="queue.sort_reverse"),
         Binding("q", "app.quit", "quit", id="app.quit"),
     ]
+    SORT_COLUMNS = {"deadline": "left", "customer": "customer", "status": "status", "verdict": "verdict"}  # `s` cycles
     # what the next minute is decided by fits 80×24 without scrolling (kind, label, customer, verdict, time left,
     # status: 78 cells beside the scrollbar); the rest scrolls (left/right). A longer text is cut with …
     COLUMNS = (("kind", 8), ("label", 12), ("customer", 14), ("verdict", 11), ("left", 17), ("status", 11),
@@ -81,12 +85,14 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.listener = None  # PostgreSQL: other operators' commits as they happen (store/changes.py)
         self._stale = False  # a change was heard while the queue could not look (another screen, loading)
         self._looking = False  # a poll's look is under way
+        self.sort, self.descending = "deadline", False  # `s` and `S`: the order the rows are shown in
 
     def compose(self) -> ComposeResult:
         w = self.app.words
         yield Static(Text(w("title")), id="title")
-        yield Input(placeholder=w("filter"), id="filter", classes="hidden")
+        yield HistoryInput(self.app.filter_history, placeholder=w("filter"), id="filter", classes="hidden")
         table = RowTable([(w(k), width) for k, width in self.COLUMNS], self.cells, id="queue")
+        table.sort_mark = self._sort_mark()
         yield HeaderLine(table, id="header")
         yield table
         yield Static("", id="count")
@@ -258,12 +264,14 @@ class QueueScreen(Guarded, LocalBindings, Screen):
     def _matching(self, needle: str) -> list[data.QueueRow]:
         """The rows whose text contains the needle. Typing narrows: a needle that extends the last one
         searches only the last one's matches; and each needle's matches are kept until the rows change."""
-        if not needle:
-            return self.rows
         cache = self._matches
         if needle in cache:
             return cache[needle]
-        base = self.rows
+        if "" not in cache:  # every row, in the order asked for (a filter of a sorted list stays sorted)
+            cache[""] = data.ordered(self.rows, self.sort, self.descending)
+        base = cache[""]
+        if not needle:
+            return base
         for n in range(len(needle) - 1, 0, -1):
             if needle[:n] in cache:
                 base = cache[needle[:n]]
@@ -294,8 +302,28 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         box.remove_class("hidden")
         box.focus()
 
+    def _sort_mark(self) -> tuple[int, bool]:
+        column = self.SORT_COLUMNS[self.sort]
+        return next(n for n, (key, _) in enumerate(self.COLUMNS) if key == column), self.descending
+
+    def sort_by(self, sort: str, descending: bool) -> None:
+        self.sort, self.descending = sort, descending
+        self._matches.clear()
+        self.query_one(RowTable).sort_mark = self._sort_mark()
+        self.render_rows()
+
+    def action_sort(self) -> None:
+        """The next order: deadline → customer → status → verdict → deadline (each ascending)."""
+        names = list(self.SORT_COLUMNS)
+        self.sort_by(names[(names.index(self.sort) + 1) % len(names)], False)
+
+    def action_sort_reverse(self) -> None:
+        self.sort_by(self.sort, not self.descending)
+
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if box.value.strip():
+            box.remember()
         box.value = ""
         box.add_class("hidden")
         self.needle = ""
@@ -312,6 +340,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one("#filter", HistoryInput).remember()
         self.query_one(RowTable).focus()
 
 
@@ -1049,6 +1078,7 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
         w = self.app.words
         lines = Text()
         for title, bindings in ((w("keys_app"), DeskApp.BINDINGS), (w("keys_queue"), QueueScreen.BINDINGS),
+                                (w("keys_filter"), HistoryInput.BINDINGS),
                                 (w("keys_table"), RowTable.BINDINGS), (w("keys_triage"), TriageScreen.BINDINGS),
                                 (w("keys_alarms"), AlarmsScreen.BINDINGS),
                                 (w("keys_registry"), RegistryScreen.BINDINGS),
@@ -1069,7 +1099,7 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
 def binding_classes() -> tuple[type, ...]:
     """The desk's classes that have keys."""
     return (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen, NoteModal,
-            ConfirmModal, DispatchModal, CommandModal, KeysScreen, UnsavedModal)
+            ConfirmModal, DispatchModal, CommandModal, KeysScreen, UnsavedModal, HistoryInput)
 
 
 def binding_ids() -> set[str]:
@@ -1157,6 +1187,7 @@ class DeskApp(Guarded, App):
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
         self._triage: TriageScreen | None = None  # kept to be shown again (see triage)
         self.keymap: dict[str, str] = {}  # binding id → key(s), from the keymap file (load_keymap)
+        self.filter_history: list[str] = []  # the queue's filters, oldest first, for this session (history.py)
 
     def get_css_variables(self) -> dict[str, str]:
         """The cursors of lists and tables (reversed where the focus is, underlined elsewhere, as the queue's) and

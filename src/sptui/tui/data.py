@@ -60,6 +60,23 @@ class QueueRow:
 
 
 _UNSET = object()
+# the queue's orders besides its own (the deadline's: QueueRow.sort_key). Each sorts the rows as read, which are in
+# the deadline's order, by its own key only: the sort is stable, so rows alike stay in the deadline's order
+STATUS_ORDER = {s: n for n, s in enumerate(("open", "new", "retry", "claimed", "dispatched"))}
+VERDICT_ORDER = {v: n for n, v in enumerate(("covered", "billable", "consult", "not-covered", "not-started"))}
+SORTS = {
+    "deadline": None,
+    "customer": lambda r: r.customer.casefold(),
+    "status": lambda r: (STATUS_ORDER.get(r.status, len(STATUS_ORDER)), not r.consult),
+    "verdict": lambda r: VERDICT_ORDER.get(r.verdict, len(VERDICT_ORDER)),
+}
+
+
+def ordered(rows: list[QueueRow], sort: str, descending: bool) -> list[QueueRow]:
+    """The rows (in the deadline's order, as read) in the order asked for."""
+    if sort == "deadline":
+        return rows[::-1] if descending else rows
+    return sorted(rows, key=SORTS[sort], reverse=descending)
 _OPEN_INCIDENT = S.incidents.c.status != "closed"
 _TO_CALL = S.alarms.c.status.in_(("new", "retry"))
 _DISPATCHED = S.incidents.c.status == "dispatched"

@@ -44,6 +44,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "command_prompt": ("コマンド（:alarms :registry :policy :queue :quit）", "command (:alarms :registry :policy :queue :quit)"),
     "unknown_command": ("不明なコマンド :{command}（使えるもの: {known}）", "unknown command :{command} (known: {known})"),
     "keys_app": ("全体", "everywhere"), "keys_queue": ("一覧", "queue"), "keys_table": ("表", "table"),
+    "keys_filter": ("絞り込み欄", "filter box"),
     "keys_triage": ("障害・通報", "triage"), "keys_alarms": ("通報", "alarms"), "keys_commands": ("コマンド", "commands"),
     "registry_title": ("登録", "Registry"),
     "registry_prompt": ("機器管理番号・製造番号・サポートID・お客様名・電話番号（Enter）",
@@ -115,7 +116,8 @@ KEY_WORDS: dict[str, str] = {
     "palette": "パレット", "Quit": "終了",
     "quit": "終了", "reached": "連絡済み", "refresh": "更新", "reload": "再読み込み", "right": "右へ",
     "save+reload": "保存して再読み込み", "unreachable": "不在", "up": "上へ", "yes": "はい",
-    "save": "保存", "discard": "破棄", "stay": "編集を続ける",
+    "save": "保存", "discard": "破棄", "stay": "編集を続ける", "sort": "並べ替え", "reverse": "逆順",
+    "older filter": "前の絞り込み", "newer filter": "次の絞り込み",
 }
 
 

@@ -46,8 +46,9 @@ class HeaderLine(Guarded, Widget):
         self.table = table
 
     def on_mount(self) -> None:
-        # the table's sideways scroll is the titles' too (a watch: the header is not the table's child)
+        # the table's sideways scroll is the titles' too, and so is its sort (a watch: the header is not its child)
         self.watch(self.table, "scroll_x", lambda _old, _new: self.refresh(), init=False)
+        self.watch(self.table, "sort_mark", lambda _old, _new: self.refresh(), init=False)
 
     def render_line(self, y: int) -> Strip:
         width, style = self.size.width, self.rich_style
@@ -73,6 +74,7 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     DEFAULT_CSS = "RowTable { height: 1fr; }"
 
     cursor = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints what changed
+    sort_mark: reactive[tuple[int, bool] | None] = reactive(None)  # (column, descending): ▲/▼ after its title
 
     class Selected(Message):
         def __init__(self, row: Any) -> None:
@@ -132,8 +134,10 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     def header(self) -> Text:
         """The column titles on one line (cut at the screen's edge, never wrapped under themselves)."""
         out = Text(style="bold", no_wrap=True, overflow="crop")
+        mark = self.sort_mark
         for n, (title, width) in enumerate(self.columns):
-            cell = Text(title)
+            sorted_here = mark is not None and mark[0] == n
+            cell = Text(f"{title} {'▼' if mark[1] else '▲'}" if sorted_here else title)
             cell.truncate(width, overflow="ellipsis", pad=True)
             out.append_text(cell if not n else Text(" ") + cell)
         return out
