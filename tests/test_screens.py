@@ -314,9 +314,11 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
     raw = alarm_mail("SV0002", now - dt.timedelta(minutes=2), ("0x8000070B", "ESMDiskArray", "縮退", HOSTILE_TRAP),
                      seq=1)
     s.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+    folder, first, _ = policy_folder(tmp_path)
+    (folder / "[bold]zz [@click=app.quit]q.sptp").write_text("# a file named like markup\n", encoding="utf-8")
 
     async def main():
-        app = DeskApp(s, policy, lang="en", operator="sato")
+        app = DeskApp(s, policy, lang="en", operator="sato", policy_path=str(folder))
         async with app.run_test(size=(160, 48), notifications=True) as pilot:
             await pilot.pause()
             seen = {"queue": terminal_lines(app)}
@@ -348,6 +350,9 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
             await pilot.press("enter")
             await pilot.pause(0.3)
             seen["registry"] = terminal_lines(app)
+            await pilot.press("escape", "colon", *"policy", "enter")  # the policy's files, one named like markup
+            await pilot.pause()
+            seen["policy"] = terminal_lines(app)
             return seen
 
     seen = asyncio.run(main())
@@ -360,6 +365,7 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
     assert "[bold]株式会社[/] [@click=app.quit]x[/]" in text["triage"]
     assert "ディスク[/]障害 [on red]z" in text["alarms"]
     assert "[bold]株式会社[/] [@click=app.quit]x[/]" in text["registry"]
+    assert "[bold]zz" in text["policy"] and "[@click=app.quit]q.sptp" in text["policy"]  # (wrapped in its list)
     for name, lines in seen.items():
         assert not live(lines), (name, live(lines))
         assert "\x1b" not in text[name], name
