@@ -143,3 +143,52 @@ def test_the_column_titles_scroll_sideways_with_the_rows_at_80_by_24(busy_desk, 
     assert "summary" in title and "disk failure" in first_row
     column = lambda line, word: cell_len(line[:line.index(word)])  # noqa: E731  (in cells: 顧客 is 4 wide)
     assert column(title, "summary") == column(first_row, "disk failure"), (title, first_row)
+
+
+def test_in_the_browser_every_row_carries_its_verdict_colour_too(busy_desk, sptui_bin):
+    """`sptui serve`: the screen the browser's terminal is sent has each verdict in its colour, every row (each
+    `covered` right after a colour change), not only the cursor row's."""
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sptui_bin, "serve", "--port", str(port), "--db", str(busy_desk), "--lang", "en"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    async def session() -> bytes:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):  # the server may still be starting
+                try:
+                    ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=160&height=48")
+                    break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.3)
+            else:
+                raise AssertionError("sptui serve did not answer")
+            seen = b""
+            deadline = time.monotonic() + 60
+            try:
+                while b"of 40 shown" not in seen or seen.count(b"covered") < 30:
+                    left = deadline - time.monotonic()
+                    assert left > 0, seen[-400:]
+                    msg = await ws.receive(timeout=left)
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        seen += msg.data
+                    elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                        break
+            finally:
+                await ws.close()
+            return seen
+
+    try:
+        seen = asyncio.run(session())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    words = seen.count(b"covered")
+    coloured = len(re.findall(rb"\x1b\[[0-9;]*m(?:\x1b\[[0-9;]*m)*covered", seen))
+    assert words >= 30 and coloured == words, (words, coloured)
