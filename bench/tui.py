@@ -452,7 +452,8 @@ def tmux_desk(harness: type[Tmux], db: Path, keys: int) -> dict:
         out["filter"] = [t.key_to_paint(ch, literal=True) for ch in "1234-0"]
         out["filter"] += [t.key_to_paint("BSpace") for _ in range(6)]
         t.key_to_paint("Escape", done=lambda s: FILTER not in s)
-        out["open"] = open_close(t, max(5, keys // 2), shows="owner: ")  # in the incident's head
+        # in the head of an incident or an alarm: which the cursor stands on depends on the hour the demo was built
+        out["open"] = open_close(t, max(5, keys // 2), shows="received: ")
         out["size"] = t.size()
     finally:
         t.kill()

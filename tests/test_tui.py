@@ -87,9 +87,9 @@ def test_the_queue_shows_open_incidents_and_alarms_with_honest_counts(desk, poli
     labels = {r[1] for r in rows}
     assert labels == {"1234-000-001", "1234-000-002", "1234-000-003", "1234-000-004"}
     inc = next(r for r in rows if r[1] == "1234-000-001")
-    assert inc[2] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
-    assert MARKUP_NAME in {r[6] for r in rows}
-    assert any("[bold]Acme[/] [@click" in line for line in drawn)  # drawn as typed, not taken as markup
+    assert inc[3] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
+    assert MARKUP_NAME in {r[2] for r in rows}
+    assert any("[bold]Acme[/]…" in line for line in drawn)  # drawn as typed (cut at its column), not as markup
 
 
 def test_filter_narrows_the_queue_and_escape_clears_it(desk, policy):
@@ -419,15 +419,20 @@ def test_narrowing_the_filter_keystroke_by_keystroke_finds_what_a_full_search_fi
     def row(n, text):
         return QueueRow("incident", n, text, "客", "covered", True, None, "open", None, "", lambda v: v)
 
+    from sptui.tui.data import SORTS, ordered
+
     @settings(max_examples=200, deadline=None)
     @given(st.lists(st.text(alphabet="ab-1客", max_size=6), max_size=30),
-           st.lists(st.text(alphabet="ab-1客", max_size=4), min_size=1, max_size=12))
-    def check(texts, needles):
-        screen = SimpleNamespace(rows=[row(n, t) for n, t in enumerate(texts)], _matches={})
+           st.lists(st.text(alphabet="ab-1客", max_size=4), min_size=1, max_size=12),
+           st.sampled_from(sorted(SORTS)), st.booleans())
+    def check(texts, needles, sort, descending):
+        screen = SimpleNamespace(rows=[row(n, t) for n, t in enumerate(texts)], _matches={}, sort=sort,
+                                 descending=descending)
+        every = ordered(screen.rows, sort, descending)  # (in the order the queue is sorted by)
         for needle in needles:  # each needle as typed one character at a time
             for k in range(len(needle) + 1):
                 got = QueueScreen._matching(screen, needle[:k].casefold())
-                assert got == [r for r in screen.rows if needle[:k].casefold() in r.haystack]
+                assert got == [r for r in every if needle[:k].casefold() in r.haystack]
 
     check()
 
@@ -527,9 +532,9 @@ def test_leaving_triage_shows_the_change_in_the_queue_at_once(desk, policy):
         for _ in range(40):  # well inside the 5 s poll: the queue reloads because triage was left
             await pilot.pause(0.05)
             row = next(r for r in cells(app) if r[1] == "1234-000-002")
-            if row[7] == "claimed":
-                return row[7]
-        return row[7]
+            if row[5] == "claimed":
+                return row[5]
+        return row[5]
 
     assert drive(desk, policy, steps) == "claimed"
 
@@ -772,7 +777,7 @@ def test_triage_shows_what_would_change_the_outcome(desk, policy):
 
 
 def test_right_scrolls_the_rows_and_their_titles_together_at_80_columns(desk, policy):
-    """At 80 columns the customer, status and summary are to the right: `l` or → brings them, titles too."""
+    """At 80 columns the in-hours, next contact and summary are to the right: `l` or → brings them, titles too."""
     from sptui.tui.table import HeaderLine
 
     async def steps(app, pilot):
@@ -784,8 +789,8 @@ def test_right_scrolls_the_rows_and_their_titles_together_at_80_columns(desk, po
         return before, header.render_line(0).text, table_lines(app)
 
     before, after, drawn = drive(desk, policy, steps, size=(80, 24))
-    assert before.startswith("kind") and "customer" not in before.split()[-1:]
-    assert "customer" in after and "status" in after and not after.startswith("kind")
+    assert before.startswith("kind") and "summary" not in before
+    assert "next contact" in after and "summary" in after and not after.startswith("kind")
     assert any("disk failure on SV000" in line for line in drawn)  # the summary column, now on screen
 
 
@@ -826,7 +831,7 @@ def test_m_marks_an_incident_for_consultation_shown_in_timeline_and_queue_and_m_
         for _ in range(40):
             await pilot.pause(0.05)
             row = next(r for r in cells(app) if r[1] == "1234-000-002")
-            if row[7].startswith("consult"):
+            if row[5].startswith("consult"):
                 break
         queue_row = row
         await pilot.press("slash", *"consult", "enter")
@@ -844,7 +849,7 @@ def test_m_marks_an_incident_for_consultation_shown_in_timeline_and_queue_and_m_
     assert "consultation with the customer or NEC" in prompt
     assert "consult: [b]NEC[/b] parts" in head  # as typed, not taken as markup
     assert "sato  consult: [b]NEC[/b] parts" in timeline
-    assert queue_row[7] == "consult open"
+    assert queue_row[5] == "consult open"
     assert filtered == ["1234-000-002"]
     assert "marked for consultation" in notes and "consultation mark cleared" in notes
     inc = desk.incident(2)
@@ -1185,7 +1190,7 @@ def test_without_colour_the_queue_shows_verdict_words_the_cursor_row_and_where_t
         assert colours <= {"STANDARD", "DEFAULT"}  # what a 16-colour terminal is sent
     screen = [text_of(line) for line in lines]
     for r in rows:  # every row, with its verdict as a word
-        assert any(r[1] in line and r[2] in line for line in screen), r
+        assert any(r[1] in line and r[3] in line for line in screen), r
     row_line = {r[1]: next(line for line in lines if r[1] in text_of(line)) for r in rows}
     assert attrs(row_line[first], first) == {(True, True, False)}  # the cursor row: reversed, bold
     for label, line in row_line.items():
@@ -1246,7 +1251,7 @@ def test_another_desks_change_shows_within_a_second_on_postgresql_and_after_the_
                                operator="setup") for i in (1, 2, 3)]
 
     def status(app, label):
-        return next((r[7] for r in cells(app) if r[1] == label), None)
+        return next((r[5] for r in cells(app) if r[1] == label), None)
 
     async def seen(pilot, app, label, wanted) -> float:
         started = time.monotonic()
@@ -1312,7 +1317,7 @@ def test_a_stream_of_changes_does_not_starve_the_queue_of_its_reload(desk, polic
             app.screen._stale = True
             app.screen.poll()
             await pilot.pause(0.1)
-            if next(r[7] for r in cells(app) if r[1] == "1234-000-001") == "claimed":
+            if next(r[5] for r in cells(app) if r[1] == "1234-000-001") == "claimed":
                 return time.monotonic() - started
         return None
 

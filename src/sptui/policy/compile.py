@@ -325,14 +325,19 @@ def display_name(p: FsPath) -> str:
 
 def read_modules(files: list[FsPath], extra_text: dict[str, str] | None = None
                  ) -> tuple[list[Module], list[Diagnostic], dict[str, str]]:
-    """Parse the files and, depth first, what they include (each file once; cycles reported)."""
+    """Parse the files and, depth first, what they include (each file once; cycles reported). `extra_text`: text
+    for a file by its name, read in that file's place (an edit not saved yet: the same order, so the same policy
+    as once it is saved), or after the files if it is none of them."""
     modules: list[Module] = []
     diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
     done: set[FsPath] = set()
+    edited = {FsPath(name).resolve(): text for name, text in (extra_text or {}).items()}
 
     def visit(path: FsPath, stack: tuple[FsPath, ...], at: Span | None, text: str | None = None) -> None:
         key = path.resolve() if text is None else path
+        if text is None:
+            text = edited.get(key)
         if key in stack:
             chain = " → ".join(display_name(s) for s in (*stack, key)[stack.index(key):])
             diags.append(Diagnostic("E011", f"include cycle: {chain}", at or Span(display_name(path), 1, 1, 1, 1),
@@ -366,7 +371,8 @@ def read_modules(files: list[FsPath], extra_text: dict[str, str] | None = None
     for f in files:
         visit(f, (), None)
     for name, text in (extra_text or {}).items():
-        visit(FsPath(name), (), None, text)
+        if FsPath(name).resolve() not in done:
+            visit(FsPath(name), (), None, text)
     visit = None  # noqa: F841 -- the recursive closure holds itself (and so every parsed module) in a cycle
     return modules, diags, sources
 
@@ -574,14 +580,14 @@ def check(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, 
     return policy, ds, sources
 
 
-def check_live(paths: Iterable[str | FsPath], *, plugins=None
+def check_live(paths: Iterable[str | FsPath], *, plugins=None, extra_text: dict[str, str] | None = None
                ) -> tuple[Policy | None, list[Diagnostic], dict[str, str], frozenset[str]]:
     """Check a policy to use it (to decide): as `check`, but a plugin whose own policy files have errors is
     a broken plugin: it is reported in the manager's failures (stage `policy`, with the first error) and
     the policy is checked again without its files, so its variants are unknown but everything else
     works. Returns (policy or None, diagnostics, sources, the plugins left out); the diagnostics are those
     of the first check, every error included, so a caller can show them. Errors in the policy's own files
-    give no policy, as ever."""
+    give no policy, as ever. `extra_text` as `check`'s (an edit checked before it is saved)."""
     import os
 
     from sptui.plugins import PluginFailure, default_manager
@@ -591,7 +597,7 @@ def check_live(paths: Iterable[str | FsPath], *, plugins=None
     skip: frozenset[str] = frozenset()
     first: tuple[list[Diagnostic], dict[str, str]] | None = None
     while True:
-        policy, diags, sources = check(paths, plugins=plugins, skip_plugins=skip)
+        policy, diags, sources = check(paths, plugins=plugins, skip_plugins=skip, extra_text=extra_text)
         if first is None:
             first = (diags, sources)
         if policy is not None:

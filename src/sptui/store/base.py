@@ -184,14 +184,17 @@ class StoreBase:
                       phone: str | None = None, support_id: str | None = None, limit: int = 100) -> list[dict]:
         """Look-up by label number (機器管理番号), serial (製造番号), customer organisation/name, or phone.
 
-        Phones match on their digits (03-1234-5678 finds 0312345678); names by substring."""
+        Codes match as the registry keeps them (code_key: １２３４－５６７－８９０ finds 1234-567-890); phones
+        match on their digits (03-1234-5678 finds 0312345678); names by substring."""
+        from sptui.store.registry import code_key
+
         conds = []
         if label:
-            conds.append(S.machines.c.label_number == label.strip())
+            conds.append(S.machines.c.label_number == code_key(label))
         if serial:
-            conds.append(S.machines.c.serial_number == serial.strip())
+            conds.append(S.machines.c.serial_number == code_key(serial))
         if support_id:
-            conds.append(S.machines.c.support_id == support_id.strip())
+            conds.append(S.machines.c.support_id == code_key(support_id))
         if customer:
             text = customer.strip()  # a substring, in any letter case; % and _ are plain characters
             conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in (

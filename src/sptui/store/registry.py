@@ -25,12 +25,25 @@ from sptui.store import schema as S
 from sptui.store.db import StoreError
 
 LABEL = re.compile(r"\d{4}-\d{3}-\d{3}", re.ASCII)
-# codes are compared as codes: full-width １２３４ is 1234 (NFKC); names and addresses are kept as written
+# codes are compared as codes (code_key): full-width １２３４ is 1234, ‐ and ー are -; names and addresses are kept as
+# written
 CODES = {"label_number", "support_id", "pack_serial", "model_code", "serial_number", "computer_name", "years",
          "pack_purchased_on", "purchased_on", "submitted_on", "completed_on", "agreed_end_on", "manufacture_ended_on",
          "express_start_on", "country", "config_info", "registration_status", "variant", "options",
          "customer_phone", "site_phone"}
 STATUSES = ("accepted", "pending", "rejected")
+# what an IME or a word processor types for the hyphen in 1234-567-890: NFKC makes － (full width) and ｰ (half width)
+# into - and ー, but leaves the dashes, the minus sign and the long vowel mark as they are. Only in the codes looked
+# up by number: a computer name (サーバー01) keeps its ー
+DASHES = str.maketrans({ch: "-" for ch in "‐‑‒–—―−⁃﹘﹣ー"})
+DASHED = {"label_number", "support_id", "pack_serial", "model_code", "serial_number", "customer_phone", "site_phone"}
+
+
+def code_key(text: str, *, dashes: bool = True) -> str:
+    """A code as the registry keeps and compares it: NFKC (full-width １２３４ is 1234), no surrounding space; and
+    where `dashes` (a label number, serial, support ID, model code, phone) every dash variant a hyphen."""
+    text = unicodedata.normalize("NFKC", text)
+    return (text.translate(DASHES) if dashes else text).strip()
 
 
 @attrs.frozen
@@ -167,7 +180,7 @@ def check_row(n: int, raw: dict, variants: dict[str, tuple[int, ...] | None] | N
     for col in COLUMNS:
         text = (raw.get(col.name) or "").strip()
         if col.name in CODES:
-            text = unicodedata.normalize("NFKC", text)
+            text = code_key(text, dashes=col.name in DASHED)
         if len(text) > MAX_LEN.get(col.name, 10_000):
             errs.append(RowError(n, col.name, f"{len(text)} characters, over the {MAX_LEN[col.name]} the registry keeps"))
             vals[col.name] = None

@@ -12,7 +12,6 @@ import bisect
 import datetime as dt
 import gc
 import logging
-import re
 import threading
 import time
 from functools import partial
@@ -32,10 +31,14 @@ from textual.widgets.option_list import Option
 from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
+from sptui.tui.dialogs import UnsavedModal
 from sptui.tui.failures import Guarded
+from sptui.tui.history import HistoryInput
 from sptui.tui.keybar import KeyBar
 from sptui.tui.i18n import LocalBindings, Words, localise_bindings
 from sptui.tui.policy_editor import PolicyEditor
+from sptui.tui.text import (departed_text, highlight, markup, plain, safe, status_text, time_left,  # noqa: F401
+                            verdict_text, when)
 from sptui.tui.table import HeaderLine, RowTable
 
 log = logging.getLogger("sptui.desk")
@@ -43,57 +46,8 @@ log = logging.getLogger("sptui.desk")
 POLL_SECONDS = 5.0
 SHOW = 500  # the first page, read at once; the rest follows in the background
 REPEAT_SECONDS = 10.0  # an unexpected failure repeating within this (a timer, a redraw) is said once
-VERDICT_STYLE = {"covered": "green", "not-covered": "red", "billable": "yellow", "consult": "magenta"}
-
-
 def now() -> dt.datetime:
     return dt.datetime.now(S.TOKYO)
-
-
-def when(t: dt.datetime | None) -> str:
-    return "—" if t is None else t.astimezone(S.TOKYO).strftime("%Y-%m-%d %H:%M")
-
-
-def time_left(t: dt.datetime | None, at: dt.datetime, w: Words) -> Text:
-    """The time to a deadline, counting down: `1:23:45`; past it, `overdue 0:05:00` (readable without colour)."""
-    if t is None:
-        return Text("—")
-    secs = int((t - at).total_seconds())
-    h, rest = divmod(abs(secs), 3600)
-    text = f"{h}:{rest // 60:02d}:{rest % 60:02d}"
-    if secs < 0:
-        return Text(f"{w('overdue')} {text}", style="bold red")
-    return Text(text, style="yellow" if secs < 1800 else "")
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe(value, *, lines: bool = False) -> str:
-    """Text from the data as a terminal may show it: control characters (ESC, from a hostile mail) become
-    visible `\\x1b`, never sent raw; a tab is a space; line breaks are kept only where `lines`."""
-    text = str(value).replace("\t", " ")
-    if not lines:
-        text = text.replace("\r", " ").replace("\n", " ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def plain(value, **kw) -> Text:
-    return Text(safe(value), **kw)
-
-
-def verdict_text(verdict: str) -> Text:
-    return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
-
-
-def status_text(status: str, consult: bool, w: Words) -> Text:
-    """The status, after the 相談 mark when an operator marked it for consultation (a word: readable without colour)."""
-    out = Text()
-    if consult:
-        out.append(w("consult"), style="bold magenta")
-        out.append(" ")
-    out.append(safe(status))
-    return out
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -108,11 +62,15 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         Binding("colon", "app.command_mode", "command", id="queue.command"),
         Binding("escape", "clear_filter", "clear", show=False, id="queue.clear"),
         Binding("r", "reload", "refresh", id="queue.refresh"),
+        Binding("s", "sort", "sort", id="queue.sort"),
+        Binding("S", "sort_reverse", "reverse", show=False, id="queue.sort_reverse"),
         Binding("q", "app.quit", "quit", id="app.quit"),
     ]
-    # what decides the next minute first, so that it fits 80 columns; the rest scrolls (left/right)
-    COLUMNS = (("kind", 8), ("label", 12), ("verdict", 11), ("left", 18), ("in_hours", 8), ("next_contact", 16),
-               ("customer", 22), ("status", 16), ("summary", 40))
+    SORT_COLUMNS = {"deadline": "left", "customer": "customer", "status": "status", "verdict": "verdict"}  # `s` cycles
+    # what the next minute is decided by fits 80×24 without scrolling (kind, label, customer, verdict, time left,
+    # status: 78 cells beside the scrollbar); the rest scrolls (left/right). A longer text is cut with …
+    COLUMNS = (("kind", 8), ("label", 12), ("customer", 14), ("verdict", 11), ("left", 17), ("status", 11),
+               ("in_hours", 8), ("next_contact", 16), ("summary", 40))
 
     def __init__(self) -> None:
         super().__init__()
@@ -127,12 +85,14 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.listener = None  # PostgreSQL: other operators' commits as they happen (store/changes.py)
         self._stale = False  # a change was heard while the queue could not look (another screen, loading)
         self._looking = False  # a poll's look is under way
+        self.sort, self.descending = "deadline", False  # `s` and `S`: the order the rows are shown in
 
     def compose(self) -> ComposeResult:
         w = self.app.words
         yield Static(Text(w("title")), id="title")
-        yield Input(placeholder=w("filter"), id="filter", classes="hidden")
+        yield HistoryInput(self.app.filter_history, placeholder=w("filter"), id="filter", classes="hidden")
         table = RowTable([(w(k), width) for k, width in self.COLUMNS], self.cells, id="queue")
+        table.sort_mark = self._sort_mark()
         yield HeaderLine(table, id="header")
         yield table
         yield Static("", id="count")
@@ -140,9 +100,12 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     def cells(self, r: data.QueueRow) -> list[Text]:
         w = self.app.words
-        return [Text(w(r.kind)), plain(r.label), verdict_text(safe(r.verdict)), time_left(r.deadline, now(), w),
-                Text(w("none") if r.in_hours is None else w("yes") if r.in_hours else w("no")),
-                Text(when(r.next_contact)), plain(r.customer), status_text(r.status, r.consult, w), plain(r.summary)]
+        at = now()
+        left = departed_text(r.departed(), at, w) if r.dispatched else time_left(r.due(), at, w)
+        return [Text(w(r.kind)), plain(r.label), plain(r.customer), verdict_text(r.verdict, w), left,
+                status_text(r.status, r.consult, w),
+                Text(w.yes_no(r.in_hours)),
+                Text(when(r.next_contact)), plain(r.summary)]
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)
@@ -301,12 +264,14 @@ class QueueScreen(Guarded, LocalBindings, Screen):
     def _matching(self, needle: str) -> list[data.QueueRow]:
         """The rows whose text contains the needle. Typing narrows: a needle that extends the last one
         searches only the last one's matches; and each needle's matches are kept until the rows change."""
-        if not needle:
-            return self.rows
         cache = self._matches
         if needle in cache:
             return cache[needle]
-        base = self.rows
+        if "" not in cache:  # every row, in the order asked for (a filter of a sorted list stays sorted)
+            cache[""] = data.ordered(self.rows, self.sort, self.descending)
+        base = cache[""]
+        if not needle:
+            return base
         for n in range(len(needle) - 1, 0, -1):
             if needle[:n] in cache:
                 base = cache[needle[:n]]
@@ -337,8 +302,28 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         box.remove_class("hidden")
         box.focus()
 
+    def _sort_mark(self) -> tuple[int, bool]:
+        column = self.SORT_COLUMNS[self.sort]
+        return next(n for n, (key, _) in enumerate(self.COLUMNS) if key == column), self.descending
+
+    def sort_by(self, sort: str, descending: bool) -> None:
+        self.sort, self.descending = sort, descending
+        self._matches.clear()
+        self.query_one(RowTable).sort_mark = self._sort_mark()
+        self.render_rows()
+
+    def action_sort(self) -> None:
+        """The next order: deadline → customer → status → verdict → deadline (each ascending)."""
+        names = list(self.SORT_COLUMNS)
+        self.sort_by(names[(names.index(self.sort) + 1) % len(names)], False)
+
+    def action_sort_reverse(self) -> None:
+        self.sort_by(self.sort, not self.descending)
+
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if box.value.strip():
+            box.remember()
         box.value = ""
         box.add_class("hidden")
         self.needle = ""
@@ -355,6 +340,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one("#filter", HistoryInput).remember()
         self.query_one(RowTable).focus()
 
 
@@ -409,12 +395,12 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         m = self.machine = data.machine_of(store, r["machine_id"])
         d = r["decision"] or {}
         if self.kind == "incident":
-            head = (f"{w('incident')} #{r['id']}  {w('status')}: {r['status']}  {w('owner')}: {r['owner'] or '—'}  "
+            head = (f"{w('incident')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}  {w('owner')}: {r['owner'] or '—'}  "
                     f"{w('received')}: {when(r['received_at'])}\n{r['summary']}")
             if r["consult"] is not None:
                 head += f"\n{w('consult')}: {r['consult']}"
         else:
-            head = (f"{w('alarm')} #{r['id']}  {w('status')}: {r['status']}  {w('received')}: {when(r['received_at'])}  "
+            head = (f"{w('alarm')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}  {w('received')}: {when(r['received_at'])}  "
                     f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
                     f"{w('event')} {r['event_id'] or '—'}\n{w('detail')}: {r['detail'] or ''}")
         self.query_one("#head", Static).update(Text(safe(head, lines=True), style="bold"))
@@ -423,12 +409,12 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             f"{w('customer')}: {m['customer_organisation']}  {m['customer_name']}  {w('phone')} {m['customer_phone']}\n"
             f"{w('site')}: {m['site_organisation']}  {m['site_address']}\n"
             f"{w('pack')}: {m['variant']}{self.app.variant_title(m['variant'])} {m['years']}{w('years')}  "
-            f"{w('registration')}: {m['registration_status']}"
+            f"{w('registration')}: {w.value('registration', m['registration_status'])}"
             f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}", lines=True)))
         deadline = d.get("dispatch_deadline")
         verdict = Text(f"{w('decision')}: ")
-        verdict.append_text(verdict_text(d.get("verdict", "?")))
-        verdict.append(f"  {w('in_hours')}: {d.get('in_service_hours')}  {w('deadline')}: {deadline or '—'}")
+        verdict.append_text(verdict_text(d.get("verdict", "?"), w))
+        verdict.append(f"  {w('in_hours')}: {w.yes_no(d.get('in_service_hours'))}  {w('deadline')}: {deadline or '—'}")
         if d.get("fee"):
             verdict.append(f"  {w('fee')}: {d['fee']['total_jpy']:,}円")
         if d.get("setting_recovery"):
@@ -443,10 +429,11 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         ja = d.get("messages_ja") or []
         for n, reason in enumerate(d.get("reasons", [])):
             msg = ja[n] if w.lang == "ja" and n < len(ja) else reason.get("message", "")
-            table.add_row(plain(reason["rule"]), plain(reason["outcome"]), plain(reason.get("cite", "")), plain(msg),
+            table.add_row(plain(reason["rule"]), plain(w.value("outcome", reason["outcome"])), plain(reason.get("cite", "")), plain(msg),
                           plain(reason.get("note", "")))
         if self.kind == "incident":
-            lines = [f"{when(e['at'])}  {e['operator']}  {e['kind']}: {e['text']}" for e in store.timeline(self.rid)]
+            lines = [f"{when(e['at'])}  {e['operator']}  {w.value('event', e['kind'])}: {e['text']}"
+                     for e in store.timeline(self.rid)]
         else:
             lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
                      for a in data.attempts(store, self.rid)]
@@ -688,7 +675,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[dict | None]):
                 q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang,
                               self.variant)
             except (FeeError, PolicyUnavailable) as e:
-                text.append(str(e), style="red")
+                text.append(safe(e), style="red")
             else:
                 text.append(f"{w('fee')}: {q.total_jpy:,}円 ({q.minutes} min)")
         if f["technicians"] >= 2:
@@ -769,9 +756,9 @@ class AlarmsScreen(Guarded, LocalBindings, Screen):
             for a in rows:
                 d = a["decision"] or {}
                 t.add_row(Text(str(a["id"])), Text(when(a["received_at"])), plain(a["computer"]),
-                          plain(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), plain(a["status"]),
+                          plain(f"{a['event_id'] or ''} {a['trap'] or ''}".strip()), plain(w.value("status", a["status"])),
                           Text(when(a["next_contact_at"])), Text(w("yes") if a["arrange_technician"] else w("no")),
-                          verdict_text(safe(d.get("verdict", "?"))), key=str(a["id"]))
+                          verdict_text(d.get("verdict", "?"), w), key=str(a["id"]))
         q = self.query_one("#quarantine-table", DataTable)
         q.clear()
         for row in store.quarantined():
@@ -812,7 +799,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
         q = event.value.strip()
         if not q:
             return
-        store, found = self.app.store, {}
+        store, found, w = self.app.store, {}, self.app.words
         digits = sum(ch.isdigit() for ch in q)
         looks = [{"label": q}, {"serial": q}, {"support_id": q}, {"customer": q}]
         if digits >= 6 and not any(ch.isalpha() for ch in q):
@@ -830,7 +817,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
         for m in self.found:
             t.add_row(plain(m["label_number"]), plain(m["serial_number"]), plain(m["customer_organisation"]),
                       plain(m["customer_phone"]), plain(f"{m['variant']} {m['years']}"),
-                      plain(f"{m['registration_status']} {m['completed_on'] or ''}".strip()),
+                      plain(f"{w.value('registration', m['registration_status'])} {m['completed_on'] or ''}".strip()),
                       plain(m["express_start_on"] or "—"), key=str(m["id"]))
         self.query_one("#warnings", Static).update(Text(self.app.words("registry_found", n=len(self.found))))
         if self.found:
@@ -851,17 +838,19 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
             self.query_one("#warnings", Static).update(plain(f"{type(e).__name__}: {e}", style="red"))
             return
         lines = Text(f"{m['label_number']}  {w('verdict')}: ")
-        lines.append_text(verdict_text(decision.verdict))
+        lines.append_text(verdict_text(decision.verdict, w))
         for r in decision.reasons:
             if r.outcome in ("warn", "fail"):
-                lines.append(f"\n  {r.outcome:<5} {', '.join(r.cite)}  {safe(r.message(w.lang))}",
+                lines.append(f"\n  {w.value('outcome', r.outcome):<5} {', '.join(r.cite)}  {safe(r.message(w.lang))}",
                              style="yellow" if r.outcome == "warn" else "red")
         self.query_one("#warnings", Static).update(lines)
 
 
 class PolicyScreen(Guarded, LocalBindings, Screen):
     """`:policy`: the policy's files, edited in place (ctrl+s saves) or in $EDITOR (ctrl+e), with live diagnostics.
-    Reloading keeps the last good policy live when the new one has errors, and shows what failed."""
+    Reloading keeps the last good policy live when the new one has errors, and shows what failed. A file on disk is
+    only ever replaced by a policy that checks (an edit with errors is kept aside, `NAME.sptp.draft`); leaving an
+    edit that is not saved asks first (save, discard, stay)."""
 
     BINDINGS = [
         Binding("escape", "back", "back", id="policy.back"),
@@ -885,7 +874,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         self.files = policy_files([self.app.policy_path])
         files = self.query_one("#files", OptionList)
         for f in self.files:
-            files.add_option(Option(Text(f.name), id=str(f)))
+            files.add_option(Option(plain(f.name), id=str(f)))
         self.current = None
         if self.files:
             self.open_file(self.files[0])
@@ -903,14 +892,40 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
 
     def open_file(self, path) -> None:
         self.current = path
-        self.query_one("#source", TextArea).load_text(path.read_text(encoding="utf-8"))
+        self.saved = path.read_text(encoding="utf-8")  # the file's text on disk, as last read or saved
+        self.query_one("#source", TextArea).load_text(self.saved)
+
+    @property
+    def dirty(self) -> bool:
+        return self.current is not None and self.query_one("#source", TextArea).text != self.saved
+
+    def leave(self, then) -> None:
+        """Do `then` (leave the screen, open another file…) once the edit is saved or discarded; with an edit not
+        saved, ask first: save (and go on only if it checks), discard, or stay."""
+        if not self.dirty:
+            then()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard" or (answer == "save" and self.save()):
+                then()
+
+        self.app.push_screen(UnsavedModal(self.current.name), answered)
 
     @on(OptionList.OptionSelected, "#files")
     def _pick(self, event: OptionList.OptionSelected) -> None:
         from pathlib import Path
 
-        self.open_file(Path(event.option.id))
-        self.query_one("#source", TextArea).focus()
+        path = Path(event.option.id)
+        if path == self.current:
+            self.query_one("#source", TextArea).focus()
+            return
+
+        def go() -> None:
+            self.open_file(path)
+            self.query_one("#source", TextArea).focus()
+
+        self.leave(go)
 
     _check_timer = None
 
@@ -926,8 +941,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         if self.current is None:
             return
         text = self.query_one("#source", TextArea).text
-        others = [f for f in self.files if f != self.current]
-        _, diags, sources = check(others, extra_text={str(self.current): text})
+        _, diags, sources = check(self.files, extra_text={str(self.current): text})
         self.show_diagnostics(diags, sources)
 
     def show_diagnostics(self, diags, sources) -> None:
@@ -942,15 +956,44 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         self.query_one("#diagnostics", Static).update(out)
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.leave(lambda: self.dismiss(None))
 
     def action_save(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        """Save the edit if the policy checks with it (then it is live); else the file stays as it was, the last
+        good policy stays live, and the edit is kept aside (NAME.sptp.draft). True if saved."""
+        from sptui.tui.policy_editor import aside_path, write_atomic
+
+        w = self.app.words
         if self.app.read_only:
-            self.app.notify(self.app.words("read_only"), severity="warning")
-            return
-        if self.current is not None:
-            self.current.write_text(self.query_one("#source", TextArea).text, encoding="utf-8")
-        self.action_reload()
+            self.app.notify(w("read_only"), severity="warning")
+            return False
+        if self.current is None:
+            return False
+        text = self.query_one("#source", TextArea).text
+        ok, diags, sources = self.app.reload_policy(edit=(self.current, text))
+        self.show_diagnostics(diags, sources)
+        if not ok:
+            aside = aside_path(self.current)
+            try:
+                write_atomic(aside, text)
+            except OSError as e:
+                self.app.notify(w("policy_refused_kept", aside=aside, error=e), severity="error", timeout=20)
+            else:
+                self.app.notify(w("policy_refused", aside=aside), severity="error", timeout=20)
+            return False
+        try:
+            write_atomic(self.current, text)
+        except OSError as e:  # the policy checked but is not on disk: the last good one stays live
+            self.app.reload_policy()
+            self.app.notify(f"{type(e).__name__}: {e}", severity="error")
+            return False
+        self.saved = text
+        self.show_live()
+        self.app.notify(w("policy_saved"))
+        return True
 
     def action_reload(self) -> None:
         ok, diags, sources = self.app.reload_policy()
@@ -966,11 +1009,15 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
 
         if self.current is None:
             return
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with self.app.suspend():
-            subprocess.run([*shlex.split(editor), str(self.current)], check=False)
-        self.open_file(self.current)
-        self.action_reload()
+
+        def edit() -> None:
+            editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(self.current)], check=False)
+            self.open_file(self.current)
+            self.action_reload()
+
+        self.leave(edit)
 
     def show_clause(self, cid: str) -> None:
         p = self.app._policy
@@ -1031,24 +1078,28 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
         w = self.app.words
         lines = Text()
         for title, bindings in ((w("keys_app"), DeskApp.BINDINGS), (w("keys_queue"), QueueScreen.BINDINGS),
+                                (w("keys_filter"), HistoryInput.BINDINGS),
                                 (w("keys_table"), RowTable.BINDINGS), (w("keys_triage"), TriageScreen.BINDINGS),
                                 (w("keys_alarms"), AlarmsScreen.BINDINGS),
                                 (w("keys_registry"), RegistryScreen.BINDINGS),
                                 (w("keys_policy"), PolicyScreen.BINDINGS)):
             lines.append(f"{title}\n", style="bold")
             for b in bindings:
-                lines.append(f"  {b.key:<22} {w.key(b.description):<16} {b.id or ''}\n")
+                lines.append(safe(f"  {self.app.key_of(b):<22} {w.key(b.description):<16} {b.id or ''}") + "\n")
         lines.append(f"{w('keys_commands')}\n", style="bold")
         for name in sorted(COMMANDS):
             lines.append(f"  :{name}\n")
         with VerticalScroll(classes="dialog"):
             yield Static(lines)
 
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # the list scrolls by keyboard (up/down, page up/down, home/end)
+
 
 def binding_classes() -> tuple[type, ...]:
     """The desk's classes that have keys."""
     return (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen, NoteModal,
-            ConfirmModal, DispatchModal, CommandModal, KeysScreen)
+            ConfirmModal, DispatchModal, CommandModal, KeysScreen, UnsavedModal, HistoryInput)
 
 
 def binding_ids() -> set[str]:
@@ -1067,22 +1118,23 @@ class JumpProvider(Provider):
         matcher = self.matcher(query)
         queue = next((s for s in app.screen_stack if isinstance(s, QueueScreen)), None)
         hits = 0
+        w = app.words
         for r in (queue.rows if queue is not None else []):
-            text = f"#{r.id} {r.kind} {r.label} {r.customer} {r.summary}"
-            score = matcher.match(safe(text))
+            text = safe(f"#{r.id} {w(r.kind)} {r.label} {r.customer} {r.summary}")
+            score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(safe(text)), partial(app.open_record, r.kind, r.id),
-                          text=safe(text), help=app.words("jump_help"))
+                yield Hit(score, highlight(matcher, text), partial(app.open_record, r.kind, r.id),
+                          text=text, help=markup(w("jump_help")))
                 hits += 1
                 if hits >= 30:
                     break
         policy = app._policy
         for cid, cl in (policy.clauses.items() if policy is not None else ()):
-            text = f"{cid} {cl.title}"
+            text = safe(f"{cid} {cl.title}")
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(safe(text)), partial(app.open_clause, cid), text=text,
-                          help=app.words("clause_help"))
+                yield Hit(score, highlight(matcher, text), partial(app.open_clause, cid), text=text,
+                          help=markup(w("clause_help")))
 
 
 class PolicyUnavailable(ValueError):
@@ -1107,7 +1159,10 @@ class DeskApp(Guarded, App):
     #files { width: 28; }
     #source { width: 1fr; }
     PolicyScreen Horizontal { height: 1fr; }
-    #diagnostics { height: auto; max-height: 14; }
+    #diagnostics { height: auto; max-height: 40%; }
+    AlarmsScreen TabbedContent, AlarmsScreen TabPane, AlarmsScreen DataTable { height: 1fr; }
+    #machines { height: 1fr; }
+    #warnings { height: auto; max-height: 40%; }
     KeysScreen .dialog { height: 80%; }
     """
 
@@ -1131,6 +1186,8 @@ class DeskApp(Guarded, App):
         self._theme_asked = theme  # --theme; else the config file's, else Textual's default
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
         self._triage: TriageScreen | None = None  # kept to be shown again (see triage)
+        self.keymap: dict[str, str] = {}  # binding id → key(s), from the keymap file (load_keymap)
+        self.filter_history: list[str] = []  # the queue's filters, oldest first, for this session (history.py)
 
     def get_css_variables(self) -> dict[str, str]:
         """The cursors of lists and tables (reversed where the focus is, underlined elsewhere, as the queue's) and
@@ -1142,10 +1199,13 @@ class DeskApp(Guarded, App):
         return variables
 
     def notify(self, message: str, *, title: str = "", severity: str = "information", **kw) -> None:
-        """A warning or an error says so in words (its title), not only by the colour of its border."""
+        """Every message on screen: plain text (never markup, whoever calls: a message often quotes the data), its
+        control characters shown escaped. A warning or an error says so in words (its title), not only by the
+        colour of its border."""
         if not title and severity in ("warning", "error"):
             title = self.words(severity)
-        super().notify(message, title=title, severity=severity, **kw)
+        kw["markup"] = False
+        super().notify(safe(message, lines=True), title=safe(title), severity=severity, **kw)
 
     def report_failure(self, error: BaseException, where=None) -> None:
         """An exception nothing else caught: a message on screen (severity error, the text as it is, no markup) and
@@ -1209,13 +1269,15 @@ class DeskApp(Guarded, App):
         text = self.words("plugins_failed").format(n=len(failed), names=", ".join(failed))
         self._ui_loop.call_soon_threadsafe(lambda: self.notify(text, severity="warning", markup=False, timeout=20))
 
-    def reload_policy(self) -> tuple[bool, list, dict]:
+    def reload_policy(self, edit: tuple | None = None) -> tuple[bool, list, dict]:
         """Check and compile the policy's files again: the new policy goes live only if its own files have no
         errors; else the last good one stays. A plugin whose policy files have errors is left out, as at
-        start (its errors are still shown). Returns (went live, diagnostics, sources)."""
+        start (its errors are still shown). `edit`: (file, text), that file's text as edited (not yet saved).
+        Returns (went live, diagnostics, sources)."""
         from sptui.policy.compile import check_live
 
-        new, diags, sources, skipped = check_live([self.policy_path])
+        extra = {str(edit[0]): edit[1]} if edit is not None else None
+        new, diags, sources, skipped = check_live([self.policy_path], extra_text=extra)
         if new is not None:
             self._policy, self._policy_error = new, None
             log.info("policy reloaded: %s%s", new.digest, f" (without plugins {', '.join(sorted(skipped))})"
@@ -1248,13 +1310,14 @@ class DeskApp(Guarded, App):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         w = self.words
-        yield SystemCommand(":alarms", w("alarms_title"), partial(self.run_command, "alarms"))
-        yield SystemCommand(":registry", w("registry_title"), partial(self.run_command, "registry"))
-        yield SystemCommand(":policy", w("keys_policy"), partial(self.run_command, "policy"))
+        yield SystemCommand(":alarms", markup(w("alarms_title")), partial(self.run_command, "alarms"))
+        yield SystemCommand(":registry", markup(w("registry_title")), partial(self.run_command, "registry"))
+        yield SystemCommand(":policy", markup(w("keys_policy")), partial(self.run_command, "policy"))
         if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
             for b in TriageScreen.BINDINGS:
                 if b.action.startswith(("claim", "note", "dispatch", "close", "consult", "contact", "copy")):
-                    yield SystemCommand(w.key(b.description), f"{b.key}", partial(screen.run_action, b.action))
+                    yield SystemCommand(markup(w.key(b.description)), markup(self.key_of(b)),
+                                        partial(screen.run_action, b.action))
 
     def open_record(self, kind: str, rid: int) -> None:
         self.push_screen(self.triage(kind, rid))
@@ -1290,10 +1353,9 @@ class DeskApp(Guarded, App):
             return
         target = COMMANDS.get(text)
         if target == "quit":
-            self.exit()
+            self.after_edits(self.exit)
         elif target == "queue":
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
+            self.after_edits(self._to_queue)
         elif target == "alarms":
             self.push_screen(AlarmsScreen())
         elif target == "registry":
@@ -1303,6 +1365,22 @@ class DeskApp(Guarded, App):
         else:
             self.notify(self.words("unknown_command", command=text, known=", ".join(f":{c}" for c in sorted(COMMANDS))),
                         severity="warning", markup=False)
+
+    def _to_queue(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def after_edits(self, then) -> None:
+        """Do `then` (quit, back to the queue) once no policy edit on the way would be lost: an edit not saved is
+        saved or discarded first, as the operator answers (or `then` is not done: stay)."""
+        editing = next((s for s in reversed(self.screen_stack) if isinstance(s, PolicyScreen) and s.dirty), None)
+        if editing is None:
+            then()
+        else:
+            editing.leave(lambda: self.after_edits(then))
+
+    async def action_quit(self) -> None:
+        self.after_edits(self.exit)
 
     def load_keymap(self) -> None:
         """Keys remapped by binding id from a TOML file: $SPTUI_KEYMAP, else keymap.toml in the user's config
@@ -1335,7 +1413,12 @@ class DeskApp(Guarded, App):
         except ValueError as e:
             self.notify(self.words("keymap_error", path=path, error=e), severity="error", markup=False, timeout=20)
             return
+        self.keymap = dict(keymap)
         self.set_keymap(keymap)
+
+    def key_of(self, binding: Binding) -> str:
+        """The key a binding answers to, as the keymap file writes it: the keymap's, else the binding's own."""
+        return self.keymap.get(binding.id or "", binding.key)
 
     def use_theme(self, name, where) -> None:
         """The desk's theme by name (Textual's themes: textual-dark, nord, gruvbox, …); an unknown one is a message."""

@@ -8,6 +8,7 @@ import heapq
 import sqlalchemy as sa
 
 from sptui.store import schema as S
+from sptui.tui.i18n import value_words
 
 
 class QueueRow:
@@ -15,16 +16,18 @@ class QueueRow:
     the next contact of an alarm) is kept as the database gave it and converted only when shown."""
 
     __slots__ = ("kind", "id", "label", "customer", "verdict", "in_hours", "due_raw", "status", "owner", "summary",
-                 "consult", "haystack", "_conv", "_due")
+                 "consult", "departed_raw", "haystack", "_conv", "_due")
 
     def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv,
-                 consult=False):
+                 consult=False, departed_raw=None):
         self.kind, self.id, self.label, self.customer = kind, rid, label, customer
         self.verdict, self.in_hours, self.due_raw, self.status = verdict or "?", in_hours, due_raw, status
         self.owner, self.summary, self._conv, self._due = owner, summary, conv, _UNSET
         self.consult = bool(consult)  # 相談: an operator marked it for consultation
-        self.haystack = "\t".join((f"{kind[0]}{rid}", kind, label, customer, verdict or "", status, owner or "",
-                                   "consult 相談" if consult else "", summary)).casefold()  # what a filter searches
+        self.departed_raw = departed_raw  # a dispatched incident: its technician's (latest) departure
+        self.haystack = "\t".join((  # what a filter searches: the words as stored and as shown in either language
+            f"{kind[0]}{rid}", kind, label, customer, value_words("verdict", verdict), value_words("status", status),
+            owner or "", "consult 相談" if consult else "", summary)).casefold()
 
     @property
     def key(self) -> str:
@@ -43,13 +46,40 @@ class QueueRow:
     def next_contact(self) -> dt.datetime | None:
         return self.due() if self.kind == "alarm" else None
 
+    @property
+    def dispatched(self) -> bool:
+        return self.status == "dispatched"
+
+    def departed(self) -> dt.datetime | None:
+        return None if self.departed_raw is None else self._conv(self.departed_raw)
+
     def sort_key(self) -> tuple:
-        return (self.due_raw is None, self.due_raw or 0, self.kind, self.id)
+        """The queue's order: what still waits for someone, the most urgent first; dispatched incidents after it
+        (their technician is on the way: their deadline no longer calls for the desk)."""
+        return (self.dispatched, self.due_raw is None, self.due_raw or "", self.kind, self.id)
 
 
 _UNSET = object()
+# the queue's orders besides its own (the deadline's: QueueRow.sort_key). Each sorts the rows as read, which are in
+# the deadline's order, by its own key only: the sort is stable, so rows alike stay in the deadline's order
+STATUS_ORDER = {s: n for n, s in enumerate(("open", "new", "retry", "claimed", "dispatched"))}
+VERDICT_ORDER = {v: n for n, v in enumerate(("covered", "billable", "consult", "not-covered", "not-started"))}
+SORTS = {
+    "deadline": None,
+    "customer": lambda r: r.customer.casefold(),
+    "status": lambda r: (STATUS_ORDER.get(r.status, len(STATUS_ORDER)), not r.consult),
+    "verdict": lambda r: VERDICT_ORDER.get(r.verdict, len(VERDICT_ORDER)),
+}
+
+
+def ordered(rows: list[QueueRow], sort: str, descending: bool) -> list[QueueRow]:
+    """The rows (in the deadline's order, as read) in the order asked for."""
+    if sort == "deadline":
+        return rows[::-1] if descending else rows
+    return sorted(rows, key=SORTS[sort], reverse=descending)
 _OPEN_INCIDENT = S.incidents.c.status != "closed"
 _TO_CALL = S.alarms.c.status.in_(("new", "retry"))
+_DISPATCHED = S.incidents.c.status == "dispatched"
 
 
 def _instant(store):
@@ -60,13 +90,15 @@ def _instant(store):
 
 
 def _incidents(conv, where, order, limit=None):
-    m, c, i = S.machines, S.customers, S.incidents
+    m, c, i, d = S.machines, S.customers, S.incidents, S.dispatches
+    departed = sa.select(sa.func.max(d.c.departed_at)).where(d.c.incident_id == i.c.id).scalar_subquery()
     q = (sa.select(i.c.id, m.c.label_number, c.c.organisation, i.c.verdict,
                    i.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(i.c.deadline, sa.String()),
-                   i.c.status, i.c.owner, i.c.summary, i.c.consult.is_not(None))
+                   i.c.status, i.c.owner, i.c.summary, i.c.consult.is_not(None),
+                   sa.case((_DISPATCHED, sa.type_coerce(departed, sa.String())), else_=sa.null()))  # only those
          .select_from(i.join(m, m.c.id == i.c.machine_id).join(c, c.c.id == m.c.customer_id))
          .where(_OPEN_INCIDENT, *where).order_by(*order).limit(limit))
-    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9])
+    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9], r[10])
 
 
 def _alarms(conv, limit=None, where=()):
@@ -81,16 +113,19 @@ def _alarms(conv, limit=None, where=()):
 
 
 def queue(store, *, limit: int | None = None) -> list[QueueRow]:
-    """Open incidents and alarms still to be called, the most urgent first (all of them, or the first `limit`:
-    those come from the deadline's index at once, however many there are)."""
+    """Open incidents and alarms still to be called, in QueueRow.sort_key's order (all of them, or the first
+    `limit`: those come from the deadline's index at once, however many there are)."""
     conv = _instant(store)
     i = S.incidents
     out: list[QueueRow] = []
+    parts = (([~_DISPATCHED, i.c.deadline.is_not(None)], [i.c.deadline, i.c.id]),  # each in sort_key's order,
+             ([~_DISPATCHED, i.c.deadline.is_(None)], [i.c.id]),  # one after the other
+             ([_DISPATCHED], [i.c.deadline.is_(None), i.c.deadline, i.c.id]))
     with store.read() as conn:
-        q, make = _incidents(conv, [i.c.deadline.is_not(None)], [i.c.deadline, i.c.id], limit)
-        out.extend(make(r) for r in conn.execute(q))
-        if limit is None or len(out) < limit:
-            q, make = _incidents(conv, [i.c.deadline.is_(None)], [i.c.id], None if limit is None else limit - len(out))
+        for where, order in parts:
+            if limit is not None and len(out) >= limit:
+                break
+            q, make = _incidents(conv, where, order, None if limit is None else limit - len(out))
             out.extend(make(r) for r in conn.execute(q))
         q, make = _alarms(conv, limit)
         alarms = [make(r) for r in conn.execute(q)]

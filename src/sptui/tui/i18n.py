@@ -44,6 +44,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "command_prompt": ("コマンド（:alarms :registry :policy :queue :quit）", "command (:alarms :registry :policy :queue :quit)"),
     "unknown_command": ("不明なコマンド :{command}（使えるもの: {known}）", "unknown command :{command} (known: {known})"),
     "keys_app": ("全体", "everywhere"), "keys_queue": ("一覧", "queue"), "keys_table": ("表", "table"),
+    "keys_filter": ("絞り込み欄", "filter box"),
     "keys_triage": ("障害・通報", "triage"), "keys_alarms": ("通報", "alarms"), "keys_commands": ("コマンド", "commands"),
     "registry_title": ("登録", "Registry"),
     "registry_prompt": ("機器管理番号・製造番号・サポートID・お客様名・電話番号（Enter）",
@@ -59,7 +60,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "keymap_error": ("キー設定 {path}: {error}", "keymap {path}: {error}"),
     "theme_error": ("{where}: テーマ「{name}」はありません（{names}）", "{where}: no theme {name!r} (themes: {names})"),
     "whatif": ("結果が変わる条件", "what would change it"), "recovery": ("HW設定復旧", "HW setting recovery"),
-    "read_only": ("閲覧専用です", "read-only desk"), "not_alarm": ("通報ではありません", "not an alarm"),
+    "read_only": ("閲覧専用です", "read-only desk"), "read_only_mark": ("閲覧専用", "READ-ONLY"), "not_alarm": ("通報ではありません", "not an alarm"),
     "unexpected": ("予期しないエラー（記録しました。デスクはそのまま使えます）: {error}",
                    "unexpected error (logged; the desk keeps running): {error}"),
     "warning": ("注意", "warning"), "error": ("エラー", "error"),
@@ -69,8 +70,41 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "consult_marked": ("相談として記録しました", "marked for consultation"),
     "consult_cleared": ("相談の印を外しました", "consultation mark cleared"),
     "confirm_unconsult": ("相談の印を外しますか", "Clear the consultation mark?"),
+    "unsaved": ("{name} の変更は保存されていません", "{name} has changes that are not saved"),
+    "save": ("保存", "save"), "discard": ("破棄", "discard"), "stay": ("編集を続ける", "stay"),
+    "policy_saved": ("保存して再読み込みしました", "saved: policy reloaded"),
+    "policy_refused": ("エラーがあるため保存していません。以前のポリシーのままです。編集内容は {aside} に保存しました",
+                       "not saved: the policy has errors, the last good policy stays live; your edit is kept in {aside}"),
+    "policy_refused_kept": ("エラーがあるため保存していません。以前のポリシーのままです（{aside} にも保存できません: {error}）",
+                            "not saved: the policy has errors, the last good policy stays live (nor could the edit be "
+                            "kept in {aside}: {error})"),
     "not_incident": ("障害ではありません", "not an incident"), "bad_time": ("日時が読めません", "cannot read the time"),
 }
+
+# the data's own words (a verdict, a status…), stored in English, shown in the desk's language; one not listed here
+# (a newer status) shows as stored
+VALUES: dict[str, dict[str, tuple[str, str]]] = {  # kind → stored value → (ja, en)
+    "verdict": {"covered": ("対象", "covered"), "not-covered": ("対象外", "not-covered"),
+                "not-started": ("開始前", "not-started"), "billable": ("有償", "billable"),
+                "consult": ("要相談", "consult")},
+    "status": {"open": ("未着手", "open"), "claimed": ("担当中", "claimed"), "dispatched": ("手配済み", "dispatched"),
+               "closed": ("完了", "closed"), "new": ("新着", "new"), "retry": ("再連絡", "retry"),
+               "reached": ("連絡済み", "reached")},
+    "registration": {"accepted": ("登録済み", "accepted"), "pending": ("登録待ち", "pending"),
+                     "rejected": ("登録不可", "rejected")},
+    "event": {"opened": ("受付", "opened"), "claimed": ("担当", "claimed"), "note": ("メモ", "note"),
+              "dispatched": ("手配", "dispatched"), "closed": ("完了", "closed"), "consult": ("相談", "consult"),
+              "unconsult": ("相談解除", "unconsult")},
+    "outcome": {"pass": ("適合", "pass"), "fail": ("不適合", "fail"), "warn": ("注意", "warn"), "info": ("情報", "info"),
+                "skip": ("非適用", "skip")},
+}
+
+
+def value_words(kind: str, value) -> str:
+    """A stored value in both languages (`covered 対象`): what a filter searches, whatever the desk's language."""
+    pair = VALUES[kind].get(value)
+    return f"{pair[1]} {pair[0]}" if pair else str(value or "")
+
 
 # what each key does (a Binding's description, written in English in the code) in Japanese: the footer, `?`, F1
 # and the palette show it in the desk's language (a test checks that every binding of the desk has its words)
@@ -82,6 +116,8 @@ KEY_WORDS: dict[str, str] = {
     "palette": "パレット", "Quit": "終了",
     "quit": "終了", "reached": "連絡済み", "refresh": "更新", "reload": "再読み込み", "right": "右へ",
     "save+reload": "保存して再読み込み", "unreachable": "不在", "up": "上へ", "yes": "はい",
+    "save": "保存", "discard": "破棄", "stay": "編集を続ける", "sort": "並べ替え", "reverse": "逆順",
+    "older filter": "前の絞り込み", "newer filter": "次の絞り込み",
 }
 
 
@@ -133,6 +169,15 @@ class Words:
     def __call__(self, key: str, **kw) -> str:
         text = WORDS[key][self._i]
         return text.format(**kw) if kw else text
+
+    def value(self, kind: str, value) -> str:
+        """A stored value (`kind`: verdict, status, registration, outcome) in the desk's language; as stored if the
+        desk has no words for it."""
+        pair = VALUES[kind].get(value)
+        return pair[self._i] if pair else str(value if value is not None else "?")
+
+    def yes_no(self, value) -> str:
+        return self("none") if value is None else self("yes") if value else self("no")
 
     def key(self, description: str) -> str:
         """A key's description (a Binding's, in English) in the desk's language."""

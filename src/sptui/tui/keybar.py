@@ -14,6 +14,15 @@ from textual.widget import Widget
 
 
 DIM = Style(dim=True)
+MARK = Style(bold=True, reverse=True)
+
+
+def declared(chain: list, node, binding) -> tuple[int, int]:
+    """Where a binding is declared: its node's place in the binding chain (the focused widget first, the app last),
+    then its place in the node's BINDINGS. (The keymap moves a remapped binding to the end of Textual's map.)"""
+    ids = [getattr(b, "id", None) for b in getattr(type(node), "BINDINGS", ())]
+    place = ids.index(binding.id) if binding.id in ids else len(ids)
+    return (chain.index(node) if node in chain else len(chain), place)
 
 
 class KeyBar(Widget, can_focus=False):
@@ -55,17 +64,28 @@ class KeyBar(Widget, can_focus=False):
         those kept at the right end whatever the width (`?` every key, the palette)."""
         app = self.app
         shown, right, actions = [], [], set()
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        focused = self.screen.focused
+        chain = list(focused.ancestors_with_self if focused is not None else (self.screen, app))
+        for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             item = (binding.key, app.get_key_display(binding), binding.description, enabled)
             if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                right.append(item)
+                right.append((0, item))
                 continue
             if not binding.show or binding.action in actions:
                 continue
             actions.add(binding.action)
-            (right if binding.action == "keys" else shown).append(item)
-        right.sort(key=lambda k: k[0] == app.COMMAND_PALETTE_BINDING)  # `?` first, the palette last
-        return shown, right
+            (right if binding.action == "keys" else shown).append((declared(chain, node, binding), item))
+        shown.sort(key=lambda k: k[0])  # as declared: a key remapped in the keymap keeps its place
+        right.sort(key=lambda k: k[1][0] == app.COMMAND_PALETTE_BINDING)  # `?` first, the palette last
+        return [item for _, item in shown], [item for _, item in right]
+
+    def mark(self) -> Text:
+        """What the desk is, where every screen shows it: `READ-ONLY` on a --read-only desk (a word, reversed:
+        seen without colour)."""
+        words = getattr(self.app, "words", None)
+        if not getattr(self.app, "read_only", False) or words is None:
+            return Text(end="")
+        return Text(f" {words('read_only_mark')} ", style=MARK, end="")
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("keybar--key", partial=True)
@@ -81,7 +101,8 @@ class KeyBar(Widget, can_focus=False):
             return t
 
         tail = [piece(*k[1:]) for k in right]
-        tail_width = sum(t.cell_len for t in tail) + (1 if tail else 0)  # and the bar before them
+        mark = self.mark()
+        tail_width = sum(t.cell_len for t in tail) + mark.cell_len + (1 if tail else 0)  # and the bar before them
         text = Text(no_wrap=True, overflow="crop", end="")
         hits = []
         for key, display, description, enabled in shown:  # whole keys, as many as leave room for the tail
@@ -93,6 +114,7 @@ class KeyBar(Widget, can_focus=False):
         if tail and width - text.cell_len >= tail_width:
             text.append(" " * (width - text.cell_len - tail_width))
             text.append("▏")
+            text.append_text(mark)
             for k, p in zip(right, tail):
                 hits.append((text.cell_len, text.cell_len + p.cell_len, k[0], k[3]))
                 text.append_text(p)

@@ -108,3 +108,35 @@ class PolicyEditor(Guarded, TextArea):
             if found:
                 highlights[row] = found
         self._by_line = kept
+
+
+def write_atomic(path, text: str) -> None:
+    """Replace a file's text all at once: a temporary file beside it (a name that is no policy file), flushed to
+    disk, renamed over it. A desk starting meanwhile reads the old file or the new one, never half of one."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def aside_path(path):
+    """Where an edit that does not check is kept: beside its file, under a name no policy load reads
+    (`coverage.sptp.draft`)."""
+    from pathlib import Path
+
+    path = Path(path)
+    return path.with_name(path.name + ".draft")

@@ -28,11 +28,12 @@ CURSOR_BLURRED = Style(underline=True, bold=True)  # … and while another widge
 PLAIN = Style()
 
 
-def styled(segments) -> list[Segment]:
-    """Every segment with a style (a plain one where Rich gave none): Textual's NO_COLOR filter (Monochrome)
-    fails on a segment without one."""
-    return [Segment(text, PLAIN if style is None and not control else style, control)
-            for text, style, control in segments]
+def text_segments(text: Text, console, base: Style) -> list[Segment]:
+    """A Text's segments (each with a style: Textual's NO_COLOR filter, Monochrome, fails on one without) with its own style (`Text("covered", style="green")`) and the widget's (`base`: its colours)
+    under its spans'. `Text.render` leaves the Text's own style to `Console.print`, which the line API never calls:
+    without this a cell styled as a whole is drawn plain, unless a span (the cursor's) happens to be on it."""
+    own = console.get_style(text.style, default=PLAIN) if text.style else PLAIN
+    return list(Segment.apply_style(text.render(console), base + own))
 
 
 class HeaderLine(Guarded, Widget):
@@ -44,13 +45,18 @@ class HeaderLine(Guarded, Widget):
         super().__init__(**kw)
         self.table = table
 
+    def on_mount(self) -> None:
+        # the table's sideways scroll is the titles' too, and so is its sort (a watch: the header is not its child)
+        self.watch(self.table, "scroll_x", lambda _old, _new: self.refresh(), init=False)
+        self.watch(self.table, "sort_mark", lambda _old, _new: self.refresh(), init=False)
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width, style = self.size.width, self.rich_style
         if y:
-            return Strip.blank(width, PLAIN)
-        strip = Strip(styled(self.table.header().render(self.app.console)))
+            return Strip.blank(width, style)
+        strip = Strip(text_segments(self.table.header(), self.app.console, style))
         x = int(self.table.scroll_x)
-        return strip.crop(x, x + width).extend_cell_length(width, PLAIN)
+        return strip.crop(x, x + width).extend_cell_length(width, style)
 
 
 class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
@@ -68,6 +74,7 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     DEFAULT_CSS = "RowTable { height: 1fr; }"
 
     cursor = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints what changed
+    sort_mark: reactive[tuple[int, bool] | None] = reactive(None)  # (column, descending): ▲/▼ after its title
 
     class Selected(Message):
         def __init__(self, row: Any) -> None:
@@ -103,15 +110,17 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------------------------
     def _row_segments(self, row: Any, selected: bool) -> list[Segment]:
         segs: list[Segment] = []
+        base, console = self.rich_style, self.app.console
         cursor = CURSOR if self.has_focus else CURSOR_BLURRED
+        gap = Segment(" ", base + cursor if selected else base)
         for n, ((_, width), cell) in enumerate(zip(self.columns, self.cells(row))):
             text = cell.copy()
             text.truncate(width, overflow="ellipsis", pad=True)
             if selected:
                 text.stylize(cursor)
             if n:
-                segs.append(Segment(" ", cursor if selected else None))
-            segs.extend(text.render(self.app.console))
+                segs.append(gap)
+            segs.extend(text_segments(text, console, base))
         return segs
 
     def render_line(self, y: int) -> Strip:
@@ -119,14 +128,16 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
         width = self.size.width
         if n >= len(self.rows):
             return Strip.blank(width, self.rich_style)
-        strip = Strip(styled(self._row_segments(self.rows[n], n == self.cursor)))
+        strip = Strip(self._row_segments(self.rows[n], n == self.cursor))
         return strip.crop(int(self.scroll_x), int(self.scroll_x) + width).extend_cell_length(width, self.rich_style)
 
     def header(self) -> Text:
         """The column titles on one line (cut at the screen's edge, never wrapped under themselves)."""
         out = Text(style="bold", no_wrap=True, overflow="crop")
+        mark = self.sort_mark
         for n, (title, width) in enumerate(self.columns):
-            cell = Text(title)
+            sorted_here = mark is not None and mark[0] == n
+            cell = Text(f"{title} {'▼' if mark[1] else '▲'}" if sorted_here else title)
             cell.truncate(width, overflow="ellipsis", pad=True)
             out.append_text(cell if not n else Text(" ") + cell)
         return out
@@ -147,9 +158,14 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
         else:
             self.refresh()
 
+    @property
+    def rows_shown(self) -> int:
+        """How many rows are on screen: the height without the horizontal scrollbar (a row under it is hidden)."""
+        return max(1, self.scrollable_content_region.height)
+
     def _reveal(self) -> None:
         """Scroll so that the cursor row is on screen."""
-        top, height, new = int(self.scroll_y), max(1, self.size.height), self.cursor
+        top, height, new = int(self.scroll_y), self.rows_shown, self.cursor
         if new < top:
             self.scroll_to(y=new, animate=False, force=True)
         elif new >= top + height:
@@ -162,14 +178,8 @@ class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
     def action_sideways(self, cells: int) -> None:
         self.scroll_to(x=max(0, int(self.scroll_x) + cells), animate=False, force=True)
 
-    def watch_scroll_x(self, old: float, new: float) -> None:
-        super().watch_scroll_x(old, new)
-        for header in self.app.query(HeaderLine):
-            if header.table is self:
-                header.refresh()
-
     def action_page(self, step: int) -> None:
-        self.action_cursor(step * max(1, self.size.height - 1))
+        self.action_cursor(step * max(1, self.rows_shown - 1))
 
     def action_first(self) -> None:
         self.action_cursor(-len(self.rows))
