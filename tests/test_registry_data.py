@@ -176,9 +176,18 @@ def _cells(text: str) -> list[str]:
     return [c for row in csv.reader(io.StringIO(text)) for c in row]
 
 
+def _typed_csv(rows: list[dict]) -> str:
+    """Rows with their cells as typed into a spreadsheet (a mark `'` is the typist's)."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=REGISTRY_FIELDS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue()
+
+
 def test_export_writes_formula_cells_as_text_and_import_reads_them_back_unchanged(store, tmp_path):
     cells = {k: cell for k, (cell, _) in FORMULAS.items()}
-    store.import_registry(registry_csv([registry_row(1, **cells), registry_row(2)]), variants=VARIANTS)
+    store.import_registry(_typed_csv([registry_row(1, **cells), registry_row(2)]), variants=VARIANTS)
     got = store.find_machines(label="1234-000-001")[0]
     assert {k: got[k] for k in FORMULAS} == {k: value for k, (_, value) in FORMULAS.items()}
     exported = store.export_registry()
@@ -196,7 +205,7 @@ def test_the_reject_file_writes_formula_cells_as_text_and_imports_as_the_file_di
     from sptui.store.registry import reject_file
 
     rows = [registry_row(1, customer_name="=cmd|' /C calc'!A0", years="x"), registry_row(2, seller="'+81", years="y")]
-    result = store.import_registry(registry_csv(rows), variants=VARIANTS, partial=True)
+    result = store.import_registry(_typed_csv(rows), variants=VARIANTS, partial=True)
     text = reject_file(result.rejected)
     assert [c for c in _cells(text) if c.lstrip(" \u3000")[:1] in TRIGGERS] == []
     fixed = io.StringIO()  # the operator fixes the years and imports the rows again, without the first two columns
@@ -208,6 +217,13 @@ def test_the_reject_file_writes_formula_cells_as_text_and_imports_as_the_file_di
     names = {m["label_number"]: (m["customer_name"], m["seller"]) for m in other.machine_rows()}
     assert names == {"1234-000-001": ("=cmd|' /C calc'!A0", "販売店A"), "1234-000-002": ("担当 2", "+81")}
     other.close()
+
+
+def test_registry_csv_of_sptui_testing_writes_values_that_import_as_given(store):
+    values = {"customer_name": "'t Hooft", "site_name": "=1+1", "customer_phone": "+81-3-1234-5678"}
+    store.import_registry(registry_csv([registry_row(1, **values)]), variants=VARIANTS)
+    got = store.find_machines(label="1234-000-001")[0]
+    assert {k: got[k] for k in values} == values
 
 
 @given(st.text())
