@@ -60,6 +60,8 @@ def _mails() -> dict[str, bytes]:
         "base64": (f"From: relay@example.net\r\nSubject: fwd\r\nContent-Type: text/plain; charset=utf-8\r\n"
                    f"Content-Transfer-Encoding: base64\r\n\r\n{b64}").encode(),
         "junk": b"no headers at all \xff\xfe " + GONE["site_phone"].encode(),
+        "header": (f"From: =?utf-8?b?{base64.b64encode(name.encode()).decode()}?= <relay@example.net>\r\n"
+                   "Subject: fwd\r\n\r\nonly the sender's name says whose mail this is: 7f3a9c1e5b\r\n").encode(),
         "live": alarm_mail("UNKNOWN-3", occurred, detail=f"{LIVE['customer_name']} 様", sender=LIVE["customer_email"]),
     }
 
@@ -79,7 +81,7 @@ def _build(store, policy) -> dict:
                    completed_at=at("2023-06-01T20:00+09:00"), late_reason="traffic")
     store.close_incident(iid, operator="sato", text=f"{GONE['site_name']} 様 了承")
     mails = _mails()
-    folders = {k: "live" if k == "live" else GONE["customer_name"] for k in mails}  # a path may name the customer
+    folders = {k: GONE["customer_name"] if k == "alarm" else k for k in mails}  # a path may name the customer
     stored = {k: ingest(store, policy, raw, via=f"file:/mail/{folders[k]}/{k}.eml",
                         received_at=at("2023-06-02T10:05:00+09:00")) for k, raw in mails.items()}
     assert stored["alarm"].outcome == "stored" and all(stored[k].outcome == "quarantined" for k in mails if k != "alarm")
@@ -140,6 +142,14 @@ def test_purge_leaves_no_personal_data_of_the_customer_in_rows_or_files(store, d
     assert LIVE["customer_name"] in text and LIVE["customer_email"] in text
     live = [q for q in store.quarantined() if q["id"] == built["quarantine"]["live"]][0]
     assert live["raw"] == built["mails"]["live"] and live["sender"] == LIVE["customer_email"]
+
+
+@given(st.lists(st.text("ab0.*田中", min_size=1, max_size=6), max_size=30), st.text("ab0.*田中", max_size=60))
+def test_the_quarantine_search_finds_a_value_exactly_where_it_occurs(words, text):
+    from sptui.store.purge import _any_of
+
+    pattern = _any_of(words)
+    assert (pattern is not None and pattern.search(text) is not None) == any(w in text for w in words)
 
 
 def test_purge_refuses_a_date_after_today_or_before_2000_in_one_line(store, db_url, run):
@@ -424,3 +434,20 @@ def test_any_csv_text_imports_or_names_rows_and_columns_never_partially(store, t
     assert _machines(store) == before + result.imported
     for _, _, errs in result.rejected:
         assert partial and errs and all(x.row >= 2 for x in errs)
+
+
+def test_a_name_a_remaining_customer_shares_does_not_erase_their_mail_but_the_purged_ones_phone_does(store, policy, run,
+                                                                                                       db_url):
+    from sptui.intake.ingest import ingest
+
+    shared = "佐藤 一郎"
+    rows = [registry_row(1, purchased_on="2019-04-02", customer_name=shared, customer_phone="03-1111-0001"),
+            registry_row(2, customer_name=shared, customer_phone="03-2222-0002")]
+    store.import_registry(registry_csv(rows), variants=VARIANTS)
+    when = at("2023-06-02T10:05:00+09:00")
+    theirs = alarm_mail("UNKNOWN-9", when, detail=f"{shared} 様 03-2222-0002")
+    gone = alarm_mail("UNKNOWN-8", when, detail=f"{shared} 様 ０３（１１１１）０００１")
+    ids = [ingest(store, policy, raw, via="smtp:127.0.0.1", received_at=when).id for raw in (theirs, gone)]
+    assert run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url).returncode == 0
+    kept = {q["id"]: q["raw"] for q in store.quarantined()}
+    assert kept[ids[0]] == theirs and kept[ids[1]] != gone and shared.encode() not in kept[ids[1]]

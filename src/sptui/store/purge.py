@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 import unicodedata
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
@@ -85,38 +86,81 @@ def folded(text: str) -> str:
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+def _any_of(words: list[str]) -> re.Pattern | None:
+    """One pattern that finds any of the words, shaped as their trie: a search costs about one step per
+    character of the text, however many words (an alternation of N words would cost N). A word that has a
+    shorter one as its prefix adds nothing (where it is, the shorter one is)."""
+    trie: dict = {}
+    for word in sorted(set(words), key=len):
+        node = trie
+        for ch in word:
+            if "" in node:
+                break
+            node = node.setdefault(ch, {})
+        else:
+            node[""] = {}
+
+    def pattern(node: dict) -> str:
+        if "" in node:
+            return ""
+        alts = [re.escape(ch) + pattern(child) for ch, child in node.items()]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return re.compile(pattern(trie)) if trie else None
+
+
 class Needles:
-    """The values that name the customers being purged. A value names them where it is long enough to mean
-    them: 2 characters with one beyond ASCII (a surname 田中), else 3 (SV1)."""
+    """The values that name the customers being purged: theirs, long enough to mean them (2 characters with one
+    beyond ASCII, a surname 田中; else 3, SV1), and not also a remaining customer's (a name or a building two
+    customers share names neither: a mail naming it may be the other's)."""
 
-    def __init__(self, values: Iterable[str | None]):
-        found = {folded(v) for v in values if v and v != PURGED}
+    def __init__(self, values: Iterable[str | None], others: Iterable[str | None] = ()):
+        found = {folded(v) for v in values if v and v != PURGED} - {folded(v) for v in others if v}
         self.values = sorted(v for v in found if len(v) >= (2 if not v.isascii() else 3))
-        self._pattern = re.compile("|".join(map(re.escape, self.values))) if self.values else None
+        self._pattern = _any_of(self.values)
 
-    def named_in(self, *texts: str | None) -> bool:
+    def named_in(self, texts: Iterable[str | None]) -> bool:
+        """Whether any of the texts names them (the texts are read one at a time: a generator keeps one in memory)."""
         return self._pattern is not None and any(t and self._pattern.search(folded(t)) for t in texts)
 
 
-def mail_text(raw: bytes) -> str:
+def mail_texts(raw: bytes) -> Iterator[str]:
     """Every text a mail holds, decoded as a reader would show it (headers, every part, base64 and
-    quoted-printable, the usual Japanese charsets), beside the bytes read in those charsets. Never raises:
-    a quarantined mail is whatever arrived."""
+    quoted-printable, the usual Japanese charsets), and the bytes themselves read in those charsets, one at a
+    time. Never raises: a quarantined mail is whatever arrived."""
     import email
     import email.policy
 
-    texts = [raw.decode(cs, "ignore") for cs in ("utf-8", "cp932", "euc-jp", "iso-2022-jp")]
-    try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        for part in msg.walk():
-            texts += [str(v) for v in part.values()]
+    for cs in _CHARSETS:
+        yield raw.decode(cs, "ignore")
+    try:  # compat32: the headers as written, decoded below (the default policy's header classes cost 10×)
+        parts = list(email.message_from_bytes(raw, policy=email.policy.compat32).walk())
+    except Exception:  # not readable as a mail at all: the bytes read above are all there is
+        return
+    for part in parts:
+        try:  # a hostile header or part must not hide the parts after it
+            headers = "\n".join(_header_text(v) for v in part.values())
             payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                charsets = (part.get_content_charset() or "utf-8", "utf-8", "cp932", "euc-jp", "iso-2022-jp")
-                texts += [_decoded(payload, cs) for cs in charsets]
-    except Exception:  # a hostile or broken mail: what was decoded so far, and the bytes read above
-        pass
-    return "\n".join(texts)
+            charsets = (part.get_content_charset() or "utf-8", *_CHARSETS)
+        except Exception:
+            continue
+        yield headers
+        if isinstance(payload, bytes):
+            for cs in charsets:
+                yield _decoded(payload, cs)
+
+
+_CHARSETS = ("utf-8", "cp932", "euc-jp", "iso-2022-jp")
+
+
+def _header_text(value) -> str:
+    """A header's text with its RFC 2047 encoded words decoded (as written, where they cannot be)."""
+    import email.header
+
+    try:
+        return "".join(b.decode(cs or "utf-8", "ignore") if isinstance(b, bytes) else b
+                       for b, cs in email.header.decode_header(str(value)))
+    except (LookupError, ValueError):  # an unknown charset, a broken encoded word
+        return str(value)
 
 
 def _decoded(payload: bytes, charset: str) -> str:
@@ -213,14 +257,19 @@ class PurgeOps:
 
     @staticmethod
     def _needles(conn, customer_ids: list[int]) -> Needles:
+        """What names the customers being purged, apart from what names the customers who stay."""
+        purged = set(customer_ids)
         values: list[str | None] = []
-        for some in _chunks(customer_ids):
-            for c in conn.execute(sa.select(S.customers).where(S.customers.c.id.in_(some))):
-                values += [c.organisation, c.name, c.address, c.phone, c.email]
-            for m in conn.execute(sa.select(S.machines).where(S.machines.c.customer_id.in_(some))):
-                values += [m.site_organisation, m.site_address, m.site_name, m.site_phone, m.computer_name,
-                           m.label_number, m.support_id]
-        return Needles(values)
+        others: list[str | None] = []
+        c, m = S.customers.c, S.machines.c
+        for row in conn.execute(sa.select(c.id, c.organisation, c.name, c.address, c.phone, c.email)
+                                .where(c.purged_at.is_(None))):
+            (values if row.id in purged else others).extend(row[1:])
+        for row in conn.execute(sa.select(m.customer_id, m.site_organisation, m.site_address, m.site_name,
+                                          m.site_phone, m.computer_name, m.label_number, m.support_id)
+                                .select_from(S.machines.join(S.customers)).where(c.purged_at.is_(None))):
+            (values if row.customer_id in purged else others).extend(row[1:])
+        return Needles(values, others)
 
     @staticmethod
     def _erase_text(conn, table: sa.Table, link: sa.Column, ids: list[int]) -> None:
@@ -237,7 +286,8 @@ class PurgeOps:
         q = S.quarantine
         for (qid,) in conn.execute(sa.select(q.c.id).where(q.c.via != PURGED).order_by(q.c.id)).all():
             row = conn.execute(sa.select(q).where(q.c.id == qid)).one()  # one mail in memory at a time
-            if needles.named_in(row.sender, row.message_id, row.message, row.via, mail_text(row.raw)):
+            if needles.named_in(itertools.chain((row.sender, row.message_id, row.message, row.via),
+                                                mail_texts(row.raw))):
                 marker = f"{PURGED} Q{qid}".encode()
                 conn.execute(q.update().where(q.c.id == qid).values(
                     raw=marker, sha256=hashlib.sha256(marker).hexdigest(), sender=None, message_id=None,
