@@ -451,3 +451,32 @@ def test_a_name_a_remaining_customer_shares_does_not_erase_their_mail_but_the_pu
     assert run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url).returncode == 0
     kept = {q["id"]: q["raw"] for q in store.quarantined()}
     assert kept[ids[0]] == theirs and kept[ids[1]] != gone and shared.encode() not in kept[ids[1]]
+
+
+def test_registry_export_to_a_terminal_shows_control_characters_escaped_and_to_a_pipe_stays_csv(store, db_url,
+                                                                                                 sptui_bin):
+    import pty
+    import subprocess
+
+    store.import_registry(registry_csv([registry_row(1)]), variants=VARIANTS)
+    with store.write() as conn:  # as an old database may hold it
+        conn.execute(S.customers.update().values(name=f"name{HOSTILE}"))
+    piped = subprocess.run([sptui_bin, "registry", "export", "--db", db_url], capture_output=True, timeout=120)
+    assert f"name{HOSTILE}".encode() in piped.stdout  # a file or a pipe gets the data itself
+    leader, follower = pty.openpty()
+    with subprocess.Popen([sptui_bin, "registry", "export", "--db", db_url], stdout=follower,
+                          stderr=subprocess.PIPE) as proc:
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    text = seen.decode()
+    assert "\\x1b]0;pwned\\x07" in text and CONTROL.search(text.replace("\r\n", "")) is None

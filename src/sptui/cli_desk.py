@@ -182,8 +182,11 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
 def registry_export(output, db_url):
     """The registry as CSV, in the import's columns."""
     text = _store(db_url).export_registry()
-    if output == "-":
-        click.echo(text, nl=False)
+    if output == "-" and sys.stdout.isatty():  # a person reads it: what a terminal would act on is shown escaped
+        for line in text.split("\n")[:-1]:
+            _say(line)
+    elif output == "-":  # the data itself (color=True: click would strip what looks like a colour code from it)
+        click.echo(text, nl=False, color=True)
     else:
         with open(output, "w", encoding="utf-8", newline="") as f:
             f.write(text)
