@@ -212,7 +212,7 @@ class PurgeOps:
                 conn.exec_driver_sql("PRAGMA secure_delete = ON")  # what is deleted is overwritten with zeros
             due = self._due(conn, ended_before)
             if due:
-                self._erase(conn, [d["customer_id"] for d in due])
+                self._erase(conn, [d["customer_id"] for d in due], when)
             for d in due:
                 self.audit(conn, operator, "customer", d["customer_id"], "purge",
                            {"machines": len(d["labels"]), "ended_before": ended_before.isoformat()}, None, when)
@@ -230,7 +230,7 @@ class PurgeOps:
                  "labels": [r["label_number"] for r in rows], "ended_on": max(contract_end(r) for r in rows)}
                 for cid, rows in by_customer.items() if all(contract_end(r) < ended_before for r in rows)]
 
-    def _erase(self, conn, customer_ids: list[int]) -> None:
+    def _erase(self, conn, customer_ids: list[int], when: dt.datetime) -> None:
         """Erase the customers' personal data everywhere in this transaction (see the module's docstring)."""
         needles = self._needles(conn, customer_ids)
         machines = _ids(conn, S.machines.c.id, S.machines.c.customer_id, customer_ids)
@@ -238,8 +238,7 @@ class PurgeOps:
         alarms = _ids(conn, S.alarms.c.id, S.alarms.c.machine_id, machines)
         for some in _chunks(customer_ids):
             conn.execute(S.customers.update().where(S.customers.c.id.in_(some)).values(
-                organisation=PURGED, name=PURGED, address=PURGED, phone=PURGED, email=PURGED,
-                purged_at=dt.datetime.now(S.TOKYO)))
+                organisation=PURGED, name=PURGED, address=PURGED, phone=PURGED, email=PURGED, purged_at=when))
         for some in _chunks(machines):
             conn.execute(S.machines.update().where(S.machines.c.id.in_(some)).values(
                 site_organisation=PURGED, site_address=PURGED, site_name=PURGED, site_phone=PURGED, computer_name=None))
@@ -282,8 +281,10 @@ class PurgeOps:
     @staticmethod
     def _erase_quarantine(conn, needles: Needles) -> list[int]:
         """Erase every quarantined mail that names the customers, whole; returns their ids."""
-        erased = []
+        erased: list[int] = []
         q = S.quarantine
+        if not needles.values:
+            return erased
         for (qid,) in conn.execute(sa.select(q.c.id).where(q.c.via != PURGED).order_by(q.c.id)).all():
             row = conn.execute(sa.select(q).where(q.c.id == qid)).one()  # one mail in memory at a time
             if needles.named_in(itertools.chain((row.sender, row.message_id, row.message, row.via),

@@ -340,8 +340,7 @@ def _taken(conn: sa.Connection, seen) -> dict[tuple[str, str], str]:
         wanted = [v for (k, v) in seen if k == key]
         for i in range(0, len(wanted), 5000):
             taken.update({(key, v): v for (v,) in conn.execute(sa.select(col).where(col.in_(wanted[i:i + 5000])))})
-    names = {k: v for k, v in seen if k == "computer_name"}
-    if names:  # every name, folded here: SQLite's lower() folds ASCII letters only
+    if any(k == "computer_name" for k, _ in seen):  # every name, folded here: SQLite's lower() folds ASCII only
         col = S.machines.c.computer_name
         for (v,) in conn.execute(sa.select(col).where(col.is_not(None))):
             if ("computer_name", v.casefold()) in seen:
