@@ -301,7 +301,7 @@ def incident_claim(iids, db_url, operator):
     for iid in iids:
         try:
             store.claim(iid, operator=who)
-            click.echo(f"incident {iid}: claimed by {who}")
+            _say(f"incident {iid}: claimed by {who}")
         except (ConflictError, StoreError) as e:
             failed += 1
             _say(f"error: {e}", err=True)
