@@ -2,6 +2,10 @@
 
 Each takes `--db URL` (a SQLite path or postgresql://…; default `$SPTUI_DB`, else the user's SQLite
 file) and, where it changes something, `--operator` (default `$USER`), which the audit log records.
+
+A human-readable line that carries data goes out through `_say` (and errors through `_fail`): control characters
+in it are shown escaped (`sptui.terminal`), so an ESC sequence in a customer's name cannot retitle or clear the
+operator's terminal. `--format json` output stays JSON (json.dumps escapes what JSON must).
 """
 from __future__ import annotations
 
@@ -68,8 +72,15 @@ def db_errors(fn):
     return wrapper
 
 
-def _fail(e: Exception, code: int = 1):
-    click.echo(f"error: {e}", err=True)
+def _say(line: str, *, err: bool = False) -> None:
+    """One line of human-readable output, with every control character in it shown escaped."""
+    from sptui.terminal import shown
+
+    click.echo(shown(line), err=err)
+
+
+def _fail(e: Exception | str, code: int = 1):
+    _say(f"error: {e}", err=True)
     sys.exit(code)
 
 
@@ -136,6 +147,8 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
     from sptui.store import operator_name
     from sptui.store.registry import ImportFailed, reject_file
 
+    if not Path(file).is_file():  # a FIFO would hang the import, a device never end
+        _fail(f"{file} is not a regular file", EXIT_BAD_INPUT)
     try:
         text = Path(file).read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
@@ -148,15 +161,18 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
     try:
         result = store.import_registry(text, variants=variants, partial=partial, operator=operator_name(operator))
     except ImportFailed as e:
-        _fail(e, EXIT_BAD_INPUT)
+        _say(f"error: {len(e.errors)} error(s); nothing was imported:", err=True)
+        for err in e.errors:
+            _say(str(err), err=True)
+        sys.exit(EXIT_BAD_INPUT)
     click.echo(f"imported {result.imported} machine(s)")
     if result.rejected:
         path = rejects
         path.write_text(reject_file(result.rejected), encoding="utf-8")
         for _, _, errs in result.rejected:
             for err in errs:
-                click.echo(str(err), err=True)
-        click.echo(f"rejected {len(result.rejected)} row(s): written to {path}", err=True)
+                _say(str(err), err=True)
+        _say(f"rejected {len(result.rejected)} row(s): written to {path}", err=True)
         sys.exit(1)
 
 
@@ -166,8 +182,11 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
 def registry_export(output, db_url):
     """The registry as CSV, in the import's columns."""
     text = _store(db_url).export_registry()
-    if output == "-":
-        click.echo(text, nl=False)
+    if output == "-" and sys.stdout.isatty():  # a person reads it: what a terminal would act on is shown escaped
+        for line in text.split("\n")[:-1]:
+            _say(line)
+    elif output == "-":  # the data itself (color=True: click would strip what looks like a colour code from it)
+        click.echo(text, nl=False, color=True)
     else:
         with open(output, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -206,8 +225,8 @@ def registry_find(label, serial, customer, phone, support_id, fmt, db_url):
         click.echo("no machine found")
         sys.exit(1)
     for r in rows:
-        click.echo(f"{r['label_number']}  {r['serial_number']:<12} {r['model_code']:<14} {r['variant']:<11} "
-                   f"{r['years']}y  {r['customer_organisation']} / {r['site_organisation']}  {r['customer_phone']}")
+        _say(f"{r['label_number']}  {r['serial_number']:<12} {r['model_code']:<14} {r['variant']:<11} "
+             f"{r['years']}y  {r['customer_organisation']} / {r['site_organisation']}  {r['customer_phone']}")
 
 
 # ---- incidents -----------------------------------------------------------------------------------------------
@@ -257,15 +276,15 @@ def incident_show(iid, lang, db_url):
     except StoreError as e:
         _fail(e)
     d = inc["decision"]
-    click.echo(f"incident {iid}  {inc['status']}  owner {inc['owner'] or '-'}  version {inc['version']}")
-    click.echo(f"received {inc['received_at']:%Y-%m-%d %H:%M}  verdict {inc['verdict']}"
-               + (f"  on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
-    click.echo(f"policy {d['policy']['name']} {d['policy']['version']} {inc['policy_digest'][:19]}")
+    _say(f"incident {iid}  {inc['status']}  owner {inc['owner'] or '-'}  version {inc['version']}")
+    _say(f"received {inc['received_at']:%Y-%m-%d %H:%M}  verdict {inc['verdict']}"
+         + (f"  on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
+    _say(f"policy {d['policy']['name']} {d['policy']['version']} {inc['policy_digest'][:19]}")
     for i, r in enumerate(d["reasons"]):
         msg = d["messages_ja"][i] if lang == "ja" else r["message"]
-        click.echo(f"  {r['outcome']:<8} {r['rule']:<24} [{r['cite']}] {msg}")
+        _say(f"  {r['outcome']:<8} {r['rule']:<24} [{r['cite']}] {msg}")
     for e in store.timeline(iid):
-        click.echo(f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['operator']:<10} {e['kind']:<10} {e['text']}")
+        _say(f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['operator']:<10} {e['kind']:<10} {e['text']}")
 
 
 @incident.command("claim")
@@ -282,10 +301,10 @@ def incident_claim(iids, db_url, operator):
     for iid in iids:
         try:
             store.claim(iid, operator=who)
-            click.echo(f"incident {iid}: claimed by {who}")
+            _say(f"incident {iid}: claimed by {who}")
         except (ConflictError, StoreError) as e:
             failed += 1
-            click.echo(f"error: {e}", err=True)
+            _say(f"error: {e}", err=True)
     sys.exit(1 if failed else 0)
 
 
@@ -517,7 +536,7 @@ def demo(db_path, fresh, no_open, lang, policy_path):
         return
     if not sys.stdout.isatty():  # no terminal to draw the desk in: the first of its queue as text
         for inc in store.incidents(limit=10):
-            click.echo(f"  #{inc['id']:<5} {inc['verdict']:<12} {inc['status']:<10} {inc['summary']}")
+            _say(f"  #{inc['id']:<5} {inc['verdict']:<12} {inc['status']:<10} {inc['summary']}")
         return
     store.close()
     open_desk(str(path), policy_path, lang=lang)
@@ -587,17 +606,24 @@ def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False,
 @db_errors
 def purge(ended_before, yes, db_url, operator):
     """第3章 1.8: erase the personal fields of customers whose contracts all ended; history stays, anonymised."""
-    from sptui.store import operator_name
+    from sptui.store import StoreError, operator_name
+    from sptui.store.purge import check_cutoff
 
     try:
         before = dt.date.fromisoformat(ended_before)
+        check_cutoff(before)
     except ValueError:
         _fail(f"--ended-before: expected a date like 2026-04-01, got {ended_before!r}", EXIT_BAD_INPUT)
-    due = _store(db_url).purge(before, operator=operator_name(operator), dry_run=not yes)
+    except StoreError as e:
+        _fail(e, EXIT_BAD_INPUT)
+    try:
+        due = _store(db_url).purge(before, operator=operator_name(operator), dry_run=not yes)
+    except StoreError as e:  # erased, but the files keep old bytes: the message says what to do
+        _fail(e)
     for d in due:
-        click.echo(f"{'erased' if yes else 'would erase'} customer {d['customer_id']} "
-                   f"({len(d['labels'])} machine(s), last contract ended {d['ended_on']})")
-    click.echo(f"{len(due)} customer(s) {'erased' if yes else 'to erase; run again with --yes to erase them'}")
+        _say(f"{'erased' if yes else 'would erase'} customer {d['customer_id']} "
+             f"({len(d['labels'])} machine(s), last contract ended {d['ended_on']})")
+    _say(f"{len(due)} customer(s) {'erased' if yes else 'to erase; run again with --yes to erase them'}")
 
 
 # ---- alarms ----------------------------------------------------------------------------------------------------
@@ -615,15 +641,15 @@ def alarm_list(due, quarantine, db_url):
     store = _store(db_url)
     if quarantine:
         for q in store.quarantined():
-            click.echo(f"Q{q['id']:<5} {q['received_at']:%Y-%m-%d %H:%M}  {q['reason']:<16} {q['via']}  {q['message']}")
+            _say(f"Q{q['id']:<5} {q['received_at']:%Y-%m-%d %H:%M}  {q['reason']:<16} {q['via']}  {q['message']}")
         return
     from sptui.store import now
 
     rows = store.retries_due(now()) if due else store.alarms()
     for a in rows:
         nxt = f"{a['next_contact_at']:%Y-%m-%d %H:%M}" if a["next_contact_at"] else "-"
-        click.echo(f"{a['id']:<6} {a['occurred_at']:%Y-%m-%d %H:%M}  {a['computer']:<12} {a['event_id'] or '-':<12} "
-                   f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}")
+        _say(f"{a['id']:<6} {a['occurred_at']:%Y-%m-%d %H:%M}  {a['computer']:<12} {a['event_id'] or '-':<12} "
+             f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}")
 
 
 @alarm.command("contact")

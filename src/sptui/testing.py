@@ -96,14 +96,17 @@ def registry_row(i: int = 1, **over: Any) -> dict:
 
 
 def registry_csv(rows: list[dict]) -> str:
-    """Rows as the CSV `sptui registry import` and `Store.import_registry` read."""
+    """Rows as the CSV `sptui registry import` and `Store.import_registry` read, each value written as `sptui
+    registry export` writes it (`sptui.csvcell`: `=1+1` or `'t Hooft` imports as given)."""
     import csv
     import io
+
+    from sptui.csvcell import to_cell
 
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=REGISTRY_FIELDS, lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: to_cell(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

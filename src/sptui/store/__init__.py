@@ -13,7 +13,8 @@ from sptui.store.alarms import AlarmOps
 from sptui.store.base import StoreBase, now, operator_name
 from sptui.store.db import ConflictError, OutdatedSchema, StoreError
 from sptui.store.desk import DeskOps
-from sptui.store.registry import PurgeOps, RegistryOps
+from sptui.store.purge import PurgeOps
+from sptui.store.registry import RegistryOps
 
 __all__ = ["Store", "StoreError", "ConflictError", "OutdatedSchema", "operator_name", "now"]
 

@@ -8,6 +8,11 @@ name, phone and e-mail; the pack serial, the body's model code (型名), serial 
 date; the site's organisation, address, name and phone; and, when the Express service was applied for,
 the OS name, report method and seller. The login (e-mail ID, password, secret question) is NEC's web
 account, not the desk's: it is not imported.
+
+Every cell is checked before anything is written, so a bad cell is an error naming its row and column, never
+a database's refusal: no control character (`sptui.terminal`), no value longer than its column keeps, dates
+from 2000-01-01 to 2100-12-31, numbers in their range. Cells are read and written through `sptui.csvcell`
+(a formula-looking cell is exported as text, and reads back as it was).
 """
 from __future__ import annotations
 
@@ -21,8 +26,10 @@ from typing import Iterable
 import attrs
 import sqlalchemy as sa
 
+from sptui.csvcell import from_cell, to_cell
 from sptui.store import schema as S
 from sptui.store.db import StoreError
+from sptui.terminal import first_control
 
 LABEL = re.compile(r"\d{4}-\d{3}-\d{3}", re.ASCII)
 # codes are compared as codes (code_key): full-width １２３４ is 1234, ‐ and ー are -; names and addresses are kept as
@@ -44,6 +51,13 @@ def code_key(text: str, *, dashes: bool = True) -> str:
     where `dashes` (a label number, serial, support ID, model code, phone) every dash variant a hyphen."""
     text = unicodedata.normalize("NFKC", text)
     return (text.translate(DASHES) if dashes else text).strip()
+
+
+# the dates a registry row may carry: older or later ones are typing mistakes, and every date the desk derives from
+# them (a period's end N years on, a deadline, a purge cut-off) stays far inside what a date can hold
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+YEARS = range(1, 100)  # a pack's term; the policy's variants narrow it further
+QUANTITY = range(1, 10_000)  # of one option
 
 
 @attrs.frozen
@@ -130,46 +144,92 @@ class ImportResult:
     rejected: list[tuple[int, dict, list[RowError]]]
 
 
+def _quoted(text: str, most: int = 60) -> str:
+    """A cell's text inside an error message: quoted, and cut short when long."""
+    return f'"{text}"' if len(text) <= most else f'"{text[:most]}…" ({len(text):,} characters)'
+
+
+def _whole(text: str, allowed: range) -> int:
+    """A whole number in `allowed` (which starts at 1), from ASCII digits; never a 5,000-digit int()."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"expected a whole number, got {_quoted(text)}")
+    digits = text.lstrip("0")
+    if not (0 < len(digits) <= 9 and int(digits) in allowed):
+        raise ValueError(f"expected a whole number from {allowed.start} to {allowed.stop - 1}, got {_quoted(text)}")
+    return int(digits)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a date like 2026-04-01, got {_quoted(text)}") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"{day.isoformat()} is outside the dates the registry takes ({DATE_MIN} to {DATE_MAX})")
+    return day
+
+
+def _options(text: str) -> list[dict]:
+    out = []
+    most = S.options.c.model_code.type.length
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        bits = part.split(":")
+        if len(bits) < 2 or len(bits) > 4 or not bits[0] or any(len(b) > most for b in bits):
+            raise ValueError(f"expected MODEL:QTY[:CATEGORY[:CONNECTION]], each part up to {most} characters, "
+                             f"got {_quoted(part)}")
+        out.append({"model_code": bits[0], "quantity": _whole(bits[1], QUANTITY),
+                    "category": bits[2] if len(bits) > 2 and bits[2] else None,
+                    "connection": bits[3] if len(bits) > 3 and bits[3] else None})
+    return out
+
+
 def _convert(col: Col, text: str, variants: dict[str, tuple[int, ...] | None] | None):
     k = col.kind
     if k == "date":
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f'expected a date like 2026-04-01, got "{text}"') from None
+        return _date(text)
     if k == "int":
-        if not (text.isascii() and text.isdigit()):
-            raise ValueError(f'expected a whole number, got "{text}"')
-        return int(text)
+        return _whole(text, YEARS)
     if k == "bool":
         low = text.lower()
         if low in ("yes", "true", "1", "y", "はい", "有"):
             return True
         if low in ("no", "false", "0", "n", "いいえ", "無"):
             return False
-        raise ValueError(f'expected yes or no, got "{text}"')
+        raise ValueError(f"expected yes or no, got {_quoted(text)}")
     if k == "label":
         if not LABEL.fullmatch(text):
-            raise ValueError(f'expected a label number like 1234-567-890, got "{text}"')
+            raise ValueError(f"expected a label number like 1234-567-890, got {_quoted(text)}")
         return text
     if k == "status":
         if text not in STATUSES:
-            raise ValueError(f'expected one of {", ".join(STATUSES)}, got "{text}"')
+            raise ValueError(f"expected one of {', '.join(STATUSES)}, got {_quoted(text)}")
         return text
     if k == "country":
         if not re.fullmatch(r"[A-Z]{2}", text):
-            raise ValueError(f'expected a two-letter country code like JP, got "{text}"')
+            raise ValueError(f"expected a two-letter country code like JP, got {_quoted(text)}")
         return text
     if k == "options":
-        out = []
-        for part in filter(None, (p.strip() for p in text.split(";"))):
-            bits = part.split(":")
-            if len(bits) < 2 or len(bits) > 4 or not bits[0] or not bits[1].isdigit() or int(bits[1]) < 1:
-                raise ValueError(f'expected MODEL:QTY[:CATEGORY[:CONNECTION]], got "{part}"')
-            out.append({"model_code": bits[0], "quantity": int(bits[1]),
-                        "category": bits[2] if len(bits) > 2 and bits[2] else None,
-                        "connection": bits[3] if len(bits) > 3 and bits[3] else None})
-        return out
+        return _options(text)
+    return text
+
+
+def cell_text(cell: str) -> str:
+    """What a cell says: without surrounding spaces and a spreadsheet's text mark (`sptui.csvcell`)."""
+    return from_cell(cell.strip()).strip()
+
+
+def _text(col: Col, cell: str) -> str:
+    """A cell's text as the registry compares and keeps it; ValueError if it cannot be kept."""
+    text = cell_text(cell)
+    if col.name in CODES:
+        text = code_key(text, dashes=col.name in DASHED)
+    bad = first_control(text)
+    if bad is not None:
+        raise ValueError(f"a control character ({bad[1]}) at character {bad[0]}: the registry keeps printable text "
+                         "on one line")
+    most = MAX_LEN.get(col.name, 10_000)
+    if len(text) > most:
+        raise ValueError(f"{len(text):,} characters, over the {most:,} the registry keeps")
     return text
 
 
@@ -178,23 +238,15 @@ def check_row(n: int, raw: dict, variants: dict[str, tuple[int, ...] | None] | N
     errs: list[RowError] = []
     vals: dict = {}
     for col in COLUMNS:
-        text = (raw.get(col.name) or "").strip()
-        if col.name in CODES:
-            text = code_key(text, dashes=col.name in DASHED)
-        if len(text) > MAX_LEN.get(col.name, 10_000):
-            errs.append(RowError(n, col.name, f"{len(text)} characters, over the {MAX_LEN[col.name]} the registry keeps"))
-            vals[col.name] = None
-            continue
-        if not text:
-            if col.required:
-                errs.append(RowError(n, col.name, "required (● in 第2章 1.1) but empty"))
-            vals[col.name] = None
-            continue
+        vals[col.name] = None
         try:
-            vals[col.name] = _convert(col, text, variants)
+            text = _text(col, raw.get(col.name) or "")
+            if text:
+                vals[col.name] = _convert(col, text, variants)
+            elif col.required:
+                errs.append(RowError(n, col.name, "required (● in 第2章 1.1) but empty"))
         except ValueError as e:
             errs.append(RowError(n, col.name, str(e)))
-            vals[col.name] = None
     vals["country"] = vals["country"] or "JP"
     vals["config_info"] = bool(vals["config_info"])
     vals["options"] = vals["options"] or []
@@ -215,30 +267,100 @@ def check_row(n: int, raw: dict, variants: dict[str, tuple[int, ...] | None] | N
     return vals, errs
 
 
+def _records(text: str) -> Iterable[list[str]]:
+    """The CSV's records. A cell may be as long as the text (the registry's own limits are checked per column,
+    with the row and column named), not only csv's default 131,072 characters. (csv's limit is process-wide:
+    it is raised for the time of the reading and put back.)"""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, len(text) + 1))
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""))
+    finally:
+        csv.field_size_limit(before)
+
+
+def _header_errors(header: list[str]) -> list[RowError]:
+    errs = [RowError(1, c.name, "missing from the header") for c in COLUMNS if c.required and c.name not in header]
+    first: dict[str, int] = {}
+    for i, name in enumerate(header, 1):
+        if not name:
+            errs.append(RowError(1, f"{i}", "the header names no column here"))
+        elif name in first:
+            errs.append(RowError(1, name, f"given twice, as columns {first[name]} and {i} of the header"))
+        elif name not in BY_NAME:
+            errs.append(RowError(1, _quoted(name), f"unknown column; known: {', '.join(NAMES)}"))
+        first.setdefault(name, i)
+    return errs
+
+
 def read_csv(text: str) -> tuple[list[tuple[int, dict, list[RowError]]], list[RowError]]:
     """The rows of a registry CSV with their row numbers and any error in their shape; header problems are
     errors at row 1. Rows are counted as a spreadsheet counts them (blank ones too); blank rows are skipped."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    errs = []
-    missing = [c.name for c in COLUMNS if c.required and c.name not in header]
-    for name in missing:
-        errs.append(RowError(1, name, "missing from the header"))
-    for name in header:
-        if name not in BY_NAME:
-            errs.append(RowError(1, name, f"unknown column; known: {', '.join(NAMES)}"))
+    records = _records(text)
+    header = [h.strip() for h in next(records, [])]
+    errs = _header_errors(header)
     rows = []
-    for i, record in enumerate(reader):
-        n = i + 2  # the header is row 1
-        if not any(v.strip() for v in record):
-            continue  # a blank row (a spreadsheet's trailing ,,,, too)
-        shape = []
-        if len(record) > len(header):
-            shape.append(RowError(n, None, f"{len(record) - len(header)} value(s) more than the header has columns"))
-        rows.append((n, dict(zip(header, record)), shape))
+    n = 1
+    try:
+        for n, record in enumerate(records, 2):  # the header is row 1
+            if not any(v.strip() for v in record):
+                continue  # a blank row (a spreadsheet's trailing ,,,, too)
+            shape = []
+            if len(record) > len(header):
+                shape.append(RowError(n, None, f"{len(record) - len(header)} value(s) more than the header has columns"))
+            rows.append((n, dict(zip(header, record)), shape))
+    except csv.Error as e:  # csv's own refusal (none is known with these settings): the row it stopped at
+        errs.append(RowError(n + 1, None, f"not readable as CSV: {e}"))
     return rows, errs
+
+
+def _unique_key(key: str, value: str) -> str:
+    """How a unique column's values are compared: computer names without letter case (ESMPRO's alarms match them
+    so), the label number and support ID exactly."""
+    return value.casefold() if key == "computer_name" else value
+
+
+def _check_file(checked: list) -> dict[tuple[str, str], tuple[int, str]]:
+    """Errors between the rows of one file (a unique value twice, one customer written two ways), added to each
+    row's errors; returns each unique value's first row and spelling."""
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    customers: dict[tuple[str, str], tuple[int, dict]] = {}
+    for n, raw, vals, errs in checked:
+        for key in UNIQUE:
+            v = vals.get(key)
+            if v is None:
+                continue
+            first = seen.setdefault((key, _unique_key(key, v)), (n, v))
+            if first[0] != n:
+                errs.append(RowError(n, key, f"{_quoted(v)} is also on row {first[0]}"
+                                     + (f" (as {_quoted(first[1])}: letter case does not tell computer names apart)"
+                                        if first[1] != v else "")))
+        ckey = (vals.get("customer_organisation"), vals.get("customer_email"))
+        if None not in ckey:
+            first = customers.setdefault(ckey, (n, vals))
+            for col in CUSTOMER:
+                if first[0] != n and vals.get(col) is not None and vals[col] != first[1][col]:
+                    errs.append(RowError(n, col, f"the customer {ckey[0]} <{ckey[1]}> is on row {first[0]} "
+                                         f"with {_quoted(first[1][col])}; one customer has one {col[9:]}"))
+    return seen
+
+
+def _taken(conn: sa.Connection, seen) -> dict[tuple[str, str], str]:
+    """The unique values of the file the registry has already (compared as `_unique_key`), with its spelling."""
+    taken: dict[tuple[str, str], str] = {}
+    for key in ("label_number", "support_id"):
+        col = S.machines.c[key]
+        wanted = [v for (k, v) in seen if k == key]
+        for i in range(0, len(wanted), 5000):
+            taken.update({(key, v): v for (v,) in conn.execute(sa.select(col).where(col.in_(wanted[i:i + 5000])))})
+    if any(k == "computer_name" for k, _ in seen):  # every name, folded here: SQLite's lower() folds ASCII only
+        col = S.machines.c.computer_name
+        for (v,) in conn.execute(sa.select(col).where(col.is_not(None))):
+            if ("computer_name", v.casefold()) in seen:
+                taken[("computer_name", v.casefold())] = v
+    return taken
 
 
 class RegistryOps:
@@ -253,85 +375,81 @@ class RegistryOps:
         for n, raw, shape in rows:
             vals, errs = check_row(n, raw, variants)
             checked.append((n, raw, vals, shape + errs))
-        seen: dict[tuple[str, str], int] = {}
-        customers: dict[tuple[str, str], tuple[int, dict]] = {}
-        for n, raw, vals, errs in checked:
-            for key in UNIQUE:
-                v = vals.get(key)
-                if v is None:
-                    continue
-                if (key, v) in seen:
-                    errs.append(RowError(n, key, f'"{v}" is also on row {seen[(key, v)]}'))
-                else:
-                    seen[(key, v)] = n
-            ckey = (vals.get("customer_organisation"), vals.get("customer_email"))
-            if None not in ckey:
-                first = customers.setdefault(ckey, (n, vals))
-                for col in CUSTOMER:
-                    if first[0] != n and vals.get(col) is not None and vals[col] != first[1][col]:
-                        errs.append(RowError(n, col, f'the customer {ckey[0]} <{ckey[1]}> is on row {first[0]} '
-                                             f'with "{first[1][col]}"; one customer has one {col[9:]}'))
+        seen = _check_file(checked)
         with self.write() as conn:
-            taken = set()
-            for key in UNIQUE:
-                col = S.machines.c[key]
-                wanted = [v for (k, v) in seen if k == key]
-                for i in range(0, len(wanted), 5000):
-                    taken |= {(key, v) for (v,) in conn.execute(sa.select(col).where(col.in_(wanted[i:i + 5000])))}
-            known = {}
-            for org, email in customers:
-                row = conn.execute(sa.select(S.customers).where(S.customers.c.organisation == org,
-                                                                S.customers.c.email == email,
-                                                                S.customers.c.purged_at.is_(None))).first()
-                if row is not None:
-                    known[(org, email)] = row
-            for n, raw, vals, errs in checked:
-                for key in UNIQUE:
-                    if (key, vals.get(key)) in taken:
-                        errs.append(RowError(n, key, f'"{vals[key]}" is already in the registry'))
-                row = known.get((vals.get("customer_organisation"), vals.get("customer_email")))
-                for col in CUSTOMER if row is not None else ():
-                    if vals.get(col) is not None and vals[col] != getattr(row, col[9:]):
-                        errs.append(RowError(n, col, f'the registry has this customer with "{getattr(row, col[9:])}"; '
-                                             f"one customer has one {col[9:]}"))
+            self._check_registry(conn, checked, seen)
             bad = [(n, raw, errs) for n, raw, vals, errs in checked if errs]
             if bad and not partial:
                 raise ImportFailed([e for _, _, errs in bad for e in errs])
-            good = [vals for n, raw, vals, errs in checked if not errs]
+            good = [(n, vals) for n, raw, vals, errs in checked if not errs]
             self._insert_machines(conn, good)
             self.audit(conn, operator, "registry", None, "import",
-                       {"imported": len(good), "rejected": len(bad), "labels": [v["label_number"] for v in good][:1000]})
+                       {"imported": len(good), "rejected": len(bad), "labels": [v["label_number"] for _, v in good][:1000]})
         return ImportResult(len(good), bad)
 
     @staticmethod
-    def _insert_machines(conn: sa.Connection, rows: list[dict]) -> None:
+    def _check_registry(conn: sa.Connection, checked: list, seen) -> None:
+        """Errors against what the registry holds (a unique value taken, a customer known otherwise), added to
+        each row's errors."""
+        taken = _taken(conn, seen)
+        known = {}
+        for org, email in {(v["customer_organisation"], v["customer_email"]) for _, _, v, _ in checked} - {None}:
+            row = conn.execute(sa.select(S.customers).where(S.customers.c.organisation == org,
+                                                            S.customers.c.email == email,
+                                                            S.customers.c.purged_at.is_(None))).first()
+            if row is not None:
+                known[(org, email)] = row
+        for n, raw, vals, errs in checked:
+            for key in UNIQUE:
+                had = taken.get((key, _unique_key(key, vals[key]))) if vals.get(key) is not None else None
+                if had is not None:
+                    errs.append(RowError(n, key, f"{_quoted(vals[key])} is already in the registry"
+                                         + (f" (as {_quoted(had)})" if had != vals[key] else "")))
+            row = known.get((vals.get("customer_organisation"), vals.get("customer_email")))
+            for col in CUSTOMER if row is not None else ():
+                if vals.get(col) is not None and vals[col] != getattr(row, col[9:]):
+                    errs.append(RowError(n, col, f"the registry has this customer with {_quoted(getattr(row, col[9:]))}; "
+                                         f"one customer has one {col[9:]}"))
+
+    @classmethod
+    def _insert_machines(cls, conn: sa.Connection, rows: list[tuple[int, dict]]) -> None:
+        """Write the checked rows. The checks leave the database nothing to refuse; should it refuse a row still
+        (another import took its label number meanwhile), the import fails naming that row, and nothing is kept."""
         at = dt.datetime.now(S.TOKYO)
         customers: dict[tuple[str, str], int] = {}
-        for v in rows:
-            key = (v["customer_organisation"], v["customer_email"])
-            cid = customers.get(key)
-            if cid is None:
-                cid = conn.execute(sa.select(S.customers.c.id).where(
-                    S.customers.c.organisation == key[0], S.customers.c.email == key[1],
-                    S.customers.c.purged_at.is_(None))).scalar()
-            if cid is None:
-                cid = conn.execute(S.customers.insert().values(
-                    organisation=v["customer_organisation"], name=v["customer_name"], address=v["customer_address"],
-                    phone=v["customer_phone"], email=v["customer_email"], created_at=at)).inserted_primary_key[0]
-            customers[key] = cid
-            mid = conn.execute(S.machines.insert().values(
-                customer_id=cid, created_at=at,
-                **{k: v[k] for k in ("label_number", "support_id", "computer_name", "model_code", "serial_number",
-                                     "purchased_on", "manufacture_ended_on", "country", "config_info",
-                                     "site_organisation", "site_address", "site_name", "site_phone")})
-            ).inserted_primary_key[0]
-            conn.execute(S.packs.insert().values(
-                machine_id=mid, purchased_on=v["pack_purchased_on"],
-                **{k: v[k] for k in ("pack_serial", "variant", "years", "registration_status", "submitted_on",
-                                     "completed_on", "agreed_end_on", "express_start_on", "os_name", "report_method",
-                                     "seller")}))
-            if v["options"]:
-                conn.execute(S.options.insert(), [dict(o, machine_id=mid) for o in v["options"]])
+        for n, v in rows:
+            try:
+                cls._insert_machine(conn, v, customers, at)
+            except (sa.exc.IntegrityError, sa.exc.DataError) as e:
+                reason = str(e.orig or e).strip().splitlines()[0]
+                raise ImportFailed([RowError(n, None, f"the database refused it: {reason}")]) from None
+
+    @staticmethod
+    def _insert_machine(conn: sa.Connection, v: dict, customers: dict, at: dt.datetime) -> None:
+        key = (v["customer_organisation"], v["customer_email"])
+        cid = customers.get(key)
+        if cid is None:
+            cid = conn.execute(sa.select(S.customers.c.id).where(
+                S.customers.c.organisation == key[0], S.customers.c.email == key[1],
+                S.customers.c.purged_at.is_(None))).scalar()
+        if cid is None:
+            cid = conn.execute(S.customers.insert().values(
+                organisation=v["customer_organisation"], name=v["customer_name"], address=v["customer_address"],
+                phone=v["customer_phone"], email=v["customer_email"], created_at=at)).inserted_primary_key[0]
+        customers[key] = cid
+        mid = conn.execute(S.machines.insert().values(
+            customer_id=cid, created_at=at,
+            **{k: v[k] for k in ("label_number", "support_id", "computer_name", "model_code", "serial_number",
+                                 "purchased_on", "manufacture_ended_on", "country", "config_info",
+                                 "site_organisation", "site_address", "site_name", "site_phone")})
+        ).inserted_primary_key[0]
+        conn.execute(S.packs.insert().values(
+            machine_id=mid, purchased_on=v["pack_purchased_on"],
+            **{k: v[k] for k in ("pack_serial", "variant", "years", "registration_status", "submitted_on",
+                                 "completed_on", "agreed_end_on", "express_start_on", "os_name", "report_method",
+                                 "seller")}))
+        if v["options"]:
+            conn.execute(S.options.insert(), [dict(o, machine_id=mid) for o in v["options"]])
 
     def export_registry(self) -> str:
         """The registry as CSV, in the import's columns (an export imports again into an empty store)."""
@@ -356,7 +474,7 @@ class RegistryOps:
                 else:
                     v = r.get(name)
                 vals.append("" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v))
-            w.writerow(vals)
+            w.writerow(map(to_cell, vals))
         return out.getvalue()
 
 
@@ -365,53 +483,7 @@ def reject_file(rejected: Iterable[tuple[int, dict, list[RowError]]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(("source_row", "errors", *NAMES))
-    for n, raw, errs in rejected:
-        w.writerow((n, "; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errs),
-                    *(raw.get(name, "") or "" for name in NAMES)))
+    for n, raw, errs in rejected:  # each cell as the file had it, read and written as cells are
+        w.writerow(map(to_cell, (str(n), "; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errs),
+                                 *(cell_text(raw.get(name, "") or "") for name in NAMES))))
     return out.getvalue()
-
-
-PURGED = "(消去済み)"
-
-
-def contract_end(row: dict) -> dt.date:
-    """The last day a machine's pack covers: N years from the purchase date, or an earlier agreed end (第1章 4)."""
-    from sptui.policy.literals import add_months
-
-    end = add_months(row["purchased_on"], 12 * row["years"], "clamp") - dt.timedelta(days=1)
-    return min(end, row["agreed_end_on"]) if row["agreed_end_on"] else end
-
-
-class PurgeOps:
-    def purge(self, ended_before: dt.date, *, operator: str, dry_run: bool = True) -> list[dict]:
-        """第3章 1.8: erase the personal fields of customers whose every contract ended before the date.
-
-        Names, addresses, phones and e-mails of the customer and of each site are replaced by a marker;
-        machines, packs, incidents, alarms and the audit log stay (anonymised history). Returns what is
-        (or would be) purged; writes nothing when dry_run. The customers are chosen inside the erasing
-        transaction, so a machine imported meanwhile is not erased with them."""
-        if dry_run:
-            with self.read() as conn:
-                return self._due(conn, ended_before)
-        when = dt.datetime.now(S.TOKYO)
-        with self.write() as conn:
-            due = self._due(conn, ended_before)
-            for d in due:
-                conn.execute(S.customers.update().where(S.customers.c.id == d["customer_id"]).values(
-                    organisation=PURGED, name=PURGED, address=PURGED, phone=PURGED, email=PURGED, purged_at=when))
-                conn.execute(S.machines.update().where(S.machines.c.customer_id == d["customer_id"]).values(
-                    site_organisation=PURGED, site_address=PURGED, site_name=PURGED, site_phone=PURGED))
-                self.audit(conn, operator, "customer", d["customer_id"], "purge",
-                           {"machines": len(d["labels"]), "ended_before": ended_before.isoformat()}, None, when)
-        return due
-
-    def _due(self, conn, ended_before: dt.date) -> list[dict]:
-        q = (sa.select(S.machines.c.customer_id, S.machines.c.label_number, S.machines.c.purchased_on, S.packs.c.years,
-                       S.packs.c.agreed_end_on, S.customers.c.organisation)
-             .select_from(S.machines.join(S.packs).join(S.customers)).where(S.customers.c.purged_at.is_(None)))
-        by_customer: dict[int, list] = {}
-        for r in conn.execute(q).mappings():
-            by_customer.setdefault(r["customer_id"], []).append(r)
-        return [{"customer_id": cid, "organisation": rows[0]["organisation"],
-                 "labels": [r["label_number"] for r in rows], "ended_on": max(contract_end(r) for r in rows)}
-                for cid, rows in by_customer.items() if all(contract_end(r) < ended_before for r in rows)]
