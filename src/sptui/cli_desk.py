@@ -213,7 +213,7 @@ def registry_find(label, serial, customer, phone, support_id, fmt, db_url):
 # ---- incidents -----------------------------------------------------------------------------------------------
 @main.group(cls=DeskGroup)
 def incident():
-    """Incidents: open, show, claim, dispatch, note, close."""
+    """Incidents: open, show, claim, take-over, assign, dispatch, note, close."""
 
 
 @incident.command("open")
@@ -257,7 +257,8 @@ def incident_show(iid, lang, db_url):
     except StoreError as e:
         _fail(e)
     d = inc["decision"]
-    click.echo(f"incident {iid}  {inc['status']}  owner {inc['owner'] or '-'}  version {inc['version']}")
+    pays = " · customer pays" if inc["billing"] in ("fee", "quote-needed") else ""
+    click.echo(f"incident {iid}  {inc['status']}{pays}  owner {inc['owner'] or '-'}  version {inc['version']}")
     click.echo(f"received {inc['received_at']:%Y-%m-%d %H:%M}  verdict {inc['verdict']}"
                + (f"  on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
     click.echo(f"policy {d['policy']['name']} {d['policy']['version']} {inc['policy_digest'][:19]}")
@@ -292,16 +293,66 @@ def incident_claim(iids, db_url, operator):
 @incident.command("note")
 @click.argument("iid", type=int)
 @click.argument("text")
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
 @db_option
 @operator_option
-def incident_note(iid, text, db_url, operator):
-    """Add a note to an incident's timeline."""
+def incident_note(iid, text, version, db_url, operator):
+    """Add a note to an incident's timeline (its owner, or anyone while nobody owns it)."""
     from sptui.store import StoreError, operator_name
 
     try:
-        _store(db_url).add_note(iid, text, operator=operator_name(operator))
+        _store(db_url).add_note(iid, text, operator=operator_name(operator), version=version)
     except StoreError as e:
         _fail(e)
+
+
+@incident.command("take-over")
+@click.argument("iid", type=int)
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
+@db_option
+@operator_option
+def incident_take_over(iid, version, db_url, operator):
+    """Take over an incident another operator owns (audited, in its timeline)."""
+    from sptui.store import StoreError, operator_name
+
+    who = operator_name(operator)
+    try:
+        _store(db_url).take_over(iid, operator=who, version=version)
+    except StoreError as e:
+        _fail(e)
+    click.echo(f"incident {iid}: taken over by {who}")
+
+
+@incident.command("assign")
+@click.argument("iid", type=int)
+@click.option("--to", "to", required=True, help="the operator it goes to")
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
+@db_option
+@operator_option
+def incident_assign(iid, to, version, db_url, operator):
+    """Hand an incident to another operator (its owner, or anyone while nobody owns it); audited."""
+    from sptui.store import StoreError, operator_name
+
+    try:
+        _store(db_url).assign(iid, to, operator=operator_name(operator), version=version)
+    except StoreError as e:
+        _fail(e)
+    click.echo(f"incident {iid}: assigned to {to.strip()}")
+
+
+def _consent(by, via, at):
+    """--consent-by/--consent-via/--consent-at as a Consent, or None when none was given."""
+    from sptui.desk import BadRequest, Consent
+    from sptui.store import now
+
+    if by is None and via is None and at is None:
+        return None
+    if by is None or via is None:
+        _fail("the customer's consent needs both --consent-by NAME and --consent-via phone|mail", EXIT_BAD_INPUT)
+    try:
+        return Consent(by, via, _instant(at, "consent-at") if at else now())
+    except BadRequest as e:
+        _fail(e, EXIT_BAD_INPUT)
 
 
 @incident.command("dispatch")
@@ -312,29 +363,37 @@ def incident_note(iid, text, db_url, operator):
 @click.option("--technicians", default=1, type=click.IntRange(1), show_default=True)
 @click.option("--late-reason", type=click.Choice(["traffic", "weather", "site", "parts"]), default=None,
               help="why the onsite deadline was missed")
+@click.option("--confirm-uncovered", is_flag=True,
+              help="dispatch although the machine's verdict is not-covered, not-started or consult (the customer pays)")
+@click.option("--consent-by", default=None, help="who at the customer consented to work they pay for")
+@click.option("--consent-via", type=click.Choice(["phone", "mail"]), default=None, help="how they consented")
+@click.option("--consent-at", default=None, help="when they consented (default: now)")
 @click.option("--version", "version", type=int, default=None,
               help="the version you read (`incident show`): refused if someone changed it since")
 @db_option
 @operator_option
 @policy_option
-def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, version, db_url, operator,
-                      policy_path):
-    """Dispatch a technician; with --complete, the fee is quoted from 別表-1."""
+def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, confirm_uncovered, consent_by,
+                      consent_via, consent_at, version, db_url, operator, policy_path):
+    """Dispatch a technician. The incident is decided with the work (the 別表-1 fee once --complete is known);
+    work the customer pays for needs their consent, work on an uncovered machine --confirm-uncovered."""
+    from sptui.desk import BadRequest, Work, dispatch
     from sptui.model.case import CaseError
     from sptui.store import StoreError, operator_name
 
-    departed = _instant(depart, "depart")
-    completed = _instant(complete, "complete") if complete else None
+    consent = _consent(consent_by, consent_via, consent_at)
     policy = _load(policy_path or default_policy())
+    store = _store(db_url)
     try:
-        out = _store(db_url).dispatch(policy, iid, operator=operator_name(operator), technician=technician,
-                                      departed_at=departed, completed_at=completed, technicians=technicians,
-                                      late_reason=late_reason, version=version)
-    except (StoreError, CaseError) as e:
+        work = Work(_instant(depart, "depart"), _instant(complete, "complete") if complete else None, technicians)
+        dispatch(store, policy, iid, operator=operator_name(operator), technician=technician, work=work,
+                 late_reason=late_reason, version=version, confirm_uncovered=confirm_uncovered, consent=consent)
+    except (BadRequest, CaseError) as e:
+        _fail(e, EXIT_BAD_INPUT)
+    except StoreError as e:
         _fail(e)
-    fee = out["fee"]
-    click.echo(f"incident {iid}: dispatched {technician}"
-               + (f"; fee {fee['total_jpy']:,}円" + (" (needs a quote)" if fee["needs_quote"] else "") if fee else ""))
+    line = [e["text"] for e in store.timeline(iid) if e["kind"] == "dispatched"][-1]
+    click.echo(f"incident {iid}: dispatched {line}")
 
 
 @incident.command("close")
@@ -344,7 +403,7 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
 @db_option
 @operator_option
 def incident_close(iid, text, version, db_url, operator):
-    """Close an incident."""
+    """Close an incident (its owner, or anyone while nobody owns it)."""
     from sptui.store import StoreError, operator_name
 
     try:
@@ -623,29 +682,47 @@ def alarm_list(due, quarantine, db_url):
     for a in rows:
         nxt = f"{a['next_contact_at']:%Y-%m-%d %H:%M}" if a["next_contact_at"] else "-"
         click.echo(f"{a['id']:<6} {a['occurred_at']:%Y-%m-%d %H:%M}  {a['computer']:<12} {a['event_id'] or '-':<12} "
-                   f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}")
+                   f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}"
+                   + (f"  incident {a['incident_id']}" if a["incident_id"] else "")
+                   + (f"  ({a['closed_reason']})" if a["closed_reason"] else ""))
 
 
 @alarm.command("contact")
 @click.argument("aid", type=int)
 @click.option("--at", "at", default=None, help="when the call was made (default: now)")
 @click.option("--reached/--not-reached", required=True, help="whether the customer's contact person was reached")
-@click.option("--repair-needed", is_flag=True, help="the call found that a repair is needed (a technician is arranged)")
+@click.option("--repair-needed/--no-repair", "repair_needed", default=None,
+              help="reached: the machine needs an onsite repair (opens, or joins, its incident) or not (closes the "
+                   "alarm, with --reason)")
+@click.option("--reason", default=None, help="--no-repair: why no repair follows (what the customer said)")
 @click.option("--note", default="")
+@click.option("--version", "version", type=int, default=None, help="the alarm's version you read")
 @db_option
 @operator_option
 @policy_option
-def alarm_contact(aid, at, reached, repair_needed, note, db_url, operator, policy_path):
-    """Record a call after an alarm; an unreached customer is called again the next day, in hours."""
+def alarm_contact(aid, at, reached, repair_needed, reason, note, version, db_url, operator, policy_path):
+    """Record a call after an alarm. Unreached: the customer is called again the next day, in hours. Reached: the
+    alarm ends — linked to the machine's incident when a repair is needed, else closed with the reason."""
+    from sptui.desk import BadRequest, contact
+    from sptui.model.case import CaseError
     from sptui.store import StoreError, now, operator_name
 
     when = _instant(at, "at") if at else now()
     policy = _load(policy_path or default_policy())
+    store = _store(db_url)
     try:
-        contact = _store(db_url).record_contact(policy, aid, at=when, reached=reached, repair_needed=repair_needed,
-                                                operator=operator_name(operator), note=note)
+        out = contact(store, policy, aid, at=when, reached=reached, repair_needed=repair_needed, reason=reason,
+                      operator=operator_name(operator), note=note, version=version)
+    except (BadRequest, CaseError) as e:
+        _fail(e, EXIT_BAD_INPUT)
     except StoreError as e:
         _fail(e)
-    nxt = contact.get("next_contact_at")
-    click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call needed")
-               + ("; arrange a technician" if contact.get("arrange_technician") else ""))
+    if out["status"] == "linked":
+        inc = store.incident(out["incident_id"])
+        click.echo(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")
+                   + f": {inc['verdict']}" + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
+    elif out["status"] == "closed":
+        click.echo(f"alarm {aid}: closed, no repair ({reason.strip()})")
+    else:
+        nxt = out["contact"].get("next_contact_at")
+        click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call is due"))

@@ -83,6 +83,7 @@ def alarm_mail(computer: str, occurred: dt.datetime, event: tuple[str, str, str,
 def build_demo(store, policy, *, today: dt.date | None = None, customers: int = 200, machines: int = 1000,
                seed: int = 2026) -> dict[str, int]:
     """Fill an empty store with a demo desk; returns the counts."""
+    from sptui.desk import Consent, Work, dispatch, quote_dispatch
     from sptui.intake.ingest import ingest
 
     rnd = random.Random(seed)
@@ -113,9 +114,10 @@ def build_demo(store, policy, *, today: dt.date | None = None, customers: int = 
             if inc["verdict"] == "covered" and rnd.random() < 0.6:
                 dep = inc["received_at"] + dt.timedelta(minutes=rnd.randrange(20, 90))
                 late = "traffic" if inc["deadline"] is not None and dep > inc["deadline"] else None
-                store.dispatch(policy, iid, operator=op, technician=f"tech-{rnd.randrange(1, 30):02d}", departed_at=dep,
-                               completed_at=dep + dt.timedelta(minutes=rnd.randrange(40, 240))
-                               if rnd.random() < 0.5 else None, late_reason=late)
+                work = Work(dep, dep + dt.timedelta(minutes=rnd.randrange(40, 240)) if rnd.random() < 0.5 else None)
+                consent = Consent("demo", "phone", dep) if quote_dispatch(policy, inc, work).customer_pays else None
+                dispatch(store, policy, iid, operator=op, technician=f"tech-{rnd.randrange(1, 30):02d}", work=work,
+                         late_reason=late, consent=consent)
     express = [r for r in rows if r["express_start_on"]]
     for k in range(120):
         r = rnd.choice(express)
