@@ -86,7 +86,11 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     t.keys("yamada", literal=True)
     t.keys("Tab", "Tab", "Tab", "Tab")  # departure (now), completion, technicians, late reason
     t.keys("traffic", literal=True)
-    t.keys("Tab", "Enter")  # the dispatch button
+    t.keys("Tab")  # the customer's consent (needed when the departure, now, is outside the service hours)
+    t.keys("yamada-san", literal=True)
+    t.keys("Tab")
+    t.keys("phone", literal=True)
+    t.keys("Enter")  # Enter in a field dispatches
     t.wait_for("yamada departs")
     t.keys("Escape")
     t.wait_for("shown")
@@ -97,7 +101,11 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     t.keys("Enter")
     t.keys("Enter")
     t.wait_for(f"alarm #{al.id}")
-    t.keys("y")  # the customer was reached
+    t.keys("y")  # the customer was reached: a repair needed?
+    t.wait_for("Does the machine need")
+    t.keys("n")  # no: the alarm is closed, with what the customer said
+    t.keys("rebooted, fine", literal=True)
+    t.keys("Enter")
     shown = t.wait_for(f"{operator}  reached")  # the call, in the alarm's timeline
     assert "Traceback" not in shown
     t.keys("Escape")
@@ -109,7 +117,7 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     assert not t.alive()  # q quits the desk (and so the session)
     after = store.incident(inc.id)
     assert after["status"] == "dispatched" and after["owner"] == operator
-    assert store.alarm(al.id)["status"] == "reached"
+    assert (store.alarm(al.id)["status"], store.alarm(al.id)["closed_reason"]) == ("closed", "rebooted, fine")
     assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == (operator, "contact")
 
 

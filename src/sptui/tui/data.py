@@ -15,16 +15,18 @@ class QueueRow:
     the next contact of an alarm) is kept as the database gave it and converted only when shown."""
 
     __slots__ = ("kind", "id", "label", "customer", "verdict", "in_hours", "due_raw", "status", "owner", "summary",
-                 "consult", "haystack", "_conv", "_due")
+                 "consult", "pays", "haystack", "_conv", "_due")
 
     def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv,
-                 consult=False):
+                 consult=False, billing=None):
         self.kind, self.id, self.label, self.customer = kind, rid, label, customer
         self.verdict, self.in_hours, self.due_raw, self.status = verdict or "?", in_hours, due_raw, status
         self.owner, self.summary, self._conv, self._due = owner, summary, conv, _UNSET
         self.consult = bool(consult)  # 相談: an operator marked it for consultation
+        self.pays = billing in ("fee", "quote-needed")  # dispatched, and the customer pays
         self.haystack = "\t".join((f"{kind[0]}{rid}", kind, label, customer, verdict or "", status, owner or "",
-                                   "consult 相談" if consult else "", summary)).casefold()  # what a filter searches
+                                   "consult 相談" if consult else "", "customer pays お客様負担" if self.pays else "",
+                                   summary)).casefold()  # what a filter searches
 
     @property
     def key(self) -> str:
@@ -63,10 +65,10 @@ def _incidents(conv, where, order, limit=None):
     m, c, i = S.machines, S.customers, S.incidents
     q = (sa.select(i.c.id, m.c.label_number, c.c.organisation, i.c.verdict,
                    i.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(i.c.deadline, sa.String()),
-                   i.c.status, i.c.owner, i.c.summary, i.c.consult.is_not(None))
+                   i.c.status, i.c.owner, i.c.summary, i.c.consult.is_not(None), i.c.billing)
          .select_from(i.join(m, m.c.id == i.c.machine_id).join(c, c.c.id == m.c.customer_id))
          .where(_OPEN_INCIDENT, *where).order_by(*order).limit(limit))
-    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9])
+    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9], r[10])
 
 
 def _alarms(conv, limit=None, where=()):
@@ -126,6 +128,17 @@ def fingerprint(store) -> tuple:
         al = conn.execute(sa.select(sa.func.count(), sa.func.max(a.c.id), sa.func.sum(a.c.version))
                           .where(_TO_CALL)).one()
     return tuple(inc) + tuple(al)
+
+
+def record_fingerprint(store, kind: str, rid: int) -> tuple:
+    """Changes when the triage screen of an incident (its row, a new timeline line) or an alarm would."""
+    with store.read() as conn:
+        if kind == "incident":
+            i, e = S.incidents, S.incident_events
+            return tuple(conn.execute(sa.select(i.c.version, sa.select(sa.func.max(e.c.id))
+                                                .where(e.c.incident_id == rid).scalar_subquery())
+                                      .where(i.c.id == rid)).one_or_none() or ())
+        return tuple(conn.execute(sa.select(S.alarms.c.version).where(S.alarms.c.id == rid)).one_or_none() or ())
 
 
 def machine_of(store, machine_id: int) -> dict:
