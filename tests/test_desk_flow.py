@@ -156,6 +156,24 @@ def test_the_cli_refuses_uncovered_or_unconsented_work_with_one_line_and_exit_2(
     assert "dispatched · customer pays" in shown.stdout
 
 
+@pytest.mark.parametrize("args,says", [
+    (["--depart", "9999-12-31T23:59+09:00", "--late-reason", "site"], "beyond the dates the desk can decide"),
+    (["--depart", "2026-11-27T18:00+09:00", "--complete", "2026-11-27T18:00+09:00"], "cannot be complete"),
+    (["--depart", "2026-11-26T18:00+09:00"], "before the notice was received"),
+    (["--depart", "2026-11-27T18:00"], "--depart"),
+    (["--depart", "2026-11-27T18:00+09:00", "--consent-by", "x" * 201, "--consent-via", "phone"], "at most 200"),
+    (["--depart", "2026-11-27T18:00+09:00", "--consent-by", "x"], "needs both"),
+])
+def test_bad_dispatch_input_is_one_line_and_exit_2(desk, policy, db_url, run, args, says):
+    iid = _open(desk, policy, "1234-000-001")
+    r = run("incident", "dispatch", iid, "--technician", "t", *args, "--db", db_url, "--operator", "sato")
+    assert r.returncode == 2 and says in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    r = run("incident", "dispatch", iid, "--technician", "y" * 101, "--depart", "2026-11-27T17:30+09:00",
+            "--db", db_url, "--operator", "sato")
+    assert r.returncode == 2 and "at most 100" in r.stderr
+    assert desk.counts()["dispatches"] == 0 and desk.incident(iid)["status"] == "open"
+
+
 # ---- the property: the quote, the stored fee and `sptui fee` agree ------------------------------------------
 def _sptui_fee(depart: dt.datetime, complete: dt.datetime, technicians: int, variant: str) -> dict:
     from click.testing import CliRunner

@@ -4,6 +4,7 @@ or a closing reason, ownership is taken over or assigned, an open triage follows
 dialog and the triage's newest timeline line fit 80×24."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -14,7 +15,7 @@ from test_tui import drive, open_row, static_text
 from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.testing import tokyo
-from sptui.tui.app import ConfirmModal, DispatchModal, TriageScreen
+from sptui.tui.app import ConfirmModal, DeskApp, DispatchModal, TriageScreen
 from sptui.tui.keybar import KeyBar
 
 
@@ -318,3 +319,57 @@ def test_at_80x24_the_dispatch_dialog_shows_its_buttons_and_the_newest_timeline_
     assert inside and most > 0 and y == most  # the newest line (the claim) in view, under 15 older ones
     assert all(fits), fits
     assert y2 == most2 and "yamada departs 2026-11-27 20:30" in last
+
+
+def test_the_dialog_reads_a_time_typed_in_full_width_digits_and_names_a_field_it_cannot_read(desk, policy):
+    from sptui.tui.dispatch import parse_time
+
+    assert parse_time("２０２６/１１/２７ １８:００") == tokyo("2026-11-27 18:00")
+    iid = _open(desk, policy, "1234-000-001")
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        await _fill(pilot, app.screen, technician="t", departed="2026-11-27 19:00", completed="tomorrow")
+        quoted = static_text(app, "#fee")
+        await pilot.click("#ok")
+        await pilot.pause()
+        return quoted, static_text(app, "#error"), app.screen.focused.id
+
+    quoted, error, focused = drive(desk, policy, steps)
+    assert "completion (optional): cannot read the time 'tomorrow'" in quoted and quoted == error
+    assert focused == "completed" and desk.dispatches(iid) == []
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_on_postgresql_an_open_triage_hears_another_desks_change_at_once(db_url, policy, monkeypatch):
+    """The queue's LISTEN tells the open triage too: with the polls an hour apart, only the notification can
+    bring the change."""
+    import time
+
+    import sptui.tui.app as tui_app
+
+    monkeypatch.setattr(tui_app, "POLL_SECONDS", 3600.0)
+    mine, other = Store.open(db_url), Store.open(db_url)
+    mine.import_registry(registry_csv([registry_row(1)]))
+    iid = _open(mine, policy, "1234-000-001", "2026-11-30 10:00")
+
+    async def main():
+        app = DeskApp(mine, policy, lang="en", operator="sato")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.screen.listener.connected.wait(5)
+            await _triage(app, pilot, "incident", iid)
+            other.claim(iid, operator="tanaka")
+            started = time.monotonic()
+            while time.monotonic() - started < 5 and "owner: tanaka" not in static_text(app, "#head"):
+                await pilot.pause(0.02)
+            return time.monotonic() - started
+
+    try:
+        took = asyncio.run(asyncio.wait_for(main(), 60))
+    finally:
+        mine.close()
+        other.close()
+    assert took < 2.0, took

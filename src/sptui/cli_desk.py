@@ -73,6 +73,20 @@ def _fail(e: Exception, code: int = 1):
     sys.exit(code)
 
 
+def _act(fn):
+    """Run a desk or store action: bad input (BadRequest, CaseError) exits 2, a refusal (another owner, a conflict,
+    a closed incident) 1; one line either way."""
+    from sptui.model.case import CaseError
+    from sptui.store import BadRequest, StoreError
+
+    try:
+        return fn()
+    except (BadRequest, CaseError) as e:
+        _fail(e, EXIT_BAD_INPUT)
+    except StoreError as e:
+        _fail(e)
+
+
 # ---- db ------------------------------------------------------------------------------------------------------
 @main.group(cls=DeskGroup)
 def db():
@@ -298,12 +312,10 @@ def incident_claim(iids, db_url, operator):
 @operator_option
 def incident_note(iid, text, version, db_url, operator):
     """Add a note to an incident's timeline (its owner, or anyone while nobody owns it)."""
-    from sptui.store import StoreError, operator_name
+    from sptui.store import operator_name
 
-    try:
-        _store(db_url).add_note(iid, text, operator=operator_name(operator), version=version)
-    except StoreError as e:
-        _fail(e)
+    store = _store(db_url)
+    _act(lambda: store.add_note(iid, text, operator=operator_name(operator), version=version))
 
 
 @incident.command("take-over")
@@ -313,13 +325,10 @@ def incident_note(iid, text, version, db_url, operator):
 @operator_option
 def incident_take_over(iid, version, db_url, operator):
     """Take over an incident another operator owns (audited, in its timeline)."""
-    from sptui.store import StoreError, operator_name
+    from sptui.store import operator_name
 
-    who = operator_name(operator)
-    try:
-        _store(db_url).take_over(iid, operator=who, version=version)
-    except StoreError as e:
-        _fail(e)
+    who, store = operator_name(operator), _store(db_url)
+    _act(lambda: store.take_over(iid, operator=who, version=version))
     click.echo(f"incident {iid}: taken over by {who}")
 
 
@@ -331,12 +340,10 @@ def incident_take_over(iid, version, db_url, operator):
 @operator_option
 def incident_assign(iid, to, version, db_url, operator):
     """Hand an incident to another operator (its owner, or anyone while nobody owns it); audited."""
-    from sptui.store import StoreError, operator_name
+    from sptui.store import operator_name
 
-    try:
-        _store(db_url).assign(iid, to, operator=operator_name(operator), version=version)
-    except StoreError as e:
-        _fail(e)
+    store = _store(db_url)
+    _act(lambda: store.assign(iid, to, operator=operator_name(operator), version=version))
     click.echo(f"incident {iid}: assigned to {to.strip()}")
 
 
@@ -377,21 +384,16 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
                       consent_via, consent_at, version, db_url, operator, policy_path):
     """Dispatch a technician. The incident is decided with the work (the 別表-1 fee once --complete is known);
     work the customer pays for needs their consent, work on an uncovered machine --confirm-uncovered."""
-    from sptui.desk import BadRequest, Work, dispatch
-    from sptui.model.case import CaseError
-    from sptui.store import StoreError, operator_name
+    from sptui.desk import Work, dispatch
+    from sptui.store import operator_name
 
     consent = _consent(consent_by, consent_via, consent_at)
+    departed, completed = _instant(depart, "depart"), _instant(complete, "complete") if complete else None
     policy = _load(policy_path or default_policy())
     store = _store(db_url)
-    try:
-        work = Work(_instant(depart, "depart"), _instant(complete, "complete") if complete else None, technicians)
-        dispatch(store, policy, iid, operator=operator_name(operator), technician=technician, work=work,
-                 late_reason=late_reason, version=version, confirm_uncovered=confirm_uncovered, consent=consent)
-    except (BadRequest, CaseError) as e:
-        _fail(e, EXIT_BAD_INPUT)
-    except StoreError as e:
-        _fail(e)
+    _act(lambda: dispatch(store, policy, iid, operator=operator_name(operator), technician=technician,
+                          work=Work(departed, completed, technicians), late_reason=late_reason, version=version,
+                          confirm_uncovered=confirm_uncovered, consent=consent))
     line = [e["text"] for e in store.timeline(iid) if e["kind"] == "dispatched"][-1]
     click.echo(f"incident {iid}: dispatched {line}")
 
@@ -404,12 +406,10 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
 @operator_option
 def incident_close(iid, text, version, db_url, operator):
     """Close an incident (its owner, or anyone while nobody owns it)."""
-    from sptui.store import StoreError, operator_name
+    from sptui.store import operator_name
 
-    try:
-        _store(db_url).close_incident(iid, operator=operator_name(operator), text=text, version=version)
-    except StoreError as e:
-        _fail(e)
+    store = _store(db_url)
+    _act(lambda: store.close_incident(iid, operator=operator_name(operator), text=text, version=version))
 
 
 # ---- alarm intake --------------------------------------------------------------------------------------------
@@ -703,20 +703,14 @@ def alarm_list(due, quarantine, db_url):
 def alarm_contact(aid, at, reached, repair_needed, reason, note, version, db_url, operator, policy_path):
     """Record a call after an alarm. Unreached: the customer is called again the next day, in hours. Reached: the
     alarm ends — linked to the machine's incident when a repair is needed, else closed with the reason."""
-    from sptui.desk import BadRequest, contact
-    from sptui.model.case import CaseError
-    from sptui.store import StoreError, now, operator_name
+    from sptui.desk import contact
+    from sptui.store import now, operator_name
 
     when = _instant(at, "at") if at else now()
     policy = _load(policy_path or default_policy())
     store = _store(db_url)
-    try:
-        out = contact(store, policy, aid, at=when, reached=reached, repair_needed=repair_needed, reason=reason,
-                      operator=operator_name(operator), note=note, version=version)
-    except (BadRequest, CaseError) as e:
-        _fail(e, EXIT_BAD_INPUT)
-    except StoreError as e:
-        _fail(e)
+    out = _act(lambda: contact(store, policy, aid, at=when, reached=reached, repair_needed=repair_needed,
+                               reason=reason, operator=operator_name(operator), note=note, version=version))
     if out["status"] == "linked":
         inc = store.incident(out["incident_id"])
         click.echo(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")

@@ -11,8 +11,8 @@ machine, a completion before the departure) is a `BadRequest`; the one rule for 
 the store's (`Store.check_owner`), a refusal there a `ConflictError`.
 """
 from sptui.desk.alarms import contact
-from sptui.desk.incidents import (CONSENT_VIA, UNCOVERED, BadRequest, Consent, DispatchQuote, Work, dispatch,
-                                  quote_dispatch)
+from sptui.desk.incidents import CONSENT_VIA, UNCOVERED, Consent, DispatchQuote, Work, dispatch, quote_dispatch
+from sptui.store.db import BadRequest
 
 __all__ = ["BadRequest", "CONSENT_VIA", "Consent", "DispatchQuote", "UNCOVERED", "Work", "contact", "dispatch",
            "quote_dispatch"]

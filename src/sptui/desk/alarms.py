@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sptui.desk.incidents import BadRequest
 from sptui.store import schema as S
+from sptui.store.db import BadRequest
 from sptui.store.alarms import alarm_case
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import attrs
 
-from sptui.store.db import StoreError
-from sptui.store.desk import LATE_REASONS
+from sptui.store import schema as S
+from sptui.store.db import BadRequest
+from sptui.store.desk import LATE_REASONS, fits
 
 # verdicts under which the pack does not pay for onsite work: the operator confirms, the customer pays by a quote
 UNCOVERED = ("not-covered", "not-started", "consult")
@@ -18,10 +19,6 @@ CONSENT_VIA = ("phone", "mail")
 # while the completion is unknown, the work is decided as if it ended a minute after the departure: enough to
 # know whether it is charged and its least fee (the first hour's base); nothing decided so is stored
 PROVISIONAL_END = dt.timedelta(minutes=1)
-
-
-class BadRequest(StoreError):
-    """A request that is incomplete or wrong: the message says what to give (the CLI exits 2)."""
 
 
 def _aware(name: str):
@@ -59,6 +56,7 @@ class Work:
 def _consent_by(_, __, value) -> None:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("the customer's consent needs who gave it (a name)")
+    fits("the consent's name", value, S.dispatches.c.consent_by)
 
 
 def _consent_via(_, __, value) -> None:
@@ -143,8 +141,12 @@ class DispatchQuote:
 
 def quote_dispatch(policy, incident: dict, work: Work) -> DispatchQuote:
     """The incident's case decided with the work: the one decision behind the fee shown, printed and stored."""
-    case = dict(incident["case"], work=work.case())
-    return DispatchQuote(case, policy.decide(case), work.completed_at is None)
+    try:
+        case = dict(incident["case"], work=work.case())
+        return DispatchQuote(case, policy.decide(case), work.completed_at is None)
+    except OverflowError:  # a time at the end of the calendar (9999-12-31): nothing to decide there
+        raise BadRequest(f"the work's times ({work.departed_at:%Y-%m-%d %H:%M}) are beyond the dates the desk "
+                         "can decide") from None
 
 
 def _summary(technician: str, work: Work, quote: DispatchQuote, operator: str, consent: Consent | None) -> str:
@@ -166,7 +168,7 @@ def dispatch(store, policy, iid: int, *, operator: str, technician: str, work: W
              consent: Consent | None = None) -> dict[str, Any]:
     """Send a technician: decided by `quote_dispatch`, refused (BadRequest) without what the terms ask, kept by
     the store under its one rule for who may act. Returns the stored fee (or None), billing and new version."""
-    technician = (technician or "").strip()
+    technician = fits("the technician's name", (technician or "").strip(), S.dispatches.c.technician)
     if not technician:
         raise BadRequest("a dispatch needs the technician's name")
     if late_reason is not None and late_reason not in LATE_REASONS:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sptui.store import schema as S
-from sptui.store.db import ConflictError, StoreError
+from sptui.store.db import BadRequest, ConflictError, StoreError
 
 LATE_REASONS = ("traffic", "weather", "site", "parts")
 # what each action is, in the refusal a non-owner gets
@@ -48,6 +48,14 @@ def case_for(machine: dict, *, at: dt.datetime, support: str = "hw", repair_need
         "component": component or {"kind": "body", "category": None, "connection": None},
         "cause": cause, "failure": None, "work": work, "alarm": alarm,
     }
+
+
+def fits(what: str, value: str, column) -> str:
+    """`value` if it fits the column it is kept in (a name of at most N characters), else BadRequest."""
+    limit = column.type.length
+    if limit is not None and len(value) > limit:
+        raise BadRequest(f"{what} is {len(value)} characters long: at most {limit}")
+    return value
 
 
 def stored_decision(decision) -> dict:
@@ -201,9 +209,9 @@ class DeskOps:
     def assign(self, iid: int, to: str, *, operator: str, version: int | None = None) -> int:
         """The owner (or anyone, while nobody owns it) hands the incident to another operator. Audited, in the
         timeline; returns the new version."""
-        to = to.strip()
+        to = fits("the operator's name", to.strip(), S.incidents.c.owner)
         if not to:
-            raise StoreError("assigning an incident needs the operator it goes to")
+            raise BadRequest("assigning an incident needs the operator it goes to")
         with self.write() as conn:
             row = self._owner_row(conn, iid, operator, "assign", version)
             if row.owner == to:
@@ -220,7 +228,7 @@ class DeskOps:
         """A line in the timeline, by the owner (or anyone while nobody owns it; a note claims nothing). The
         version is checked, not bumped: a note changes nothing another operator may have read."""
         if not text.strip():
-            raise StoreError("a note needs text")
+            raise BadRequest("a note needs text")
         with self.write() as conn:
             self._owner_row(conn, iid, operator, "note", version, open_only=False)
             when = dt.datetime.now(S.TOKYO)
@@ -263,7 +271,7 @@ class DeskOps:
         """相談: the operator decided the case must be discussed with the customer or NEC before work goes on
         (what the terms leave to consultation, not to a fee). `text` says why; returns the new version."""
         if not text.strip():
-            raise StoreError("marking an incident for consultation needs a reason")
+            raise BadRequest("marking an incident for consultation needs a reason")
         return self._consult(iid, text.strip(), operator=operator, version=version)
 
     def clear_consult(self, iid: int, *, operator: str, version: int | None = None) -> int:

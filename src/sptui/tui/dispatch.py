@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import unicodedata
 from typing import Any, Callable
 
 from rich.text import Text
@@ -40,8 +41,8 @@ class FormError(ValueError):
 
 
 def parse_time(text: str) -> dt.datetime:
-    """`YYYY-MM-DD HH:MM` (or ISO with an offset) as an aware time in Asia/Tokyo."""
-    t = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo."""
+    t = dt.datetime.fromisoformat(unicodedata.normalize("NFKC", text).strip().replace("/", "-"))
     return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
 
 
