@@ -296,9 +296,9 @@ class AlarmOps:
         """Keep a call the desk decided (sptui.desk.alarms): `decision` routes the alarm with this call; `status` is
         where it ends: retry (unreached; the next call is the decision's), closed (reached, no repair:
         `closed_reason`) or linked (reached, repair needed: the open incident of the machine, if there is one,
-        else a new one from `incident`, the _insert_incident values; `alarm_text` is the alarm's line in its timeline). One transaction: the call, the alarm's end
-        and the incident are kept together or not at all. Returns the contact, the incident id and whether it
-        was opened now."""
+        else a new one from `incident`, the _insert_incident values; `alarm_text` is the alarm's line in the
+        incident's timeline). One transaction: the call, the alarm's end and the incident are kept together or
+        not at all. Returns the contact, the incident id and whether it was opened now."""
         contact = decision.contact or {}
         with self.write() as conn:
             row = conn.execute(sa.select(S.alarms.c.version, S.alarms.c.status, S.alarms.c.incident_id,

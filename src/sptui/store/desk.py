@@ -249,8 +249,9 @@ class DeskOps:
             when = dt.datetime.now(S.TOKYO)
             owner = row.owner or self._claimed_with(conn, iid, row, operator, "dispatch", when)
             values: dict[str, Any] = {"status": "dispatched", "owner": owner, "billing": billing}
-            if decision is not None:
-                values.update(case=case, decision=stored_decision(decision), policy_digest=decision.policy_digest)
+            if decision is not None:  # the decision with the work, and what the row keeps of it, agree
+                values.update(case=case, decision=stored_decision(decision), policy_digest=decision.policy_digest,
+                              verdict=decision.verdict, deadline=decision.dispatch_deadline)
             self._update(conn, iid, row.version, "dispatch", operator, **values)
             conn.execute(S.dispatches.insert().values(
                 incident_id=iid, technician=technician, technicians=technicians, departed_at=departed_at,

@@ -389,6 +389,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         self.record: dict = {}
         self._seen: tuple = ()  # the record's fingerprint as shown (data.record_fingerprint)
         self._data_version: int | None = None  # the store's, when last looked (SQLite)
+        self._last_actor: str | None = None  # who wrote the newest line of the timeline shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="head")
@@ -436,11 +437,10 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             return
         self._data_version = version
         if data.record_fingerprint(store, self.kind, self.rid) != self._seen:
-            by = self.record.get("updated_by")
             self.load()
-            by = self.record.get("updated_by") or by
-            self.app.notify(self.app.words("changed_elsewhere", what=f"{self.app.words(self.kind)} #{self.rid}",
-                                           who=safe(by or "?")), markup=False)
+            if self._last_actor != self.app.operator:  # (this desk's own change, seen before its reload)
+                self.app.notify(self.app.words("changed_elsewhere", what=f"{self.app.words(self.kind)} #{self.rid}",
+                                               who=safe(self._last_actor or "?")), markup=False)
 
     def load(self) -> None:
         store, w = self.app.store, self.app.words
@@ -500,10 +500,13 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         """The timeline, its newest line in view."""
         store, w = self.app.store, self.app.words
         if self.kind == "incident":
-            lines = [f"{when(e['at'])}  {e['operator']}  {e['kind']}: {e['text']}" for e in store.timeline(self.rid)]
+            entries = store.timeline(self.rid)
+            lines = [f"{when(e['at'])}  {e['operator']}  {e['kind']}: {e['text']}" for e in entries]
         else:
+            entries = data.attempts(store, self.rid)
             lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
-                     for a in data.attempts(store, self.rid)]
+                     for a in entries]
+        self._last_actor = entries[-1]["operator"] if entries else self.record.get("updated_by")
         self.query_one("#timeline", Static).update(Text("\n".join(safe(x) for x in lines)))
         box = self.query_one("#timeline-box", VerticalScroll)
         box.border_title = w("timeline")
@@ -1276,7 +1279,7 @@ class DeskApp(Guarded, App):
         yield SystemCommand(":policy", w("keys_policy"), partial(self.run_command, "policy"))
         if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
             for b in TriageScreen.BINDINGS:
-                if b.action.startswith(("claim", "note", "dispatch", "close", "consult", "contact", "copy")):
+                if b.action.startswith(("claim", "assign", "note", "dispatch", "close", "consult", "contact", "copy")):
                     yield SystemCommand(w.key(b.description), f"{b.key}", partial(screen.run_action, b.action))
 
     def open_record(self, kind: str, rid: int) -> None:

@@ -69,16 +69,24 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     def __init__(self, incident: dict, quote: Callable[[Work], Any], submit: Callable[[dict], Any]) -> None:
         super().__init__()
         self.incident, self.quote, self.submit = incident, quote, submit
-        self.uncovered = incident["verdict"] in UNCOVERED
         self._done = False  # debounced: a second press after the dispatch was stored does nothing
+
+    def _verdict(self) -> str:
+        """The verdict the dispatch will be decided with (the live policy's), else the stored one."""
+        try:
+            return self.quote(Work(now())).verdict
+        except Exception:  # noqa: BLE001 - no policy yet, or a case it cannot decide: the quote line says why
+            return self.incident["verdict"]
 
     def compose(self) -> ComposeResult:
         w = self.app.words
+        verdict = self._verdict()
+        self.uncovered = verdict in UNCOVERED
         with Vertical(id="dialog"):
-            yield Label(Text(w("dispatch_title", id=self.incident["id"], verdict=self.incident["verdict"]),
+            yield Label(Text(w("dispatch_title", id=self.incident["id"], verdict=verdict),
                              style="bold"), id="title")
             if self.uncovered:
-                yield Static(Text(w("uncovered_warning", verdict=self.incident["verdict"])), id="warning")
+                yield Static(Text(w("uncovered_warning", verdict=verdict)), id="warning")
                 yield Checkbox(w("confirm_uncovered"), id="confirm", compact=True)
             for fid, word in FIELDS:
                 with Horizontal(classes="row"):
