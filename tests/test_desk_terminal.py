@@ -21,18 +21,26 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None and not os.environ.
 
 
 class Tmux:
+    """A desk in a tmux session of its own, on this test run's own tmux server (a private socket, no config file):
+    another tmux server on the machine, and the environment it was started with (COLUMNS, LINES), change nothing."""
+
+    SOCKET = f"sptui-tests-{os.getpid()}"
+
     def __init__(self, command: list[str], *, width: int = 160, height: int = 48):
         self.name = f"sptui-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                        "env", "TERM=xterm-256color", "LANG=C.UTF-8", *command], check=True)
+        self.run("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                 "env", "-u", "COLUMNS", "-u", "LINES", "TERM=xterm-256color", "LANG=C.UTF-8", *command)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(["tmux", "-L", self.SOCKET, "-f", "/dev/null", *args], capture_output=True, text=True,
+                              check=check)
 
     def keys(self, *keys: str, literal: bool = False) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
+        self.run("send-keys", "-t", self.name, *(["-l"] if literal else []), *keys)
         time.sleep(0.3)
 
-    def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True,
-                              check=True).stdout
+    def screen(self, *, escapes: bool = False) -> str:
+        return self.run("capture-pane", *(["-e"] if escapes else []), "-p", "-t", self.name).stdout
 
     def wait_for(self, text: str, timeout: float = 30.0) -> str:
         deadline = time.monotonic() + timeout
@@ -44,10 +52,10 @@ class Tmux:
         raise AssertionError(f"{text!r} did not appear on the screen:\n{self.screen()}")
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+        return self.run("has-session", "-t", self.name, check=False).returncode == 0
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        self.run("kill-session", "-t", self.name, check=False)
 
 
 def _demo(tmp_path, run):
@@ -86,7 +94,11 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     t.keys("yamada", literal=True)
     t.keys("Tab", "Tab", "Tab", "Tab")  # departure (now), completion, technicians, late reason
     t.keys("traffic", literal=True)
-    t.keys("Tab", "Enter")  # the dispatch button
+    t.keys("Tab")  # the customer's consent (needed when the departure, now, is outside the service hours)
+    t.keys("yamada-san", literal=True)
+    t.keys("Tab")
+    t.keys("phone", literal=True)
+    t.keys("Enter")  # Enter in a field dispatches
     t.wait_for("yamada departs")
     t.keys("Escape")
     t.wait_for("shown")
@@ -97,7 +109,11 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     t.keys("Enter")
     t.keys("Enter")
     t.wait_for(f"alarm #{al.id}")
-    t.keys("y")  # the customer was reached
+    t.keys("y")  # the customer was reached: a repair needed?
+    t.wait_for("Does the machine need")
+    t.keys("n")  # no: the alarm is closed, with what the customer said
+    t.keys("rebooted, fine", literal=True)
+    t.keys("Enter")
     shown = t.wait_for(f"{operator}  reached")  # the call, in the alarm's timeline
     assert "Traceback" not in shown
     t.keys("Escape")
@@ -109,7 +125,7 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     assert not t.alive()  # q quits the desk (and so the session)
     after = store.incident(inc.id)
     assert after["status"] == "dispatched" and after["owner"] == operator
-    assert store.alarm(al.id)["status"] == "reached"
+    assert (store.alarm(al.id)["status"], store.alarm(al.id)["closed_reason"]) == ("closed", "rebooted, fine")
     assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == (operator, "contact")
 
 
@@ -136,10 +152,9 @@ def test_in_a_real_terminal_only_the_cursor_row_is_drawn_as_the_cursor(tmp_path,
         time.sleep(1.0)
         # at once, and read soon after: the countdowns redraw every row each second, which would hide a row the
         # move left drawn as the cursor
-        subprocess.run(["tmux", "send-keys", "-t", t.name, "Down", "Down", "Down", "Up"], check=True)
+        t.run("send-keys", "-t", t.name, "Down", "Down", "Down", "Up")
         time.sleep(0.15)
-        shown = subprocess.run(["tmux", "capture-pane", "-e", "-p", "-t", t.name], capture_output=True, text=True,
-                               check=True).stdout
+        shown = t.screen(escapes=True)
     finally:
         t.kill()
     # whether reverse video (SGR 7) is in force where each row's label number starts: the cursor row. tmux writes

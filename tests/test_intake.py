@@ -239,9 +239,11 @@ def test_an_unreached_customer_is_called_again_the_next_day_and_the_retry_is_kep
     assert again.retries_due(dt.datetime(2026, 11, 30, 8, 29, tzinfo=JST)) == []
     r = run("alarm", "contact", str(stored.id), "--at", "2026-11-30T08:35+09:00", "--reached", "--repair-needed",
             "--db", db_url)
-    assert r.returncode == 0 and "no further call needed; arrange a technician" in r.stdout
+    # reached, a repair needed: the alarm becomes an incident, decided at its receipt (Friday 16:00:30: 89.5
+    # service minutes that day, the rest from Monday 08:30)
+    assert r.returncode == 0 and "incident 1 opened: covered, on site by 2026-11-30 09:00" in r.stdout, r.stdout
     a = again.alarm(stored.id)
-    assert a["status"] == "reached" and a["next_contact_at"] is None and a["arrange_technician"] is True
+    assert a["status"] == "linked" and a["next_contact_at"] is None and a["arrange_technician"] is True
     assert [(x["action"], x["operator"]) for x in again.audit_log("alarm", stored.id)] == [
         ("contact", "sato"), ("contact", os.environ.get("USER") or getpass.getuser())]
     again.close()

@@ -77,16 +77,23 @@ def _build(store, policy) -> dict:
                               summary=f"{GONE['customer_name']} 様より {GONE['customer_phone']}")
     store.add_note(iid, f"{GONE['customer_email']} に連絡済み", operator="sato")
     store.mark_consult(iid, f"{GONE['customer_address']} の入館手続き", operator="sato")
-    store.dispatch(policy, iid, operator="sato", technician="田村", departed_at=at("2023-06-01T18:00+09:00"),
-                   completed_at=at("2023-06-01T20:00+09:00"), late_reason="traffic")
+    from sptui.desk import Consent, Work, dispatch
+
+    dispatch(store, policy, iid, operator="sato", technician="田村", late_reason="traffic",
+             work=Work(at("2023-06-01T18:00+09:00"), at("2023-06-01T20:00+09:00")),
+             consent=Consent(GONE["customer_name"], "phone", at("2023-06-01T17:50+09:00")))  # who consented: theirs too
     store.close_incident(iid, operator="sato", text=f"{GONE['site_name']} 様 了承")
     mails = _mails()
     folders = {k: GONE["customer_name"] if k == "alarm" else k for k in mails}  # a path may name the customer
     stored = {k: ingest(store, policy, raw, via=f"file:/mail/{folders[k]}/{k}.eml",
                         received_at=at("2023-06-02T10:05:00+09:00")) for k, raw in mails.items()}
     assert stored["alarm"].outcome == "stored" and all(stored[k].outcome == "quarantined" for k in mails if k != "alarm")
-    store.record_contact(policy, stored["alarm"].id, at=at("2023-06-02T11:00+09:00"), reached=False, operator="sato",
-                         note=f"{GONE['customer_name']} 不在 {GONE['customer_phone']}")
+    from sptui.desk import contact
+
+    contact(store, policy, stored["alarm"].id, at=at("2023-06-02T11:00+09:00"), reached=False, operator="sato",
+            note=f"{GONE['customer_name']} 不在 {GONE['customer_phone']}")
+    contact(store, policy, stored["alarm"].id, at=at("2023-06-03T09:00+09:00"), reached=True, operator="sato",
+            repair_needed=False, reason=f"{GONE['customer_name']} 様: 再起動で復旧")  # an end's reason: free text
     return {"incident": iid, "label": label, "mails": mails, "quarantine": {k: s.id for k, s in stored.items()}}
 
 

@@ -16,6 +16,15 @@ from sptui.tui.app import DeskApp, TriageScreen
 from sptui.tui.table import RowTable
 
 
+def send(store, policy, iid, *, operator, technician, departed_at, late_reason=None):
+    """A technician sent for incident `iid` (no completion yet), as the desk sends one: confirmed and consented
+    where the work is the customer's to pay."""
+    from sptui.desk import Consent, Work, dispatch
+
+    dispatch(store, policy, iid, operator=operator, technician=technician, work=Work(departed_at, None),
+             late_reason=late_reason, confirm_uncovered=True, consent=Consent("customer", "phone", departed_at))
+
+
 def screen_text(app) -> list[str]:
     return [text_of(line) for line in terminal_lines(app)]
 
@@ -101,7 +110,7 @@ def test_at_80_by_24_kind_label_customer_verdict_time_left_and_status_show_witho
         assert w.value("verdict", r.verdict) in line and w.value("status", r.status)[:2] in line, line
         assert (w("overdue") in line) == (r.label <= "1234-000-006"), line  # the countdown, on screen
     if lang == "en":
-        assert "consult op…" in shown["1234-000-003"]  # a status too long for its column is cut, and says so
+        assert "consult cl…" in shown["1234-000-003"]  # a status too long for its column is cut, and says so
 
 
 def test_a_dispatched_incident_shows_its_state_not_a_countdown_and_waits_after_the_undispatched(busy, policy):
@@ -109,7 +118,7 @@ def test_a_dispatched_incident_shows_its_state_not_a_countdown_and_waits_after_t
     row that still waits for someone (the other overdue ones first)."""
     now = dt.datetime.now(S.TOKYO).replace(second=0, microsecond=0)
     inc = busy.incident(1)
-    busy.dispatch(policy, 1, operator="sato", technician="yamada", departed_at=now - dt.timedelta(minutes=5),
+    send(busy, policy, 1, operator="sato", technician="yamada", departed_at=now - dt.timedelta(minutes=5),
                   late_reason="traffic" if inc["deadline"] < now else None)
 
     async def steps(app, pilot):
@@ -139,7 +148,7 @@ def test_dispatched_incidents_come_after_the_waiting_rows_and_the_first_page_is_
     departures = {}
     for iid in (1, 4, 7, 12):  # the earliest deadline among them, and one without a deadline (pp)
         departures[iid] = base + dt.timedelta(hours=iid)
-        s.dispatch(policy, iid, operator="sato", technician="yamada", departed_at=departures[iid], late_reason="traffic")
+        send(s, policy, iid, operator="sato", technician="yamada", departed_at=departures[iid], late_reason="traffic")
     for n in range(3):
         t = base + dt.timedelta(hours=5 * n)
         raw = alarm(f"SV{1 + n:04d}", t, message_id=f"order{n}@sv")
@@ -171,7 +180,7 @@ def test_in_japanese_every_verdict_and_status_word_is_japanese_on_queue_triage_a
 
     now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
     busy.claim(8, operator="sato")
-    busy.dispatch(policy, 9, operator="sato", technician="yamada", departed_at=now)
+    send(busy, policy, 9, operator="sato", technician="yamada", departed_at=now)
     raw = alarm("SV0010", now - dt.timedelta(minutes=3), message_id="ja@sv10")
     busy.ingest_batch(policy, [(raw, parse(raw), "test", now)])
 
@@ -194,7 +203,7 @@ def test_in_japanese_every_verdict_and_status_word_is_japanese_on_queue_triage_a
         return seen
 
     seen = drive(busy, policy, steps, lang="ja", size=(160, 48))
-    timeline = next(n for n, line in enumerate(seen["triage"]) if line.strip() == "経過")
+    timeline = next(n for n, line in enumerate(seen["triage"]) if "経過" in line)  # (the timeline box's title)
     events = seen["triage"][timeline:]
     seen["triage"] = seen["triage"][:timeline]  # the timeline's texts are the records' own, as written
     assert any("sato  担当: claimed by sato" in line for line in events)  # … after the event's kind, in Japanese
@@ -589,7 +598,7 @@ def mixed(tmp_path, policy):
                         summary=f"case {i}", operator="setup")
     s.claim(3, operator="sato")
     s.claim(6, operator="sato")
-    s.dispatch(policy, 6, operator="sato", technician="yamada", departed_at=now)
+    send(s, policy, 6, operator="sato", technician="yamada", departed_at=now)
     s.mark_consult(8, "ask", operator="sato")
     yield s
     s.close()
@@ -622,7 +631,9 @@ def test_s_sorts_the_queue_by_customer_status_verdict_and_deadline_and_the_heade
     assert "customer ▼" in by_customer_down[1]
     order = ["open", "claimed", "dispatched"]
     statuses = [(order.index(r[2]), not r[4]) for r in by_status[0]]
-    assert statuses == sorted(statuses) and by_status[0][0][4]  # the 相談-marked open one first among the open
+    marked = next(r for r in by_status[0] if r[4])  # (marking it for 相談 made it sato's: claimed)
+    assert statuses == sorted(statuses) and marked == next(r for r in by_status[0] if r[2] == marked[2])
+    # … the 相談-marked one first among those of its status
     assert "status ▲" in by_status[1]
     ranks = ["covered", "billable", "consult", "not-covered", "not-started"]
     assert [ranks.index(r[3]) for r in by_verdict[0]] == sorted(ranks.index(r[3]) for r in by_verdict[0])

@@ -18,8 +18,7 @@ LABEL = re.compile(r"\d{4}-\d{3}-\d{3}")
 
 
 def capture(t: Tmux) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-e", "-p", "-t", t.name], capture_output=True, text=True,
-                          check=True).stdout
+    return t.screen(escapes=True)
 
 
 class Cell:

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import registry_csv, registry_row
 
+from sptui.desk import BadRequest, Consent, Work, dispatch
 from sptui.store import ConflictError, OutdatedSchema, Store, StoreError
 from sptui.store import schema as S
 from sptui.store.registry import ImportFailed
@@ -33,7 +34,7 @@ def test_new_database_is_created_at_the_newest_revision_and_matches_the_schema(s
 
 
 def test_an_old_database_is_refused_with_how_to_upgrade_and_upgrades_keeping_its_rows(db_url, run):
-    from sptui.store.db import make_engine, upgrade
+    from sptui.store.db import head_revision, make_engine, upgrade
 
     engine = make_engine(db_url)
     upgrade(engine, "0001")
@@ -46,7 +47,7 @@ def test_an_old_database_is_refused_with_how_to_upgrade_and_upgrades_keeping_its
         Store.open(db_url)
     r = run("db", "upgrade", "--db", db_url)
     assert r.returncode == 0, r.stderr
-    assert "0001 → 0005" in r.stdout
+    assert f"0001 → {head_revision()}" in r.stdout
     s = Store.open(db_url)
     with s.read() as conn:
         assert conn.execute(sa.select(S.customers.c.organisation).where(S.customers.c.id == cid)).scalar() == "旧顧客"
@@ -230,20 +231,21 @@ def test_a_stale_update_writes_nothing_and_says_who_changed_it(desk, policy, db_
 def test_a_conflict_names_who_changed_the_incident_not_who_wrote_the_last_note(desk, policy):
     iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
     seen = desk.incident(iid)["version"]
-    desk.claim(iid, operator="sato")
-    desk.add_note(iid, "お客様に確認中", operator="suzuki")
-    with pytest.raises(ConflictError, match=r"changed by sato \(claimed at"):
+    desk.claim(iid, operator="suzuki")
+    desk.assign(iid, "sato", operator="suzuki")
+    desk.add_note(iid, "お客様に確認中", operator="sato")  # the new owner's note: the last line, not a change
+    with pytest.raises(ConflictError, match=r"changed by suzuki \(claimed at"):
         desk.close_incident(iid, operator="sato", version=seen)
 
 
 def test_only_the_owner_dispatches_and_a_closed_incident_stays_closed(desk, policy):
     iid = desk.open_incident(policy, label="1234-000-002", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
     desk.claim(iid, operator="sato")
-    with pytest.raises(ConflictError, match="claimed by sato: only its owner dispatches"):
-        desk.dispatch(policy, iid, operator="suzuki", technician="t", departed_at=at("2026-11-27T10:20+09:00"))
-    with pytest.raises(StoreError, match="cannot be complete .* before the departure"):
-        desk.dispatch(policy, iid, operator="sato", technician="t", departed_at=at("2026-11-27T10:20+09:00"),
-                      completed_at=at("2026-11-27T10:10+09:00"))
+    with pytest.raises(ConflictError, match="owned by sato: only its owner can dispatch for it"):
+        dispatch(desk, policy, iid, operator="suzuki", technician="t", work=Work(at("2026-11-27T10:20+09:00")))
+    with pytest.raises(BadRequest, match="cannot be complete .* before the departure"):
+        dispatch(desk, policy, iid, operator="sato", technician="t",
+                 work=Work(at("2026-11-27T10:20+09:00"), at("2026-11-27T10:10+09:00")))
     desk.close_incident(iid, operator="sato")
     with pytest.raises(StoreError, match="already closed"):
         desk.close_incident(iid, operator="tanaka")
@@ -254,22 +256,24 @@ def test_marking_for_consultation_is_stored_audited_in_the_timeline_and_undone(d
     iid = desk.open_incident(policy, label="1234-000-001", at=at("2026-11-27T10:00+09:00"), summary="x", operator="a")
     v = desk.mark_consult(iid, "増設メモリは相談: お客様とNECに確認", operator="sato", version=1)
     inc = desk.incident(iid)
-    assert (inc["consult"], inc["version"], inc["updated_by"], inc["status"]) == (
-        "増設メモリは相談: お客様とNECに確認", v, "sato", "open")
+    assert (inc["consult"], inc["version"], inc["updated_by"], inc["status"], inc["owner"]) == (
+        "増設メモリは相談: お客様とNECに確認", v, "sato", "claimed", "sato")  # unowned: marking it made it sato's
     with pytest.raises(StoreError, match="already marked for consultation"):
         desk.mark_consult(iid, "again", operator="sato", version=v)
-    v = desk.clear_consult(iid, operator="suzuki", version=v)
+    with pytest.raises(ConflictError, match="owned by sato: only its owner can clear its consultation mark"):
+        desk.clear_consult(iid, operator="suzuki", version=v)
+    v = desk.clear_consult(iid, operator="sato", version=v)
     assert desk.incident(iid)["consult"] is None and desk.incident(iid)["version"] == v
     with pytest.raises(StoreError, match="not marked for consultation"):
-        desk.clear_consult(iid, operator="suzuki", version=v)
+        desk.clear_consult(iid, operator="sato", version=v)
     with pytest.raises(StoreError, match="needs a reason"):
         desk.mark_consult(iid, "  ", operator="sato")
     assert [(e["kind"], e["operator"]) for e in desk.timeline(iid)] == [
-        ("opened", "a"), ("consult", "sato"), ("unconsult", "suzuki")]
+        ("opened", "a"), ("claimed", "sato"), ("consult", "sato"), ("unconsult", "sato")]
     log = desk.audit_log("incident", iid)
     assert [(e["action"], e["operator"], e["policy_digest"]) for e in log[1:]] == [
-        ("consult", "sato", policy.digest), ("unconsult", "suzuki", policy.digest)]
-    assert log[1]["detail"] == {"text": "増設メモリは相談: お客様とNECに確認"}
+        ("claim", "sato", policy.digest), ("consult", "sato", policy.digest), ("unconsult", "sato", policy.digest)]
+    assert log[2]["detail"] == {"text": "増設メモリは相談: お客様とNECに確認"}
 
 
 def test_a_stale_consultation_mark_writes_nothing_and_says_who_changed_it(desk, policy, db_url):
@@ -289,12 +293,13 @@ def test_a_stale_consultation_mark_writes_nothing_and_says_who_changed_it(desk, 
 
 def test_dispatch_quotes_the_fee_and_a_missed_deadline_needs_a_reason(desk, policy):
     iid = desk.open_incident(policy, label="1234-000-003", at=at("2026-11-27T16:45+09:00"), summary="x", operator="a")
-    with pytest.raises(StoreError, match="give the reason it was missed"):
-        desk.dispatch(policy, iid, operator="a", technician="t1", departed_at=at("2026-11-30T10:00+09:00"))
-    out = desk.dispatch(policy, iid, operator="a", technician="t1", departed_at=at("2026-11-27T18:00+09:00"),
-                        completed_at=at("2026-11-27T19:20+09:00"))
+    with pytest.raises(BadRequest, match="give the reason it was missed"):
+        dispatch(desk, policy, iid, operator="a", technician="t1", work=Work(at("2026-11-30T10:00+09:00")))
+    out = dispatch(desk, policy, iid, operator="a", technician="t1",
+                   work=Work(at("2026-11-27T18:00+09:00"), at("2026-11-27T19:20+09:00")),
+                   consent=Consent("山田", "phone", at("2026-11-27T17:50+09:00")))
     assert out["fee"]["total_jpy"] == policy.decide(desk.incident(iid)["case"]).fee.total_jpy > 0
-    assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "dispatched"]
+    assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "claimed", "dispatched"]
 
 
 def test_two_processes_claiming_the_same_200_incidents_end_with_one_owner_each(db_url, policy, sptui_bin):

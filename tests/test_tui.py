@@ -181,8 +181,13 @@ def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_re
 
 
 def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
+    from sptui.testing import tokyo
+
+    iid = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+                             operator="setup")
+
     async def steps(app, pilot):
-        await open_row(pilot, "SV0001")
+        await open_row(pilot, "friday evening")
         await pilot.press("d")
         await pilot.pause()
         modal = app.screen
@@ -191,6 +196,8 @@ def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
         modal.query_one("#completed").value = "2026-11-27 19:10"
         modal.query_one("#technicians").value = "2"
         modal.query_one("#late").value = "traffic"
+        modal.query_one("#consent-by").value = "山田"
+        modal.query_one("#consent-via").value = "phone"
         await pilot.pause()
         fee = static_text(app, "#fee")
         await pilot.click("#ok")
@@ -198,7 +205,7 @@ def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
         return fee
 
     fee = drive(desk, policy, steps)
-    inc = desk.incident(1)
+    inc = desk.incident(iid)
     assert inc["status"] == "dispatched"
     assert "needs a quote" in fee and "円" in fee
     assert inc["decision"]["fee"]["total_jpy"] > 0
@@ -849,7 +856,7 @@ def test_m_marks_an_incident_for_consultation_shown_in_timeline_and_queue_and_m_
     assert "consultation with the customer or NEC" in prompt
     assert "consult: [b]NEC[/b] parts" in head  # as typed, not taken as markup
     assert "sato  consult: [b]NEC[/b] parts" in timeline
-    assert queue_row[5] == "consult open"
+    assert queue_row[5] == "consult claimed"  # (marking an unowned incident made it sato's)
     assert filtered == ["1234-000-002"]
     assert "marked for consultation" in notes and "consultation mark cleared" in notes
     inc = desk.incident(2)
@@ -1385,8 +1392,8 @@ def test_the_key_bar_shows_the_screens_keys_and_a_click_presses_one(desk, policy
         await pilot.click(KeyBar, offset=(hits["slash"][0] + 1, 0))  # the "/ filter" key
         await pilot.pause()
         filtering = app.screen.focused is not None and app.screen.focused.id == "filter"
-        await pilot.press("escape", "enter")  # leave the filter, open the first row
-        await pilot.pause()
+        await pilot.press("escape")  # leave the filter
+        await open_row(pilot, "SV0001")  # an incident (an alarm's triage has its own keys)
         triage_line = str(app.screen.query_one(KeyBar).render())
         return line, filtering, triage_line
 

@@ -84,6 +84,20 @@ def _fail(e: Exception | str, code: int = 1):
     sys.exit(code)
 
 
+def _act(fn):
+    """Run a desk or store action: bad input (BadRequest, CaseError) exits 2, a refusal (another owner, a conflict,
+    a closed incident) 1; one line either way."""
+    from sptui.model.case import CaseError
+    from sptui.store import BadRequest, StoreError
+
+    try:
+        return fn()
+    except (BadRequest, CaseError) as e:
+        _fail(e, EXIT_BAD_INPUT)
+    except StoreError as e:
+        _fail(e)
+
+
 # ---- db ------------------------------------------------------------------------------------------------------
 @main.group(cls=DeskGroup)
 def db():
@@ -232,7 +246,7 @@ def registry_find(label, serial, customer, phone, support_id, fmt, db_url):
 # ---- incidents -----------------------------------------------------------------------------------------------
 @main.group(cls=DeskGroup)
 def incident():
-    """Incidents: open, show, claim, dispatch, note, close."""
+    """Incidents: open, show, claim, take-over, assign, dispatch, note, close."""
 
 
 @incident.command("open")
@@ -276,7 +290,8 @@ def incident_show(iid, lang, db_url):
     except StoreError as e:
         _fail(e)
     d = inc["decision"]
-    _say(f"incident {iid}  {inc['status']}  owner {inc['owner'] or '-'}  version {inc['version']}")
+    pays = " · customer pays" if inc["billing"] in ("fee", "quote-needed") else ""
+    _say(f"incident {iid}  {inc['status']}{pays}  owner {inc['owner'] or '-'}  version {inc['version']}")
     _say(f"received {inc['received_at']:%Y-%m-%d %H:%M}  verdict {inc['verdict']}"
          + (f"  on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
     _say(f"policy {d['policy']['name']} {d['policy']['version']} {inc['policy_digest'][:19]}")
@@ -311,16 +326,59 @@ def incident_claim(iids, db_url, operator):
 @incident.command("note")
 @click.argument("iid", type=int)
 @click.argument("text")
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
 @db_option
 @operator_option
-def incident_note(iid, text, db_url, operator):
-    """Add a note to an incident's timeline."""
-    from sptui.store import StoreError, operator_name
+def incident_note(iid, text, version, db_url, operator):
+    """Add a note to an incident's timeline (its owner, or anyone while nobody owns it)."""
+    from sptui.store import operator_name
 
+    store = _store(db_url)
+    _act(lambda: store.add_note(iid, text, operator=operator_name(operator), version=version))
+
+
+@incident.command("take-over")
+@click.argument("iid", type=int)
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
+@db_option
+@operator_option
+def incident_take_over(iid, version, db_url, operator):
+    """Take over an incident another operator owns (audited, in its timeline)."""
+    from sptui.store import operator_name
+
+    who, store = operator_name(operator), _store(db_url)
+    _act(lambda: store.take_over(iid, operator=who, version=version))
+    click.echo(f"incident {iid}: taken over by {who}")
+
+
+@incident.command("assign")
+@click.argument("iid", type=int)
+@click.option("--to", "to", required=True, help="the operator it goes to")
+@click.option("--version", "version", type=int, default=None, help="the version you read: refused if it moved on")
+@db_option
+@operator_option
+def incident_assign(iid, to, version, db_url, operator):
+    """Hand an incident to another operator (its owner, or anyone while nobody owns it); audited."""
+    from sptui.store import operator_name
+
+    store = _store(db_url)
+    _act(lambda: store.assign(iid, to, operator=operator_name(operator), version=version))
+    click.echo(f"incident {iid}: assigned to {to.strip()}")
+
+
+def _consent(by, via, at):
+    """--consent-by/--consent-via/--consent-at as a Consent, or None when none was given."""
+    from sptui.desk import BadRequest, Consent
+    from sptui.store import now
+
+    if by is None and via is None and at is None:
+        return None
+    if by is None or via is None:
+        _fail("the customer's consent needs both --consent-by NAME and --consent-via phone|mail", EXIT_BAD_INPUT)
     try:
-        _store(db_url).add_note(iid, text, operator=operator_name(operator))
-    except StoreError as e:
-        _fail(e)
+        return Consent(by, via, _instant(at, "consent-at") if at else now())
+    except BadRequest as e:
+        _fail(e, EXIT_BAD_INPUT)
 
 
 @incident.command("dispatch")
@@ -331,29 +389,32 @@ def incident_note(iid, text, db_url, operator):
 @click.option("--technicians", default=1, type=click.IntRange(1), show_default=True)
 @click.option("--late-reason", type=click.Choice(["traffic", "weather", "site", "parts"]), default=None,
               help="why the onsite deadline was missed")
+@click.option("--confirm-uncovered", is_flag=True,
+              help="dispatch although the machine's verdict is not-covered, not-started or consult (the customer pays)")
+@click.option("--consent-by", default=None, help="who at the customer consented to work they pay for")
+@click.option("--consent-via", type=click.Choice(["phone", "mail"]), default=None, help="how they consented")
+@click.option("--consent-at", default=None, help="when they consented (default: now)")
 @click.option("--version", "version", type=int, default=None,
               help="the version you read (`incident show`): refused if someone changed it since")
 @db_option
 @operator_option
 @policy_option
-def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, version, db_url, operator,
-                      policy_path):
-    """Dispatch a technician; with --complete, the fee is quoted from 別表-1."""
-    from sptui.model.case import CaseError
-    from sptui.store import StoreError, operator_name
+def incident_dispatch(iid, technician, depart, complete, technicians, late_reason, confirm_uncovered, consent_by,
+                      consent_via, consent_at, version, db_url, operator, policy_path):
+    """Dispatch a technician. The incident is decided with the work (the 別表-1 fee once --complete is known);
+    work the customer pays for needs their consent, work on an uncovered machine --confirm-uncovered."""
+    from sptui.desk import Work, dispatch
+    from sptui.store import operator_name
 
-    departed = _instant(depart, "depart")
-    completed = _instant(complete, "complete") if complete else None
+    consent = _consent(consent_by, consent_via, consent_at)
+    departed, completed = _instant(depart, "depart"), _instant(complete, "complete") if complete else None
     policy = _load(policy_path or default_policy())
-    try:
-        out = _store(db_url).dispatch(policy, iid, operator=operator_name(operator), technician=technician,
-                                      departed_at=departed, completed_at=completed, technicians=technicians,
-                                      late_reason=late_reason, version=version)
-    except (StoreError, CaseError) as e:
-        _fail(e)
-    fee = out["fee"]
-    click.echo(f"incident {iid}: dispatched {technician}"
-               + (f"; fee {fee['total_jpy']:,}円" + (" (needs a quote)" if fee["needs_quote"] else "") if fee else ""))
+    store = _store(db_url)
+    _act(lambda: dispatch(store, policy, iid, operator=operator_name(operator), technician=technician,
+                          work=Work(departed, completed, technicians), late_reason=late_reason, version=version,
+                          confirm_uncovered=confirm_uncovered, consent=consent))
+    line = [e["text"] for e in store.timeline(iid) if e["kind"] == "dispatched"][-1]
+    click.echo(f"incident {iid}: dispatched {line}")
 
 
 @incident.command("close")
@@ -363,13 +424,11 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
 @db_option
 @operator_option
 def incident_close(iid, text, version, db_url, operator):
-    """Close an incident."""
-    from sptui.store import StoreError, operator_name
+    """Close an incident (its owner, or anyone while nobody owns it)."""
+    from sptui.store import operator_name
 
-    try:
-        _store(db_url).close_incident(iid, operator=operator_name(operator), text=text, version=version)
-    except StoreError as e:
-        _fail(e)
+    store = _store(db_url)
+    _act(lambda: store.close_incident(iid, operator=operator_name(operator), text=text, version=version))
 
 
 # ---- alarm intake --------------------------------------------------------------------------------------------
@@ -649,29 +708,41 @@ def alarm_list(due, quarantine, db_url):
     for a in rows:
         nxt = f"{a['next_contact_at']:%Y-%m-%d %H:%M}" if a["next_contact_at"] else "-"
         _say(f"{a['id']:<6} {a['occurred_at']:%Y-%m-%d %H:%M}  {a['computer']:<12} {a['event_id'] or '-':<12} "
-             f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}")
+             f"{a['status']:<8} next contact {nxt}{'  arrange technician' if a['arrange_technician'] else ''}"
+             + (f"  incident {a['incident_id']}" if a["incident_id"] else "")
+             + (f"  ({a['closed_reason']})" if a["closed_reason"] else ""))
 
 
 @alarm.command("contact")
 @click.argument("aid", type=int)
 @click.option("--at", "at", default=None, help="when the call was made (default: now)")
 @click.option("--reached/--not-reached", required=True, help="whether the customer's contact person was reached")
-@click.option("--repair-needed", is_flag=True, help="the call found that a repair is needed (a technician is arranged)")
+@click.option("--repair-needed/--no-repair", "repair_needed", default=None,
+              help="reached: the machine needs an onsite repair (opens, or joins, its incident) or not (closes the "
+                   "alarm, with --reason)")
+@click.option("--reason", default=None, help="--no-repair: why no repair follows (what the customer said)")
 @click.option("--note", default="")
+@click.option("--version", "version", type=int, default=None, help="the alarm's version you read")
 @db_option
 @operator_option
 @policy_option
-def alarm_contact(aid, at, reached, repair_needed, note, db_url, operator, policy_path):
-    """Record a call after an alarm; an unreached customer is called again the next day, in hours."""
-    from sptui.store import StoreError, now, operator_name
+def alarm_contact(aid, at, reached, repair_needed, reason, note, version, db_url, operator, policy_path):
+    """Record a call after an alarm. Unreached: the customer is called again the next day, in hours. Reached: the
+    alarm ends — linked to the machine's incident when a repair is needed, else closed with the reason."""
+    from sptui.desk import contact
+    from sptui.store import now, operator_name
 
     when = _instant(at, "at") if at else now()
     policy = _load(policy_path or default_policy())
-    try:
-        contact = _store(db_url).record_contact(policy, aid, at=when, reached=reached, repair_needed=repair_needed,
-                                                operator=operator_name(operator), note=note)
-    except StoreError as e:
-        _fail(e)
-    nxt = contact.get("next_contact_at")
-    click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call needed")
-               + ("; arrange a technician" if contact.get("arrange_technician") else ""))
+    store = _store(db_url)
+    out = _act(lambda: contact(store, policy, aid, at=when, reached=reached, repair_needed=repair_needed,
+                               reason=reason, operator=operator_name(operator), note=note, version=version))
+    if out["status"] == "linked":
+        inc = store.incident(out["incident_id"])
+        click.echo(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")
+                   + f": {inc['verdict']}" + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
+    elif out["status"] == "closed":
+        click.echo(f"alarm {aid}: closed, no repair ({reason.strip()})")
+    else:
+        nxt = out["contact"].get("next_contact_at")
+        click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call is due"))

@@ -17,6 +17,7 @@ import random
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from sptui.desk import Consent, Work, contact, dispatch, quote_dispatch
 from sptui.store.registry import COLUMNS, policy_variants
 from sptui.store.schema import TOKYO
 
@@ -171,10 +172,22 @@ def _dispatch(store, policy, rnd, iid: int, op: str, at: dt.datetime, latest: dt
     by now if there was time for it."""
     store.claim(iid, operator=op)
     span = max(1, int((latest - at).total_seconds() // 60))
-    departed = at + dt.timedelta(minutes=rnd.randrange(min(10, span), span + 1))
+    departed = min(latest, at + dt.timedelta(minutes=rnd.randrange(min(10, span), span + 1)))
     done = departed + dt.timedelta(minutes=rnd.randrange(40, 240))
-    store.dispatch(policy, iid, operator=op, technician=f"tech-{rnd.randrange(1, 30):02d}", departed_at=departed,
-                   completed_at=done if done <= now else None)
+    work = Work(departed, done if done <= now else None)
+    inc = store.incident(iid)
+    late = "traffic" if inc["deadline"] is not None and departed > inc["deadline"] else None
+    consent = Consent("demo", "phone", departed) if quote_dispatch(policy, inc, work).customer_pays else None
+    dispatch(store, policy, iid, operator=op, technician=f"tech-{rnd.randrange(1, 30):02d}", work=work,
+             late_reason=late, consent=consent)
+
+
+def _repair(store, policy, rnd, iid: int, op: str, called: dt.datetime, now: dt.datetime) -> None:
+    """The incident an alarm's call opened: its technician sent after the call, as the queue would show it by now
+    (dispatched when its deadline has passed, else most likely still to send)."""
+    deadline = store.incident(iid)["deadline"]
+    if deadline is not None and called < deadline and (deadline <= now or rnd.random() < 0.3):
+        _dispatch(store, policy, rnd, iid, op, called, min(deadline, now), now)
 
 
 def _alarms(store, policy, rnd: random.Random, express: list[dict], now: dt.datetime) -> None:
@@ -182,7 +195,7 @@ def _alarms(store, policy, rnd: random.Random, express: list[dict], now: dt.date
     customer reached, or a next-day retry; only the latest few still wait for their call."""
     from sptui.intake.ingest import ingest
 
-    overdue = OVERDUE
+    overdue = OVERDUE - 1  # (with the incidents past their deadline, a handful in all)
     for k in range(120):
         r = rnd.choice(express)
         occurred = (now - _ago(rnd, hours=6, days=3)).replace(microsecond=0)
@@ -191,15 +204,23 @@ def _alarms(store, policy, rnd: random.Random, express: list[dict], now: dt.date
         if stored.outcome != "stored":
             continue
         due = store.alarm(stored.id)["next_contact_at"]
+        first = True
         while due is not None and due <= now:
             if due > now - dt.timedelta(minutes=20) and overdue > 0:
                 overdue -= 1  # just came in: to call now
                 break
             at = min(now, due + dt.timedelta(minutes=rnd.randrange(2, 15)))
             reached = rnd.random() < 0.8 or at > now - dt.timedelta(hours=1)
-            contact = store.record_contact(policy, stored.id, at=at, reached=reached, operator=rnd.choice(OPERATORS),
-                                           note="" if reached else "留守番電話")
-            due = None if reached else contact.get("next_contact_at")
+            repair = reached and first and rnd.random() < 0.4  # (a repair found on a retry would start late)
+            first = False
+            op = rnd.choice(OPERATORS)
+            done = contact(store, policy, stored.id, at=at, reached=reached, operator=op,
+                           repair_needed=repair if reached else None,
+                           reason=None if repair or not reached else "お客様が再起動で復旧を確認（修理不要）",
+                           note="" if reached else "留守番電話")
+            due = None if reached else done["contact"].get("next_contact_at")
+            if done["opened"]:  # the technician arranged with the call, as 第3章 4 says; sent by the deadline
+                _repair(store, policy, rnd, done["incident_id"], op, at, now)
     bad = [b"this is not an alarm mail\n",
            alarm_mail("UNKNOWN-HOST", now, EVENTS[0], seq=9000),
            "Subject: alarm\nContent-Type: text/plain; charset=shift_jis\n\n\x82\xa0 broken".encode("latin-1")]

@@ -122,14 +122,29 @@ def fee_quote(policy, departed_at: dt.datetime, completed_at: dt.datetime, techn
                     int(seconds // 60), ", ".join(fee.cites), pays)
 
 
+# why the work has no 別表-1 fee, by the verdict: free only where the pack covers it
+_NO_FEE = {
+    "covered": ("この作業は無償です（サービス時間内の対象作業）", "no fee: covered work inside the service hours"),
+    "not-covered": ("別表-1 の料金はありません: パックの対象外の作業です（{verdict}）。お客様負担で、別途見積が必要です",
+                    "no 別表-1 fee: the pack does not cover this work ({verdict}); the customer pays by a separate "
+                    "quote"),
+    "consult": ("別表-1 の料金はありません: 別途協議が必要な作業です（相談）。お客様負担で、見積が必要です",
+                "no 別表-1 fee: this work needs separate agreement ({verdict}); the customer pays by a quote"),
+    "billable": ("このポリシーでは別表-1 の料金はかかりません（{verdict}）。お客様負担で、別途見積が必要です",
+                 "no 別表-1 fee under this policy ({verdict}); the customer pays by a separate quote"),
+}
+_NO_FEE["not-started"] = _NO_FEE["not-covered"]
+
+
 def run_fee(policy, ctx: DecisionContext) -> None:
     fee = policy.blocks.get("fee", {}).get("fee")
     work = ctx.case.get("work")
     if fee is None or work is None:
         return
     if not fee.charge_when(ctx):
-        ctx.add(Reason("fee", "info", fee.cites, "この作業は無償です（サービス時間内の対象作業）",
-                       "no fee: covered work inside the service hours", fee.note, "fee"))
+        ja, en = _NO_FEE.get(ctx.verdict, _NO_FEE["billable"])
+        ctx.add(Reason("fee", "info", fee.cites, ja.format(verdict=ctx.verdict), en.format(verdict=ctx.verdict),
+                       fee.note, "fee"))
         return
     q = fee_quote(policy, work["departed_at"], work["completed_at"], work["technicians"], variant=ctx.case["pack"]["variant"])
     ctx.fee = q

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from sptui.store.alarms import AlarmOps
 from sptui.store.base import StoreBase, now, operator_name
-from sptui.store.db import ConflictError, OutdatedSchema, StoreError
+from sptui.store.db import BadRequest, ConflictError, OutdatedSchema, StoreError
 from sptui.store.desk import DeskOps
 from sptui.store.purge import PurgeOps
 from sptui.store.registry import RegistryOps
 
-__all__ = ["Store", "StoreError", "ConflictError", "OutdatedSchema", "operator_name", "now"]
+__all__ = ["Store", "StoreError", "BadRequest", "ConflictError", "OutdatedSchema", "operator_name", "now"]
 
 
 class Store(RegistryOps, PurgeOps, DeskOps, AlarmOps, StoreBase):

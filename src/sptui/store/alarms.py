@@ -137,6 +137,19 @@ def dedupe_key(machine_id: int, event_id: str | None, occurred_at: dt.datetime) 
     return f"{machine_id}|{event_id or ''}|{occurred_at.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
 
 
+def alarm_case(machine: dict, received_at: dt.datetime, attempts: list[dict], repair_needed: bool = False) -> dict:
+    """The case of an alarm on a machine, with the calls made since (each {"at", "reached"}): at its receipt."""
+    alarm = {"received_at": received_at.isoformat(),
+             "express_start_on": machine["express_start_on"].isoformat(),
+             "contact_attempts": [{"at": a["at"].isoformat(), "reached": bool(a["reached"])} for a in attempts]}
+    return case_for(machine, at=received_at, repair_needed=repair_needed, alarm=alarm)
+
+
+def _alarm_conflict(aid: int) -> ConflictError:
+    return ConflictError(f"alarm {aid} was changed by another operator after you read it; nothing was saved: "
+                         "reload it and try again")
+
+
 def _no_decision(machine: dict, e: Exception) -> str:
     hint = (" (a variant from a plugin that is not installed or failed to load? see sptui plugins -v)"
             if getattr(e, "field", "") == "pack.variant" else "")
@@ -242,24 +255,19 @@ class AlarmOps:
     def _alarm_values(self, policy, machine: dict, mail, via: str, received_at: dt.datetime) -> dict:
         """The alarm's row, routed by the policy. The row is the record of the receipt (when, via what, the
         policy digest): it has no separate audit row; every later change to it has one."""
-        decision = self._route(policy, machine, received_at, [])
+        decision = policy.decide(alarm_case(machine, received_at, []))
         contact = decision.contact or {}
+        closed = not contact.get("next_contact_at")
         values = dict(
             machine_id=machine["id"], message_id=mail.message_id,
             dedupe_key=dedupe_key(machine["id"], mail.event_id, mail.occurred_at), computer=mail.computer,
             product=mail.product, occurred_at=mail.occurred_at, relayed_at=mail.relayed_at, received_at=received_at,
             trap=mail.trap, source=mail.source, event_id=mail.event_id, detail=mail.detail, action=mail.action,
-            alert_type=mail.alert_type, via=via, status="new" if contact.get("next_contact_at") else "closed",
+            alert_type=mail.alert_type, via=via, status="closed" if closed else "new",
             decision=stored_decision(decision), next_contact_at=contact.get("next_contact_at"),
-            arrange_technician=bool(contact.get("arrange_technician")), policy_digest=policy.digest, version=1)
+            arrange_technician=bool(contact.get("arrange_technician")), policy_digest=policy.digest, version=1,
+            incident_id=None, closed_reason=contact.get("reason", "no call") if closed else None)
         return values
-
-    @staticmethod
-    def _route(policy, machine: dict, received_at: dt.datetime, attempts: list[dict], repair_needed: bool = False):
-        alarm = {"received_at": received_at.isoformat(),
-                 "express_start_on": machine["express_start_on"].isoformat(),
-                 "contact_attempts": [{"at": a["at"].isoformat(), "reached": bool(a["reached"])} for a in attempts]}
-        return policy.decide(case_for(machine, at=received_at, repair_needed=repair_needed, alarm=alarm))
 
     def alarm(self, aid: int) -> dict:
         return self.record(S.alarms, aid, "alarm")
@@ -275,35 +283,62 @@ class AlarmOps:
         with self.read() as conn:
             return [dict(r._mapping) for r in conn.execute(sa.select(S.quarantine).order_by(S.quarantine.c.id))]
 
-    def record_contact(self, policy, aid: int, *, at: dt.datetime, reached: bool, operator: str, note: str = "",
-                       repair_needed: bool = False, version: int | None = None) -> dict[str, Any]:
-        """A phone call after an alarm. Unreached: the next-day retry is decided and stored on the alarm."""
-        a = self.alarm(aid)
-        machine = self.machine_rows(S.machines.c.id == a["machine_id"], 1)[0]
+    def contact_attempts(self, aid: int) -> list[dict]:
+        """The calls made after an alarm, oldest first."""
         with self.read() as conn:
-            attempts = [dict(r._mapping) for r in conn.execute(
+            return [dict(r._mapping) for r in conn.execute(
                 sa.select(S.contact_attempts).where(S.contact_attempts.c.alarm_id == aid)
-                .order_by(S.contact_attempts.c.at))]
-        attempts.append({"at": at, "reached": reached})
-        decision = self._route(policy, machine, a["received_at"], attempts, repair_needed)
+                .order_by(S.contact_attempts.c.at, S.contact_attempts.c.id))]
+
+    def save_contact(self, aid: int, *, operator: str, version: int | None, at: dt.datetime, reached: bool,
+                     note: str, decision, status: str, closed_reason: str | None = None,
+                     incident: dict | None = None, alarm_text: str = "") -> dict[str, Any]:
+        """Keep a call the desk decided (sptui.desk.alarms): `decision` routes the alarm with this call; `status` is
+        where it ends: retry (unreached; the next call is the decision's), closed (reached, no repair:
+        `closed_reason`) or linked (reached, repair needed: the open incident of the machine, if there is one,
+        else a new one from `incident`, the _insert_incident values; `alarm_text` is the alarm's line in the
+        incident's timeline). One transaction: the call, the alarm's end and the incident are kept together or
+        not at all. Returns the contact, the incident id and whether it was opened now."""
         contact = decision.contact or {}
         with self.write() as conn:
-            res = conn.execute(S.alarms.update().where(
-                S.alarms.c.id == aid, S.alarms.c.version == (a["version"] if version is None else version)).values(
+            row = conn.execute(sa.select(S.alarms.c.version, S.alarms.c.status, S.alarms.c.incident_id,
+                                         S.alarms.c.machine_id).where(S.alarms.c.id == aid)).first()
+            if row is None:
+                raise StoreError(f"no alarm {aid}")
+            if row.status in ("linked", "closed"):
+                raise StoreError(f"alarm {aid} has ended already ({row.status}"
+                                 + (f" to incident {row.incident_id})" if row.incident_id else ")"))
+            if version is not None and version != row.version:
+                raise _alarm_conflict(aid)
+            iid, opened = None, False
+            if incident is not None:
+                iid = self._open_incident_of(conn, row.machine_id)
+                opened = iid is None
+                if opened:
+                    iid = self._insert_incident(conn, **incident, alarm_id=aid, operator=operator)
+                self._event(conn, iid, operator, "alarm", alarm_text, dt.datetime.now(S.TOKYO))
+            res = conn.execute(S.alarms.update().where(S.alarms.c.id == aid, S.alarms.c.version == row.version).values(
                 version=S.alarms.c.version + 1, decision=stored_decision(decision),
                 next_contact_at=contact.get("next_contact_at"),
-                arrange_technician=bool(contact.get("arrange_technician")),
-                status="reached" if reached else "retry", policy_digest=policy.digest))
+                arrange_technician=bool(contact.get("arrange_technician")), status=status,
+                policy_digest=decision.policy_digest, incident_id=iid, closed_reason=closed_reason))
             if res.rowcount != 1:
-                raise ConflictError(f"alarm {aid} was changed by another operator after you read it; "
-                                    "nothing was saved: reload it and try again")
-            conn.execute(S.contact_attempts.insert().values(alarm_id=aid, at=at, reached=reached, operator=operator,
-                                                            note=note))
+                raise _alarm_conflict(aid)
+            conn.execute(S.contact_attempts.insert().values(alarm_id=aid, incident_id=iid, at=at, reached=reached,
+                                                            operator=operator, note=note))
             self.audit(conn, operator, "alarm", aid, "contact",
-                       {"reached": reached, "at": at.isoformat(), "note": note,
+                       {"reached": reached, "at": at.isoformat(), "note": note, "status": status,
+                        "incident_id": iid, "incident_opened": opened, "closed_reason": closed_reason,
                         "next_contact_at": contact.get("next_contact_at") and contact["next_contact_at"].isoformat()},
-                       policy.digest)
-        return contact
+                       decision.policy_digest)
+        return {"contact": contact, "status": status, "incident_id": iid, "opened": opened}
+
+    @staticmethod
+    def _open_incident_of(conn, machine_id: int) -> int | None:
+        """The machine's newest incident that is not closed (an alarm that needs a repair joins it)."""
+        i = S.incidents
+        return conn.execute(sa.select(i.c.id).where(i.c.machine_id == machine_id, i.c.status != "closed",
+                                                    i.c.support == "hw").order_by(i.c.id.desc()).limit(1)).scalar()
 
     def retries_due(self, at: dt.datetime) -> list[dict]:
         """Alarms whose next contact time has come (first calls and next-day retries alike)."""

@@ -32,6 +32,10 @@ class ConflictError(StoreError):
     """Another operator changed the record first (optimistic concurrency): nothing was written."""
 
 
+class BadRequest(StoreError):
+    """A request that is incomplete or wrong: the message says what to give (the CLI exits 2). Nothing was written."""
+
+
 def default_url() -> str:
     """SPTUI_DB, else a SQLite file in the user's data directory."""
     env = os.environ.get("SPTUI_DB")
@@ -146,7 +150,7 @@ def upgrade(engine: Engine, revision: str = "head", *, only_new: bool = False) -
     return before, current_revision(engine)
 
 
-HEAD = "0005"  # the newest migration (a test checks it against alembic's head)
+HEAD = "0006"  # the newest migration (a test checks it against alembic's head)
 
 
 def _revision_quick(engine: Engine) -> str | None:

@@ -1,7 +1,13 @@
-"""Incidents: open (decided by the policy), claim, dispatch, notes, 相談 (consult) marks, contact attempts, close.
+"""Incidents: open, claim, take over, assign, dispatch, notes, 相談 (consult) marks, close.
 
-Every update is optimistic: it names the version it read, and the UPDATE matches only that version (and
-bumps it). If another operator got there first nothing is written and ConflictError says who did what.
+The store persists what the desk decided (sptui.desk): a dispatch comes with its decision and who pays. Every
+update is optimistic: it names the version it read, and the UPDATE matches only that version (and bumps it). If
+another operator got there first nothing is written and ConflictError says who did what.
+
+One rule for who may act on an incident (`_owner_row`, used by every action below and by `check_owner`): its
+owner; or anyone while nobody owns it, who thereby becomes its owner (a note excepted: it is information, and
+makes nobody responsible). Anyone else takes it over first, explicitly (`take_over`, audited) — or the owner
+assigns it to them (`assign`, audited).
 """
 from __future__ import annotations
 
@@ -11,9 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from sptui.store import schema as S
-from sptui.store.db import ConflictError, StoreError
+from sptui.store.db import BadRequest, ConflictError, StoreError
 
 LATE_REASONS = ("traffic", "weather", "site", "parts")
+# what each action is, in the refusal a non-owner gets
+_DOING = {"note": "add a note to it", "dispatch": "dispatch for it", "close": "close it",
+          "consult": "mark it for consultation", "unconsult": "clear its consultation mark", "assign": "assign it"}
 
 
 def _iso(v):
@@ -41,6 +50,14 @@ def case_for(machine: dict, *, at: dt.datetime, support: str = "hw", repair_need
     }
 
 
+def fits(what: str, value: str, column) -> str:
+    """`value` if it fits the column it is kept in (a name of at most N characters), else BadRequest."""
+    limit = column.type.length
+    if limit is not None and len(value) > limit:
+        raise BadRequest(f"{what} is {len(value)} characters long: at most {limit}")
+    return value
+
+
 def stored_decision(decision) -> dict:
     """What is kept of a decision: eval.md's JSON (English) and the Japanese messages beside it."""
     out = decision.to_json("en")
@@ -56,16 +73,24 @@ class DeskOps:
         case = case_for(machine, at=at, support=support, repair_needed=repair_needed, cause=cause,
                         component=component)
         decision = policy.decide(case)
-        when = dt.datetime.now(S.TOKYO)
         with self.write() as conn:
-            iid = conn.execute(S.incidents.insert().values(
-                machine_id=machine["id"], alarm_id=alarm_id, received_at=at, support=support, summary=summary,
-                status="open", owner=None, version=1, case=case, decision=stored_decision(decision),
-                verdict=decision.verdict, deadline=decision.dispatch_deadline, policy_digest=policy.digest,
-                updated_at=when, updated_by=operator)).inserted_primary_key[0]
-            self._event(conn, iid, operator, "opened", summary, when)
-            self.audit(conn, operator, "incident", iid, "open",
-                       {"label": label, "verdict": decision.verdict, "summary": summary}, policy.digest, when)
+            return self._insert_incident(conn, machine_id=machine["id"], label=label, case=case, decision=decision,
+                                         summary=summary, operator=operator, support=support, alarm_id=alarm_id)
+
+    def _insert_incident(self, conn, *, machine_id: int, label: str, case: dict, decision, summary: str,
+                         operator: str, support: str = "hw", alarm_id: int | None = None) -> int:
+        """A decided incident, its `opened` line and its audit row, in the caller's transaction."""
+        when = dt.datetime.now(S.TOKYO)
+        iid = conn.execute(S.incidents.insert().values(
+            machine_id=machine_id, alarm_id=alarm_id, received_at=dt.datetime.fromisoformat(case["at"]),
+            support=support, summary=summary, status="open", owner=None, version=1, case=case,
+            decision=stored_decision(decision), verdict=decision.verdict, deadline=decision.dispatch_deadline,
+            policy_digest=decision.policy_digest, updated_at=when, updated_by=operator)).inserted_primary_key[0]
+        self._event(conn, iid, operator, "opened", summary, when)
+        detail = {"label": label, "verdict": decision.verdict, "summary": summary}
+        if alarm_id is not None:
+            detail["alarm_id"] = alarm_id
+        self.audit(conn, operator, "incident", iid, "open", detail, decision.policy_digest, when)
         return iid
 
     def incident(self, iid: int) -> dict:
@@ -86,9 +111,24 @@ class DeskOps:
                 sa.select(S.incident_events).where(S.incident_events.c.incident_id == iid)
                 .order_by(S.incident_events.c.id))]
 
+    def dispatches(self, iid: int) -> list[dict]:
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                sa.select(S.dispatches).where(S.dispatches.c.incident_id == iid).order_by(S.dispatches.c.id))]
+
     @staticmethod
     def _event(conn, iid: int, operator: str, kind: str, text: str, at: dt.datetime) -> None:
         conn.execute(S.incident_events.insert().values(incident_id=iid, at=at, operator=operator, kind=kind, text=text))
+
+    @staticmethod
+    def _conflict(conn, iid: int, action: str) -> StoreError:
+        row = conn.execute(sa.select(S.incidents).where(S.incidents.c.id == iid)).first()
+        if row is None:
+            return StoreError(f"no incident {iid}")
+        who = (f"{row.updated_by} ({row.status} at {row.updated_at:%Y-%m-%d %H:%M:%S})" if row.updated_by
+               else "another operator")
+        return ConflictError(f"incident {iid} was changed by {who} after you read it; nothing was saved "
+                             f"by your {action}: reload it and try again")
 
     def _update(self, conn, iid: int, version: int, action: str, operator: str, **values) -> None:
         """UPDATE … WHERE version = the one the operator read; nothing written if it moved on."""
@@ -96,33 +136,54 @@ class DeskOps:
         res = conn.execute(S.incidents.update().where(S.incidents.c.id == iid, S.incidents.c.version == version)
                            .values(version=S.incidents.c.version + 1, updated_by=operator, **values))
         if res.rowcount != 1:
-            row = conn.execute(sa.select(S.incidents).where(S.incidents.c.id == iid)).first()
-            if row is None:
-                raise StoreError(f"no incident {iid}")
-            who = (f"{row.updated_by} ({row.status} at {row.updated_at:%Y-%m-%d %H:%M:%S})" if row.updated_by
-                   else "another operator")
-            raise ConflictError(f"incident {iid} was changed by {who} after you read it; nothing was saved "
-                                f"by your {action}: reload it and try again")
+            raise self._conflict(conn, iid, action)
 
     @staticmethod
-    def _open_row(conn, iid: int, *columns):
-        """The incident's version, status and policy digest (and `columns`), in this transaction; a StoreError
-        if there is no such incident or it is closed."""
+    def _row(conn, iid: int, *columns, open_only: bool = True):
+        """The incident's version, status, owner and policy digest (and `columns`), in this transaction; a
+        StoreError if there is no such incident, or (`open_only`) it is closed."""
         row = conn.execute(sa.select(S.incidents.c.version, S.incidents.c.status, S.incidents.c.policy_digest,
-                                     *columns).where(S.incidents.c.id == iid)).first()
+                                     S.incidents.c.owner, *columns).where(S.incidents.c.id == iid)).first()
         if row is None:
             raise StoreError(f"no incident {iid}")
-        if row.status == "closed":
+        if open_only and row.status == "closed":
             raise StoreError(f"incident {iid} is closed")
         return row
+
+    def _owner_row(self, conn, iid: int, operator: str, action: str, version: int | None, *columns,
+                   open_only: bool = True):
+        """The one rule for acting on an incident (see the module docstring), checked in the action's transaction:
+        a stale `version` is a conflict; an incident another operator owns is refused."""
+        row = self._row(conn, iid, *columns, open_only=open_only)
+        if version is not None and version != row.version:
+            raise self._conflict(conn, iid, action)
+        if row.owner is not None and row.owner != operator:
+            raise ConflictError(f"incident {iid} is owned by {row.owner}: only its owner can {_DOING[action]}; "
+                                f"take it over first (sptui incident take-over {iid}; on the desk, c) or ask "
+                                f"{row.owner} to assign it to you")
+        return row
+
+    def check_owner(self, iid: int, *, operator: str, action: str, version: int | None = None) -> None:
+        """The same rule, read only: so that the desk refuses before it decides anything."""
+        with self.read() as conn:
+            self._owner_row(conn, iid, operator, action, version, open_only=action != "note")
+
+    def _claimed_with(self, conn, iid: int, row, operator: str, action: str, when: dt.datetime) -> str:
+        """An unowned incident acted on becomes the actor's: said in the timeline and the audit log."""
+        if row.owner is None:
+            self._event(conn, iid, operator, "claimed", f"claimed by {operator} (with the {action})", when)
+            self.audit(conn, operator, "incident", iid, "claim", {"owner": operator, "with": action},
+                       row.policy_digest, when)
+        return operator
 
     def claim(self, iid: int, *, operator: str, version: int | None = None) -> int:
         """Take ownership. Fails with ConflictError if someone else owns it, or it changed since `version`."""
         with self.write() as conn:
-            row = self._open_row(conn, iid, S.incidents.c.owner)
+            row = self._row(conn, iid)
             expected = row.version if version is None else version
             if row.owner is not None and row.owner != operator:
-                raise ConflictError(f"incident {iid} is already claimed by {row.owner}")
+                raise ConflictError(f"incident {iid} is already claimed by {row.owner}; to act on it, take it over "
+                                    f"(sptui incident take-over {iid}; on the desk, c asks)")
             self._update(conn, iid, expected, "claim", operator, owner=operator,
                          status="claimed" if row.status == "open" else row.status)
             when = dt.datetime.now(S.TOKYO)
@@ -130,66 +191,88 @@ class DeskOps:
             self.audit(conn, operator, "incident", iid, "claim", {"owner": operator}, row.policy_digest, when)
             return expected + 1
 
-    def add_note(self, iid: int, text: str, *, operator: str) -> None:
-        if not text.strip():
-            raise StoreError("a note needs text")
+    def take_over(self, iid: int, *, operator: str, version: int | None = None) -> int:
+        """Take an incident another operator owns (audited, in the timeline). Returns the new version."""
         with self.write() as conn:
+            row = self._row(conn, iid)
+            expected = row.version if version is None else version
+            if expected == row.version and row.owner == operator:
+                raise StoreError(f"incident {iid} is yours already")
+            self._update(conn, iid, expected, "take-over", operator, owner=operator,
+                         status="claimed" if row.status == "open" else row.status)
             when = dt.datetime.now(S.TOKYO)
-            if conn.execute(sa.select(S.incidents.c.id).where(S.incidents.c.id == iid)).first() is None:
-                raise StoreError(f"no incident {iid}")
+            self._event(conn, iid, operator, "take-over", f"taken over from {row.owner or 'nobody'} by {operator}", when)
+            self.audit(conn, operator, "incident", iid, "take-over", {"from": row.owner, "to": operator},
+                       row.policy_digest, when)
+            return expected + 1
+
+    def assign(self, iid: int, to: str, *, operator: str, version: int | None = None) -> int:
+        """The owner (or anyone, while nobody owns it) hands the incident to another operator. Audited, in the
+        timeline; returns the new version."""
+        to = fits("the operator's name", to.strip(), S.incidents.c.owner)
+        if not to:
+            raise BadRequest("assigning an incident needs the operator it goes to")
+        with self.write() as conn:
+            row = self._owner_row(conn, iid, operator, "assign", version)
+            if row.owner == to:
+                raise StoreError(f"incident {iid} is owned by {to} already")
+            self._update(conn, iid, row.version, "assign", operator, owner=to,
+                         status="claimed" if row.status == "open" else row.status)
+            when = dt.datetime.now(S.TOKYO)
+            self._event(conn, iid, operator, "assigned", f"assigned to {to} by {operator}", when)
+            self.audit(conn, operator, "incident", iid, "assign", {"from": row.owner, "to": to}, row.policy_digest,
+                       when)
+            return row.version + 1
+
+    def add_note(self, iid: int, text: str, *, operator: str, version: int | None = None) -> None:
+        """A line in the timeline, by the owner (or anyone while nobody owns it; a note claims nothing). The
+        version is checked, not bumped: a note changes nothing another operator may have read."""
+        if not text.strip():
+            raise BadRequest("a note needs text")
+        with self.write() as conn:
+            self._owner_row(conn, iid, operator, "note", version, open_only=False)
+            when = dt.datetime.now(S.TOKYO)
             self._event(conn, iid, operator, "note", text, when)
             self.audit(conn, operator, "incident", iid, "note", {"text": text}, None, when)
 
-    def dispatch(self, policy, iid: int, *, operator: str, technician: str, departed_at: dt.datetime,
-                 completed_at: dt.datetime | None = None, technicians: int = 1, late_reason: str | None = None,
-                 version: int | None = None) -> dict[str, Any]:
-        """Record a dispatch; the 別表-1 fee is decided by the policy when the work's times are known.
-        A departure after the onsite deadline needs a late reason (traffic, weather, site, parts)."""
-        if late_reason is not None and late_reason not in LATE_REASONS:
-            raise StoreError(f"late reason must be one of {', '.join(LATE_REASONS)}, not {late_reason!r}")
-        if technicians < 1:
-            raise StoreError(f"technicians must be 1 or more, not {technicians}")
-        if completed_at is not None and completed_at <= departed_at:
-            raise StoreError(f"the work cannot be complete ({completed_at:%Y-%m-%d %H:%M}) before the departure "
-                             f"({departed_at:%Y-%m-%d %H:%M})")
-        inc = self.incident(iid)
-        if inc["status"] == "closed":
-            raise StoreError(f"incident {iid} is closed")
-        if inc["owner"] is not None and inc["owner"] != operator:
-            raise ConflictError(f"incident {iid} is claimed by {inc['owner']}: only its owner dispatches for it")
-        expected = inc["version"] if version is None else version
-        deadline = inc["deadline"]
-        if deadline is not None and departed_at > deadline and late_reason is None:
-            raise StoreError(f"the onsite deadline was {deadline:%Y-%m-%d %H:%M}: give the reason it was missed "
-                             f"({', '.join(LATE_REASONS)})")
-        fee = None
-        decision = None
-        if completed_at is not None:
-            case = dict(inc["case"], work={"departed_at": departed_at.isoformat(),
-                                           "completed_at": completed_at.isoformat(), "technicians": technicians})
-            decision = policy.decide(case)
-            fee = decision.fee.to_json() if decision.fee is not None else None
+    def record_dispatch(self, iid: int, *, operator: str, version: int | None, technician: str, technicians: int,
+                        departed_at: dt.datetime, completed_at: dt.datetime | None, late_reason: str | None,
+                        billing: str, summary: str, case: dict | None = None, decision=None,
+                        confirmed_by: str | None = None, consent: dict | None = None) -> dict[str, Any]:
+        """Keep a dispatch the desk decided (sptui.desk.dispatch): `decision`, when the work's times are known,
+        becomes the incident's decision (with its fee); `billing` is who pays (free, fee, quote-needed);
+        `consent` the customer's ({"by", "via", "at"}); `summary` the timeline's words for it."""
+        fee = decision.fee.to_json() if decision is not None and decision.fee is not None else None
+        consent = consent or {}
         with self.write() as conn:
+            row = self._owner_row(conn, iid, operator, "dispatch", version)
             when = dt.datetime.now(S.TOKYO)
-            values: dict[str, Any] = {"status": "dispatched", "owner": inc["owner"] or operator}
-            if decision is not None:
-                values.update(case=case, decision=stored_decision(decision), policy_digest=policy.digest)
-            self._update(conn, iid, expected, "dispatch", operator, **values)
+            owner = row.owner or self._claimed_with(conn, iid, row, operator, "dispatch", when)
+            values: dict[str, Any] = {"status": "dispatched", "owner": owner, "billing": billing}
+            if decision is not None:  # the decision with the work, and what the row keeps of it, agree
+                values.update(case=case, decision=stored_decision(decision), policy_digest=decision.policy_digest,
+                              verdict=decision.verdict, deadline=decision.dispatch_deadline)
+            self._update(conn, iid, row.version, "dispatch", operator, **values)
             conn.execute(S.dispatches.insert().values(
                 incident_id=iid, technician=technician, technicians=technicians, departed_at=departed_at,
-                completed_at=completed_at, late_reason=late_reason, fee=fee, operator=operator, created_at=when))
-            self._event(conn, iid, operator, "dispatched", f"{technician} departs {departed_at:%Y-%m-%d %H:%M}", when)
+                completed_at=completed_at, late_reason=late_reason, fee=fee, operator=operator, created_at=when,
+                billing=billing, confirmed_by=confirmed_by, consent_by=consent.get("by"),
+                consent_via=consent.get("via"), consent_at=consent.get("at")))
+            self._event(conn, iid, operator, "dispatched", summary, when)
             self.audit(conn, operator, "incident", iid, "dispatch",
                        {"technician": technician, "departed_at": departed_at.isoformat(),
                         "completed_at": _iso(completed_at), "technicians": technicians, "late_reason": late_reason,
-                        "fee_total_jpy": fee and fee["total_jpy"]}, policy.digest, when)
-        return {"fee": fee, "version": expected + 1}
+                        "fee_total_jpy": fee and fee["total_jpy"], "billing": billing, "confirmed_by": confirmed_by,
+                        "consent": {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in consent.items()}
+                        or None},
+                       decision.policy_digest if decision is not None else row.policy_digest, when)
+        return {"fee": fee, "billing": billing, "version": row.version + 1}
 
     def mark_consult(self, iid: int, text: str, *, operator: str, version: int | None = None) -> int:
         """相談: the operator decided the case must be discussed with the customer or NEC before work goes on
         (what the terms leave to consultation, not to a fee). `text` says why; returns the new version."""
         if not text.strip():
-            raise StoreError("marking an incident for consultation needs a reason")
+            raise BadRequest("marking an incident for consultation needs a reason")
         return self._consult(iid, text.strip(), operator=operator, version=version)
 
     def clear_consult(self, iid: int, *, operator: str, version: int | None = None) -> int:
@@ -199,23 +282,25 @@ class DeskOps:
     def _consult(self, iid: int, text: str | None, *, operator: str, version: int | None) -> int:
         action = "consult" if text is not None else "unconsult"
         with self.write() as conn:
-            row = self._open_row(conn, iid, S.incidents.c.consult)
-            expected = row.version if version is None else version
-            if expected == row.version and (row.consult is None) == (text is None):
+            row = self._owner_row(conn, iid, operator, action, version, S.incidents.c.consult)
+            if (row.consult is None) == (text is None):
                 raise StoreError(f"incident {iid} is already marked for consultation" if text is not None
                                  else f"incident {iid} is not marked for consultation")
-            self._update(conn, iid, expected, action, operator, consult=text)
             when = dt.datetime.now(S.TOKYO)
+            owner = row.owner or self._claimed_with(conn, iid, row, operator, action, when)
+            self._update(conn, iid, row.version, action, operator, consult=text, owner=owner,
+                         status="claimed" if row.status == "open" else row.status)
             self._event(conn, iid, operator, action, text if text is not None else "consultation mark cleared", when)
             self.audit(conn, operator, "incident", iid, action, {"text": text}, row.policy_digest, when)
-            return expected + 1
+            return row.version + 1
 
     def close_incident(self, iid: int, *, operator: str, version: int | None = None, text: str = "") -> None:
-        inc = self.incident(iid)
-        if inc["status"] == "closed":
-            raise StoreError(f"incident {iid} is already closed")
         with self.write() as conn:
+            if self._row(conn, iid, open_only=False).status == "closed":
+                raise StoreError(f"incident {iid} is already closed")
+            row = self._owner_row(conn, iid, operator, "close", version)
             when = dt.datetime.now(S.TOKYO)
-            self._update(conn, iid, inc["version"] if version is None else version, "close", operator, status="closed")
+            owner = row.owner or self._claimed_with(conn, iid, row, operator, "close", when)
+            self._update(conn, iid, row.version, "close", operator, status="closed", owner=owner)
             self._event(conn, iid, operator, "closed", text or "closed", when)
-            self.audit(conn, operator, "incident", iid, "close", {"text": text}, inc["policy_digest"], when)
+            self.audit(conn, operator, "incident", iid, "close", {"text": text}, row.policy_digest, when)

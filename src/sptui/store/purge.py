@@ -44,12 +44,14 @@ FREE_TEXT = {
     S.incidents: ("summary", "consult"),
     S.incident_events: ("text",),
     S.contact_attempts: ("note",),
-    S.alarms: ("computer", "product", "trap", "source", "detail", "action", "alert_type", "via"),
+    S.alarms: ("computer", "product", "trap", "source", "detail", "action", "alert_type", "via", "closed_reason"),
+    S.dispatches: ("consent_by",),
 }
 # keys of an audit detail whose values are kept facts; every other text in a purged record's detail is erased
 AUDIT_FACTS = frozenset({"label", "labels", "verdict", "owner", "technician", "technicians", "departed_at",
                          "completed_at", "late_reason", "fee_total_jpy", "reached", "at", "next_contact_at",
-                         "reason", "machines", "ended_before", "imported", "rejected"})
+                         "reason", "machines", "ended_before", "imported", "rejected", "billing", "status",
+                         "confirmed_by", "with", "from", "to", "incident_id", "incident_opened"})
 _CHUNK = 900  # ids per IN (…): under every SQLite's limit on bound values
 
 
@@ -243,7 +245,7 @@ class PurgeOps:
             conn.execute(S.machines.update().where(S.machines.c.id.in_(some)).values(
                 site_organisation=PURGED, site_address=PURGED, site_name=PURGED, site_phone=PURGED, computer_name=None))
         links = {S.incidents: (S.incidents.c.id, incidents), S.incident_events: (S.incident_events.c.incident_id, incidents),
-                 S.alarms: (S.alarms.c.id, alarms)}
+                 S.alarms: (S.alarms.c.id, alarms), S.dispatches: (S.dispatches.c.incident_id, incidents)}
         for table, (col, ids) in links.items():
             self._erase_text(conn, table, col, ids)
         self._erase_text(conn, S.contact_attempts, S.contact_attempts.c.alarm_id, alarms)

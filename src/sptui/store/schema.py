@@ -131,6 +131,7 @@ incidents = Table(
     Column("updated_at", Instant, nullable=False),
     Column("updated_by", String(100)),  # who made the latest change (a conflict names them)
     Column("consult", Text),  # 相談: why an operator marked it for consultation; NULL when not marked
+    Column("billing", String(20)),  # the latest dispatch's: free, fee (別表-1) or quote-needed; NULL before one
 )
 Index("ix_incidents_status", incidents.c.status)
 Index("ix_incidents_machine_id", incidents.c.machine_id)
@@ -165,14 +166,17 @@ alarms = Table(
     Column("action", Text),
     Column("alert_type", String(100)),
     Column("via", String(400), nullable=False),  # smtp:PEER or file:PATH
-    Column("status", String(20), nullable=False),  # new, retry, reached, closed
+    Column("status", String(20), nullable=False),  # new, retry (due); linked, closed (ended); reached (before 0006)
     Column("decision", JSON, nullable=False),
     Column("next_contact_at", Instant),
     Column("arrange_technician", Boolean, nullable=False),
     Column("policy_digest", String(80), nullable=False),
     Column("version", Integer, nullable=False),
+    Column("incident_id", Integer),  # status linked: the incident the alarm became (or joined)
+    Column("closed_reason", Text),  # status closed: why no call or repair follows
 )
 Index("ix_alarms_next_contact_at", alarms.c.next_contact_at)
+Index("ix_alarms_incident_id", alarms.c.incident_id)
 
 quarantine = Table(
     "quarantine", metadata,
@@ -211,6 +215,11 @@ dispatches = Table(
     Column("fee", JSON),
     Column("operator", String(100), nullable=False),
     Column("created_at", Instant, nullable=False),
+    Column("billing", String(20)),  # free, fee (別表-1, the customer pays) or quote-needed (uncovered work)
+    Column("confirmed_by", String(100)),  # the operator who confirmed work on an uncovered machine
+    Column("consent_by", String(200)),  # the customer's consent to billable work: who gave it,
+    Column("consent_via", String(10)),  # phone or mail,
+    Column("consent_at", Instant),  # and when
 )
 Index("ix_dispatches_incident_id", dispatches.c.incident_id)
 

@@ -32,6 +32,8 @@ from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.dialogs import UnsavedModal
+from sptui.tui.alarm_call import ReachedModal
+from sptui.tui.dispatch import DispatchModal
 from sptui.tui.failures import Guarded
 from sptui.tui.history import HistoryInput
 from sptui.tui.keybar import KeyBar
@@ -50,10 +52,6 @@ def now() -> dt.datetime:
     return dt.datetime.now(S.TOKYO)
 
 
-def parse_time(text: str) -> dt.datetime:
-    """`YYYY-MM-DD HH:MM` (or ISO with an offset) as an aware time in Asia/Tokyo."""
-    t = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
-    return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
 
 
 class QueueScreen(Guarded, LocalBindings, Screen):
@@ -103,7 +101,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         at = now()
         left = departed_text(r.departed(), at, w) if r.dispatched else time_left(r.due(), at, w)
         return [Text(w(r.kind)), plain(r.label), plain(r.customer), verdict_text(r.verdict, w), left,
-                status_text(r.status, r.consult, w),
+                status_text(r.status, r.consult, w, r.pays),
                 Text(w.yes_no(r.in_hours)),
                 Text(when(r.next_contact)), plain(r.summary)]
 
@@ -131,9 +129,15 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         """The listener's thread heard a commit (another operator, an alarm): look now, not at the next poll."""
         self._stale = True
         try:
-            self.app.call_from_thread(self.poll)
+            self.app.call_from_thread(self._heard)
         except RuntimeError:  # the desk is closing
             pass
+
+    def _heard(self) -> None:
+        self.poll()
+        for screen in self.app.screen_stack:  # an open triage screen looks too
+            if isinstance(screen, TriageScreen):
+                screen.look()
 
     def on_screen_resume(self) -> None:
         if self._stale:
@@ -348,6 +352,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
     BINDINGS = [
         Binding("escape", "back", "back", id="triage.back"),
         Binding("c", "claim", "claim", id="triage.claim"),
+        Binding("a", "assign", "assign", id="triage.assign"),
         Binding("n", "note", "note", id="triage.note"),
         Binding("d", "dispatch", "dispatch", id="triage.dispatch"),
         Binding("x", "close", "close", id="triage.close"),
@@ -356,19 +361,29 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         Binding("u", "contact(False)", "unreachable", id="triage.unreached"),
         Binding("o", "copy_clause", "copy clause", id="triage.copy"),
     ]
+    # what the record is and its decision stay on top, the timeline's newest lines at the bottom; the machine, the
+    # reasons and what would change them scroll between (80×24 included)
+    DEFAULT_CSS = """
+    TriageScreen #body { height: 1fr; }
+    TriageScreen #timeline-box { height: auto; max-height: 7; border-top: solid $primary; }
+    """
 
     def __init__(self, kind: str, rid: int) -> None:
         super().__init__()
         self.kind, self.rid = kind, rid
         self.record: dict = {}
+        self._seen: tuple = ()  # the record's fingerprint as shown (data.record_fingerprint)
+        self._data_version: int | None = None  # the store's, when last looked (SQLite)
+        self._last_actor: str | None = None  # who wrote the newest line of the timeline shown
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(id="head")
+        yield Static(id="head")
+        yield Static(id="decision")
+        with VerticalScroll(id="body"):
             yield Static(id="machine")
-            yield Static(id="decision")
             yield DataTable(id="reasons", cursor_type="row")
             yield Static(id="whatif")
+        with VerticalScroll(id="timeline-box"):
             yield Static(id="timeline")
         yield KeyBar()
 
@@ -379,31 +394,47 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             table.add_column(w(key), key=key)
         self.load()
         table.focus()
+        # other desks' changes: on SQLite a look at data_version each second; on PostgreSQL the queue's listener
+        # calls look() at once (QueueScreen._heard), and this is the fallback
+        self.set_interval(1.0 if self.app.store.data_version() is not None else POLL_SECONDS, self.look)
+
+    def check_action(self, action: str, parameters: tuple) -> bool:
+        """An incident's keys on an incident, an alarm's on an alarm: the key bar shows only what applies."""
+        if action in ("claim", "assign", "note", "dispatch", "close", "consult"):
+            return self.kind == "incident"
+        return self.kind == "alarm" if action == "contact" else True
 
     def show(self, kind: str, rid: int) -> None:
         """Show another record on this (mounted) screen, from the top."""
         self.kind, self.rid = kind, rid
         self.query_one("#whatif", Static).update("")
         self.load()
-        self.query_one(VerticalScroll).scroll_home(animate=False)
+        self.query_one("#body", VerticalScroll).scroll_home(animate=False)
         self.query_one("#reasons", DataTable).focus()  # (load's clear put its cursor on the first row)
+
+    def look(self) -> None:
+        """Another desk's change to the record on screen shows here (as in the queue): reloaded, and said."""
+        if self not in self.app.screen_stack or not self.record:
+            return
+        store = self.app.store
+        version = store.data_version()
+        if version is not None and version == self._data_version:  # nothing committed since: no query
+            return
+        self._data_version = version
+        if data.record_fingerprint(store, self.kind, self.rid) != self._seen:
+            self.load()
+            if self._last_actor != self.app.operator:  # (this desk's own change, seen before its reload)
+                self.app.notify(self.app.words("changed_elsewhere", what=f"{self.app.words(self.kind)} #{self.rid}",
+                                               who=safe(self._last_actor or "?")), markup=False)
 
     def load(self) -> None:
         store, w = self.app.store, self.app.words
         self.record = store.incident(self.rid) if self.kind == "incident" else store.alarm(self.rid)
+        self._seen = data.record_fingerprint(store, self.kind, self.rid)
         r = self.record
         m = self.machine = data.machine_of(store, r["machine_id"])
         d = r["decision"] or {}
-        if self.kind == "incident":
-            head = (f"{w('incident')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}  {w('owner')}: {r['owner'] or '—'}  "
-                    f"{w('received')}: {when(r['received_at'])}\n{r['summary']}")
-            if r["consult"] is not None:
-                head += f"\n{w('consult')}: {r['consult']}"
-        else:
-            head = (f"{w('alarm')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}  {w('received')}: {when(r['received_at'])}  "
-                    f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
-                    f"{w('event')} {r['event_id'] or '—'}\n{w('detail')}: {r['detail'] or ''}")
-        self.query_one("#head", Static).update(Text(safe(head, lines=True), style="bold"))
+        self.query_one("#head", Static).update(Text(safe(self._head(r), lines=True), style="bold"))
         self.query_one("#machine", Static).update(Text(safe(
             f"{w('machine')}: {m['label_number']}  {w('model')} {m['model_code']}  {w('serial')} {m['serial_number']}\n"
             f"{w('customer')}: {m['customer_organisation']}  {m['customer_name']}  {w('phone')} {m['customer_phone']}\n"
@@ -431,13 +462,40 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             msg = ja[n] if w.lang == "ja" and n < len(ja) else reason.get("message", "")
             table.add_row(plain(reason["rule"]), plain(w.value("outcome", reason["outcome"])), plain(reason.get("cite", "")), plain(msg),
                           plain(reason.get("note", "")))
+        self._show_timeline()
+        self.refresh_bindings()  # (the record's kind decides the keys)
+
+    def _head(self, r: dict) -> str:
+        w = self.app.words
         if self.kind == "incident":
-            lines = [f"{when(e['at'])}  {e['operator']}  {w.value('event', e['kind'])}: {e['text']}"
-                     for e in store.timeline(self.rid)]
+            pays = f" · {w('customer_pays')}" if r["billing"] in ("fee", "quote-needed") else ""
+            head = (f"{w('incident')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}{pays}  {w('owner')}: "
+                    f"{r['owner'] or '—'}  {w('received')}: {when(r['received_at'])}\n{r['summary']}")
+            return head + (f"\n{w('consult')}: {r['consult']}" if r["consult"] is not None else "")
+        status = w.value("status", r["status"])
+        if r["incident_id"] is not None:
+            status += f" → {w('incident')} #{r['incident_id']}"
+        elif r["closed_reason"]:
+            status += f" ({r['closed_reason']})"
+        return (f"{w('alarm')} #{r['id']}  {w('status')}: {status}  {w('received')}: {when(r['received_at'])}  "
+                f"{w('next_contact')}: {when(r['next_contact_at'])}\n{r['computer']}  {r['trap'] or ''}  "
+                f"{w('event')} {r['event_id'] or '—'}\n{w('detail')}: {r['detail'] or ''}")
+
+    def _show_timeline(self) -> None:
+        """The timeline, its newest line in view."""
+        store, w = self.app.store, self.app.words
+        if self.kind == "incident":
+            entries = store.timeline(self.rid)
+            lines = [f"{when(e['at'])}  {e['operator']}  {w.value('event', e['kind'])}: {e['text']}" for e in entries]
         else:
+            entries = data.attempts(store, self.rid)
             lines = [f"{when(a['at'])}  {a['operator']}  {w('reached') if a['reached'] else w('unreached')}  {a['note']}"
-                     for a in data.attempts(store, self.rid)]
-        self.query_one("#timeline", Static).update(Text(f"{w('timeline')}\n" + "\n".join(safe(x) for x in lines)))
+                     for a in entries]
+        self._last_actor = entries[-1]["operator"] if entries else self.record.get("updated_by")
+        self.query_one("#timeline", Static).update(Text("\n".join(safe(x) for x in lines)))
+        box = self.query_one("#timeline-box", VerticalScroll)
+        box.border_title = w("timeline")
+        self.call_after_refresh(box.scroll_end, animate=False)
 
     def _whatif(self, rid: int, case: dict) -> None:
         """What would change the outcome (`sptui explain`'s counterfactuals: each a real decision on a changed
@@ -481,7 +539,11 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             log.exception("%s %s %s failed", what, self.kind, self.rid)
             self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
         else:
-            self.app.notify(w(done))
+            if done:
+                self.app.notify(w(done))
+        self.reload()
+
+    def reload(self) -> None:
         try:
             self.load()
         except Exception as e:  # noqa: BLE001
@@ -518,23 +580,48 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         self.app.notify(self.app.words("copied", what=f"{cite} ({rule})"), markup=False)
 
     def action_claim(self) -> None:
+        """Claim it; one another operator owns is taken over, after asking (audited)."""
+        if not self._need("incident"):
+            return
+        store, operator, v, owner = self.app.store, self.app.operator, self.record["version"], self.record["owner"]
+        if owner is None or owner == operator:
+            self._guard("claim", lambda: store.claim(self.rid, operator=operator, version=v), "claimed")
+        else:
+            self._ask(ConfirmModal(self.app.words("confirm_take_over", owner=safe(owner))), "take-over",
+                      lambda _: store.take_over(self.rid, operator=operator, version=v), "taken_over")
+
+    def action_assign(self) -> None:
         if self._need("incident"):
-            v = self.record["version"]
-            self._guard("claim", lambda: self.app.store.claim(self.rid, operator=self.app.operator, version=v), "claimed")
+            store, operator, v = self.app.store, self.app.operator, self.record["version"]
+            self._ask(NoteModal(self.app.words("assign_prompt")), "assign",
+                      lambda to: store.assign(self.rid, to, operator=operator, version=v), "assigned")
 
     def action_note(self) -> None:
-        if not self._need("incident"):
-            return
-
-        self._ask(NoteModal(self.app.words("note_prompt")), "note",
-                  lambda text: self.app.store.add_note(self.rid, text, operator=self.app.operator), "noted")
+        if self._need("incident"):
+            store, operator, v = self.app.store, self.app.operator, self.record["version"]
+            self._ask(NoteModal(self.app.words("note_prompt")), "note",
+                      lambda text: store.add_note(self.rid, text, operator=operator, version=v), "noted")
 
     def action_dispatch(self) -> None:
+        """The dispatch dialog: the fee shown is the decision kept; it closes only once the dispatch is stored."""
+        from sptui.desk import dispatch, quote_dispatch
+
         if not self._need("incident"):
             return
-        v = self.record["version"]
-        self._ask(DispatchModal(self.machine["variant"]), "dispatch", lambda form: self.app.store.dispatch(
-            self.app.policy, self.rid, operator=self.app.operator, version=v, **form), "dispatched")
+        if self.app.read_only:
+            self.app.notify(self.app.words("read_only"), severity="warning")
+            return
+        inc, app = self.record, self.app
+
+        def submit(form: dict):
+            return dispatch(app.store, app.policy, self.rid, operator=app.operator, version=inc["version"], **form)
+
+        def dispatched(result) -> None:
+            if result is not None:
+                app.notify(app.words("dispatched"))
+            self.reload()
+
+        app.push_screen(DispatchModal(inc, lambda work: quote_dispatch(app.policy, inc, work), submit), dispatched)
 
     def action_close(self) -> None:
         if not self._need("incident"):
@@ -557,11 +644,33 @@ class TriageScreen(Guarded, LocalBindings, Screen):
                       lambda _: store.clear_consult(self.rid, operator=operator, version=v), "consult_cleared")
 
     def action_contact(self, reached: bool) -> None:
-        if self._need("alarm"):
-            v = self.record["version"]
-            self._guard("contact", lambda: self.app.store.record_contact(
-                self.app.policy, self.rid, at=now(), reached=reached, operator=self.app.operator, version=v),
-                "contact_saved")
+        """`u`: not reached (the next call is decided). `y`: reached — a repair needed opens (or joins) the
+        machine's incident, shown here next; no repair closes the alarm with the reason asked for."""
+        if not self._need("alarm"):
+            return
+        if not reached:
+            self._guard("contact", lambda: self._contact(reached=False), "contact_saved")
+        elif self.app.read_only:
+            self.app.notify(self.app.words("read_only"), severity="warning")
+        else:
+            self.app.push_screen(ReachedModal(self.rid), self._reached)
+
+    def _reached(self, answer: str | None) -> None:
+        if answer == "repair":
+            self._guard("contact", lambda: self._contact(reached=True, repair_needed=True), "")
+        elif answer == "no-repair":
+            self._ask(NoteModal(self.app.words("no_repair_prompt")), "contact",
+                      lambda reason: self._contact(reached=True, repair_needed=False, reason=reason), "alarm_closed")
+
+    def _contact(self, **how) -> None:
+        from sptui.desk import contact
+
+        out = contact(self.app.store, self.app.policy, self.rid, at=now(), operator=self.app.operator,
+                      version=self.record["version"], **how)
+        if out["status"] == "linked":  # the work goes on in the incident: shown here (reload shows it)
+            self.app.notify(self.app.words("alarm_linked" if not out["opened"] else "alarm_opened",
+                                           alarm=self.rid, incident=out["incident_id"]))
+            self.kind, self.rid = "incident", out["incident_id"]
 
 
 class NoteModal(Guarded, LocalBindings, ModalScreen[str | None]):
@@ -618,91 +727,6 @@ class ConfirmModal(Guarded, LocalBindings, ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self._answer(event.button.id == "ok")
-
-
-class DispatchModal(Guarded, LocalBindings, ModalScreen[dict | None]):
-    """Technician, departure, completion, technicians; the 別表-1 fee shown as the times are typed."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
-
-    def __init__(self, variant: str | None = None) -> None:
-        super().__init__()
-        self._answered = False
-        self.variant = variant  # the pack's variant: its own fee table, where a plugin gives it one
-
-    def compose(self) -> ComposeResult:
-        w = self.app.words
-        with Vertical(classes="dialog"):
-            yield Label(Text(w("technician")))
-            yield Input(id="technician")
-            yield Label(Text(w("departure")))
-            yield Input(value=now().strftime("%Y-%m-%d %H:%M"), id="departed")
-            yield Label(Text(w("completion")))
-            yield Input(id="completed")
-            yield Label(Text(w("technicians")))
-            yield Input(value="1", id="technicians")
-            yield Label(Text(w("late_reason")))
-            yield Input(id="late")
-            yield Static("", id="fee")
-            with Horizontal():
-                yield Button(w("dispatch"), id="ok", variant="primary")
-                yield Button(w("back"), id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#technician", Input).focus()
-
-    def form(self) -> dict:
-        v = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("technician", "departed", "completed",
-                                                                          "technicians", "late")}
-        return {"technician": v["technician"], "departed_at": parse_time(v["departed"]),
-                "completed_at": parse_time(v["completed"]) if v["completed"] else None,
-                "technicians": int(v["technicians"] or "1"), "late_reason": v["late"] or None}
-
-    @on(Input.Changed)
-    def _fee(self, event: Input.Changed) -> None:
-        w = self.app.words
-        out = self.query_one("#fee", Static)
-        try:
-            f = self.form()
-        except ValueError:
-            out.update(Text(w("bad_time"), style="red"))
-            return
-        text = Text()
-        if f["completed_at"] is not None and f["completed_at"] > f["departed_at"]:
-            from sptui.evaluators.fees import FeeError, fee_quote
-
-            try:
-                q = fee_quote(self.app.policy, f["departed_at"], f["completed_at"], f["technicians"], w.lang,
-                              self.variant)
-            except (FeeError, PolicyUnavailable) as e:
-                text.append(safe(e), style="red")
-            else:
-                text.append(f"{w('fee')}: {q.total_jpy:,}円 ({q.minutes} min)")
-        if f["technicians"] >= 2:
-            text.append(f"  {w('needs_quote')}", style="bold yellow")
-        out.update(text)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.action_cancel()
-            return
-        try:
-            form = self.form()
-        except ValueError as e:
-            self.app.notify(f"{self.app.words('bad_time')}: {e}", severity="error", markup=False)
-            return
-        if not form["technician"]:
-            self.query_one("#technician", Input).focus()
-            return
-        if not self._answered:
-            self._answered = True
-            self.dismiss(form)
-
-    def action_cancel(self) -> None:
-        if not self._answered:
-            self._answered = True
-            self.dismiss(None)
 
 
 class AlarmsScreen(Guarded, LocalBindings, Screen):
@@ -1099,7 +1123,7 @@ class KeysScreen(Guarded, LocalBindings, ModalScreen[None]):
 def binding_classes() -> tuple[type, ...]:
     """The desk's classes that have keys."""
     return (DeskApp, QueueScreen, RowTable, TriageScreen, AlarmsScreen, RegistryScreen, PolicyScreen, NoteModal,
-            ConfirmModal, DispatchModal, CommandModal, KeysScreen, UnsavedModal, HistoryInput)
+            ConfirmModal, DispatchModal, ReachedModal, CommandModal, KeysScreen, UnsavedModal, HistoryInput)
 
 
 def binding_ids() -> set[str]:
@@ -1155,7 +1179,7 @@ class DeskApp(Guarded, App):
     #queue { height: 1fr; }
     #reasons { height: auto; max-height: 20; }
     .dialog { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
-    NoteModal, ConfirmModal, DispatchModal, CommandModal, KeysScreen { align: center middle; }
+    NoteModal, ConfirmModal, CommandModal, KeysScreen { align: center middle; }
     #files { width: 28; }
     #source { width: 1fr; }
     PolicyScreen Horizontal { height: 1fr; }
@@ -1315,7 +1339,7 @@ class DeskApp(Guarded, App):
         yield SystemCommand(":policy", markup(w("keys_policy")), partial(self.run_command, "policy"))
         if isinstance(screen, TriageScreen):  # the commands of the incident or alarm on screen
             for b in TriageScreen.BINDINGS:
-                if b.action.startswith(("claim", "note", "dispatch", "close", "consult", "contact", "copy")):
+                if b.action.startswith(("claim", "assign", "note", "dispatch", "close", "consult", "contact", "copy")):
                     yield SystemCommand(markup(w.key(b.description)), markup(self.key_of(b)),
                                         partial(screen.run_action, b.action))
 

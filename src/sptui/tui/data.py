@@ -16,18 +16,20 @@ class QueueRow:
     the next contact of an alarm) is kept as the database gave it and converted only when shown."""
 
     __slots__ = ("kind", "id", "label", "customer", "verdict", "in_hours", "due_raw", "status", "owner", "summary",
-                 "consult", "departed_raw", "haystack", "_conv", "_due")
+                 "consult", "pays", "departed_raw", "haystack", "_conv", "_due")
 
     def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv,
-                 consult=False, departed_raw=None):
+                 consult=False, departed_raw=None, billing=None):
         self.kind, self.id, self.label, self.customer = kind, rid, label, customer
         self.verdict, self.in_hours, self.due_raw, self.status = verdict or "?", in_hours, due_raw, status
         self.owner, self.summary, self._conv, self._due = owner, summary, conv, _UNSET
         self.consult = bool(consult)  # 相談: an operator marked it for consultation
         self.departed_raw = departed_raw  # a dispatched incident: its technician's (latest) departure
+        self.pays = billing in ("fee", "quote-needed")  # dispatched, and the customer pays
         self.haystack = "\t".join((  # what a filter searches: the words as stored and as shown in either language
             f"{kind[0]}{rid}", kind, label, customer, value_words("verdict", verdict), value_words("status", status),
-            owner or "", "consult 相談" if consult else "", summary)).casefold()
+            owner or "", "consult 相談" if consult else "", "customer pays お客様負担" if self.pays else "",
+            summary)).casefold()
 
     @property
     def key(self) -> str:
@@ -95,10 +97,11 @@ def _incidents(conv, where, order, limit=None):
     q = (sa.select(i.c.id, m.c.label_number, c.c.organisation, i.c.verdict,
                    i.c.decision["in_service_hours"].as_boolean(), sa.type_coerce(i.c.deadline, sa.String()),
                    i.c.status, i.c.owner, i.c.summary, i.c.consult.is_not(None),
-                   sa.case((_DISPATCHED, sa.type_coerce(departed, sa.String())), else_=sa.null()))  # only those
+                   sa.case((_DISPATCHED, sa.type_coerce(departed, sa.String())), else_=sa.null()),  # only those
+                   i.c.billing)
          .select_from(i.join(m, m.c.id == i.c.machine_id).join(c, c.c.id == m.c.customer_id))
          .where(_OPEN_INCIDENT, *where).order_by(*order).limit(limit))
-    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9], r[10])
+    return q, lambda r: QueueRow("incident", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], conv, r[9], r[10], r[11])
 
 
 def _alarms(conv, limit=None, where=()):
@@ -161,6 +164,17 @@ def fingerprint(store) -> tuple:
         al = conn.execute(sa.select(sa.func.count(), sa.func.max(a.c.id), sa.func.sum(a.c.version))
                           .where(_TO_CALL)).one()
     return tuple(inc) + tuple(al)
+
+
+def record_fingerprint(store, kind: str, rid: int) -> tuple:
+    """Changes when the triage screen of an incident (its row, a new timeline line) or an alarm would."""
+    with store.read() as conn:
+        if kind == "incident":
+            i, e = S.incidents, S.incident_events
+            return tuple(conn.execute(sa.select(i.c.version, sa.select(sa.func.max(e.c.id))
+                                                .where(e.c.incident_id == rid).scalar_subquery())
+                                      .where(i.c.id == rid)).one_or_none() or ())
+        return tuple(conn.execute(sa.select(S.alarms.c.version).where(S.alarms.c.id == rid)).one_or_none() or ())
 
 
 def machine_of(store, machine_id: int) -> dict:

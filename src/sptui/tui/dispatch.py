@@ -1,0 +1,212 @@
+"""The dispatch dialog: technician, times, the customer's consent; the fee shown while the times are typed is the
+decision the store keeps (sptui.desk.quote_dispatch), and the dialog stays open, everything typed kept, until the
+dispatch is stored: a refusal (no consent for billable work, an uncovered machine not confirmed, a conflict with
+another operator) is shown in it. Compact (one line a field) so that it fits 80×24 with its buttons.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from sptui.desk import UNCOVERED, Consent, Work
+from sptui.store import now
+from sptui.store import schema as S
+from sptui.tui.failures import Guarded
+from sptui.tui.i18n import LocalBindings
+
+log = logging.getLogger("sptui.desk")
+
+FIELDS = (("technician", "technician"), ("departed", "departure"), ("completed", "completion"),
+          ("technicians", "technicians"), ("late", "late_reason"), ("consent-by", "consent_by"),
+          ("consent-via", "consent_via"), ("consent-at", "consent_at"))
+VIA = {"phone": "phone", "mail": "mail", "電話": "phone", "メール": "mail", "tel": "phone", "email": "mail"}
+
+
+class FormError(ValueError):
+    """A field that cannot be read: `field` is its id."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_time(text: str) -> dt.datetime:
+    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo."""
+    t = dt.datetime.fromisoformat(unicodedata.normalize("NFKC", text).strip().replace("/", "-"))
+    return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
+
+
+class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
+    """`d` on an incident. `quote(work)` is the desk's DispatchQuote for the work typed; `submit(form)` stores the
+    dispatch (raising what refuses it); the dialog closes with its result only once it is stored."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
+    DEFAULT_CSS = """
+    DispatchModal { align: center middle; }
+    DispatchModal #dialog { width: 78; max-width: 100%; height: auto; max-height: 100%; border: round $primary;
+                            background: $surface; padding: 0 1; }
+    DispatchModal #title { width: 100%; }
+    DispatchModal .row { height: 1; }
+    DispatchModal .row Label { width: 30; }
+    DispatchModal .row Input { width: 1fr; }
+    DispatchModal #warning { color: $text-warning; text-style: bold; }
+    DispatchModal #error { color: $text-error; }
+    DispatchModal #fee { height: auto; }
+    DispatchModal #buttons { height: 1; margin-top: 1; }
+    DispatchModal #buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, incident: dict, quote: Callable[[Work], Any], submit: Callable[[dict], Any]) -> None:
+        super().__init__()
+        self.incident, self.quote, self.submit = incident, quote, submit
+        self._done = False  # debounced: a second press after the dispatch was stored does nothing
+
+    def _verdict(self) -> str:
+        """The verdict the dispatch will be decided with (the live policy's), else the stored one."""
+        try:
+            return self.quote(Work(now())).verdict
+        except Exception:  # noqa: BLE001 - no policy yet, or a case it cannot decide: the quote line says why
+            return self.incident["verdict"]
+
+    def compose(self) -> ComposeResult:
+        w = self.app.words
+        verdict = self._verdict()
+        self.uncovered = verdict in UNCOVERED
+        with Vertical(id="dialog"):
+            yield Label(Text(w("dispatch_title", id=self.incident["id"], verdict=verdict),
+                             style="bold"), id="title")
+            if self.uncovered:
+                yield Static(Text(w("uncovered_warning", verdict=verdict)), id="warning")
+                yield Checkbox(w("confirm_uncovered"), id="confirm", compact=True)
+            for fid, word in FIELDS:
+                with Horizontal(classes="row"):
+                    yield Label(Text(w(word)))
+                    yield Input(value=self._default(fid), id=fid, compact=True)
+            yield Static("", id="fee")
+            yield Static("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button(w("dispatch"), id="ok", variant="primary", compact=True)
+                yield Button(w("back"), id="cancel", compact=True)
+
+    @staticmethod
+    def _default(fid: str) -> str:
+        if fid in ("departed", "consent-at"):
+            return now().strftime("%Y-%m-%d %H:%M")
+        return "1" if fid == "technicians" else ""
+
+    def on_mount(self) -> None:
+        self.query_one("#technician", Input).focus()
+        self.show_quote()
+
+    def value(self, fid: str) -> str:
+        return self.query_one(f"#{fid}", Input).value.strip()
+
+    def _time(self, fid: str) -> dt.datetime | None:
+        text = self.value(fid)
+        if not text:
+            return None
+        try:
+            return parse_time(text)
+        except ValueError:
+            raise FormError(fid, self.app.words("bad_time_in", field=self.app.words(dict(FIELDS)[fid]),
+                                                text=text)) from None
+
+    def work(self) -> Work:
+        departed = self._time("departed")
+        if departed is None:
+            raise FormError("departed", self.app.words("bad_time_in", field=self.app.words("departure"), text=""))
+        technicians = self.value("technicians") or "1"
+        if not technicians.isdigit() or int(technicians) < 1:
+            raise FormError("technicians", self.app.words("bad_technicians", text=technicians))
+        return Work(departed, self._time("completed"), int(technicians))
+
+    def consent(self) -> Consent | None:
+        by, via = self.value("consent-by"), self.value("consent-via")
+        if not by and not via:
+            return None
+        if via.casefold() not in VIA:
+            raise FormError("consent-via", self.app.words("bad_via", text=via))
+        return Consent(by, VIA[via.casefold()], self._time("consent-at") or now())
+
+    def form(self) -> dict:
+        """What the operator typed, as sptui.desk.dispatch takes it (FormError, BadRequest: what cannot be read)."""
+        confirmed = self.uncovered and self.query_one("#confirm", Checkbox).value
+        return {"technician": self.value("technician"), "work": self.work(), "late_reason": self.value("late") or None,
+                "consent": self.consent(), "confirm_uncovered": confirmed}
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self.show_quote()
+
+    def show_quote(self) -> None:
+        """The decision's fee for the work typed so far, who pays, and what the dispatch still needs."""
+        from sptui.tui.text import safe
+
+        w = self.app.words
+        text = Text()
+        try:
+            q = self.quote(self.work())
+        except FormError as e:
+            text.append(safe(str(e)), style="red")
+        except Exception as e:  # noqa: BLE001 - no policy, a case it cannot decide: said where the fee would be
+            text.append(safe(str(e)), style="red")
+        else:
+            text.append(safe(q.describe(w.lang)), style="bold" if q.customer_pays else "")
+            if q.customer_pays and not (self.value("consent-by") and self.value("consent-via")):
+                text.append("\n" + w("consent_needed"), style="yellow")
+            if q.fee is not None and q.fee.needs_quote:
+                text.append("  " + w("needs_quote"), style="bold yellow")
+        self.query_one("#fee", Static).update(text)
+
+    def say(self, message: str, field: str | None = None) -> None:
+        from sptui.tui.text import safe
+
+        self.query_one("#error", Static).update(Text(safe(message)))
+        if field is not None:
+            self.query_one(f"#{field}", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.action_dispatch()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.action_cancel()
+        else:
+            self.action_dispatch()
+
+    def action_dispatch(self) -> None:
+        """Store the dispatch; a refusal is said here and everything typed stays."""
+        from sptui.store.db import StoreError
+
+        if self._done:
+            return
+        try:
+            result = self.submit(self.form())
+        except FormError as e:
+            self.say(str(e), e.field)
+        except (StoreError, ValueError) as e:  # refused: a conflict, consent or confirmation missing, no policy
+            log.warning("dispatch of incident %s refused: %s", self.incident["id"], e)
+            self.say(str(e))
+        except Exception as e:  # noqa: BLE001 - the database failed: said, logged, the dialog keeps its fields
+            log.exception("dispatch of incident %s failed", self.incident["id"])
+            self.say(f"{type(e).__name__}: {e}")
+        else:
+            self._done = True
+            self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        if not self._done:
+            self._done = True
+            self.dismiss(None)
