@@ -534,7 +534,10 @@ def demo(db_path, fresh, no_open, lang, policy_path):
 @click.option("--operator-header", default=None, metavar="HEADER",
               help="take each session's operator from this request header, set by the authenticating proxy "
                    "(e.g. X-Remote-User); a session without it is refused")
-def serve(host, port, public_url, db_url, lang, read_only, operator_header):
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME[:PORT]",
+              help="another name this server may be reached by (the Host header); repeat; by default only the "
+                   "listening address, loopback names and --public-url's host are answered")
+def serve(host, port, public_url, db_url, lang, read_only, operator_header, allow_hosts):
     """The desk in a browser (textual-serve): each browser session runs its own `sptui` desk process.
 
     It has no login of its own: keep it on loopback behind a proxy that authenticates (docs/desk-data.md)."""
@@ -550,7 +553,12 @@ def serve(host, port, public_url, db_url, lang, read_only, operator_header):
         args += ["--lang", lang]
     if read_only:
         args.append("--read-only")
-    DeskServer(args, operator_header=operator_header, host=host, port=port, public_url=public_url, title="sptui").serve()
+    try:
+        server = DeskServer(args, operator_header=operator_header, allow_hosts=allow_hosts, host=host, port=port,
+                            public_url=public_url, title="sptui")
+    except ValueError as e:
+        _fail(e, EXIT_BAD_INPUT)
+    server.serve()
 
 
 def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True, theme=None) -> None:
