@@ -370,7 +370,7 @@ def _listen(value: str) -> tuple[str, int]:
 @intake.command("smtp")
 @click.option("--listen", default="127.0.0.1:2525", show_default=True,
               help="address to listen on; loopback unless you name another")
-@click.option("--max-size", default=32 * 1024 * 1024, show_default=True, type=int,
+@click.option("--max-size", default=32 * 1024 * 1024, show_default=True, type=click.IntRange(1000, 1 << 30),
               help="largest mail accepted, in bytes (SIZE; larger ones get 552)")
 @click.option("--allow", multiple=True, help="sender allowed (an address, or @domain); repeat; default: any")
 @db_option
@@ -408,27 +408,35 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
 @db_option
 @policy_option
 def intake_file(paths, db_url, policy_path):
-    """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail."""
+    """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail. Only regular files are
+    read; anything else (a FIFO, a device, a folder named *.eml, a file over 32 MB) is one line and skipped."""
     from sptui.intake.files import mail_files, received_at
     from sptui.intake.ingest import ingest
+    from sptui.store import now
 
     policy = _load(policy_path or default_policy())
     store = _store(db_url, must_exist=True)
     counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
-    failed = 0
-    for path in mail_files(paths):
-        raw = path.read_bytes()
+    failed = skipped = 0
+    for f in mail_files(paths):
+        if f.raw is None:
+            skipped += 1
+            click.echo(f"{f.path}: skipped: {f.skipped}", err=True)
+            continue
+        when, note = received_at(f, now())
         try:
-            r = ingest(store, policy, raw, via=f"file:{path}", received_at=received_at(raw, path))
+            r = ingest(store, policy, f.raw, via=f"file:{f.path}", received_at=when)
         except Exception as e:  # this file is left where it is, for another run; the others go on
             failed += 1
-            click.echo(f"{path}: not stored: {type(e).__name__}: {e}", err=True)
+            click.echo(f"{f.path}: not stored: {type(e).__name__}: {e}", err=True)
             continue
         kind = "quarantined" if r.reason else r.outcome
         counts[kind] += 1
-        click.echo(f"{path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else ""))
-    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()) + (f" not-stored {failed}" if failed else ""), err=True)
-    sys.exit(1 if failed else 0)
+        click.echo(f"{f.path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else "")
+                   + (f"; {note}" if note else ""))
+    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()) + (f" not-stored {failed}" if failed else "")
+               + (f" skipped {skipped}" if skipped else ""), err=True)
+    sys.exit(1 if failed or skipped else 0)
 
 
 @intake.command("source")
