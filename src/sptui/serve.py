@@ -111,11 +111,16 @@ class DeskService(AppService):
 
     async def _end(self) -> None:
         process = session_process(self)
-        try:
-            await asyncio.wait_for(self.stop(), QUIT_WAIT)
+        if process is None:
+            return
+
+        deadline = asyncio.get_running_loop().time() + QUIT_WAIT
+        try:  # "quit" to the desk; returns when its output ends (or, textual-serve's reader swallowing the
+            await asyncio.wait_for(self.stop(), QUIT_WAIT)  # cancellation, when the time is up)
+            await asyncio.wait_for(process.wait(), max(0.0, deadline - asyncio.get_running_loop().time()))
         except (asyncio.TimeoutError, ConnectionError, RuntimeError):
             pass
-        if process is None or process.returncode is not None:
+        if process.returncode is not None:
             return
         for signal_it, wait in ((process.terminate, KILL_WAIT), (process.kill, None)):
             with contextlib.suppress(ProcessLookupError):
