@@ -244,3 +244,26 @@ def test_detail_text_is_kept_as_typed(lines):
         kept.pop()
     want = None if not kept else kept[0].strip(" \t\u3000") if len(kept) == 1 else "\n".join(kept)
     assert mail.detail == want
+
+
+def test_a_body_that_decodes_only_to_lone_surrogates_is_no_text():
+    """UTF-7 (a charset a mail may declare) decodes "+2AA-" to a lone surrogate, which no database can store:
+    such a reading is refused like any other that is not text, not handed on to the store."""
+    body = "コンピュータ名：SV01\r\n発生日付：2026/11/27\r\n発生時間：10:00:00\r\n[詳細メッセージ]\r\n".encode("utf-7")
+    raw = (b"From: a@b.example\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n" + body + b"+2AA-\r\n")
+    with pytest.raises(AlarmParseError) as caught:
+        parse_alarm_mail(raw)
+    assert caught.value.reason == "bad-encoding"
+
+
+def test_a_mail_that_is_no_alarm_keeps_its_message_id_and_sender_as_the_parser_reads_them():
+    """envelope(): the headers of any mail, read as an alarm's are (raw UTF-8 or cp932, NULs dropped, lengths
+    the store holds), for the quarantine."""
+    from sptui.intake.esmpro import envelope
+
+    assert envelope("From: 山田 <yamada@例え.jp>\r\nMessage-ID: <u@sv>\r\n\r\nhi".encode()) == ("u@sv", "yamada@例え.jp")
+    assert envelope("From: 鈴木 <suzuki@example.jp>\r\nMessage-ID: <s@sv>\r\n\r\n".encode("cp932")) == (
+        "s@sv", "suzuki@example.jp")
+    assert envelope(b"From: a\x00b@example.jp\r\nMessage-ID: <m\x00@sv>\r\n\r\n") == ("m@sv", "ab@example.jp")
+    assert envelope(b"Message-ID: <" + b"x" * 401 + b">\r\nFrom: " + b"y" * 401 + b"@z\r\n\r\n") == (None, None)
+    assert envelope(b"") == (None, None) and envelope(b"\xff" * 70000) == (None, None)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import getpass
 import os
 import smtplib
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -385,3 +388,192 @@ def test_a_batch_larger_than_one_sqlite_statement_takes_is_stored_whole(tmp_path
         assert len({r.id for r in results}) == n and s.counts()["alarms"] == n
     finally:
         s.close()
+
+
+# ---- hostile input: every mail ends stored, a duplicate, or quarantined (issue 17) -------------------------------
+def _mail(headers: bytes, body: bytes = b"just a note, no alarm fields\r\n") -> bytes:
+    return headers + b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body
+
+
+def test_headers_a_database_cannot_hold_are_quarantined_alike_on_both_engines(server, registered):
+    """A NUL, bytes that decode to no text, a Message-ID or sender longer than its column: on SQLite and on
+    PostgreSQL alike, each mail is answered 250 and kept (never 451 forever), with the Message-ID and sender
+    as far as they are usable."""
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    hostile = {
+        "nul-message-id": _mail(b"From: esmpro@example.jp\r\nMessage-ID: <a\x00b@sv>\r\n"),
+        "nul-from": _mail(b"From: esm\x00pro@example.jp\r\nMessage-ID: <nul-from@sv>\r\n"),
+        "nul-both": _mail(b"From: \x00\r\nMessage-ID: <\x00>\r\n"),
+        "raw-8bit": _mail(b"From: \xff\xfe@example.jp\r\nMessage-ID: <\xed\xa0\x80@sv>\r\n"),
+        "long-from": _mail(b"From: " + b"a" * 5000 + b"@example.jp\r\nMessage-ID: <long-from@sv>\r\n"),
+        "long-message-id": _mail(b"From: esmpro@example.jp\r\nMessage-ID: <" + b"m" * 5000 + b"@sv>\r\n"),
+    }
+    for name, raw in hostile.items():
+        code, text = data_reply(server.port, raw)
+        assert code == 250 and "quarantined" in text, (name, code, text)
+    code, text = data_reply(server.port, alarm("SV0001", t, message_id="al\x00arm@sv"))  # an alarm all the same
+    assert code == 250 and "stored as alarm" in text
+    got = {q["raw"]: q for q in registered.quarantined()}
+    assert {got[raw]["reason"] for raw in hostile.values()} == {"not-alarm"}
+    assert (got[hostile["nul-message-id"]]["message_id"], got[hostile["nul-from"]]["sender"]) == (
+        "ab@sv", "esmpro@example.jp")
+    assert got[hostile["long-from"]]["message_id"] == "long-from@sv" and got[hostile["long-from"]]["sender"] is None
+    assert got[hostile["long-message-id"]]["message_id"] is None
+    assert got[hostile["long-message-id"]]["sender"] == "esmpro@example.jp"
+    [a] = registered.alarms()
+    assert a["message_id"] == "alarm@sv"
+
+
+def test_a_quarantined_mail_keeps_a_raw_utf8_sender_and_its_message_id(server, registered):
+    """A From in raw UTF-8 (no encoded word): the quarantine keeps the sender as text, and the Message-ID."""
+    raw = _mail("From: 山田 太郎 <yamada@例え.jp>\r\nMessage-ID: <utf8-from@sv>\r\n".encode())
+    code, text = data_reply(server.port, raw)
+    assert code == 250 and "quarantined" in text
+    [q] = registered.quarantined()
+    assert (q["message_id"], q["sender"]) == ("utf8-from@sv", "yamada@例え.jp")
+    cp932 = _mail("From: 鈴木 <suzuki@example.jp>\r\nMessage-ID: <sjis-from@sv>\r\n".encode("cp932"))
+    assert data_reply(server.port, cp932)[0] == 250
+    assert registered.quarantined()[1]["message_id"] == "sjis-from@sv"
+
+
+def test_a_where_from_that_no_column_holds_is_stored_escaped_not_refused(registered, policy):
+    """A source's `via` (a file's path with bytes that are no UTF-8, a NUL, a path longer than the column): the
+    alarm and the quarantine keep it, escaped and cut, on both engines."""
+    from sptui.intake.ingest import ingest
+
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    via = "file:/in/\udcff\x00" + "d/" * 400 + "x.eml"
+    stored = ingest(registered, policy, alarm("SV0001", t, message_id="via@sv"), via=via, received_at=t)
+    kept = ingest(registered, policy, b"no mail at all", via=via, received_at=t)
+    assert (stored.outcome, kept.outcome) == ("stored", "quarantined")
+    for row in (registered.alarm(stored.id), registered.quarantined()[0]):
+        assert row["via"].startswith("file:/in/\\udcff\\x00d/d/") and len(row["via"]) == 400
+        assert row["via"].endswith("…")
+
+
+def _one_long_line(message_id: str, n: int) -> bytes:
+    """An alarm in 8-bit UTF-8 whose detail is one line of n bytes."""
+    body = ("コンピュータ名：SV0001\r\n発生日付：2026/11/27\r\n発生時間：10:00:00\r\n[イベントID]\r\n"
+            f"{message_id}\r\n[詳細メッセージ]\r\n").encode() + b"x" * n + b"\r\n"
+    return (f"From: esmpro@example.jp\r\nMessage-ID: <{message_id}>\r\nSubject: alert\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode() + body
+
+
+def test_a_mail_under_the_size_limit_with_a_line_over_a_megabyte_is_kept_not_refused(db_url, registered):
+    """RFC 5321's line limit is not the mail's: a mail under --max-size is answered 250 and kept whatever its
+    lines (quarantined here: over the 1 MB a parsed alarm may be), never a permanent 500."""
+    srv = IntakeServer(db_url, "--max-size", "3000000").start()
+    try:
+        for n in (1_000_001, 1_500_000, 2_999_000):
+            code, text = data_reply(srv.port, _one_long_line(f"line{n}@sv", n))
+            assert code == 250 and "quarantined" in text and "(too-large)" in text, (n, code, text)
+        code, text = data_reply(srv.port, _one_long_line("line-900k@sv", 900_000))  # under the parser's 1 MB
+        assert code == 250 and "stored as alarm" in text, text
+        code, _ = data_reply(srv.port, _one_long_line("over@sv", 3_000_000))
+        assert code == 552  # over the size limit: refused for its size, the sender keeps it
+    finally:
+        srv.stop()
+    assert len(registered.quarantined()) == 3 and len(registered.alarms()) == 1
+
+
+def _intake_file(*args) -> subprocess.CompletedProcess:
+    """`sptui intake file` with a time limit: a FIFO read by mistake would hang it."""
+    exe = Path(sys.executable).parent / "sptui"
+    try:
+        return subprocess.run([str(exe), "intake", "file", *map(str, args)], capture_output=True, text=True,
+                              timeout=90)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"intake file hung: {e.stderr!r}") from None
+
+
+def test_intake_file_reads_only_regular_files_and_reports_the_rest_one_line_each(tmp_path, db_url, registered):
+    """A FIFO, a folder named *.eml, a symlink to a device, a file over 32 MB, a sub-folder and a FIFO in a
+    maildir's new/: each one line, skipped; every mail after them is read; no traceback, no hang."""
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    folder, maildir = tmp_path / "in", tmp_path / "Maildir"
+    (folder / "b.eml").mkdir(parents=True)
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (folder / "a.eml").write_bytes(alarm("SV0001", t, message_id="a@sv"))
+    os.mkfifo(folder / "a_fifo.eml")
+    (folder / "b.eml" / "inside.eml").write_bytes(alarm("SV0002", t, message_id="inside@sv"))
+    (folder / "c_zero.eml").symlink_to("/dev/zero")
+    (folder / "c_link.eml").symlink_to(folder / "a.eml")  # a symlink to a regular file is read (a duplicate)
+    with open(folder / "d_huge.eml", "wb") as f:
+        f.truncate(40 * 1024 * 1024)
+    (folder / "e.eml").write_bytes(alarm("SV0003", t, message_id="e@sv"))
+    (maildir / "new" / "1.dir").mkdir()
+    os.mkfifo(maildir / "new" / "2.fifo")
+    (maildir / "new" / "3.host").write_bytes(alarm("SV0004", t, message_id="m3@sv"))
+    r = _intake_file(folder, maildir, "--db", db_url)
+    assert "Traceback" not in r.stderr
+    skipped = {line.split(": skipped: ")[0]: line.split(": skipped: ")[1] for line in r.stderr.splitlines()
+               if ": skipped: " in line}
+    assert skipped == {
+        f"{folder}/a_fifo.eml": "a FIFO, not a mail file",
+        f"{folder}/b.eml": "a folder, not a mail file (the .eml files in it are read)",
+        f"{folder}/c_zero.eml": "a character device, not a mail file",
+        f"{folder}/d_huge.eml": "over 33,554,432 bytes, the largest mail taken",
+        f"{maildir}/new/1.dir": "a folder, not a mail file",
+        f"{maildir}/new/2.fifo": "a FIFO, not a mail file",
+    }
+    assert "stored 4 duplicate 1 quarantined 0 skipped 6" in r.stderr and r.returncode == 1
+    assert sorted(a["message_id"] for a in registered.alarms()) == ["a@sv", "e@sv", "inside@sv", "m3@sv"]
+
+
+def _dated(date: str, message_id: str) -> bytes:
+    raw = alarm("SV0001", dt.datetime(2026, 11, 27, 10, tzinfo=JST), message_id=message_id)
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"date:")]
+    return b"\r\n".join([*lines, b"Date: " + date.encode()]) + sep + body
+
+
+def test_a_date_header_far_from_the_intakes_clock_is_not_the_receipt_time(tmp_path, db_url, registered):
+    """Year 9999 −12:00, year 100, year 1 +14:00, a week ahead: implausible receipt times (more than 366 days
+    before the intake's clock or 1 day after it). The mail is stored all the same, at the file's modification
+    time, and the run says so; a Date header just inside the range is the receipt time."""
+    from email.utils import format_datetime
+
+    now = dt.datetime.now(JST)
+    delivered = (now - dt.timedelta(hours=2)).replace(microsecond=0)
+    dates = {"far_future": "Fri, 31 Dec 9999 23:59:59 -1200", "year_100": "Fri, 01 Jan 0100 00:00:00 +0900",
+             "year_1": "Mon, 01 Jan 0001 00:00:00 +1400", "next_week": format_datetime(now + dt.timedelta(days=7)),
+             "old_inside": format_datetime((now - dt.timedelta(days=365)).replace(microsecond=0)),
+             "ahead_inside": format_datetime((now + dt.timedelta(hours=20)).replace(microsecond=0))}
+    for name, date in dates.items():
+        path = tmp_path / f"{name}.eml"
+        path.write_bytes(_dated(date, f"{name}@sv").replace(b"0x8000070B", name.encode()))  # each its own event
+        os.utime(path, (delivered.timestamp(), delivered.timestamp()))
+    r = _intake_file(tmp_path, "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    received = {a["message_id"].split("@")[0]: a["received_at"] for a in registered.alarms()}
+    assert set(received) == set(dates)
+    for name in ("far_future", "year_100", "year_1", "next_week"):
+        assert received[name] == delivered, name
+        [line] = [line for line in r.stdout.splitlines() if f"{name}.eml" in line]
+        assert "received at the file's modification time: its Date header" in line, line
+    assert received["old_inside"] == email.utils.parsedate_to_datetime(dates["old_inside"])
+    assert received["ahead_inside"] == email.utils.parsedate_to_datetime(dates["ahead_inside"])
+    for a in registered.alarms():
+        if a["received_at"] == delivered:  # routed at the receipt time: someone calls (year 100 closed it unheard)
+            assert a["next_contact_at"] is not None and a["status"] == "new"
+
+
+def test_a_receipt_time_is_plausible_from_366_days_before_the_intakes_clock_to_1_day_after():
+    """Both ends of the range, and the instants at the ends of the calendar (no overflow comparing them)."""
+    from sptui.intake.files import MailFile, plausible, received_at
+
+    now = dt.datetime(2026, 12, 5, 12, 0, tzinfo=JST)
+    second = dt.timedelta(seconds=1)
+    assert plausible(now - dt.timedelta(days=366), now) and not plausible(now - dt.timedelta(days=366) - second, now)
+    assert plausible(now + dt.timedelta(days=1), now) and not plausible(now + dt.timedelta(days=1) + second, now)
+    year_1 = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14)))
+    year_9999 = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=-12)))
+    assert not plausible(year_1, now) and not plausible(year_9999, now)
+    # neither a Date header nor the file's time is plausible: the intake's clock, saying why
+    far = MailFile(Path("x.eml"), raw=b"Date: Fri, 31 Dec 9999 23:59:59 -1200\r\n\r\n", mtime=0.0)
+    when, note = received_at(far, now)
+    assert when == now and note == (
+        "received now: its Date header 9999-12-31T23:59:59-12:00 is more than 1 day after the intake's clock; "
+        "the file's modification time 1970-01-01T09:00:00+09:00 is more than 366 days before the intake's clock")
+    assert received_at(MailFile(Path("x.eml"), raw=b"\r\n", mtime=now.timestamp()), now) == (now, None)

@@ -1,13 +1,278 @@
-"""sptui serve's own parts (the whole session is tested in test_desk_terminal.py)."""
+"""`sptui serve` on a real loopback port: what a browser (or a hostile page) can make it do. The whole desk
+session is tested in test_desk_terminal.py."""
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sptui.serve import _size
+from sptui.serve import HEIGHT, WIDTH, _size
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc")
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """A server process on a free loopback port; its children are the sessions' desks."""
+
+    def __init__(self, command: list[str], port: int):
+        self.port = port
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                    return
+            except OSError:
+                assert self.proc.poll() is None, self.proc.stdout.read()
+                time.sleep(0.3)
+        raise AssertionError("the server did not answer")
+
+    def desks(self) -> list[int]:
+        """The live processes the server started (each session's desk)."""
+        pids = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        return [p for p in pids if _alive(p)]
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.stdout.read()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _gone_within(pids: list[int], seconds: float) -> list[int]:
+    """The pids still alive after `seconds` (waiting no longer than needed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if _alive(p)]
+
+
+@pytest.fixture
+def desk_server(tmp_path, run, sptui_bin):
+    db = tmp_path / "desk.db"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    port = _free_port()
+    served = Served([sptui_bin, "serve", "--port", str(port), "--db", str(db), "--lang", "en"], port)
+    yield served
+    served.stop()
+
+
+async def _open_desk(port: int, http: aiohttp.ClientSession, query: str = "width=80&height=24"):
+    """A websocket whose desk has drawn its queue."""
+    ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws?{query}")
+    seen, deadline = b"", time.monotonic() + 60
+    while b"shown" not in seen:
+        msg = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+        assert msg.type == aiohttp.WSMsgType.BINARY, msg
+        seen += msg.data
+    return ws
+
+
+async def _drain(ws, seconds: float) -> int:
+    """Read what the desk sends for a while; the number of bytes."""
+    n, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            msg = await ws.receive(timeout=max(0.05, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            break
+        if msg.type == aiohttp.WSMsgType.BINARY:
+            n += len(msg.data)
+        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            break
+    return n
+
+
+# ---- sizes ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value, size", [("120", 120), ("120.7", 120), (None, 80), ("", 80), ("wide", 80),
-                                         ("inf", 80), ("nan", 80), ("1e400", 80), ("5", 10), ("99999", 1000)])
-def test_a_sessions_terminal_size_from_the_browser_is_a_sane_number(value, size):
-    """The browser's width arrives in the URL: whatever it says, the session gets a size, never an error."""
-    assert _size(value, 80) == size
+                                         ("inf", 80), ("nan", 80), ("1e400", 80), ("5", 10), ("99999", WIDTH[1]),
+                                         (5000, WIDTH[1]), (-3, 10), (True, 80), ([500], 80), ({"w": 1}, 80),
+                                         (10 ** 400, 80), (float("inf"), 80)])
+def test_a_sessions_terminal_width_from_the_browser_is_a_sane_number(value, size):
+    """The browser's width arrives in the URL or in a websocket message: whatever it says, the session gets a
+    size within bounds, never an error."""
+    assert _size(value, WIDTH, 80) == size
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8))
+def test_any_json_value_as_a_size_is_within_the_bounds(value):
+    for bounds in (WIDTH, HEIGHT):
+        got = _size(value, bounds, 24)
+        assert isinstance(got, int) and bounds[0] <= got <= bounds[1]
+
+
+def test_a_huge_resize_then_the_client_dropping_leaves_no_desk_process(desk_server):
+    """A 5000×5000 resize over the websocket is clamped (the desk's memory stays bounded), and once the client
+    drops, its desk process is gone within seconds."""
+    async def session() -> tuple[list[int], float]:
+        async with aiohttp.ClientSession() as http:
+            ws = await _open_desk(desk_server.port, http)
+            [desk] = desk_server.desks()
+            for width, height in ((5000, 5000), ("5000", "5000"), (5000.5, 4999)):
+                await ws.send_str(json.dumps(["resize", {"width": width, "height": height}]))
+            await ws.send_str('["resize", 7]')  # malformed messages are ignored, not fatal
+            await ws.send_str("{not json")
+            assert await _drain(ws, 4.0) > 0  # the desk redraws at the clamped size, and is still answering
+            rss = _rss_mb(desk)
+            await ws.close()
+            return [desk], rss
+
+    desks, rss = asyncio.run(session())
+    assert rss < 200, f"the desk grew to {rss:.0f} MB after a huge resize"
+    assert _gone_within(desks, 10) == [], "the desk process outlived its client"
+
+
+def test_a_desk_that_ignores_quit_and_sigterm_is_ended_when_its_client_goes(tmp_path):
+    """Whatever holds a session's desk up (a screen it is still drawing, a write the gone client never reads),
+    the server ends it: asked to quit, then SIGTERM, then SIGKILL."""
+    stubborn = tmp_path / "stubborn.py"
+    stubborn.write_text("import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                        "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\ntime.sleep(600)\n")
+    port = _free_port()
+    code = ("import sys; from sptui.serve import DeskServer; "
+            f"DeskServer([sys.executable, {str(stubborn)!r}], host='127.0.0.1', port={port}).serve()")
+    served = Served([sys.executable, "-c", code], port)
+
+    async def session() -> list[int]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws")
+            deadline = time.monotonic() + 30
+            while not served.desks():
+                assert time.monotonic() < deadline, "no desk process started"
+                await asyncio.sleep(0.1)
+            desks = served.desks()
+            await ws.close()
+            return desks
+
+    try:
+        desks = asyncio.run(session())
+        assert _gone_within(desks, 15) == [], "a desk that ignores quit and SIGTERM outlived its client"
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_every_desk_ends_with_the_server(desk_server, sig):
+    """The server stopped (SIGTERM) or killed (SIGKILL: no clean-up of its own runs): its sessions' desks go too."""
+    async def session() -> list[int]:
+        async with aiohttp.ClientSession() as http:
+            ws = await _open_desk(desk_server.port, http)
+            desks = desk_server.desks()
+            os.kill(desk_server.proc.pid, sig)
+            await _drain(ws, 1.0)
+            return desks
+
+    desks = asyncio.run(session())
+    assert len(desks) == 1
+    assert _gone_within(desks, 15) == [], f"a desk outlived its server ({signal.Signals(sig).name})"
+
+
+# ---- Host and Origin -------------------------------------------------------------------------------------------
+def _status(port: int, path: str, headers: dict) -> tuple[int, str]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+WS_UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+
+
+def test_a_page_of_another_name_for_this_machine_gets_no_desk(tmp_path, run, sptui_bin):
+    """DNS rebinding: a page at http://rebind.example:PORT whose name resolves to 127.0.0.1 sends its own
+    name as Host (and as Origin). Only the addresses the server listens on, loopback names on its port, and
+    --allow-host names are answered; the rest get 403 and a log line."""
+    db = tmp_path / "desk.db"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    port = _free_port()
+    served = Served([sptui_bin, "serve", "--port", str(port), "--db", str(db), "--allow-host", "desk.lan"], port)
+    try:
+        for host in (f"rebind.example:{port}", "rebind.example", f"127.0.0.1:{port + 1}", f"localhost:{port}.evil",
+                     f"127.0.0.1:{port}@rebind.example", f"desk.lan.rebind.example:{port}"):
+            page = f"http://{host}"
+            assert _status(port, "/", {"Host": host})[0] == 403, host
+            code, text = _status(port, "/ws", {"Host": host, "Origin": page, **WS_UPGRADE})
+            assert code == 403 and "refused" in text, host
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}", "desk.lan",
+                     f"desk.lan:{port}"):
+            assert _status(port, "/", {"Host": host})[0] == 200, host
+    finally:
+        log = served.stop()
+    assert "refused GET '/ws'" in log and "rebind.example" in log
+
+
+def test_a_host_to_allow_that_is_no_host_name_is_refused_at_the_command_line(run):
+    for bad in ("a b", "desk.lan/x", "user@desk.lan", "desk.lan:99999", "::1"):
+        r = run("serve", "--allow-host", bad, "--port", str(_free_port()))
+        assert r.returncode == 2 and "is no host name" in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
+
+
+# ---- textual-serve's private name --------------------------------------------------------------------------------
+def test_the_textual_serve_name_sptui_relies_on_is_still_there():
+    """sptui.serve_compat reads a session's process from textual-serve's AppService (no public way exists). A
+    textual-serve release that moves it fails here, with serve_compat's message."""
+    from textual_serve.app_service import AppService
+    from textual_serve.download_manager import DownloadManager
+
+    from sptui.serve_compat import session_process
+
+    async def check() -> None:
+        async def ignore(*_):
+            return None
+
+        service = AppService("exec sleep 60", write_bytes=ignore, write_str=ignore, close=ignore,
+                             download_manager=DownloadManager())
+        assert session_process(service) is None
+        await service.start(80, 24)
+        process = session_process(service)
+        assert process is not None and _alive(process.pid)
+        process.kill()
+        assert await process.wait() == -signal.SIGKILL  # the session's own process, ended through it
+        await service.stop()
+
+    asyncio.run(check())

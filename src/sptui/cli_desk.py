@@ -448,7 +448,7 @@ def _listen(value: str) -> tuple[str, int]:
 @intake.command("smtp")
 @click.option("--listen", default="127.0.0.1:2525", show_default=True,
               help="address to listen on; loopback unless you name another")
-@click.option("--max-size", default=32 * 1024 * 1024, show_default=True, type=int,
+@click.option("--max-size", default=32 * 1024 * 1024, show_default=True, type=click.IntRange(1000, 1 << 30),
               help="largest mail accepted, in bytes (SIZE; larger ones get 552)")
 @click.option("--allow", multiple=True, help="sender allowed (an address, or @domain); repeat; default: any")
 @db_option
@@ -486,27 +486,35 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
 @db_option
 @policy_option
 def intake_file(paths, db_url, policy_path):
-    """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail."""
+    """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail. Only regular files are
+    read; anything else (a FIFO, a device, a folder named *.eml, a file over 32 MB) is one line and skipped."""
     from sptui.intake.files import mail_files, received_at
     from sptui.intake.ingest import ingest
+    from sptui.store import now
 
     policy = _load(policy_path or default_policy())
     store = _store(db_url, must_exist=True)
     counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
-    failed = 0
-    for path in mail_files(paths):
-        raw = path.read_bytes()
+    failed = skipped = 0
+    for f in mail_files(paths):
+        if f.raw is None:
+            skipped += 1
+            click.echo(f"{f.path}: skipped: {f.skipped}", err=True)
+            continue
+        when, note = received_at(f, now())
         try:
-            r = ingest(store, policy, raw, via=f"file:{path}", received_at=received_at(raw, path))
+            r = ingest(store, policy, f.raw, via=f"file:{f.path}", received_at=when)
         except Exception as e:  # this file is left where it is, for another run; the others go on
             failed += 1
-            click.echo(f"{path}: not stored: {type(e).__name__}: {e}", err=True)
+            click.echo(f"{f.path}: not stored: {type(e).__name__}: {e}", err=True)
             continue
         kind = "quarantined" if r.reason else r.outcome
         counts[kind] += 1
-        click.echo(f"{path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else ""))
-    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()) + (f" not-stored {failed}" if failed else ""), err=True)
-    sys.exit(1 if failed else 0)
+        click.echo(f"{f.path}: {kind} {'Q' if r.reason else 'alarm '}{r.id}" + (f" ({r.reason})" if r.reason else "")
+                   + (f"; {note}" if note else ""))
+    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()) + (f" not-stored {failed}" if failed else "")
+               + (f" skipped {skipped}" if skipped else ""), err=True)
+    sys.exit(1 if failed or skipped else 0)
 
 
 @intake.command("source")
@@ -612,7 +620,10 @@ def demo(db_path, fresh, no_open, lang, policy_path):
 @click.option("--operator-header", default=None, metavar="HEADER",
               help="take each session's operator from this request header, set by the authenticating proxy "
                    "(e.g. X-Remote-User); a session without it is refused")
-def serve(host, port, public_url, db_url, lang, read_only, operator_header):
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME[:PORT]",
+              help="another name this server may be reached by (the Host header); repeat; by default only the "
+                   "listening address, loopback names and --public-url's host are answered")
+def serve(host, port, public_url, db_url, lang, read_only, operator_header, allow_hosts):
     """The desk in a browser (textual-serve): each browser session runs its own `sptui` desk process.
 
     It has no login of its own: keep it on loopback behind a proxy that authenticates (docs/desk-data.md)."""
@@ -628,7 +639,12 @@ def serve(host, port, public_url, db_url, lang, read_only, operator_header):
         args += ["--lang", lang]
     if read_only:
         args.append("--read-only")
-    DeskServer(args, operator_header=operator_header, host=host, port=port, public_url=public_url, title="sptui").serve()
+    try:
+        server = DeskServer(args, operator_header=operator_header, allow_hosts=allow_hosts, host=host, port=port,
+                            public_url=public_url, title="sptui")
+    except ValueError as e:
+        _fail(e, EXIT_BAD_INPUT)
+    server.serve()
 
 
 def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False, mouse=True, theme=None) -> None:

@@ -3,28 +3,51 @@
 Behind an authenticating proxy, `--operator-header X-Remote-User` makes each session's operator (the "who" of
 the audit log) the user the proxy authenticated, from that request header; a session without it is refused
 before any desk starts. Without the option, every session acts as the server's own user.
+
+Every request must name, in its Host header, an address this server listens on (or one of `--allow-host`):
+a page of another site whose name resolves to this machine (DNS rebinding) gets a 403, not a desk. Every
+terminal size a browser sends, in the URL or over the websocket, is clamped. A session's desk process ends
+with its client (asked to quit, then ended) and with the server (even one killed: sptui.serve_session).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
+import json
 import logging
+import math
+import os
 import re
 import shlex
+import sys
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
+
+from sptui.serve_compat import session_process
 
 log = logging.getLogger("sptui.serve")
 
 OPERATOR = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+WIDTH, HEIGHT = (10, 500), (5, 200)  # cells: larger than any browser window shows, small enough for any desk
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+QUIT_WAIT = 3.0  # seconds a session's desk has to quit once its client is gone, before it is ended
+KILL_WAIT = 2.0  # seconds after SIGTERM before SIGKILL
 
 
-def _size(value: str | None, default: int) -> int:
+def _size(value: object, bounds: tuple[int, int], default: int) -> int:
+    """A terminal size from the browser (any JSON value, or the URL's text), within bounds; else the default."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return default
     try:
-        return max(10, min(1000, int(float(value or default))))
+        number = float(value)
     except (ValueError, OverflowError):
         return default
+    if not math.isfinite(number):
+        return default
+    return max(bounds[0], min(bounds[1], int(number)))
 
 
 def _origin(url: str) -> str:
@@ -34,12 +57,137 @@ def _origin(url: str) -> str:
     return f"{u.scheme}://{u.netloc}".lower()
 
 
-class DeskServer(Server):
-    """textual-serve's server, with the session's command (its operator) taken from the request."""
+_NAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*\.?")
 
-    def __init__(self, args: list[str], *, operator_header: str | None = None, **kwargs):
+
+def _host_port(value: str, default_port: int | None) -> tuple[str, int | None] | None:
+    """("name", port) of a Host header or an --allow-host (a DNS name or an IP address, IPv6 in brackets, an
+    optional port); None if it is none of these."""
+    from urllib.parse import urlsplit
+
+    try:
+        u = urlsplit(f"//{value.strip()}")
+        host, port = u.hostname, u.port
+    except ValueError:  # a port that is no number, or out of range
+        return None
+    if not host or u.username is not None or u.password is not None or u.path or u.query or u.fragment:
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _NAME.fullmatch(host):
+            return None
+    return host.lower(), default_port if port is None else port
+
+
+class DeskService(AppService):
+    """One session's desk process: every size it is told is clamped; what it draws after its client is gone
+    is dropped (so that it never blocks writing, and can quit)."""
+
+    def __init__(self, command: str, websocket: web.WebSocketResponse, **kwargs):
+        super().__init__(command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                         close=websocket.close, **kwargs)
+        self.websocket = websocket
+        self._ending: asyncio.Future | None = None
+
+    async def start(self, width: object, height: object) -> None:
+        await super().start(_size(width, WIDTH, 80), _size(height, HEIGHT, 24))
+
+    async def set_terminal_size(self, width: object, height: object) -> None:
+        await super().set_terminal_size(_size(width, WIDTH, 80), _size(height, HEIGHT, 24))
+
+    async def on_data(self, payload: bytes) -> None:
+        if self.websocket.closed:
+            return
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await super().on_data(payload)
+
+    async def end(self) -> None:
+        """Ask the desk to quit; if it has not within QUIT_WAIT seconds, SIGTERM, then SIGKILL. Returns once
+        the process is gone. Safe to call more than once, and from a task being cancelled (the ending goes on)."""
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._end())
+        await asyncio.shield(self._ending)
+
+    async def _end(self) -> None:
+        process = session_process(self)
+        if process is None:
+            return
+
+        deadline = asyncio.get_running_loop().time() + QUIT_WAIT
+        try:  # "quit" to the desk; returns when its output ends (or, textual-serve's reader swallowing the
+            await asyncio.wait_for(self.stop(), QUIT_WAIT)  # cancellation, when the time is up)
+            await asyncio.wait_for(process.wait(), max(0.0, deadline - asyncio.get_running_loop().time()))
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            pass
+        if process.returncode is not None:
+            return
+        for signal_it, wait in ((process.terminate, KILL_WAIT), (process.kill, None)):
+            with contextlib.suppress(ProcessLookupError):
+                signal_it()
+            try:
+                await asyncio.wait_for(process.wait(), wait)
+                return
+            except asyncio.TimeoutError:
+                log.warning("a session's desk (pid %s) did not end on SIGTERM; killing it", process.pid)
+
+
+class DeskServer(Server):
+    """textual-serve's server, with the session's command (its operator) taken from the request, the Host of
+    every request checked, and each session's desk process ended with its client."""
+
+    def __init__(self, args: list[str], *, operator_header: str | None = None, allow_hosts: tuple[str, ...] = (),
+                 **kwargs):
         super().__init__(shlex.join(args), **kwargs)
         self.args, self.operator_header = args, operator_header
+        self.sessions: set[DeskService] = set()
+        self.hosts = {(name, self.port) for name in (*LOOPBACK, self.host.strip("[]").lower())}
+        public = _host_port(_origin(self.public_url).split("://", 1)[-1], None)
+        # names that resolve to this server by the operator's own DNS (no page of another site can take them),
+        # on any port: --public-url's (a proxy may pass it on) and --allow-host NAME's
+        self.any_port: set[str] = set()
+        if public is not None and public[0] in LOOPBACK:  # a proxy of its own on this machine
+            self.hosts.add((public[0], 80 if public[1] is None else public[1]))
+        elif public is not None:
+            self.any_port.add(public[0])
+        for allowed in allow_hosts:
+            hp = _host_port(allowed, None)
+            if hp is None:
+                raise ValueError(f"--allow-host: {allowed!r} is no host name (expected NAME, NAME:PORT or [IPv6]:PORT)")
+            if hp[1] is None:
+                self.any_port.add(hp[0])
+            else:
+                self.hosts.add(hp)
+
+    def host_refusal(self, request: web.Request) -> str | None:
+        """Why this request's Host is not this server's (None: it is)."""
+        values = request.headers.getall("Host", [])
+        if len(values) != 1:
+            return "the request has no Host header" if not values else "the request has two Host headers"
+        hp = _host_port(values[0], 80)  # (this server speaks plain HTTP)
+        if hp is not None and (hp in self.hosts or hp[0] in self.any_port):
+            return None
+        return (f"Host {values[0]!r} is not an address this server listens on "
+                "(another name for this machine needs --allow-host NAME)")
+
+    def _refuse(self, request: web.Request) -> None:
+        why = self.host_refusal(request)
+        if why is not None:
+            log.warning("refused %s %r from %s: %s", request.method, request.raw_path, request.remote, why)
+            raise web.HTTPForbidden(text=f"sptui: refused: {why}\n")
+
+    async def handle_index(self, request: web.Request):
+        self._refuse(request)
+        return await super().handle_index(request)
+
+    async def handle_download(self, request: web.Request) -> web.StreamResponse:
+        self._refuse(request)
+        return await super().handle_download(request)
+
+    def _command(self, extra: list[str]) -> str:
+        """The shell command of a session: the desk, in place of the shell, bound to die with this server."""
+        launcher = [sys.executable, "-m", "sptui.serve_session", str(os.getpid())]
+        return "exec " + shlex.join([*launcher, *self.args, *extra])
 
     def session_command(self, request: web.Request) -> tuple[str | None, str]:
         """(the command for this session, or None if it is refused; why).
@@ -52,7 +200,7 @@ class DeskServer(Server):
             if origin.strip().lower() not in ours:
                 return None, f"the page opening it is not the desk's own (Origin {origin!r})"
         if self.operator_header is None:
-            return shlex.join(self.args), ""
+            return self._command([]), ""
         values = request.headers.getall(self.operator_header, [])
         if len(values) > 1:
             return None, f"the header {self.operator_header} is given {len(values)} times (the proxy must replace it)"
@@ -61,12 +209,13 @@ class DeskServer(Server):
             return None, f"no authenticated user in the request (header {self.operator_header})"
         if not OPERATOR.fullmatch(who):
             return None, f"the user name in {self.operator_header} is not one sptui accepts (letters, digits, ._@+-)"
-        return shlex.join([*self.args, "--operator", who]), ""
+        return self._command(["--operator", who]), ""
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+        self._refuse(request)
         websocket = web.WebSocketResponse(heartbeat=15)
         command, why = self.session_command(request)
-        app_service: AppService | None = None
+        service: DeskService | None = None
         try:
             await websocket.prepare(request)
             if command is None:
@@ -74,15 +223,47 @@ class DeskServer(Server):
                 await websocket.send_bytes(f"\r\nsptui: session refused: {why}\r\n".encode())
                 await websocket.close()
                 return websocket
-            app_service = AppService(command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                                     close=websocket.close, download_manager=self.download_manager, debug=self.debug)
-            await app_service.start(_size(request.query.get("width"), 80), _size(request.query.get("height"), 24))
-            await self._process_messages(websocket, app_service)
+            service = DeskService(command, websocket, download_manager=self.download_manager, debug=self.debug)
+            self.sessions.add(service)
+            await service.start(request.query.get("width"), request.query.get("height"))
+            await relay(websocket, service)
         except asyncio.CancelledError:
             await websocket.close()
         except Exception:  # one session's failure; the server goes on
             log.exception("a desk session failed")
         finally:
-            if app_service is not None:
-                await app_service.stop()
+            if service is not None:
+                await service.end()
+                self.sessions.discard(service)
         return websocket
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """The server stops: every session's client is closed and its desk ended."""
+        sessions = list(self.sessions)
+        await asyncio.gather(*(s.websocket.close() for s in sessions), return_exceptions=True)
+        await asyncio.gather(*(s.end() for s in sessions), return_exceptions=True)
+
+
+async def relay(websocket: web.WebSocketResponse, service: DeskService) -> None:
+    """The browser's messages to its desk (textual-serve's protocol: JSON arrays ["stdin", text],
+    ["resize", {"width", "height"}], ["ping", data], ["blur"], ["focus"]); anything else is ignored."""
+    async for message in websocket:
+        if message.type != WSMsgType.TEXT:
+            continue
+        try:
+            envelope = json.loads(message.data)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+            continue
+        kind, data = envelope[0], (envelope[1] if len(envelope) > 1 else None)
+        if kind == "stdin" and isinstance(data, str):
+            await service.send_bytes(data.encode("utf-8", "replace"))
+        elif kind == "resize" and isinstance(data, dict):
+            await service.set_terminal_size(data.get("width"), data.get("height"))
+        elif kind == "ping":
+            await websocket.send_json(["pong", data])
+        elif kind == "blur":
+            await service.blur()
+        elif kind == "focus":
+            await service.focus()

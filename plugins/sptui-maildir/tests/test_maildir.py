@@ -133,3 +133,41 @@ def test_a_folder_that_is_not_a_maildir_is_one_clear_error(desk, tmp_path):
     assert p.returncode == 1
     assert "is not a maildir (it has no new/ folder)" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_what_is_no_mail_file_in_new_is_reported_and_left_and_every_mail_is_stored(desk, maildir):
+    """A sub-folder, a FIFO and a symlink to a device in new/: each one line, left where it is; the mails
+    around them are stored; nothing hangs, no traceback."""
+    url, store = desk
+    deliver(maildir, "1.a", alarm_mail("SV0001", tokyo("2026-11-27 17:29:00"), message_id="m1@esm"))
+    (maildir / "new" / "2.dir").mkdir()
+    os.mkfifo(maildir / "new" / "3.fifo")
+    (maildir / "new" / "4.zero").symlink_to("/dev/zero")
+    deliver(maildir, "5.b", alarm_mail("SV0002", tokyo("2026-11-27 17:31:00"), message_id="m2@esm"))
+    p = sptui("intake", "source", "maildir", maildir, "--db", url)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert "stored 2 duplicate 0 quarantined 0 not-stored 0" in p.stderr
+    new = maildir.resolve() / "new"
+    for name, why in (("2.dir", "a folder"), ("3.fifo", "a FIFO"), ("4.zero", "a character device")):
+        assert f"maildir: {new / name}: skipped: {why}, not a mail file" in p.stderr
+    assert sorted(f.name for f in (maildir / "new").iterdir()) == ["2.dir", "3.fifo", "4.zero"]
+    assert sorted(a["message_id"] for a in store.alarms()) == ["m1@esm", "m2@esm"]
+
+
+def test_following_a_maildir_says_once_what_it_skips(desk, maildir):
+    url, store = desk
+    os.mkfifo(maildir / "new" / "1.fifo")
+    deliver(maildir, "2.a", alarm_mail("SV0001", tokyo("2026-11-27 17:29:00"), message_id="f1@esm"))
+    proc = subprocess.Popen([SPTUI, "intake", "source", "maildir", str(maildir), "--follow", "--db", url],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, SPTUI_MAILDIR_POLL="0.1"))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (maildir / "cur" / "2.a:2,S").exists():
+            time.sleep(0.1)
+        time.sleep(1.0)  # ten more scans
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert (maildir / "cur" / "2.a:2,S").exists(), err
+    assert err.count("1.fifo: skipped: a FIFO") == 1, err

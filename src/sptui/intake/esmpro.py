@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-__all__ = ["AlarmMail", "AlarmParseError", "REASONS", "TOKYO", "parse_alarm_mail"]
+__all__ = ["AlarmMail", "AlarmParseError", "REASONS", "TOKYO", "envelope", "parse_alarm_mail"]
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -112,6 +112,7 @@ REQUIRED = (COMPUTER, DATE, TIME)
 # Column sizes of the store's alarms table (sptui.store.schema): a longer value is refused here, not cut.
 MAX_LEN = {COMPUTER: 200, PRODUCT: 200, SOURCE: 200, EVENT_ID: 100, ALERT_TYPE: 100}
 MAX_MESSAGE_ID = 400  # a longer Message-ID is no usable key: message_id is None, the alarm is still good
+MAX_SENDER = 400  # a longer From address is no address (RFC 5321 allows 256): sender is None
 
 _FALLBACK_CHARSETS = ("utf-8", "cp932", "iso-2022-jp")
 # Labels mailers use that Python does not know under that name.
@@ -176,6 +177,19 @@ def parse_alarm_mail(raw: bytes, *, max_size: int = 1_000_000) -> AlarmMail:
             raise AlarmParseError("field-too-long", f"field {name} is {len(value)} characters long, "
                                                     f"over the limit of {MAX_LEN[name]}")
     return mail
+
+
+def envelope(raw: bytes) -> tuple[str | None, str | None]:
+    """(Message-ID, sender) of any mail, as far as its headers can be read: for a mail that is no alarm, which
+    is kept with them. Read as parse_alarm_mail reads them (raw 8-bit and JIS decoded, no NULs, lengths the
+    store holds); never raises."""
+    head = bytes(raw[:65536])
+    end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
+    try:
+        msg = email.message_from_bytes(head[:end] + b"\r\n\r\n", policy=email.policy.compat32)
+        return _message_id(msg), _sender(msg)
+    except Exception:  # noqa: BLE001 - headers nothing can read: the raw bytes are what is kept
+        return None, None
 
 
 # -- MIME ------------------------------------------------------------------------------------------------
@@ -264,8 +278,8 @@ def _try_decode(payload: bytes, label: str) -> str | None:
         text = payload.decode(codec, "strict")
     except (UnicodeError, ValueError, LookupError):
         return None
-    if "\x00" in text:  # binary, or UTF-16 read as something else; never text a desk can store
-        return None
+    if "\x00" in text or _SURROGATE_RE.search(text):  # binary, UTF-16 read as something else, or a UTF-7 lone
+        return None  # surrogate: never text a desk can store
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -520,7 +534,7 @@ def _sender(msg: Message) -> str | None:
     except Exception:  # noqa: BLE001 - an address the parser chokes on is no address
         addr = ""
     addr = _clean_header(addr or "")
-    return addr if addr and addr != "<>" else None
+    return addr if addr and addr != "<>" and len(addr) <= MAX_SENDER else None
 
 
 def _message_id(msg: Message) -> str | None:

@@ -1,40 +1,165 @@
-"""Alarm mails from files: .eml files, folders of them, and maildirs (new/ and cur/)."""
+"""Alarm mails from files: .eml files, folders of them, and maildirs (new/ and cur/).
+
+Only regular files are read (a symlink to one is followed; one to a device, a FIFO or a folder is not), of at
+most MAX_MAIL bytes: anything else is a MailFile with the reason it was skipped, and the reading goes on.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import os
+import stat
 from pathlib import Path
 from typing import Iterator
 
+import attrs
+
 from sptui.store.schema import TOKYO
 
+MAX_MAIL = 32 * 1024 * 1024  # bytes: the largest mail taken from a file, as over SMTP (--max-size's default)
+# A receipt time further from the intake's own clock than this is a wrong clock (or a hostile header), not a
+# time to route by: a Date header of year 100 would close the alarm without a call.
+RECEIPT_BEFORE = dt.timedelta(days=366)
+RECEIPT_AFTER = dt.timedelta(days=1)
 
-def mail_files(paths) -> Iterator[Path]:
-    """Every mail file under the paths: a file itself; in a maildir, new/ and cur/; in a folder, *.eml."""
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+@attrs.frozen
+class MailFile:
+    """One file that may hold a mail: its bytes and modification time, or why it was not read (`skipped`)."""
+
+    path: Path
+    raw: bytes | None = None
+    mtime: float | None = None
+    skipped: str | None = None
+
+
+def mail_files(paths, *, max_size: int = MAX_MAIL) -> Iterator[MailFile]:
+    """Every mail file under the paths: a file itself; in a maildir, new/ and cur/ (tmp/ is a delivery in
+    progress); in another folder, every *.eml below it."""
     for p in map(Path, paths):
-        if p.is_file():
-            yield p
+        try:
+            mode = p.stat().st_mode
+        except OSError as e:
+            yield MailFile(p, skipped=f"cannot be read: {e.strerror or e}")
+            continue
+        if not stat.S_ISDIR(mode):
+            yield read_mail(p, max_size)
         elif (p / "new").is_dir() or (p / "cur").is_dir():
             for sub in ("new", "cur"):
                 if (p / sub).is_dir():
-                    yield from sorted(f for f in (p / sub).iterdir() if f.is_file() and not f.name.startswith("."))
-        elif p.is_dir():
-            yield from sorted(p.rglob("*.eml"))
+                    yield from _walk(p / sub, max_size, maildir=True)
         else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
+            yield from _walk(p, max_size)
 
 
-def received_at(raw: bytes, path: Path) -> dt.datetime:
-    """When the mail arrived: its Date header when it has a zone, else the file's modification time."""
+def _walk(folder: Path, max_size: int, *, maildir: bool = False) -> Iterator[MailFile]:
+    """The *.eml files below a folder in name order (folders reached through a symlink are not entered); of a
+    maildir's new/ or cur/, every entry but dot files."""
     try:
-        head = raw[:16384].decode("ascii", "replace")
-        for line in head.splitlines():
-            if not line.strip():
-                break
-            if line.lower().startswith("date:"):
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        yield MailFile(folder, skipped=f"the folder cannot be read: {e.strerror or e}")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if maildir:
+            if not entry.name.startswith("."):
+                yield read_mail(path, max_size)
+            continue
+        try:
+            is_folder = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_folder = False
+        if is_folder:
+            if entry.name.endswith(".eml"):
+                yield MailFile(path, skipped="a folder, not a mail file (the .eml files in it are read)")
+            yield from _walk(path, max_size)
+        elif entry.name.endswith(".eml"):
+            yield read_mail(path, max_size)
+
+
+def _not_regular(st: os.stat_result) -> str | None:
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+
+
+def read_mail(path: Path, max_size: int = MAX_MAIL) -> MailFile:
+    """The file's bytes if it is a regular file (after symlinks) of at most max_size bytes; else why not. Never
+    blocks on a FIFO or a device, never raises."""
+    try:
+        kind = _not_regular(os.stat(path))
+        if kind is not None:
+            return MailFile(path, skipped=f"{kind}, not a mail file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as e:
+        return MailFile(path, skipped=f"cannot be read: {e.strerror or e}")
+    try:
+        st = os.fstat(fd)
+        kind = _not_regular(st)  # the path was replaced between the look and the opening
+        if kind is not None:
+            return MailFile(path, skipped=f"{kind}, not a mail file")
+        chunks, size = [], 0
+        while size <= max_size and (chunk := os.read(fd, min(1 << 20, max_size + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_size:
+            return MailFile(path, skipped=f"over {max_size:,} bytes, the largest mail taken")
+        return MailFile(path, raw=b"".join(chunks), mtime=st.st_mtime)
+    except OSError as e:
+        return MailFile(path, skipped=f"cannot be read: {e.strerror or e}")
+    finally:
+        os.close(fd)
+
+
+def _date_header(raw: bytes) -> dt.datetime | None:
+    """The Date header's time, if it has a zone."""
+    head = raw[:16384].decode("ascii", "replace")
+    for line in head.splitlines():
+        if not line.strip():
+            break
+        if line.lower().startswith("date:"):
+            try:
                 t = email.utils.parsedate_to_datetime(line[5:].strip())
-                if t.tzinfo is not None:
-                    return t.astimezone(TOKYO)
-    except (TypeError, ValueError, IndexError):
-        pass
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, TOKYO)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return None
+            return t if t.tzinfo is not None else None
+    return None
+
+
+def _claims(mail: MailFile, date_header: bool) -> Iterator[tuple[str, dt.datetime | None, str | None]]:
+    """(what, its time or None, why it is no time) of each time a mail file tells, best first."""
+    if date_header:
+        yield "its Date header", _date_header(mail.raw or b""), None
+    if mail.mtime is not None:
+        try:
+            yield "the file's modification time", dt.datetime.fromtimestamp(mail.mtime, TOKYO), None
+        except (OverflowError, OSError, ValueError):
+            yield "the file's modification time", None, f"the file's modification time ({mail.mtime}) is out of range"
+
+
+def plausible(t: dt.datetime, now: dt.datetime) -> bool:
+    """Whether `t` may be a mail's receipt time by the intake's clock `now`: no more than RECEIPT_BEFORE before
+    it nor RECEIPT_AFTER after it (compared as instants: no conversion, so no overflow at year 1 or 9999)."""
+    return now - RECEIPT_BEFORE <= t <= now + RECEIPT_AFTER
+
+
+def received_at(mail: MailFile, now: dt.datetime, *, date_header: bool = True) -> tuple[dt.datetime, str | None]:
+    """When the mail arrived: its Date header (if it has a zone; unless date_header is False), else the file's
+    modification time, else `now`: the first no more than RECEIPT_BEFORE before now nor RECEIPT_AFTER after it.
+    The note says which times were passed over and why (None if none was)."""
+    passed: list[str] = []
+    for what, t, why in _claims(mail, date_header):
+        if t is not None and plausible(t, now):
+            return t.astimezone(TOKYO), (f"received at {what}: " + "; ".join(passed)) if passed else None
+        if t is not None:
+            why = (f"{what} {t.isoformat()} is more than {RECEIPT_BEFORE.days} days before the intake's clock"
+                   if t < now else f"{what} {t.isoformat()} is more than {RECEIPT_AFTER.days} day after the "
+                   "intake's clock")
+        if why:
+            passed.append(why)
+    return now, ("received now: " + "; ".join(passed)) if passed else None

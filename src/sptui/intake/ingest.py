@@ -12,7 +12,7 @@ import logging
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
-from sptui.intake.esmpro import AlarmParseError, parse_alarm_mail
+from sptui.intake.esmpro import AlarmParseError, envelope, parse_alarm_mail
 from sptui.store.alarms import Stored
 
 log = logging.getLogger("sptui.intake")
@@ -21,31 +21,17 @@ MAX_PARSE = 1_000_000  # bytes: a larger mail is no ESMPRO alarm; it is quaranti
 TRANSIENT = (OperationalError, InterfaceError, SATimeoutError)  # the store's faults that a retry may not meet
 
 
-def _headers(raw: bytes) -> tuple[str | None, str | None]:
-    """Message-ID and sender of a mail that could not be parsed, as far as they can be read."""
-    import email
-    import email.policy
-
-    try:
-        msg = email.message_from_bytes(raw[:65536], policy=email.policy.compat32)
-        mid = (msg.get("Message-ID") or "").strip().strip("<>") or None
-        sender = email.utils.parseaddr(msg.get("From") or "")[1] or None
-        return (mid[:400] if mid else None), (sender[:400] if sender else None)
-    except Exception:  # headers are a courtesy here; the raw bytes are what is kept
-        return None, None
-
-
 def parse(raw: bytes):
     """The AlarmMail, or the AlarmParseError (with the Message-ID and sender as far as they can be read)."""
     try:
         return parse_alarm_mail(raw, max_size=MAX_PARSE)
     except AlarmParseError as e:
-        e.message_id, e.sender = _headers(raw)
+        e.message_id, e.sender = envelope(raw)
         return e
     except Exception as e:  # a parser bug must not lose the mail: it is quarantined with what went wrong
         log.exception("the alarm parser failed")
         err = AlarmParseError("parse-error", f"the parser failed: {type(e).__name__}: {e}")
-        err.message_id, err.sender = _headers(raw)
+        err.message_id, err.sender = envelope(raw)
         return err
 
 
@@ -65,7 +51,6 @@ def store_one(store, policy, raw: bytes, mail, via: str, received_at: dt.datetim
         raise
     except Exception as e:
         log.exception("a mail the store refused is quarantined")
-        sender = getattr(mail, "sender", None)
         return store.quarantine_mail(raw, reason="store-error", message=f"{type(e).__name__}: {e}", via=via,
                                      received_at=received_at, message_id=getattr(mail, "message_id", None),
-                                     sender=sender[:400] if sender else None)
+                                     sender=getattr(mail, "sender", None))

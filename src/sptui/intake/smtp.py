@@ -157,9 +157,12 @@ class WriterProcess:
 
 
 class _SMTP(SMTP):
-    # RFC 5321 limits a line to 1,000 bytes, but a mail that breaks it is still a mail to keep (quarantined
-    # if it cannot be read), not one to refuse with 500
-    line_length_limit = 1_000_000
+    def __init__(self, handler, *, data_size_limit: int, **kwargs):
+        # RFC 5321 limits a line to 1,000 bytes, but a mail that breaks it is still a mail to keep (quarantined
+        # if it cannot be read), not one to refuse with 500: any line of a mail under the size limit (its CRLF
+        # too) is under the line limit; a longer mail is refused for its size (552)
+        self.line_length_limit = data_size_limit + 2
+        super().__init__(handler, data_size_limit=data_size_limit, **kwargs)
 
 
 class AlarmHandler:

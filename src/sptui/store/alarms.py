@@ -156,6 +156,28 @@ def _no_decision(machine: dict, e: Exception) -> str:
     return f"the policy cannot decide for machine {machine['label_number']}: {e}{hint}"
 
 
+def storable(value: str | None, column: sa.Column) -> str | None:
+    """Text as a text column of either database holds it, the same on both: a NUL (which PostgreSQL text cannot
+    hold) and a lone surrogate (which UTF-8 cannot encode) written as escapes (\\x00, \\udcff), and a value
+    longer than the column's length cut to it, ending in "…". The quarantine, which must take every mail,
+    stores every text value through this."""
+    if value is None:
+        return None
+    value = value if isinstance(value, str) else str(value)
+    if "\x00" in value:
+        value = value.replace("\x00", "\\x00")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    limit = getattr(column.type, "length", None)
+    return value if limit is None or len(value) <= limit else value[:limit - 1] + "…"
+
+
+_Q = S.quarantine.c
+
+
 class AlarmOps:
     def quarantine_mail(self, raw: bytes, *, reason: str, message: str, via: str, received_at: dt.datetime,
                         message_id: str | None = None, sender: str | None = None) -> Stored:
@@ -168,9 +190,10 @@ class AlarmOps:
         old = conn.execute(_QUARANTINED, {"sha": digest}).scalar()
         if old is not None:
             return Stored("duplicate", old, reason)
+        reason, message, via = storable(reason, _Q.reason), storable(message, _Q.message), storable(via, _Q.via)
         qid = conn.execute(_INSERT_QUARANTINE, dict(
-            received_at=received_at, reason=reason, message=message, message_id=message_id, sender=sender,
-            via=via, raw=raw, sha256=digest)).inserted_primary_key[0]
+            received_at=received_at, reason=reason, message=message, message_id=storable(message_id, _Q.message_id),
+            sender=storable(sender, _Q.sender), via=via, raw=raw, sha256=digest)).inserted_primary_key[0]
         self.audit(conn, "intake", "quarantine", qid, "quarantine", {"reason": reason, "message": message,
                                                                       "via": via}, None, received_at)
         return Stored("quarantined", qid, reason)
@@ -263,7 +286,7 @@ class AlarmOps:
             dedupe_key=dedupe_key(machine["id"], mail.event_id, mail.occurred_at), computer=mail.computer,
             product=mail.product, occurred_at=mail.occurred_at, relayed_at=mail.relayed_at, received_at=received_at,
             trap=mail.trap, source=mail.source, event_id=mail.event_id, detail=mail.detail, action=mail.action,
-            alert_type=mail.alert_type, via=via, status="closed" if closed else "new",
+            alert_type=mail.alert_type, via=storable(via, S.alarms.c.via), status="closed" if closed else "new",
             decision=stored_decision(decision), next_contact_at=contact.get("next_contact_at"),
             arrange_technician=bool(contact.get("arrange_technician")), policy_digest=policy.digest, version=1,
             incident_id=None, closed_reason=contact.get("reason", "no call") if closed else None)

@@ -8,20 +8,26 @@ the desk can take alarms from it instead of running its own SMTP server:
 Each mail in new/ is stored as an alarm (or quarantined, with the reason), and only then moved to cur/
 and flagged seen (`:2,S`), as a mail reader would. A mail that could not be stored stays in new/ and is
 tried again on the next scan. A mail's receipt time is when it was delivered into new/ (the file's
-modification time). With --follow the folder is scanned every second (`$SPTUI_MAILDIR_POLL` seconds).
+modification time; the intake's clock, said in the log, if that time is implausible: sptui.intake.files).
+With --follow the folder is scanned every second (`$SPTUI_MAILDIR_POLL` seconds). Only regular files are
+read: a sub-folder, a FIFO or a device in new/ is reported once (a log line) and left where it is.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Iterator
 
 from sptui.hookspecs import hookimpl
+from sptui.intake.files import read_mail, received_at
 from sptui.intake.source import IncomingMail
 from sptui.policy.literals import TOKYO
 from sptui.policy.schema import AlarmSource
+
+log = logging.getLogger("sptui.intake")
 
 __version__ = "0.1.0"
 
@@ -57,15 +63,22 @@ def open_maildir(location: str, follow: bool = False, poll: float | None = None)
     (root / "cur").mkdir(exist_ok=True)
     if poll is None:
         poll = float(os.environ.get("SPTUI_MAILDIR_POLL", "1"))
+    reported: set[tuple[str, str]] = set()  # (name, why) of what was skipped: said once, not every scan
     while True:
         for f in _waiting(root):
-            try:
-                raw = f.read_bytes()
-                delivered = dt.datetime.fromtimestamp(f.stat().st_mtime, TOKYO)
-            except FileNotFoundError:
+            mail = read_mail(f)
+            if mail.raw is None:
+                if not os.path.lexists(f):  # taken by another reader meanwhile
+                    continue
+                if (f.name, mail.skipped) not in reported:
+                    reported.add((f.name, mail.skipped))
+                    log.warning("maildir: %s: skipped: %s", f, mail.skipped)
                 continue
+            delivered, note = received_at(mail, dt.datetime.now(TOKYO), date_header=False)
+            if note:
+                log.warning("maildir: %s: %s", f, note)
             dest = root / "cur" / seen_name(f.name)  # where it will be once stored: the alarm names it
-            yield IncomingMail(raw, delivered, f"maildir:{dest}", done=lambda f=f, dest=dest: _seen(f, dest))
+            yield IncomingMail(mail.raw, delivered, f"maildir:{dest}", done=lambda f=f, dest=dest: _seen(f, dest))
         if not follow:
             return
         time.sleep(poll)
