@@ -631,19 +631,19 @@ def serve(host, port, public_url, db_url, lang, read_only, operator_header, allo
 
     import os
 
-    _store(db_url).close()  # the database opens (or says why not) before anyone connects
     args = [sys.executable, "-m", "sptui.cli"]
-    if db_url:  # to each session through the environment: a password in it stays out of `ps` and the log
-        os.environ["SPTUI_DB"] = db_url
     if lang:
         args += ["--lang", lang]
     if read_only:
         args.append("--read-only")
-    try:
+    try:  # the options first (bad input: exit 2), then the database
         server = DeskServer(args, operator_header=operator_header, allow_hosts=allow_hosts, host=host, port=port,
                             public_url=public_url, title="sptui")
     except ValueError as e:
         _fail(e, EXIT_BAD_INPUT)
+    _store(db_url).close()  # the database opens (or says why not) before anyone connects
+    if db_url:  # to each session through the environment: a password in it stays out of `ps` and the log
+        os.environ["SPTUI_DB"] = db_url
     server.serve()
 
 
