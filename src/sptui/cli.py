@@ -119,12 +119,19 @@ def fmt(paths, check_only):
     from sptui.policy.diagnostics import render
     from sptui.policy.fmt import format_text
 
+    from sptui.files import FileProblem, read_text
+
     files: list[Path] = []
     for p in map(Path, paths or [default_policy()]):
         files.extend(sorted(p.rglob(f"*{EXT}")) if p.is_dir() else [p])
-    changed = broken = 0
+    changed = broken = unreadable = 0
     for f in files:
-        text = f.read_text(encoding="utf-8")
+        try:
+            text = read_text(f)
+        except FileProblem as e:
+            click.echo(f"error: {e}", err=True)
+            unreadable += 1
+            continue
         out, diags = format_text(text, str(f))
         if diags:
             broken += 1
@@ -137,12 +144,17 @@ def fmt(paths, check_only):
                 click.echo("".join(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
                                                         f"{f} (as is)", f"{f} (formatted)")))
             else:
-                f.write_text(out, encoding="utf-8")
+                try:
+                    f.write_text(out, encoding="utf-8")
+                except OSError as e:
+                    click.echo(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
+                    unreadable += 1
+                    continue
                 click.echo(f"formatted {f}")
     if check_only:
         click.echo(f"{changed} of {len(files)} file(s) would be reformatted" if changed else
                    f"{len(files)} file(s) already formatted")
-    sys.exit(1 if broken or (check_only and changed) else 0)
+    sys.exit(EXIT_BAD_INPUT if unreadable else 1 if broken or (check_only and changed) else 0)
 
 
 @main.command("test")
@@ -224,20 +236,31 @@ def clauses(policy_path, fmt):
 
 # ---- decisions ----------------------------------------------------------------------------------------------
 def _read_json(source: str, jsonl: bool):
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    if jsonl:
-        out = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise click.ClickException(f"line {n}: not JSON: {e.msg}") from None
-        return out
+    """The cases of `eval`/`explain`: a file (read as files.read_text reads, at most CASE_INPUT_LIMIT) or standard
+    input; ClickException naming the source (and the line, for JSON lines) when it is not JSON."""
+    from sptui.files import CASE_INPUT_LIMIT, FileProblem, read_stream, read_text
+
+    try:
+        text = (read_stream(sys.stdin.buffer, "standard input", limit=CASE_INPUT_LIMIT) if source == "-" else
+                read_text(source, limit=CASE_INPUT_LIMIT))
+    except FileProblem as e:
+        raise click.ClickException(str(e)) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark an editor left
+    if jsonl:  # lines end at \n only: JSON text may hold U+2028 and the other line breaks str.splitlines knows
+        return [_json(line, f"line {n}") for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    return _json(text, source)
+
+
+def _json(text: str, where: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise click.ClickException(f"{source}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        raise click.ClickException(f"{where}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise click.ClickException(f"{where}: not read: the JSON is nested too deeply") from None
+    except ValueError:  # a number of more digits than Python converts (sys.get_int_max_str_digits)
+        raise click.ClickException(f"{where}: not read: a number has more than {sys.get_int_max_str_digits():,} "
+                                   "digits") from None
 
 
 @main.command("eval")

@@ -15,6 +15,7 @@ import attrs
 from sptui.policy import literals as L
 from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Module, Path, SetLit, Span
 from sptui.engine import decide
+from sptui.files import FileProblem, read_text
 from sptui.policy.diagnostics import CODES, Diagnostic, did_you_mean, sort_key
 from sptui.policy.expr import ExprCompiler, Scope
 from sptui.policy.parse import parse_text
@@ -344,12 +345,11 @@ def read_modules(files: list[FsPath], extra_text: dict[str, str] | None = None
         name = display_name(path)
         if text is None:
             try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                span = at or Span(name, 1, 1, 1, 1)
-                reason = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "cannot be read"
-                diags.append(Diagnostic("E010", f"`{name}` {reason}", span,
-                                        "paths in include are relative to the including file"))
+                text = read_text(path, name=name)
+            except FileProblem as e:
+                diags.append(Diagnostic("E010", f"`{name}` {e.reason}", at or Span(name, 1, 1, 1, 1),
+                                        "paths in include are relative to the including file" if at else
+                                        "a policy is a folder of .sptp files, or .sptp files"))
                 return
         sources[name] = text
         module, ds = parse_text(text, name)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from sptui.model.case import DECISION_FIELDS, FIELDS, ROOTS, never_null
 from sptui.policy import literals as L
 from sptui.policy.ast import Binary, Call, ClauseRef, ListLit, Literal, Path, SetLit, Unary
+from sptui.policy.depth import chained
 from sptui.policy.diagnostics import did_you_mean
 
 Fn = Callable[[Any], Any]
@@ -102,6 +103,7 @@ def _fits(want: str, got: str) -> bool:
 
 
 _CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITH = frozenset({"+", "-", "*", "/"})
 _DEEP = 120  # Python's parser takes 200 nested brackets; a source nested deeper than this becomes a function
 _LONG = 240  # a source this short cannot be nested that deep (each level takes two characters or more)
 _BIG_LET = 400  # a let's source longer than this is used through a function, not copied into each use
@@ -403,6 +405,22 @@ class ExprCompiler:
             src = f"(False if ({t} := {left.src}) is None else {member.format(t, right.src)})"
             return self._bool(f"(not {src})" if neg else src)
         return self._arith(node, left, right)
+
+    def _arith_chain(self, node: Binary, scope: Scope) -> Compiled:
+        """`a + b - c …` along its chain in a loop (a chain of thousands of terms recurses no deeper than one);
+        each partial result is settled as _compile settles an operand."""
+        links = []
+        while chained(node):
+            links.append(node)
+            node = node.left
+        links.append(node)
+        acc = self._compile(node.left, scope)
+        last = len(links) - 1
+        for i, link in enumerate(reversed(links)):
+            acc = self._arith(link, acc, self._compile(link.right, scope))
+            if i < last and not acc.const and len(acc.src) > _LONG:
+                acc = self._settle(acc)
+        return acc
 
     def _arith(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
         op, lt, rt_ = node.op, left.type, right.type

@@ -167,6 +167,21 @@ class WeekdaySet:
 
 
 # ---- parsing ----------------------------------------------------------------------------------------
+# a number in a policy (a count, an amount of yen, a duration's count) has at most this many digits: far more than
+# any term needs, and every value computed from it still prints (Python refuses to print ints of 4,300 digits)
+MAX_DIGITS = 15
+
+
+def parse_int(text: str) -> int:
+    """A whole number as written in a policy (digits, with thousands commas in an amount)."""
+    digits = text.replace(",", "")
+    if len(digits) > MAX_DIGITS:
+        shown = text if len(text) <= 24 else text[:20] + "…"
+        raise LiteralError(f"`{shown}` has {len(digits):,} digits; a number has at most {MAX_DIGITS}",
+                           "no term needs a larger number: check for a typo")
+    return int(digits)
+
+
 def parse_time(text: str, *, allow_24: bool = False) -> int:
     h, m = int(text[:2]), int(text[3:5])
     if m > 59 or h > 24 or (h == 24 and (m or not allow_24)):
@@ -221,7 +236,7 @@ def parse_money(text: str) -> Money:
     m = _MONEY.match(text)
     if not m:  # pragma: no cover - the lexer only passes matching text
         raise LiteralError(f"`{text}` is not an amount of yen", "expected 10,000円 or 10000 JPY")
-    return Money(int(m.group(1).replace(",", "")))
+    return Money(parse_int(m.group(1)))
 
 
 _UNITS = {
@@ -236,7 +251,7 @@ _DURATION = re.compile(r"^(\d+) ?([a-z]+)$")
 def parse_duration(text: str) -> Duration:
     m = _DURATION.match(text)
     assert m, text
-    n = int(m.group(1))
+    n = parse_int(m.group(1))
     mo, d, mi = _UNITS[m.group(2)]
     return Duration(mo * n, d * n, mi * n)
 
