@@ -118,7 +118,7 @@ def test_a_rule_that_raises_becomes_an_error_and_the_verdict_consult(base_case):
     policy = _policy(_rule("boom", "add_years(device.purchased_on, pack.years * 100000) > date(at)"))
     d = policy.decide(base_case)
     assert d.verdict == "consult"
-    assert any(r.outcome == "error" and r.rule == "rules" for r in d.reasons)
+    assert any(r.outcome == "error" and r.rule == "boom" for r in d.reasons)
 
 
 # ---- the generated case reader -----------------------------------------------------------------------

@@ -574,13 +574,43 @@ def _rule_source(i: int, rule: Rule, ns: dict, tag: str = "") -> list[str]:
             body.append(f"    {o} = {p}fail")
         else:
             body.append(f"    {o} = _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
+    # the rule in a try of its own: an error in it (a division by zero, a date past year 9999, a plugin's function
+    # that raises) is its own `error` reason, and the rules after it still run
+    out.append("    try:")
     if rule.when is None:
-        out += ["    " + line for line in body]
-    else:
-        out.append(f"    if {rule.when.src}:")
         out += ["        " + line for line in body]
-        out += ["    else:", f"        {o} = {p}skip"]
+    else:
+        out.append(f"        if {rule.when.src}:")
+        out += ["            " + line for line in body]
+        out += ["        else:", f"            {o} = {p}skip"]
+    out += ["    except Exception as _e:", f"        {o} = _rule_error(ctx, {p}rule, _e, view, _rt)"]
     return out
+
+
+def _rule_error(ctx, rule: Rule, error: Exception, view, rt) -> Reason:
+    """The `error` reason of a rule that raised: it names the rule, its place, the error and the DSL function (and
+    its plugin) it came from; the verdict becomes `consult` at best (a person decides)."""
+    where = f"{rule.span.file}:{rule.span.line}"
+    what = f"{type(error).__name__}: {str(error)[:200]}"
+    fn = _raising_function(error, rt.function_code)
+    if fn is not None:
+        what += f" (in the function `{fn[0]}` of the plugin {fn[1]})"
+    if RANK["consult"] < RANK[ctx.verdict]:
+        ctx.verdict = "consult"
+    return Reason(rule.id, "error", rule.cites, f"ルール {rule.id}（{where}）を判定できませんでした: {what}（要確認）",
+                  f"rule {rule.id} ({where}) could not be decided: {what}; a person must decide", rule.note, "rules",
+                  None, view)
+
+
+def _raising_function(error: Exception, owners: dict) -> tuple[str, str] | None:
+    """The DSL function (name, plugin) whose code the error passed through first, from the traceback."""
+    tb = error.__traceback__
+    while tb is not None:
+        found = owners.get(tb.tb_frame.f_code)
+        if found is not None:
+            return found
+        tb = tb.tb_next
+    return None
 
 
 _GENERATE = threading.Lock()  # code generation writes the policy's shared namespace: one at a time
@@ -604,21 +634,19 @@ def rules_runner(policy, only: frozenset[str] | None = None) -> Any:
 def _generate_rules(policy, only: frozenset[str] | None, key) -> Any:
     rt = policy.rt
     ns = rt.ns
-    ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail)
+    ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail, _rule_error=_rule_error)
     rules = [r for r in policy.blocks.get("rule", {}).values() if only is None or r.id in only]
     tag = "" if only is None else f"s{sum(1 for k in rt.generated if isinstance(k, tuple))}_"
     chunks = []
     for start in range(0, len(rules), _CHUNK):
-        # each rule keeps what it records in a local `_oN`, every path of its code sets it; the trace gets
-        # them all at the end, or those set so far if a rule raises
+        # each rule keeps what it records in a local `_oN`, every path of its code sets it (an error included);
+        # the trace gets them all at the end
         chunk = range(start, min(start + _CHUNK, len(rules)))
         body = [line for i in chunk for line in _rule_source(i, rules[i], ns, tag)]
         outcomes = ", ".join(f"_o{i}" for i in chunk)
-        code = [f"def _rules_{tag}{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view",
-                f"    {' = '.join(f'_o{i}' for i in chunk)} = None", "    try:"]
-        code += ["    " + line for line in body]
-        code += ["    except BaseException:", f"        ctx.trace.extend([o for o in ({outcomes},) if o is not None])",
-                 "        raise", f"    ctx.trace.extend(({outcomes},))"]
+        code = [f"def _rules_{tag}{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view"]
+        code += body
+        code += [f"    ctx.trace.extend(({outcomes},))"]
         exec("\n".join(code) + "\n", ns)
         chunks.append(ns[f"_rules_{tag}{start}"])
     if len(chunks) == 1:

@@ -55,6 +55,9 @@ class Runtime:
         self.calendars: dict[str, Any] = {}
         self.tables: dict[str, Any] = {}
         self.fee_bands: dict[str, str] = {}  # variant -> its own fee-band table, where a block kind gives one
+        self.domains: dict[str, Any] = {}  # case field -> model.case.Domain, declared by a table (`domain cause`)
+        self.case_checks: list[Any] = []  # check(values) raising CaseError: what blocks require of a case
+        self.function_code: dict[Any, tuple[str, str]] = {}  # a DSL function's code -> (its name, its plugin)
         self.variant_names: list[str] = []
         self.known_symbols: set[str] = set()
         self.checked_words: set[str] = set()
@@ -412,8 +415,13 @@ class Policy:
 def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[Diagnostic], plugins
                     ) -> tuple[Policy | None, list[Diagnostic]]:
     kinds = {k: obj for k, (_, obj) in plugins.unique("sptui_block_kinds", lambda b: b.kind).items()}
-    functions = {k: obj for k, (_, obj) in plugins.unique("sptui_functions", lambda f: f.name).items()}
+    owners = plugins.unique("sptui_functions", lambda f: f.name)
+    functions = {k: obj for k, (_, obj) in owners.items()}
     ctx = Context(kinds, functions, sources)
+    for name, (plugin, fn) in owners.items():  # to name a function (and its plugin) when it raises in a decision
+        code = getattr(fn.impl, "__code__", None) or getattr(getattr(fn.impl, "func", None), "__code__", None)
+        if code is not None:
+            ctx.rt.function_code[code] = (name, plugin)
     ctx.diagnostics.extend(diags)
 
     header: dict[str, tuple[Any, Span]] = {}
