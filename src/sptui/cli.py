@@ -81,19 +81,19 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def check(paths, fmt):
-    """Check policy files: every syntax and semantic error, with place, caret and hint."""
+@click.option("--strict", is_flag=True, help="exit 1 on warnings too (an uncited clause, a plugin that failed to load…)")
+def check(paths, fmt, strict):
+    """Check policy files: every syntax and semantic error, with place, caret and hint; and the installed plugins."""
+    from sptui.plugins import default_manager, failure_diagnostics
     from sptui.policy.compile import check as run_check
     from sptui.policy.compile import test_files
-    from sptui.policy.diagnostics import summary
+    from sptui.policy.diagnostics import sort_key, summary
     from sptui.policy.testrun import load_tests
 
     paths = list(paths) or [default_policy()]
     policy, diags, sources = run_check(paths)
     _, tdiags, tsources = load_tests(test_files(paths))
-    from sptui.policy.diagnostics import sort_key
-
-    diags = sorted(diags + tdiags, key=sort_key)
+    diags = sorted(diags + tdiags + failure_diagnostics(default_manager()), key=sort_key)
     sources = {**sources, **tsources}
     errors, warnings = summary(diags)
     if fmt == "json":
@@ -105,7 +105,7 @@ def check(paths, fmt):
         if policy is not None:
             what += f", {len(policy.blocks.get('rule', {}))} rules, {len(policy.clauses)} clauses, {policy.digest[:19]}…"
         click.echo(f"{errors} error(s), {warnings} warning(s) — {what}")
-    sys.exit(1 if errors else 0)
+    sys.exit(1 if errors or (strict and warnings) else 0)
 
 
 @main.command()
@@ -354,12 +354,13 @@ def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
     from sptui.evaluators.fees import FeeError, fee_quote
     from sptui.policy.expr import format_value
 
+    departed, completed = _instant(depart, "depart"), _instant(complete, "complete")
     policy = _load(policy_path or default_policy())
     if variant is not None and variant not in policy.rt.variants:
         click.echo(f"error: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.rt.variants))}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     try:
-        q = fee_quote(policy, _instant(depart, "depart"), _instant(complete, "complete"), technicians, lang, variant)
+        q = fee_quote(policy, departed, completed, technicians, lang, variant)
     except FeeError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -384,12 +385,21 @@ def deadline(at, variant, policy_path):
     from sptui.evaluators.hours import service_deadline
     from sptui.model.decision import iso
 
+    when = _instant(at, "at")
     policy = _load(policy_path or default_policy())
     if variant not in policy.variants:
         click.echo(f"error: --variant: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}",
                    err=True)
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(iso(service_deadline(policy, variant, _instant(at, "at"))))
+    if "onsite" not in policy.blocks:
+        click.echo("error: this policy has no onsite block: it sets no deadline", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    due = service_deadline(policy, variant, when)
+    if due is None:
+        click.echo(f"error: --at: the {variant} hours open too little in the 800 days after {at} to set a deadline",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(iso(due))
 
 
 from sptui import cli_desk, cli_plugins  # noqa: E402,F401  (their commands register on `main`)

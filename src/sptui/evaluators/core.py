@@ -8,10 +8,10 @@ from typing import Any, Iterable
 
 import attrs
 
-from sptui.clock.hours import Calendar, ServiceHours, japan_holiday
+from sptui.clock.hours import Calendar, ServiceHours, WeeklyHours, japan_holiday
 from sptui.engine import RANK, DecisionContext
 from sptui.hookspecs import hookimpl
-from sptui.model.case import VERDICTS
+from sptui.model.case import DOMAIN_FIELDS, FIELDS, VERDICTS, Domain
 from sptui.model.decision import Outcome, Reason
 from sptui.policy import literals as L
 from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span, maker
@@ -117,24 +117,23 @@ HOURS = BlockSchema((
 
 
 def compile_variant(b, ctx):
-    hours = {}
+    parts: dict[str, list[tuple[ServiceHours, Any]]] = {}  # support -> its hours per set of days, with the entry
     for e in b.all("hours"):
         support = ctx.convert(e.args[0], "one-of:hw|pp", quiet=True) if e.args else None
-        if support is None:
+        part = _hours_part(e, ctx) if support is not None else None
+        if part is None:
             continue
-        sub = [i for i in e.body or () if hasattr(i, "key")]
-        get = {i.key: i for i in sub}
-        days = ctx.convert(get["days"].args[0], "weekdays", quiet=True) if "days" in get and get["days"].args else None
-        window = ctx.convert(get["window"].args[0], "window", quiet=True) if "window" in get and get["window"].args else None
-        closed = None
-        if "closed" in get and get["closed"].args:
-            cname = ctx.convert(get["closed"].args[0], "name", quiet=True)
-            closed = ctx.rt.calendars.get(cname)
-            if closed is None:
-                ctx.error("E070", f"no calendar named `{cname}`", get["closed"].args[0].span,
-                          did_you_mean(cname or "", ctx.rt.calendars) or "declare it: calendar NAME { … }")
-        if days is not None and window is not None:
-            hours[support] = ServiceHours(days.days, window, closed)
+        hours, days_arg = part
+        earlier = parts.setdefault(support, [])
+        clash = next(((h, x) for h, x in earlier if h.days & hours.days), None)
+        if clash is not None:
+            again = L.format_weekdays(clash[0].days & hours.days)
+            ctx.error("E074", f"the {support} hours give {again} a second time (the hours at line "
+                      f"{clash[1].key_span.line} have {again})", days_arg.span,
+                      "give each day its window once: days mon-fri in one `hours`, days sat in another")
+            continue
+        earlier.append((hours, e))
+    hours = {s: ps[0][0] if len(ps) == 1 else WeeklyHours(tuple(h for h, _ in ps)) for s, ps in parts.items()}
     given = {ctx.convert(e.args[0], "one-of:hw|pp", quiet=True) for e in b.all("hours") if e.args}
     missing = [s for s in ("hw", "pp") if s not in given]  # a bad value inside `hours` is reported where it is
     if missing and b.all("hours"):
@@ -149,6 +148,24 @@ def compile_variant(b, ctx):
     ctx.rt.variants[b.name] = v
     ctx.rt.known_symbols.add(b.name)
     return v
+
+
+def _hours_part(e, ctx) -> tuple[ServiceHours, Any] | None:
+    """One `hours hw { days … window … closed … }` entry: its hours and its `days` argument (None if it is broken,
+    as reported where it is)."""
+    get = {i.key: i for i in e.body or () if hasattr(i, "key")}
+    days = ctx.convert(get["days"].args[0], "weekdays", quiet=True) if "days" in get and get["days"].args else None
+    window = ctx.convert(get["window"].args[0], "window", quiet=True) if "window" in get and get["window"].args else None
+    closed = None
+    if "closed" in get and get["closed"].args:
+        cname = ctx.convert(get["closed"].args[0], "name", quiet=True)
+        closed = ctx.rt.calendars.get(cname)
+        if closed is None:
+            ctx.error("E070", f"no calendar named `{cname}`", get["closed"].args[0].span,
+                      did_you_mean(cname or "", ctx.rt.calendars) or "declare it: calendar NAME { … }")
+    if days is None or window is None:
+        return None
+    return ServiceHours(days.days, window, closed), get["days"].args[0]
 
 
 VARIANT = BlockKind(
@@ -232,6 +249,8 @@ class Table:
     outputs: tuple[str, ...]
     rows: tuple[Row, ...]
     cites: tuple[str, ...]
+    span: Span = attrs.field(default=Span("<table>", 0, 0, 0, 0), eq=False)  # where the block starts
+    complete_day: bool = attrs.field(default=False, eq=False)  # `complete day`: its windows tile the day (E061)
     # a table of one column of windows (fee bands), as the row for each minute of the day
     by_minute: tuple | None = attrs.field(init=False, eq=False, repr=False)
     # a table whose first column holds values, sets and `_` only: for each value there, the rows its
@@ -350,16 +369,47 @@ def compile_table(b, ctx):
                 break
             covered |= r.cells[0].minutes()
         else:
-            gaps = _gaps(covered)
+            gaps = day_gaps(covered)
             if gaps:
                 ctx.error("E061", f"table `{b.name}` leaves {', '.join(str(g) for g in gaps)} uncovered",
                           b.entry.key_span, "the rows' windows must tile the whole day")
-    t = Table(b.name, hit, inputs, outputs, tuple(rows), b.cites())
+    t = Table(b.name, hit, inputs, outputs, tuple(rows), b.cites(), b.entry.key_span, b.value("complete") == "day")
     ctx.rt.tables[b.name] = t
+    _declare_domain(b, t, ctx)
     return t
 
 
-def _gaps(covered: set[int]) -> list[L.Window]:
+def _declare_domain(b, table: Table, ctx) -> None:
+    """`domain cause`: the table's keys (its first input column) are every value the case field may take."""
+    entry = b.first("domain")
+    if entry is None or not entry.args:
+        return
+    node = entry.args[0]
+    field = ".".join(node.parts) if isinstance(node, Path) else None
+    if field is None or field not in FIELDS:
+        ctx.error("E051", f"the case has no field `{field or getattr(node, 'text', '?')}`", node.span,
+                  did_you_mean(field or "", DOMAIN_FIELDS) or f"a domain is one of: {', '.join(DOMAIN_FIELDS)}")
+        return
+    if field not in DOMAIN_FIELDS:
+        ctx.error("E067", f"the field `{field}` cannot take its values from a table", node.span,
+                  f"a table can be the domain of {', '.join(DOMAIN_FIELDS)}; `{field}` has its values fixed")
+        return
+    if field in ctx.rt.domains:
+        ctx.error("E067", f"`{field}` already takes its values from {ctx.rt.domains[field].source}", node.span,
+                  "one table is the domain of a field")
+        return
+    firsts = [r.cells[0] for r in table.rows if r.cells]
+    if not table.inputs or any(c.kind not in ("eq", "set") for c in firsts):
+        ctx.error("E067", f"the table `{table.name}` cannot be the domain of `{field}`: its first column must "
+                  "hold values (a `_` or a window matches values no row names)", node.span,
+                  "write each value the field may take in the first column")
+        return
+    values = frozenset(v for c in firsts for v in c.values() if isinstance(v, str))
+    cites = f" ({', '.join(table.cites)})" if table.cites else ""
+    ctx.rt.domains[field] = Domain(values, f"the table `{table.name}`{cites}")
+
+
+def day_gaps(covered: set[int]) -> list[L.Window]:
     gaps, start = [], None
     for m in range(1441):
         inside = m in covered
@@ -378,7 +428,9 @@ TABLE = BlockKind(
                  EntrySpec("complete", ("one-of:day",), doc="complete day: the rows' windows tile 00:00-24:00"),
                  EntrySpec("input", variadic="name", required=True, doc="input cause: the input columns"),
                  EntrySpec("output", variadic="name", required=True, doc="output treatment, cite: the output columns"),
-                 EntrySpec("row", variadic="cell", outputs="cell", repeat=True, doc="row ex-01 => billable, 第3章 2.2 (1)"))),
+                 EntrySpec("row", variadic="cell", outputs="cell", repeat=True, doc="row ex-01 => billable, 第3章 2.2 (1)"),
+                 EntrySpec("domain", ("expr",), doc="domain cause: the rows' keys are every value this case field may "
+                                                    "take (a case with another is refused; rules are checked against them)"))),
     compile_table, cited=True, phase=5,
     doc="A decision table with a hit policy. The checker reports overlapping rows (hit unique), rows that can "
         "never win (hit first) and gaps in a day (complete day). Cells: a value, a name, a set {a, b}, a window, or _.",

@@ -28,7 +28,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E030": ("error", "an unknown block kind or top-level entry"),
     "E031": ("error", "an entry that this block kind does not take"),
     "E032": ("error", "a required entry is missing"),
-    "E033": ("error", "an argument of the wrong type"),
+    "E033": ("error", "an argument of the wrong type (or out of its range)"),
     "E034": ("error", "the wrong number of arguments"),
     "E035": ("error", "an entry given twice where once is allowed"),
     "E036": ("error", "two blocks of one kind with the same name"),
@@ -52,12 +52,16 @@ CODES: dict[str, tuple[str, str]] = {
     "E063": ("error", "decision table: a row whose cells do not match the columns"),
     "E064": ("error", "decision table: an unknown hit policy"),
     "E065": ("error", "decision table: an unknown table or column"),
+    "E066": ("error", "fee bands: a table that does not give one band to every minute of the day"),
+    "E067": ("error", "decision table: a domain (`domain FIELD`) that the table or the field cannot be"),
     "E070": ("error", "a reference to an unknown variant, calendar or support kind"),
     "E071": ("error", "a set of weekdays that does not parse"),
     "E073": ("error", "a variant without service hours for hw and pp"),
+    "E074": ("error", "a variant whose hours for hw (or pp) give a day twice"),
     "E080": ("error", "policy test: an unknown case or expected field"),
     "E081": ("error", "policy test: an unknown case template"),
     "E090": ("error", "a plugin failed while checking its block"),
+    "W091": ("warning", "an installed plugin that failed to load: it does not import, misspells a hook, or clashes"),
 }
 
 
@@ -94,7 +98,8 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     Columns count characters; the caret is indented by display width so it lines up under
     Japanese (wide) characters in a terminal.
     """
-    head = f"{d.span.file}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {d.message}"
+    place = f"{d.span.file}:{d.span.line}:{d.span.col}" if d.span.line else d.span.file  # (line 0: no place in a file)
+    head = f"{place}: {d.severity}[{d.code}]: {d.message}"
     lines = [head]
     src = (sources or {}).get(d.span.file)
     if src is not None and d.span.line >= 1:

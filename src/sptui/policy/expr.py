@@ -290,11 +290,14 @@ class ExprCompiler:
                 return self.constant(None, "any")
             kind, allowed, _ = FIELDS[dotted]
             enum = allowed
+            domain = self.rt.domains.get(dotted)
             if dotted == "pack.variant":
                 enum = tuple(self.rt.variant_names)
+            elif domain is not None:  # the values the policy's table declares (`domain cause`)
+                enum = tuple(sorted(domain.values))
             field = Compiled(self._getter(node.parts), kind, self.ns, enum=enum, nullable=not never_null(dotted),
                              pure=True)
-            if dotted != "pack.variant":  # (its values are the policy's variants, known only once they are read)
+            if dotted != "pack.variant" and domain is None:  # (known only once the variants and tables are read)
                 self._fields[parts] = field
             return field
         if root in DECISION_FIELDS and len(node.parts) == 1:
@@ -354,8 +357,10 @@ class ExprCompiler:
         values = other.value if isinstance(other.value, (frozenset, tuple)) else (other.value,)
         for v in values:
             if isinstance(v, str) and v not in field.enum:
-                self.error("E055", f"`{v}` is not a possible value here; expected one of {', '.join(field.enum)}",
-                           node.span, did_you_mean(v, field.enum))
+                listed = ", ".join(field.enum) if len(field.enum) <= 8 else \
+                    f"{field.enum[0]} … {field.enum[-1]} ({len(field.enum)} values)"
+                self.error("E055", f"`{v}` is not a possible value here; expected one of {listed}",
+                           node.span, did_you_mean(v, field.enum) or f"the possible values: {listed}")
 
     def _binary(self, node: Binary, scope: Scope) -> Compiled:
         op = node.op
@@ -370,6 +375,8 @@ class ExprCompiler:
                 else:
                     terms.append(n)
             return self._bool("(" + f" {op} ".join(self.cond(t, scope).src for t in terms) + ")")
+        if op in _ARITH:
+            return self._arith_chain(node, scope)
         left = self._compile(node.left, scope)
         right = self._compile(node.right, scope)
         if op in ("==", "!="):
