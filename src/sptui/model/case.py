@@ -301,7 +301,7 @@ _AFTER = """\
 if variants is not None and $pack.variant not in variants:
     _bad_variant($pack.variant, variants)
 """ + "".join(f"""\
-if domains and (d := domains.get({f!r})) is not None and (v := {_read_back(f)}) is not None and v not in d.values:
+if (v := {_read_back(f)}) is not None and domains and (d := domains.get({f!r})) is not None and v not in d.values:
     d.refuse({f!r}, v)
 """ for f in DOMAIN_FIELDS) + """\
 if $work is not None:

@@ -46,29 +46,48 @@ def expr_depth(node) -> int:
 
 def within_depth(items: tuple, diags: list[Diagnostic]) -> tuple:
     """The items with what nests deeper than MAX_DEPTH taken out, each reported (E007): a top-level item whose
-    blocks nest too deep is left out whole; an expression too deep becomes an invalid value in its entry."""
-    out = []
-    for item in items:
-        too_deep = _deepest_entry(item)
-        if too_deep is not None:
-            diags.append(Diagnostic("E007", f"blocks nested more than {MAX_DEPTH} levels deep", too_deep.key_span,
-                                    "a block holds entries and a few levels of blocks; close each `{` with `}`"))
+    blocks nest too deep is left out whole; an expression too deep becomes an invalid value in its entry. (One
+    walk in a loop over the entries; an item is rebuilt only where a value is long enough to nest too deep.)"""
+    out = None
+    for i, item in enumerate(items):
+        deep, long = _walk(item)
+        if deep is None and not long:
+            if out is not None:
+                out.append(item)
             continue
-        out.append(_bounded(item, diags))
-    return tuple(out)
+        if out is None:
+            out = list(items[:i])
+        if deep is not None:  # the item is left out
+            diags.append(Diagnostic("E007", f"blocks nested more than {MAX_DEPTH} levels deep",
+                                    getattr(deep, "key_span", deep.span),
+                                    "a block holds entries and a few levels of blocks; close each `{` with `}`"))
+        else:
+            out.append(_bounded(item, diags))
+    return items if out is None else tuple(out)
 
 
-def _deepest_entry(item) -> Entry | None:
-    """The first entry nested deeper than MAX_DEPTH inside `item`, found in a loop (not by recursion)."""
-    stack = [(item, 1)]
-    while stack:
-        node, d = stack.pop()
-        body = node.body if node.__class__ is Entry else None
-        if body:
-            if d >= MAX_DEPTH:
-                return next(i for i in body if i.__class__ is Entry)
-            stack.extend((i, d + 1) for i in body if i.__class__ is Entry)
-    return None
+def _walk(item) -> tuple[Entry | None, bool]:
+    """(the first entry nested deeper than MAX_DEPTH inside `item`, or None; whether a value in it is long enough
+    to nest too deep: each level takes a character), found level by level in a loop."""
+    long = False
+    level, d = [item], 1
+    while level:
+        below = []
+        for node in level:
+            span = node.span
+            if (span[1] != span[3] or span[4] - span[2] > MAX_DEPTH) and not long:
+                long = _long_value(node)
+            if node.__class__ is Entry and node.body:
+                below += node.body
+        if below and d == MAX_DEPTH:
+            return next((i for i in below if i.__class__ is Entry), below[0]), long
+        level, d = below, d + 1
+    return None, long
+
+
+def _long_value(node) -> bool:
+    values = (*node.args, *(node.outputs or ())) if node.__class__ is Entry else (node.value,)
+    return any(v.span[1] != v.span[3] or v.span[4] - v.span[2] > MAX_DEPTH for v in values)
 
 
 def _bounded(item, diags: list[Diagnostic]):
