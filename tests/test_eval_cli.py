@@ -265,3 +265,9 @@ def test_jsonl_lines_end_at_newlines_only(base_case):
     case = json.dumps(dict(base_case, device=dict(base_case["device"], country="SG\u2028")), ensure_ascii=False)
     code, out, err = invoke("eval", "--jsonl", "-", input=case + "\n")
     assert code == 2 and "device.country" in err and "line 1" not in err
+
+
+def test_an_unknown_field_is_named_with_its_control_characters_escaped(base_case):
+    base_case["pack"]["\x1b]0;owned\x07" + "k" * 500] = 1
+    code, out, err = invoke("eval", "-", input=json.dumps(base_case))
+    assert code == 2 and "\x1b" not in err and err.startswith("error: pack.'\\x1b]0;owned\\x07kkk") and len(err) < 200

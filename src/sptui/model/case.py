@@ -201,7 +201,8 @@ def _unknown_field(prefix: str, raw: dict) -> None:
     known = _KNOWN[prefix]
     for key in raw:
         if key not in known and not key.startswith("x-"):
-            raise CaseError(f"{prefix}.{key}", "unknown field")
+            name = key if key.isprintable() and len(key) <= TEXT_LENGTH else shown(key)  # (a key is data too)
+            raise CaseError(f"{prefix}.{name}", "unknown field")
 
 
 def _not_object(prefix: str, raw: Any) -> CaseError:
