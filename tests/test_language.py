@@ -474,3 +474,18 @@ def test_a_cause_compared_with_a_word_its_domain_lacks_is_e055(compare):
 def test_a_domain_the_field_cannot_take_is_reported(domain, said):
     _, diags, _ = compile_text(CAUSES.format(domain=domain, compare="!= null"))
     assert [d.code for d in diags if d.is_error] in (["E067"], ["E051"]) and said in diags[0].message
+
+
+@pytest.mark.parametrize("within, said", [("1 month", "fixed length"), ("99999999999999h", "at most 30 days"),
+                                          ("0min", "at least 1 min")])
+def test_an_onsite_within_without_a_fixed_length_in_range_is_e033(within, said):
+    files = {p.name: p.read_text(encoding="utf-8") for p in Path("policies").glob("*.sptp")}
+    files["hours.sptp"] = files["hours.sptp"].replace("within 2h", f"within {within}")
+    policy, diags, _ = check([], extra_text=files)
+    assert policy is None and [d.code for d in diags if d.is_error] == ["E033"] and said in diags[0].message
+
+
+@pytest.mark.parametrize("literal", ["9999-12-31T23:00-12:00", "0001-01-01T00:00+14:00", "1800-01-01T09:00+09:00"])
+def test_a_date_time_literal_outside_the_years_accepted_is_e004(literal):
+    _, diags = parse_text(f"let t = {literal}\n", "t")
+    assert [d.code for d in diags] == ["E004"] and "1900–2999" in diags[0].message

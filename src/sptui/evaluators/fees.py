@@ -6,7 +6,7 @@ import datetime as dt
 import attrs
 
 from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE, day_gaps
+from sptui.evaluators.core import CITE, NOTE, day_gaps, fixed_minutes
 from sptui.hookspecs import hookimpl
 from sptui.model.case import INT_RANGES, CaseError, checked_instant
 from sptui.model.decision import FeeLine, FeeQuote, Reason
@@ -72,22 +72,6 @@ def _length(d: dt.timedelta) -> str:
     return " ".join(parts)
 
 
-def _minutes(b, key: str, default: int, ctx, least: int) -> int:
-    """A duration entry as whole minutes (days and weeks included); months and years have no fixed length."""
-    d = b.value(key)
-    if d is None:
-        return default
-    span = b.first(key).args[0].span
-    if d.months:
-        ctx.error("E033", f"`{key}` needs a fixed length, not {d}", span, "minutes, hours, days or weeks")
-        return default
-    minutes = d.days * 1440 + d.minutes
-    if minutes < least:
-        ctx.error("E033", f"`{key}` must be at least {least} min, got {d}", span, f"for example: {key} 15min")
-        return default
-    return minutes
-
-
 def check_fee_bands(table, ctx, span, whose: str = "", outputs: bool = True) -> None:
     """What the fee needs of a fee-band table: outputs band, base and add (E065), amounts in yen (E033), and one
     band for every minute of the day: one input column of time windows that leave no gap (E066)."""
@@ -130,9 +114,9 @@ def compile_fee(b, ctx):
         other = ctx.rt.tables.get(name)
         if other is not None and other is not table:  # (a block kind that gives a variant its table checks its outputs)
             check_fee_bands(other, ctx, other.span, f" (of the variant `{variant}`)", outputs=False)
-    base = _minutes(b, "base-covers", 60, ctx, least=0)
-    block = _minutes(b, "block", 15, ctx, least=1)
-    longest = _minutes(b, "longest-work", 7 * 1440, ctx, least=1)
+    base = fixed_minutes(b, "base-covers", 60, ctx, least=0)
+    block = fixed_minutes(b, "block", 15, ctx, least=1)
+    longest = fixed_minutes(b, "longest-work", 7 * 1440, ctx, least=1)
     lines = 1 + -(-max(longest - base, 0) // block)
     if lines > MAX_FEE_LINES:
         ctx.error("E033", f"a work of {_length(dt.timedelta(minutes=longest))} makes {lines:,} fee lines of "

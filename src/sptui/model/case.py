@@ -10,7 +10,7 @@ import re
 import reprlib
 from typing import Any
 
-from sptui.policy.literals import TOKYO
+from sptui.policy.literals import TOKYO, YEARS
 
 VERDICTS = ("not-started", "not-covered", "consult", "billable", "covered")
 SUPPORTS = ("hw", "pp")
@@ -70,8 +70,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
 }
 # The ranges a case's values must lie in: beyond them a value is a mistake, and every computation on a value
 # inside them stays inside Python's calendar (years 1-9999) and prints in a line.
-# Instants and dates: the years 1900-2999 (as written; Japan time has been +09:00 since 1888).
-YEARS = (1900, 2999)
+# Instants and dates: YEARS, 1900-2999 (as written; see policy.literals).
 # whole numbers, per field
 INT_RANGES: dict[str, tuple[int, int]] = {"pack.years": (1, 99), "failure.disks_failed": (0, 999),
                                           "work.technicians": (1, 99)}

@@ -14,6 +14,10 @@ from zoneinfo import ZoneInfo
 import attrs
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+# the years of the instants and dates sptui accepts from a user (a case, a CLI option, a policy's date-times), as
+# written: wide enough for any contract, narrow enough that every computation on them stays inside Python's calendar
+# (years 1-9999) and Japan time is +09:00 (Asia/Tokyo is local mean time before 1888)
+YEARS = (1900, 2999)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROUNDINGS = ("clamp", "roll-forward")
 
@@ -226,6 +230,9 @@ def parse_datetime(text: str) -> dt.datetime:
         raise LiteralError(
             f"`{text}` is a naive date-time", "give its offset: 2026-11-27T17:00+09:00 (Asia/Tokyo) or ...Z for UTC"
         )
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise LiteralError(f"`{text}` is outside the years {YEARS[0]}–{YEARS[1]}",
+                           "a date-time is compared with the case's, which lie in those years")
     return value.astimezone(TOKYO)
 
 
