@@ -489,3 +489,9 @@ def test_an_onsite_within_without_a_fixed_length_in_range_is_e033(within, said):
 def test_a_date_time_literal_outside_the_years_accepted_is_e004(literal):
     _, diags = parse_text(f"let t = {literal}\n", "t")
     assert [d.code for d in diags] == ["E004"] and "1900–2999" in diags[0].message
+
+
+def test_a_date_plus_a_duration_past_the_calendar_is_that_rules_error_not_e090(base_case):
+    d = with_shipped(_rule("device.purchased_on + 999999999999999 days > date(at)")).decide(base_case)
+    (r,) = [r for r in d.reasons if r.rule == "r"]
+    assert r.outcome == "error" and "OverflowError" in r.message_en and d.verdict == "consult"

@@ -104,6 +104,7 @@ def _fits(want: str, got: str) -> bool:
 
 _CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITH = frozenset({"+", "-", "*", "/"})
+_MAX_DAYS = dt.timedelta.max.days  # a constant duration longer than this is added when deciding (and fails there)
 _DEEP = 120  # Python's parser takes 200 nested brackets; a source nested deeper than this becomes a function
 _LONG = 240  # a source this short cannot be nested that deep (each level takes two characters or more)
 _BIG_LET = 400  # a let's source longer than this is used through a function, not copied into each use
@@ -440,7 +441,7 @@ class ExprCompiler:
                            "use a date-time, or a duration in days")
             sign = 1 if op == "+" else -1
             d = right.value if right.const else None
-            if lt == "date" and d is not None and not d.minutes and not d.months:
+            if lt == "date" and d is not None and not d.minutes and not d.months and abs(d.days) <= _MAX_DAYS:
                 form = "({0} + " + self.bind(dt.timedelta(days=sign * d.days)) + ")"
             elif lt == "date" and d is not None and not d.minutes and not d.days:
                 form = "_add_months({0}, " + str(sign * d.months) + ", _rt.date_rounding)"
