@@ -134,3 +134,140 @@ def test_counterfactuals_are_real_decisions(policy, base_case):
     assert "verdict covered if the machine were installed in Japan" in lines
     changed = [c for en, _, c in _variants(policy, case) if en == "if the machine were installed in Japan"][0]
     assert policy.decide(changed).verdict == "covered"
+
+
+# ---- bad input: one line naming the file or the field, exit 2, never a traceback (issue 17, items 12 and 14) --------
+def invoke(*args, input=None):
+    """The CLI in this process (click's runner): (exit code, stdout, stderr); an exception that escaped is re-raised."""
+    from click.testing import CliRunner
+
+    from sptui.cli import main
+
+    r = CliRunner().invoke(main, [str(a) for a in args], input=input)
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
+def _case_file(tmp_path, case) -> str:
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(case), encoding="utf-8")
+    return str(f)
+
+
+def _mkfifo(tmp_path):
+    import os
+
+    f = tmp_path / "case.json"
+    os.mkfifo(f)
+    return str(f)
+
+
+BAD_FILES = {
+    "missing": (lambda tmp: str(tmp / "nope.json"), "no such file"),
+    "folder": (lambda tmp: str(tmp), "not a regular file"),
+    "fifo": (_mkfifo, "not a regular file"),
+    "not-utf8": (lambda tmp: (tmp / "c.json").write_bytes(b'{"at": "\xff"}') and str(tmp / "c.json"), "byte 8"),
+    "deep": (lambda tmp: (tmp / "c.json").write_text("[" * 100_000 + "]" * 100_000) and str(tmp / "c.json"),
+             "nested too deeply"),
+    "long-number": (lambda tmp: (tmp / "c.json").write_text('{"at": ' + "7" * 5000 + "}") and str(tmp / "c.json"),
+                    "digits"),
+}
+
+
+@pytest.mark.parametrize("command", ["eval", "explain"])
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_a_case_file_that_cannot_be_read_exits_2_with_one_line_naming_it(tmp_path, command, kind):
+    make, said = BAD_FILES[kind]
+    path = make(tmp_path)
+    code, out, err = invoke(command, path)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and said in err and str(path) in err, err
+
+
+OUT_OF_RANGE = {
+    "year-1-plus-14": ("at", "0001-01-01T00:00:00+14:00", "1900–2999"),  # before year 1 in UTC
+    "year-9999-minus-12": ("at", "9999-12-31T23:00:00-12:00", "1900–2999"),  # past year 9999 in UTC
+    "purchase-9999": ("device.purchased_on", "9999-12-31", "1900–2999"),  # its period would end past 9999
+    "negative-disks": ("failure.disks_failed", -1, "from 0 to 999"),
+    "huge-technicians": ("work.technicians", 10 ** 400, "from 1 to 99"),
+    "4000-digit-years": ("pack.years", 10 ** 4000, "from 1 to 99"),
+    "lone-surrogate": ("device.country", "J\ud800P", "lone surrogates"),  # would not print as UTF-8
+    "escape-sequence": ("device.country", "J\x1b]0;owned\x07P", "control characters"),
+    "a-megabyte": ("component.category", "x" * 1_000_000, "1 to 100"),
+}
+RECORDS = {"failure": {"raid": True, "disks_failed": 1},
+           "work": {"departed_at": "2026-11-27T20:00:00+09:00", "completed_at": "2026-11-27T21:00:00+09:00"},
+           "component": {"kind": "option", "category": "camera", "connection": "direct"}}
+
+
+@pytest.mark.parametrize("kind", sorted(OUT_OF_RANGE))
+@pytest.mark.parametrize("command", ["eval", "explain"])
+def test_a_case_value_out_of_its_range_exits_2_naming_its_field(command, kind):
+    from sptui.testing import make_case
+
+    field, value, said = OUT_OF_RANGE[kind]
+    record = field.split(".")[0]
+    case = make_case({record: RECORDS[record]} if record in RECORDS else {}, **{field: value})
+    code, out, err = invoke(command, "-", input=json.dumps(case))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"error: {field}: ") and said in err, err
+    assert len(err) < 400  # the value is quoted cut short
+
+
+@pytest.mark.parametrize("option, value", [("--depart", "0001-01-01T00:00+14:00"), ("--complete", "9999-12-31T23:00-12:00")])
+def test_fee_refuses_far_times_naming_the_option(option, value):
+    times = {"--depart": "2026-11-27T20:30+09:00", "--complete": "2026-11-27T22:10+09:00", option: value}
+    code, out, err = invoke("fee", *[x for kv in times.items() for x in kv])
+    assert code == 2 and out == "" and err.startswith(f"error: {option}: ") and "1900–2999" in err
+
+
+def test_deadline_refuses_a_far_notice_naming_the_option():
+    code, out, err = invoke("deadline", "--at", "9999-12-31T23:00-12:00", "--variant", "weekday-9h")
+    assert code == 2 and out == "" and err.startswith("error: --at: ") and "1900–2999" in err
+
+
+def test_a_work_longer_than_the_policy_prices_is_refused_naming_work(base_case):
+    # 30 days from departure to completion: the shipped policy prices one visit of at most 7 days
+    base_case["work"] = {"departed_at": "2026-11-27T20:00:00+09:00", "completed_at": "2026-12-27T20:00:00+09:00"}
+    code, out, err = invoke("eval", "-", input=json.dumps(base_case))
+    assert code == 2 and out == ""
+    assert err.startswith("error: work: ") and "at most 7 days" in err and "separate quote" in err
+
+
+def test_fee_refuses_a_work_longer_than_the_policy_prices():
+    code, out, err = invoke("fee", "--depart", "2026-11-27T20:30+09:00", "--complete", "2026-12-27T20:30+09:00")
+    assert code == 2 and out == "" and "at most 7 days" in err
+
+
+def test_the_longest_work_the_policy_prices_has_a_bounded_fee(base_case):
+    seven_days = {"departed_at": "2026-11-27T20:00:00+09:00", "completed_at": "2026-12-04T20:00:00+09:00"}
+    code, out, err = invoke("eval", "-", input=json.dumps(dict(base_case, work=seven_days)))
+    assert code == 0, err
+    fee = json.loads(out)["fee"]
+    assert len(fee["lines"]) == 1 + (7 * 24 * 60 - 60) // 15  # the base, then 668 blocks of 15 minutes
+
+
+def test_fee_quote_refuses_a_long_work_before_making_its_lines(policy):
+    import time
+
+    from sptui.evaluators.fees import FeeError, fee_quote
+    from sptui.testing import tokyo
+
+    start = time.perf_counter()
+    with pytest.raises(FeeError, match="at most 7 days"):  # (the desk's dispatch dialog quotes as times are typed)
+        fee_quote(policy, tokyo("2026-11-27 20:30"), tokyo("2056-11-27 20:30"))
+    assert time.perf_counter() - start < 0.5
+
+
+def test_jsonl_lines_end_at_newlines_only(base_case):
+    # U+2028 is a line break to str.splitlines, and JSON text may hold it raw inside a string
+    case = json.dumps(dict(base_case, device=dict(base_case["device"], country="SG\u2028")), ensure_ascii=False)
+    code, out, err = invoke("eval", "--jsonl", "-", input=case + "\n")
+    assert code == 2 and "device.country" in err and "line 1" not in err
+
+
+def test_an_unknown_field_is_named_with_its_control_characters_escaped(base_case):
+    base_case["pack"]["\x1b]0;owned\x07" + "k" * 500] = 1
+    code, out, err = invoke("eval", "-", input=json.dumps(base_case))
+    assert code == 2 and "\x1b" not in err and err.startswith("error: pack.'\\x1b]0;owned\\x07kkk") and len(err) < 200

@@ -293,3 +293,108 @@ def test_a_plugin_registering_its_variant_twice_is_reported_and_the_variant_load
     assert json.loads(p.stdout)["verdict"] == "covered"  # the first registration is used
     assert "warning: plugin night [register]: sptui_variants: `night` is already registered by night" in p.stderr
     assert sptui_with(site, "check", "policies").returncode == 0
+
+
+# ---- issue 17: what `check` reports of plugins (item 18), errors in rules and evaluators (items 16, 19) ---------------
+def test_check_reports_a_plugin_that_fails_to_load_as_a_warning_and_strict_fails(site):
+    make_dist(site, "raises-on-import", "raise ImportError('missing dependency frobnicate')\n")
+    make_dist(site, "misspelt", HOOKIMPL + "@hookimpl\ndef sptui_block_kind(register):\n    pass\n")
+    make_dist(site, "twice", HOOKIMPL + """
+from sptui.evaluators.core import VARIANT
+@hookimpl
+def sptui_block_kinds(register):
+    register(VARIANT)
+""")
+    p = sptui_with(site, "check", "policies")
+    assert p.returncode == 0, p.stdout + p.stderr  # warnings: the policy itself is fine
+    out = p.stdout
+    assert ("plugin raises-on-import: warning[W091]: [import] ImportError: missing dependency frobnicate; "
+            "the commands go on without it") in out
+    assert "plugin misspelt: warning[W091]: [validate] unknown hook" in out and "sptui_block_kind" in out
+    assert "plugin twice: warning[W091]: [register] sptui_block_kinds: `variant` is already registered" in out
+    assert "= hint: `sptui plugins -v` shows what failed, with its traceback" in out
+    assert "0 error(s), 3 warning(s)" in out
+    p = sptui_with(site, "check", "--strict", "policies")
+    assert p.returncode == 1 and "0 error(s), 3 warning(s)" in p.stdout
+    p = sptui_with(site, "check", "--format", "json", "policies")
+    got = json.loads(p.stdout)
+    assert got["warnings"] == 3 and {d["file"] for d in got["diagnostics"]} == {
+        "plugin raises-on-import", "plugin misspelt", "plugin twice"}
+
+
+def test_check_with_no_broken_plugin_has_no_plugin_warning(site):
+    p = sptui_with(site, "check", "--strict", "policies")
+    assert p.returncode == 0 and "W091" not in p.stdout and "0 error(s), 0 warning(s)" in p.stdout
+
+
+def test_a_plugin_function_that_raises_is_named_in_its_rules_error_with_the_plugin(base_case):
+    from sptui.policy.compile import check
+
+    src = HOOKIMPL + """
+from sptui.policy.schema import Function
+def ratio(rt, n):
+    return 10 // (n - n)
+@hookimpl
+def sptui_functions(register):
+    register(Function("ratio", ("int",), "int", ratio))
+"""
+    pm = PluginManager(entry_points=False, extra=(module("ratio_plugin", src),))
+    rule = ('rule uses-ratio {\n  cite 第1章 4\n  require ratio(pack.years) > 1\n  fail-ja "x"\n  fail-en "x"\n}\n\n'
+            'rule after-it {\n  cite 第1章 4\n  require false\n  on-fail info\n  fail-ja "後"\n  fail-en "still runs"\n}\n')
+    policy, diags, _ = check(["policies"], plugins=pm, extra_text={"ratio.sptp": rule})
+    assert policy is not None, diags
+    d = policy.decide(base_case)
+    by_rule = {r.rule: r for r in d.reasons}
+    assert by_rule["uses-ratio"].outcome == "error" and by_rule["after-it"].message_en == "still runs"
+    assert by_rule["uses-ratio"].message_en == (
+        "rule uses-ratio (ratio.sptp:1) could not be decided: ZeroDivisionError: integer division or modulo by zero "
+        "(in the function `ratio` of the plugin ratio_plugin); a person must decide")
+    assert d.verdict == "consult" and d.dispatch_deadline is None
+
+
+AFTER_ONSITE = HOOKIMPL + """
+from sptui.model.decision import Reason
+from sptui.policy.schema import Evaluator
+def late(policy, ctx):
+    {body}
+@hookimpl
+def sptui_evaluators(register):
+    register(Evaluator("late", 45, late))  # after onsite (30), which set the deadline from the verdict then
+"""
+
+
+@pytest.mark.parametrize("body, verdict", [
+    ("raise RuntimeError('a plugin that fails after the deadline was set')", "consult"),
+    ("ctx.add(Reason('late-check', 'fail', (), 'x', 'a late check fails', effect='not-covered'))", "not-covered"),
+])
+def test_the_computed_fields_follow_the_final_verdict(base_case, body, verdict):
+    import sptui
+
+    base_case["failure"] = {"raid": True, "disks_failed": 1}
+    pm = PluginManager(entry_points=False, extra=(module("late_plugin", AFTER_ONSITE.replace("{body}", body)),))
+    d = sptui.load_policy("policies", plugins=pm).decide(base_case)
+    assert d.verdict == verdict
+    assert d.dispatch_deadline is None and d.to_json()["dispatch_deadline"] is None  # only for a covered verdict
+    assert d.setting_recovery is None  # the same
+    assert [r.rule for r in d.reasons].count("late" if verdict == "consult" else "late-check") == 1
+    assert not [r for r in d.reasons if r.rule == "onsite-deadline"]
+
+
+def test_a_failing_evaluator_runs_once(base_case):
+    import sptui
+
+    calls = []
+    src = HOOKIMPL + """
+from sptui.policy.schema import Evaluator
+def late(policy, ctx):
+    CALLS.append(1)
+    raise RuntimeError("once")
+@hookimpl
+def sptui_evaluators(register):
+    register(Evaluator("late", 45, late))
+"""
+    plugin = module("once_plugin", src)
+    plugin.CALLS = calls
+    pm = PluginManager(entry_points=False, extra=(plugin,))
+    d = sptui.load_policy("policies", plugins=pm).decide(base_case)
+    assert calls == [1] and [r.rule for r in d.reasons if r.outcome == "error"] == ["late"]

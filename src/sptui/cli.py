@@ -81,19 +81,19 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def check(paths, fmt):
-    """Check policy files: every syntax and semantic error, with place, caret and hint."""
+@click.option("--strict", is_flag=True, help="exit 1 on warnings too (an uncited clause, a plugin that failed to load…)")
+def check(paths, fmt, strict):
+    """Check policy files: every syntax and semantic error, with place, caret and hint; and the installed plugins."""
+    from sptui.plugins import default_manager, failure_diagnostics
     from sptui.policy.compile import check as run_check
     from sptui.policy.compile import test_files
-    from sptui.policy.diagnostics import summary
+    from sptui.policy.diagnostics import sort_key, summary
     from sptui.policy.testrun import load_tests
 
     paths = list(paths) or [default_policy()]
     policy, diags, sources = run_check(paths)
     _, tdiags, tsources = load_tests(test_files(paths))
-    from sptui.policy.diagnostics import sort_key
-
-    diags = sorted(diags + tdiags, key=sort_key)
+    diags = sorted(diags + tdiags + failure_diagnostics(default_manager()), key=sort_key)
     sources = {**sources, **tsources}
     errors, warnings = summary(diags)
     if fmt == "json":
@@ -105,7 +105,7 @@ def check(paths, fmt):
         if policy is not None:
             what += f", {len(policy.blocks.get('rule', {}))} rules, {len(policy.clauses)} clauses, {policy.digest[:19]}…"
         click.echo(f"{errors} error(s), {warnings} warning(s) — {what}")
-    sys.exit(1 if errors else 0)
+    sys.exit(1 if errors or (strict and warnings) else 0)
 
 
 @main.command()
@@ -119,12 +119,19 @@ def fmt(paths, check_only):
     from sptui.policy.diagnostics import render
     from sptui.policy.fmt import format_text
 
+    from sptui.files import FileProblem, read_text
+
     files: list[Path] = []
     for p in map(Path, paths or [default_policy()]):
         files.extend(sorted(p.rglob(f"*{EXT}")) if p.is_dir() else [p])
-    changed = broken = 0
+    changed = broken = unreadable = 0
     for f in files:
-        text = f.read_text(encoding="utf-8")
+        try:
+            text = read_text(f)
+        except FileProblem as e:
+            click.echo(f"error: {e}", err=True)
+            unreadable += 1
+            continue
         out, diags = format_text(text, str(f))
         if diags:
             broken += 1
@@ -137,12 +144,17 @@ def fmt(paths, check_only):
                 click.echo("".join(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
                                                         f"{f} (as is)", f"{f} (formatted)")))
             else:
-                f.write_text(out, encoding="utf-8")
+                try:
+                    f.write_text(out, encoding="utf-8")
+                except OSError as e:
+                    click.echo(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
+                    unreadable += 1
+                    continue
                 click.echo(f"formatted {f}")
     if check_only:
         click.echo(f"{changed} of {len(files)} file(s) would be reformatted" if changed else
                    f"{len(files)} file(s) already formatted")
-    sys.exit(1 if broken or (check_only and changed) else 0)
+    sys.exit(EXIT_BAD_INPUT if unreadable else 1 if broken or (check_only and changed) else 0)
 
 
 @main.command("test")
@@ -224,20 +236,31 @@ def clauses(policy_path, fmt):
 
 # ---- decisions ----------------------------------------------------------------------------------------------
 def _read_json(source: str, jsonl: bool):
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    if jsonl:
-        out = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise click.ClickException(f"line {n}: not JSON: {e.msg}") from None
-        return out
+    """The cases of `eval`/`explain`: a file (read as files.read_text reads, at most CASE_INPUT_LIMIT) or standard
+    input; ClickException naming the source (and the line, for JSON lines) when it is not JSON."""
+    from sptui.files import CASE_INPUT_LIMIT, FileProblem, read_stream, read_text
+
+    try:
+        text = (read_stream(sys.stdin.buffer, "standard input", limit=CASE_INPUT_LIMIT) if source == "-" else
+                read_text(source, limit=CASE_INPUT_LIMIT))
+    except FileProblem as e:
+        raise click.ClickException(str(e)) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark an editor left
+    if jsonl:  # lines end at \n only: JSON text may hold U+2028 and the other line breaks str.splitlines knows
+        return [_json(line, f"line {n}") for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    return _json(text, source)
+
+
+def _json(text: str, where: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise click.ClickException(f"{source}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        raise click.ClickException(f"{where}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise click.ClickException(f"{where}: not read: the JSON is nested too deeply") from None
+    except ValueError:  # a number of more digits than Python converts (sys.get_int_max_str_digits)
+        raise click.ClickException(f"{where}: not read: a number has more than {sys.get_int_max_str_digits():,} "
+                                   "digits") from None
 
 
 @main.command("eval")
@@ -331,12 +354,13 @@ def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
     from sptui.evaluators.fees import FeeError, fee_quote
     from sptui.policy.expr import format_value
 
+    departed, completed = _instant(depart, "depart"), _instant(complete, "complete")
     policy = _load(policy_path or default_policy())
     if variant is not None and variant not in policy.rt.variants:
         click.echo(f"error: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.rt.variants))}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     try:
-        q = fee_quote(policy, _instant(depart, "depart"), _instant(complete, "complete"), technicians, lang, variant)
+        q = fee_quote(policy, departed, completed, technicians, lang, variant)
     except FeeError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -361,12 +385,21 @@ def deadline(at, variant, policy_path):
     from sptui.evaluators.hours import service_deadline
     from sptui.model.decision import iso
 
+    when = _instant(at, "at")
     policy = _load(policy_path or default_policy())
     if variant not in policy.variants:
         click.echo(f"error: --variant: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}",
                    err=True)
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(iso(service_deadline(policy, variant, _instant(at, "at"))))
+    if "onsite" not in policy.blocks:
+        click.echo("error: this policy has no onsite block: it sets no deadline", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    due = service_deadline(policy, variant, when)
+    if due is None:
+        click.echo(f"error: --at: the {variant} hours open too little in the 800 days after {at} to set a deadline",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(iso(due))
 
 
 from sptui import cli_desk, cli_plugins  # noqa: E402,F401  (their commands register on `main`)

@@ -43,41 +43,72 @@ class DecisionContext:
             self.verdict = reason.effect
 
 
-def _case_domain(policy) -> tuple[set[str], set[str] | None, dict]:
-    """The variants and exclusion causes a case may name under this policy, and the terms each variant
-    is sold for (None: any) (worked out once)."""
-    exclusions = policy.rt.tables.get("exclusions")
-    causes = set(exclusions.keys()) if exclusions is not None else None
-    years = {name: v.years or None for name, v in policy.rt.variants.items()}
-    domain = policy.rt.generated["case-domain"] = (set(policy.rt.variant_names), causes, years)
+def _case_domain(policy) -> tuple[set[str], dict, dict, tuple]:
+    """What a case may name under this policy: its variants, the domains its tables declare (the exclusion
+    causes), the terms each variant is sold for (None: any), and the checks its blocks add (the longest work)
+    (worked out once)."""
+    rt = policy.rt
+    years = {name: v.years or None for name, v in rt.variants.items()}
+    domain = rt.generated["case-domain"] = (set(rt.variant_names), dict(rt.domains), years, tuple(rt.case_checks))
     return domain
 
 
 def case_values(policy, case: Any) -> dict:
-    """The case parsed and checked against this policy (variants, causes); CaseError if bad."""
-    variants, causes, years = policy.rt.generated.get("case-domain") or _case_domain(policy)
-    values = parse_case(case, variants=variants, causes=causes)
+    """The case parsed and checked against this policy (variants, domains, its blocks' checks); CaseError if bad."""
+    variants, domains, years, checks = policy.rt.generated.get("case-domain") or _case_domain(policy)
+    values = parse_case(case, variants=variants, domains=domains)
     pack = values["pack"]
     sold = years[pack["variant"]]
     if sold is not None and pack["years"] not in sold:
         variant = policy.rt.variants[pack["variant"]]
         raise CaseError("pack.years", f"a {variant.name} pack is sold for {', '.join(map(str, variant.years))} years, "
                         f"not {pack['years']}")
+    for check in checks:
+        check(values)
     return values
 
 
 def decide(policy, case: Any) -> Decision:
+    """The decision. An evaluator that raises becomes an `error` reason and the verdict at best `consult`. The
+    fields computed from the verdict (the deadline, the fee, the recovery, the contact) follow the final verdict:
+    when an evaluator lowers the verdict after others read it, every evaluator runs again from the final verdict
+    (an evaluator that failed is not run again: its error stands where it ran)."""
     values = case_values(policy, case)
-    ctx = DecisionContext(values)
-    for ev in policy.evaluators:
-        try:
-            ev.run(policy, ctx)
-        except Exception as e:
-            # a decision the evaluators could not finish is never a silent "covered": a person decides
-            ctx.add(Reason(ev.name, "error", (), f"評価器 {ev.name} が失敗しました（要確認）: {e}",
-                           f"evaluator {ev.name} failed: {type(e).__name__}: {e} (a person must decide)",
-                           evaluator=ev.name))
-            if RANK[ctx.verdict] > RANK["consult"]:
-                ctx.verdict = "consult"
+    failed: dict[str, Exception] = {}
+    ctx, seen = _pass(policy, values, failed, "covered")
+    for _ in VERDICTS:  # each pass starts from a lower verdict than the one before: this many at most
+        if ctx.verdict == seen:
+            break
+        ctx, seen = _pass(policy, values, failed, ctx.verdict)
     return Decision(policy.name, policy.version, policy.digest, ctx.verdict, ctx.in_service_hours, ctx.dispatch_deadline,
                     ctx.fee, ctx.setting_recovery, ctx.contact, tuple(ctx.trace), ctx.view)
+
+
+def _pass(policy, values: dict, failed: dict[str, Exception], verdict: str) -> tuple[DecisionContext, str]:
+    """The evaluators in order, from `verdict`; returns the context and the verdict the first evaluator left,
+    which every later one read (the verdict only goes down: if it is still the final one, nothing read a stale
+    verdict)."""
+    ctx = DecisionContext(values)
+    ctx.verdict = verdict
+    seen = None
+    for ev in policy.evaluators:
+        if failed and ev.name in failed:
+            _failed(ctx, ev, failed[ev.name])
+        else:
+            try:
+                ev.run(policy, ctx)
+            except Exception as e:
+                failed[ev.name] = e
+                _failed(ctx, ev, e)
+        if seen is None:
+            seen = ctx.verdict
+    return ctx, seen or verdict
+
+
+def _failed(ctx: DecisionContext, ev, e: Exception) -> None:
+    # a decision the evaluators could not finish is never a silent "covered": a person decides
+    what = f"{type(e).__name__}: {str(e)[:200]}"
+    ctx.add(Reason(ev.name, "error", (), f"評価器 {ev.name} が失敗しました（要確認）: {what}",
+                   f"evaluator {ev.name} failed: {what} (a person must decide)", evaluator=ev.name))
+    if RANK[ctx.verdict] > RANK["consult"]:
+        ctx.verdict = "consult"

@@ -145,6 +145,18 @@ class PluginManager:
         return seen
 
 
+def failure_diagnostics(manager: PluginManager) -> list:
+    """The manager's failures as warnings (W091) for `sptui check`, each placed at `plugin NAME` (every hook run
+    first, so a name two plugins register is among them)."""
+    from sptui.policy.ast import Span
+    from sptui.policy.diagnostics import Diagnostic
+
+    manager.check_names()
+    return [Diagnostic("W091", f"[{f.stage}] {f.error}; the commands go on without it", Span(f"plugin {f.plugin}", 0, 0, 0, 0),
+                       "`sptui plugins -v` shows what failed, with its traceback")
+            for f in manager.failures]
+
+
 def _own_version() -> str:
     from sptui import __version__
 

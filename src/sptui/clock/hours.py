@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 from typing import Iterator
 
 import attrs
@@ -104,25 +105,74 @@ class ServiceHours:
         t = _aware(t)
         if self.always:
             return t
-        for a, b in self._intervals_from(t.date()):
-            if t < b:
-                return max(a, t)
-        return None
+        return _next_open(self._intervals_from(t.date()), t)
 
     def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime | None:
         """The instant at which `minutes` of service hours have passed since t."""
         t = _aware(t)
         if self.always:
             return t + dt.timedelta(minutes=minutes)
-        left = dt.timedelta(minutes=minutes)
-        for a, b in self._intervals_from(t.date()):
-            if b <= t:
+        return _add_minutes(self._intervals_from(t.date()), t, minutes)
+
+
+@attrs.frozen
+class WeeklyHours:
+    """Service hours with different windows on different days (Mon–Fri 08:30–17:30, Sat 09:00–13:00): several
+    ServiceHours whose days do not overlap, with the same interface (contains, next_open, add_service_minutes)."""
+
+    parts: tuple[ServiceHours, ...]
+
+    @property
+    def always(self) -> bool:
+        return any(p.always for p in self.parts)
+
+    def contains(self, t: dt.datetime) -> bool:
+        t = _aware(t)
+        return any(p.contains(t) for p in self.parts)
+
+    def _intervals_from(self, day: dt.date) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Every part's open intervals in order, merged where they touch or overlap (a window that wraps
+        midnight may run into the next day's window of another part)."""
+        pending: tuple[dt.datetime, dt.datetime] | None = None
+        for a, b in heapq.merge(*(p._intervals_from(day) for p in self.parts)):
+            if pending is not None and a <= pending[1]:
+                pending = (pending[0], max(pending[1], b))
                 continue
-            start = max(a, t)
-            if start + left <= b:
-                return start + left
-            left -= b - start
-        return None
+            if pending is not None:
+                yield pending
+            pending = (a, b)
+        if pending is not None:
+            yield pending
+
+    def next_open(self, t: dt.datetime) -> dt.datetime | None:
+        t = _aware(t)
+        return _next_open(self._intervals_from(t.date()), t)
+
+    def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime | None:
+        t = _aware(t)
+        return _add_minutes(self._intervals_from(t.date()), t, minutes)
+
+
+def _next_open(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.datetime) -> dt.datetime | None:
+    """The first instant at or after t inside one of the (ordered) open intervals."""
+    for a, b in intervals:
+        if t < b:
+            return max(a, t)
+    return None
+
+
+def _add_minutes(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.datetime,
+                 minutes: int) -> dt.datetime | None:
+    """The instant at which `minutes` inside the (ordered) open intervals have passed since t."""
+    left = dt.timedelta(minutes=minutes)
+    for a, b in intervals:
+        if b <= t:
+            continue
+        start = max(a, t)
+        if start + left <= b:
+            return start + left
+        left -= b - start
+    return None
 
 
 def _aware(t: dt.datetime) -> dt.datetime:

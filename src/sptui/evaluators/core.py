@@ -8,10 +8,10 @@ from typing import Any, Iterable
 
 import attrs
 
-from sptui.clock.hours import Calendar, ServiceHours, japan_holiday
+from sptui.clock.hours import Calendar, ServiceHours, WeeklyHours, japan_holiday
 from sptui.engine import RANK, DecisionContext
 from sptui.hookspecs import hookimpl
-from sptui.model.case import VERDICTS
+from sptui.model.case import DOMAIN_FIELDS, FIELDS, VERDICTS, Domain
 from sptui.model.decision import Outcome, Reason
 from sptui.policy import literals as L
 from sptui.policy.ast import Call, ClauseRef, Literal, Path, SetLit, Span, maker
@@ -23,6 +23,28 @@ CITE = EntrySpec("cite", variadic="clause", required=True, repeat=True,
                  doc="cite 第3章 2.2 (4): the clause(s) this block encodes")
 CITE_OPT = attrs.evolve(CITE, required=False)
 NOTE = EntrySpec("note", ("string",), doc="the reference interpretation this block encodes (shown by explain)")
+
+
+def fixed_minutes(b, key: str, default: int, ctx, least: int, most: int | None = None) -> int:
+    """A duration entry of block `b` as whole minutes (days and weeks count; months and years have no fixed
+    length), at least `least` and at most `most` minutes (E033 otherwise, and `default`)."""
+    d = b.value(key)
+    if d is None:
+        return default
+    span = b.first(key).args[0].span
+    if d.months:
+        ctx.error("E033", f"`{key}` needs a fixed length, not {d}", span, "minutes, hours, days or weeks")
+        return default
+    minutes = d.days * 1440 + d.minutes
+    if minutes < least or (most is not None and minutes > most):
+        bound = f"at least {least} min" if minutes < least else f"at most {_duration(most)}"
+        ctx.error("E033", f"`{key}` must be {bound}, got {d}", span, f"for example: {key} {_duration(default)}")
+        return default
+    return minutes
+
+
+def _duration(minutes: int) -> L.Duration:
+    return L.Duration(days=minutes // 1440) if minutes % 1440 == 0 else L.Duration(minutes=minutes)
 
 
 # ---- register ------------------------------------------------------------------------------------------
@@ -117,24 +139,23 @@ HOURS = BlockSchema((
 
 
 def compile_variant(b, ctx):
-    hours = {}
+    parts: dict[str, list[tuple[ServiceHours, Any]]] = {}  # support -> its hours per set of days, with the entry
     for e in b.all("hours"):
         support = ctx.convert(e.args[0], "one-of:hw|pp", quiet=True) if e.args else None
-        if support is None:
+        part = _hours_part(e, ctx) if support is not None else None
+        if part is None:
             continue
-        sub = [i for i in e.body or () if hasattr(i, "key")]
-        get = {i.key: i for i in sub}
-        days = ctx.convert(get["days"].args[0], "weekdays", quiet=True) if "days" in get and get["days"].args else None
-        window = ctx.convert(get["window"].args[0], "window", quiet=True) if "window" in get and get["window"].args else None
-        closed = None
-        if "closed" in get and get["closed"].args:
-            cname = ctx.convert(get["closed"].args[0], "name", quiet=True)
-            closed = ctx.rt.calendars.get(cname)
-            if closed is None:
-                ctx.error("E070", f"no calendar named `{cname}`", get["closed"].args[0].span,
-                          did_you_mean(cname or "", ctx.rt.calendars) or "declare it: calendar NAME { … }")
-        if days is not None and window is not None:
-            hours[support] = ServiceHours(days.days, window, closed)
+        hours, days_arg = part
+        earlier = parts.setdefault(support, [])
+        clash = next(((h, x) for h, x in earlier if h.days & hours.days), None)
+        if clash is not None:
+            again = L.format_weekdays(clash[0].days & hours.days)
+            ctx.error("E074", f"the {support} hours give {again} a second time (the hours at line "
+                      f"{clash[1].key_span.line} have {again})", days_arg.span,
+                      "give each day its window once: days mon-fri in one `hours`, days sat in another")
+            continue
+        earlier.append((hours, e))
+    hours = {s: ps[0][0] if len(ps) == 1 else WeeklyHours(tuple(h for h, _ in ps)) for s, ps in parts.items()}
     given = {ctx.convert(e.args[0], "one-of:hw|pp", quiet=True) for e in b.all("hours") if e.args}
     missing = [s for s in ("hw", "pp") if s not in given]  # a bad value inside `hours` is reported where it is
     if missing and b.all("hours"):
@@ -149,6 +170,24 @@ def compile_variant(b, ctx):
     ctx.rt.variants[b.name] = v
     ctx.rt.known_symbols.add(b.name)
     return v
+
+
+def _hours_part(e, ctx) -> tuple[ServiceHours, Any] | None:
+    """One `hours hw { days … window … closed … }` entry: its hours and its `days` argument (None if it is broken,
+    as reported where it is)."""
+    get = {i.key: i for i in e.body or () if hasattr(i, "key")}
+    days = ctx.convert(get["days"].args[0], "weekdays", quiet=True) if "days" in get and get["days"].args else None
+    window = ctx.convert(get["window"].args[0], "window", quiet=True) if "window" in get and get["window"].args else None
+    closed = None
+    if "closed" in get and get["closed"].args:
+        cname = ctx.convert(get["closed"].args[0], "name", quiet=True)
+        closed = ctx.rt.calendars.get(cname)
+        if closed is None:
+            ctx.error("E070", f"no calendar named `{cname}`", get["closed"].args[0].span,
+                      did_you_mean(cname or "", ctx.rt.calendars) or "declare it: calendar NAME { … }")
+    if days is None or window is None:
+        return None
+    return ServiceHours(days.days, window, closed), get["days"].args[0]
 
 
 VARIANT = BlockKind(
@@ -232,6 +271,8 @@ class Table:
     outputs: tuple[str, ...]
     rows: tuple[Row, ...]
     cites: tuple[str, ...]
+    span: Span = attrs.field(default=Span("<table>", 0, 0, 0, 0), eq=False)  # where the block starts
+    complete_day: bool = attrs.field(default=False, eq=False)  # `complete day`: its windows tile the day (E061)
     # a table of one column of windows (fee bands), as the row for each minute of the day
     by_minute: tuple | None = attrs.field(init=False, eq=False, repr=False)
     # a table whose first column holds values, sets and `_` only: for each value there, the rows its
@@ -350,16 +391,47 @@ def compile_table(b, ctx):
                 break
             covered |= r.cells[0].minutes()
         else:
-            gaps = _gaps(covered)
+            gaps = day_gaps(covered)
             if gaps:
                 ctx.error("E061", f"table `{b.name}` leaves {', '.join(str(g) for g in gaps)} uncovered",
                           b.entry.key_span, "the rows' windows must tile the whole day")
-    t = Table(b.name, hit, inputs, outputs, tuple(rows), b.cites())
+    t = Table(b.name, hit, inputs, outputs, tuple(rows), b.cites(), b.entry.key_span, b.value("complete") == "day")
     ctx.rt.tables[b.name] = t
+    _declare_domain(b, t, ctx)
     return t
 
 
-def _gaps(covered: set[int]) -> list[L.Window]:
+def _declare_domain(b, table: Table, ctx) -> None:
+    """`domain cause`: the table's keys (its first input column) are every value the case field may take."""
+    entry = b.first("domain")
+    if entry is None or not entry.args:
+        return
+    node = entry.args[0]
+    field = ".".join(node.parts) if isinstance(node, Path) else None
+    if field is None or field not in FIELDS:
+        ctx.error("E051", f"the case has no field `{field or getattr(node, 'text', '?')}`", node.span,
+                  did_you_mean(field or "", DOMAIN_FIELDS) or f"a domain is one of: {', '.join(DOMAIN_FIELDS)}")
+        return
+    if field not in DOMAIN_FIELDS:
+        ctx.error("E067", f"the field `{field}` cannot take its values from a table", node.span,
+                  f"a table can be the domain of {', '.join(DOMAIN_FIELDS)}; `{field}` has its values fixed")
+        return
+    if field in ctx.rt.domains:
+        ctx.error("E067", f"`{field}` already takes its values from {ctx.rt.domains[field].source}", node.span,
+                  "one table is the domain of a field")
+        return
+    firsts = [r.cells[0] for r in table.rows if r.cells]
+    if not table.inputs or any(c.kind not in ("eq", "set") for c in firsts):
+        ctx.error("E067", f"the table `{table.name}` cannot be the domain of `{field}`: its first column must "
+                  "hold values (a `_` or a window matches values no row names)", node.span,
+                  "write each value the field may take in the first column")
+        return
+    values = frozenset(v for c in firsts for v in c.values() if isinstance(v, str))
+    cites = f" ({', '.join(table.cites)})" if table.cites else ""
+    ctx.rt.domains[field] = Domain(values, f"the table `{table.name}`{cites}")
+
+
+def day_gaps(covered: set[int]) -> list[L.Window]:
     gaps, start = [], None
     for m in range(1441):
         inside = m in covered
@@ -378,7 +450,9 @@ TABLE = BlockKind(
                  EntrySpec("complete", ("one-of:day",), doc="complete day: the rows' windows tile 00:00-24:00"),
                  EntrySpec("input", variadic="name", required=True, doc="input cause: the input columns"),
                  EntrySpec("output", variadic="name", required=True, doc="output treatment, cite: the output columns"),
-                 EntrySpec("row", variadic="cell", outputs="cell", repeat=True, doc="row ex-01 => billable, 第3章 2.2 (1)"))),
+                 EntrySpec("row", variadic="cell", outputs="cell", repeat=True, doc="row ex-01 => billable, 第3章 2.2 (1)"),
+                 EntrySpec("domain", ("expr",), doc="domain cause: the rows' keys are every value this case field may "
+                                                    "take (a case with another is refused; rules are checked against them)"))),
     compile_table, cited=True, phase=5,
     doc="A decision table with a hit policy. The checker reports overlapping rows (hit unique), rows that can "
         "never win (hit first) and gaps in a day (complete day). Cells: a value, a name, a set {a, b}, a window, or _.",
@@ -574,13 +648,43 @@ def _rule_source(i: int, rule: Rule, ns: dict, tag: str = "") -> list[str]:
             body.append(f"    {o} = {p}fail")
         else:
             body.append(f"    {o} = _dynamic_fail(ctx, {p}rule, {p}rule.cites, {eff.src}, view)")
+    # the rule in a try of its own: an error in it (a division by zero, a date past year 9999, a plugin's function
+    # that raises) is its own `error` reason, and the rules after it still run
+    out.append("    try:")
     if rule.when is None:
-        out += ["    " + line for line in body]
-    else:
-        out.append(f"    if {rule.when.src}:")
         out += ["        " + line for line in body]
-        out += ["    else:", f"        {o} = {p}skip"]
+    else:
+        out.append(f"        if {rule.when.src}:")
+        out += ["            " + line for line in body]
+        out += ["        else:", f"            {o} = {p}skip"]
+    out += ["    except Exception as _e:", f"        {o} = _rule_error(ctx, {p}rule, _e, view, _rt)"]
     return out
+
+
+def _rule_error(ctx, rule: Rule, error: Exception, view, rt) -> Reason:
+    """The `error` reason of a rule that raised: it names the rule, its place, the error and the DSL function (and
+    its plugin) it came from; the verdict becomes `consult` at best (a person decides)."""
+    where = f"{rule.span.file}:{rule.span.line}"
+    what = f"{type(error).__name__}: {str(error)[:200]}"
+    fn = _raising_function(error, rt.function_code)
+    if fn is not None:
+        what += f" (in the function `{fn[0]}` of the plugin {fn[1]})"
+    if RANK["consult"] < RANK[ctx.verdict]:
+        ctx.verdict = "consult"
+    return Reason(rule.id, "error", rule.cites, f"ルール {rule.id}（{where}）を判定できませんでした: {what}（要確認）",
+                  f"rule {rule.id} ({where}) could not be decided: {what}; a person must decide", rule.note, "rules",
+                  None, view)
+
+
+def _raising_function(error: Exception, owners: dict) -> tuple[str, str] | None:
+    """The DSL function (name, plugin) whose code the error passed through first, from the traceback."""
+    tb = error.__traceback__
+    while tb is not None:
+        found = owners.get(tb.tb_frame.f_code)
+        if found is not None:
+            return found
+        tb = tb.tb_next
+    return None
 
 
 _GENERATE = threading.Lock()  # code generation writes the policy's shared namespace: one at a time
@@ -604,21 +708,19 @@ def rules_runner(policy, only: frozenset[str] | None = None) -> Any:
 def _generate_rules(policy, only: frozenset[str] | None, key) -> Any:
     rt = policy.rt
     ns = rt.ns
-    ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail)
+    ns.update(_new=tuple.__new__, _Reason=Reason, _RANK=RANK, _dynamic_fail=_dynamic_fail, _rule_error=_rule_error)
     rules = [r for r in policy.blocks.get("rule", {}).values() if only is None or r.id in only]
     tag = "" if only is None else f"s{sum(1 for k in rt.generated if isinstance(k, tuple))}_"
     chunks = []
     for start in range(0, len(rules), _CHUNK):
-        # each rule keeps what it records in a local `_oN`, every path of its code sets it; the trace gets
-        # them all at the end, or those set so far if a rule raises
+        # each rule keeps what it records in a local `_oN`, every path of its code sets it (an error included);
+        # the trace gets them all at the end
         chunk = range(start, min(start + _CHUNK, len(rules)))
         body = [line for i in chunk for line in _rule_source(i, rules[i], ns, tag)]
         outcomes = ", ".join(f"_o{i}" for i in chunk)
-        code = [f"def _rules_{tag}{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view",
-                f"    {' = '.join(f'_o{i}' for i in chunk)} = None", "    try:"]
-        code += ["    " + line for line in body]
-        code += ["    except BaseException:", f"        ctx.trace.extend([o for o in ({outcomes},) if o is not None])",
-                 "        raise", f"    ctx.trace.extend(({outcomes},))"]
+        code = [f"def _rules_{tag}{start}(ctx):", prelude("\n".join(body)), "    view = ctx.view"]
+        code += body
+        code += [f"    ctx.trace.extend(({outcomes},))"]
         exec("\n".join(code) + "\n", ns)
         chunks.append(ns[f"_rules_{tag}{start}"])
     if len(chunks) == 1:

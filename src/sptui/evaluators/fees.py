@@ -6,8 +6,9 @@ import datetime as dt
 import attrs
 
 from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE
+from sptui.evaluators.core import CITE, NOTE, day_gaps, fixed_minutes
 from sptui.hookspecs import hookimpl
+from sptui.model.case import INT_RANGES, CaseError, checked_instant
 from sptui.model.decision import FeeLine, FeeQuote, Reason
 from sptui.policy import literals as L
 from sptui.policy.expr import format_value
@@ -24,6 +25,11 @@ class Expenses:
     items: tuple[tuple[str, str], ...]
 
 
+# the most lines one fee may have (a base and its blocks): a policy whose longest work at its block length
+# makes more is refused (E033), so a fee's size is bounded whatever a case says
+MAX_FEE_LINES = 2_000
+
+
 @attrs.frozen
 class Fee:
     cites: tuple[str, ...]
@@ -33,6 +39,67 @@ class Fee:
     block_minutes: int
     charge_when: object
     quote_from: int
+    longest_minutes: int  # the longest work one visit is priced for (`longest-work`)
+
+    def check_work(self, departed_at: dt.datetime, completed_at: dt.datetime) -> None:
+        """FeeError unless the work completes after the departure, within the policy's longest work."""
+        if completed_at <= departed_at:
+            raise FeeError("the work must complete after the departure")
+        length = completed_at - departed_at
+        if length > dt.timedelta(minutes=self.longest_minutes):
+            raise FeeError(f"the work runs {_length(length)} from departure to completion; the policy prices one "
+                           f"visit of at most {_length(dt.timedelta(minutes=self.longest_minutes))} "
+                           f"({', '.join(self.cites)}): a longer work needs a separate quote")
+
+    def check_case(self, values: dict) -> None:
+        """A case's work, as check_work checks it (CaseError on `work`): the engine runs this on every case."""
+        work = values["work"]
+        if work is not None:
+            try:
+                self.check_work(work["departed_at"], work["completed_at"])
+            except FeeError as e:
+                raise CaseError("work", str(e)) from None
+
+
+def _length(d: dt.timedelta) -> str:
+    minutes = int(d.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    parts = [f"{days:,} day{'s' if days != 1 else ''}"] if days else []
+    if rest // 60:
+        parts.append(f"{rest // 60} h")
+    if rest % 60 or not parts:
+        parts.append(f"{rest % 60} min")
+    return " ".join(parts)
+
+
+def check_fee_bands(table, ctx, span, whose: str = "", outputs: bool = True) -> None:
+    """What the fee needs of a fee-band table: outputs band, base and add (E065), amounts in yen (E033), and one
+    band for every minute of the day: one input column of time windows that leave no gap (E066)."""
+    if outputs:
+        missing = [c for c in ("band", "base", "add") if c not in table.outputs]
+        if missing:
+            ctx.error("E065", f"the table `{table.name}` lacks output(s) {', '.join(missing)}", span,
+                      "output band, base, add")
+    for row in table.rows:
+        for col in ("base", "add"):
+            if col in row.out and not isinstance(row.out[col], L.Money):
+                ctx.error("E033", f"the fee band's `{col}` must be an amount in yen, got `{row.out[col]}`",
+                          row.out_spans.get(col, row.span),
+                          f"write {row.out[col]:,}円" if isinstance(row.out[col], int) else "write it like 12,000円")
+    what = f"the fee table `{table.name}`{whose}"
+    hint = "fee bands have one input, the departure's time of day, and rows of windows covering 00:00-24:00"
+    if len(table.inputs) != 1:
+        ctx.error("E066", f"{what} has {len(table.inputs)} input columns; a departure has one band by its time "
+                  "of day", span, hint)
+        return
+    plain = [r for r in table.rows if r.cells[0].kind != "window"]
+    if plain:
+        ctx.error("E066", f"{what} has a row that is no time window (line {plain[0].span.line})", span, hint)
+        return
+    covered = {m for r in table.rows for m in r.cells[0].minutes()}
+    gaps = day_gaps(covered)
+    if gaps and not table.complete_day:  # (`complete day` reports its gaps itself: E061)
+        ctx.error("E066", f"{what} gives no band from {', '.join(str(g) for g in gaps)}", span, hint)
 
 
 def compile_fee(b, ctx):
@@ -42,22 +109,24 @@ def compile_fee(b, ctx):
     if table is None and first is not None and first.args:
         ctx.error("E065", f"no table named `{bands}`", first.args[0].span, "bands names a table with band, base, add outputs")
     elif table is not None:
-        missing = [c for c in ("band", "base", "add") if c not in table.outputs]
-        if missing:
-            ctx.error("E065", f"the table `{bands}` lacks output(s) {', '.join(missing)}", first.args[0].span,
-                      "output band, base, add")
-        for row in table.rows:
-            for col in ("base", "add"):
-                if col in row.out and not isinstance(row.out[col], L.Money):
-                    ctx.error("E033", f"the fee band's `{col}` must be an amount in yen, got `{row.out[col]}`",
-                              row.out_spans.get(col, row.span),
-                              f"write {row.out[col]:,}円" if isinstance(row.out[col], int) else "write it like 12,000円")
-    base = b.value("base-covers")
-    block = b.value("block")
+        check_fee_bands(table, ctx, first.args[0].span)
+    for variant, name in sorted(ctx.rt.fee_bands.items()):
+        other = ctx.rt.tables.get(name)
+        if other is not None and other is not table:  # (a block kind that gives a variant its table checks its outputs)
+            check_fee_bands(other, ctx, other.span, f" (of the variant `{variant}`)", outputs=False)
+    base = fixed_minutes(b, "base-covers", 60, ctx, least=0)
+    block = fixed_minutes(b, "block", 15, ctx, least=1)
+    longest = fixed_minutes(b, "longest-work", 7 * 1440, ctx, least=1)
+    lines = 1 + -(-max(longest - base, 0) // block)
+    if lines > MAX_FEE_LINES:
+        ctx.error("E033", f"a work of {_length(dt.timedelta(minutes=longest))} makes {lines:,} fee lines of "
+                  f"{block} min; at most {MAX_FEE_LINES:,}", b.first("longest-work").args[0].span,
+                  "a shorter longest-work, or a longer block")
     cw = b.first("charge-when")
     charge = ctx.exprs.condition(cw.args[0], b.scope()) if cw and cw.args else (lambda c: True)
-    return Fee(b.cites(), b.note(), bands or "", base.minutes if base else 60, block.minutes if block else 15, charge,
-               b.value("quote-from", 2))
+    fee = Fee(b.cites(), b.note(), bands or "", base, block, charge, b.value("quote-from", 2), longest)
+    ctx.rt.case_checks.append(fee.check_case)
+    return fee
 
 
 FEE = BlockKind(
@@ -66,11 +135,15 @@ FEE = BlockKind(
                  EntrySpec("bands", ("ref:table",), required=True, doc="bands fee-band: the table of bands (band, base, add)"),
                  EntrySpec("base-covers", ("duration",), required=True, doc="base-covers 60min: what the base charge covers"),
                  EntrySpec("block", ("duration",), required=True, doc="block 15min: each further started block adds its band's rate"),
+                 EntrySpec("longest-work", ("duration",), required=True,
+                           doc="longest-work 7 days: the longest work one visit is priced for; a case with a longer "
+                               "work is refused (it needs a separate quote)"),
                  EntrySpec("charge-when", ("expr",), doc="charge-when EXPR: when the work is charged"),
                  EntrySpec("quote-from", ("int",), doc="quote-from 2: from this many technicians a separate quote is needed"))),
     compile_fee, named=False, cited=True, phase=60, singleton=True,
     doc="The fee for off-hours or excluded work, per technician per visit, from departure to completion.",
-    example="fee {\n  cite 第3章 2.3, 別表-1\n  bands fee-band\n  base-covers 60min\n  block 15min\n  quote-from 2\n}",
+    example="fee {\n  cite 第3章 2.3, 別表-1\n  bands fee-band\n  base-covers 60min\n  block 15min\n  longest-work 7 days\n"
+            "  quote-from 2\n}",
 )
 
 EXPENSES = BlockKind(
@@ -89,15 +162,21 @@ EXPENSES = BlockKind(
 def fee_quote(policy, departed_at: dt.datetime, completed_at: dt.datetime, technicians: int = 1,
               lang: str = "en", variant: str | None = None) -> FeeQuote:
     """The 別表-1 fee: base by the departure's band, then a block per started `block` by its start's band.
-    A variant with its own fee-band table (`policy.rt.fee_bands`, which a plugin's block fills) uses it."""
-    fee = policy.blocks["fee"]["fee"]
+    A variant with its own fee-band table (`policy.rt.fee_bands`, which a plugin's block fills) uses it.
+    FeeError for a work the policy does not price (see Fee.check_work), or times outside the years sptui accepts."""
+    fee = policy.blocks.get("fee", {}).get("fee")
+    if fee is None:
+        raise FeeError("this policy has no fee block: it prices no work")
+    try:
+        departed_at = checked_instant(departed_at, "departure")
+        completed_at = checked_instant(completed_at, "completion")
+    except CaseError as e:
+        raise FeeError(f"the {e.field}: {e.message}") from None
+    lo, hi = INT_RANGES["work.technicians"]
+    if isinstance(technicians, bool) or not isinstance(technicians, int) or not lo <= technicians <= hi:
+        raise FeeError(f"technicians must be from {lo} to {hi}, not {technicians!r}")
+    fee.check_work(departed_at, completed_at)
     table = policy.rt.tables[policy.rt.fee_bands.get(variant, fee.bands) if variant else fee.bands]
-    if departed_at.tzinfo is None or completed_at.tzinfo is None:
-        raise FeeError("departure and completion must carry their offset (Asia/Tokyo)")
-    if completed_at <= departed_at:
-        raise FeeError("the work must complete after the departure")
-    if technicians < 1:
-        raise FeeError("technicians must be 1 or more")
 
     def band(t: dt.datetime):
         row = table.match(t)

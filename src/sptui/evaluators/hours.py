@@ -6,7 +6,7 @@ import datetime as dt
 import attrs
 
 from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE
+from sptui.evaluators.core import CITE, NOTE, fixed_minutes
 from sptui.hookspecs import hookimpl
 from sptui.model.decision import Reason
 from sptui.policy.expr import format_value
@@ -35,9 +35,11 @@ class Onsite:
     when: object
 
 
+MOST_WITHIN = 30 * 1440  # the longest `within` (of service time): its deadline is found in the hours of 800 days
+
+
 def compile_onsite(b, ctx):
-    within = b.value("within")
-    minutes = within.minutes + within.days * 1440 if within is not None and not within.months else 120
+    minutes = fixed_minutes(b, "within", 120, ctx, least=1, most=MOST_WITHIN)
     when = b.first("when")
     when_fn = ctx.exprs.condition(when.args[0], b.scope()) if when and when.args else None
     return Onsite(b.cites(), b.note(), minutes, b.value("hours", "hw"), when_fn)

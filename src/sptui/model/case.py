@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import reprlib
 from typing import Any
 
-from sptui.policy.literals import TOKYO
+from sptui.policy.literals import TOKYO, YEARS
 
 VERDICTS = ("not-started", "not-covered", "consult", "billable", "covered")
 SUPPORTS = ("hw", "pp")
@@ -67,6 +68,16 @@ FIELDS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "refund.requested_on": ("date", None, True),
     "refund.notice_on": ("date", None, False),
 }
+# The ranges a case's values must lie in: beyond them a value is a mistake, and every computation on a value
+# inside them stays inside Python's calendar (years 1-9999) and prints in a line.
+# Instants and dates: YEARS, 1900-2999 (as written; see policy.literals).
+# whole numbers, per field
+INT_RANGES: dict[str, tuple[int, int]] = {"pack.years": (1, 99), "failure.disks_failed": (0, 999),
+                                          "work.technicians": (1, 99)}
+# text without a fixed set of values (a country, a category, a variant's or a cause's name): printable, this long
+TEXT_LENGTH = 100
+assert set(INT_RANGES) == {p for p, (kind, _, _) in FIELDS.items() if kind == "int"}
+
 # fields the decision adds as it goes, readable by later blocks (fee, onsite, recovery, express)
 DECISION_FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "verdict": ("symbol", VERDICTS),
@@ -108,49 +119,79 @@ class CaseError(ValueError):
         self.message = message
 
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 60
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 2, 4, 4
+
+
+def shown(value: Any) -> str:
+    """A value as an error message quotes it: its repr (control characters and lone surrogates escaped),
+    cut short (a value of megabytes, or nested a thousand deep, is quoted in a line)."""
+    return _SHOWN.repr(value)
+
+
 def parse_instant(value: Any, field: str) -> dt.datetime:
+    """The one reader of an instant a user gives (a case's field, a CLI option): ISO 8601 with an offset, in
+    the years sptui accepts (YEARS), as an aware datetime in Asia/Tokyo; CaseError naming `field` otherwise."""
     if not isinstance(value, str):
-        raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {value!r}")
+        raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {shown(value)}")
     try:
         t = dt.datetime.fromisoformat(value)  # Python 3.11 reads every ISO 8601 form, Z included
     except ValueError:
-        raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {value!r}") from None
-    if t.tzinfo is None:
-        raise CaseError(field, f"{value!r} is a naive date-time; give its offset (+09:00 for Japan time)")
+        raise CaseError(field, f"expected an ISO 8601 date-time with an offset, got {shown(value)}") from None
+    return checked_instant(t, field)
+
+
+def checked_instant(t: dt.datetime, field: str) -> dt.datetime:
+    """An instant given as a datetime, checked as parse_instant checks it (aware, in YEARS), in Asia/Tokyo."""
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise CaseError(field, f"{shown(t.isoformat())} is a naive date-time; give its offset (+09:00 for Japan time)")
+    if not YEARS[0] <= t.year <= YEARS[1]:
+        raise CaseError(field, f"{shown(t.isoformat())} is outside the years {YEARS[0]}–{YEARS[1]} that sptui accepts")
     return t.astimezone(TOKYO)
 
 
 def parse_day(value: Any, field: str) -> dt.date:
+    """The one reader of a date a user gives: YYYY-MM-DD in the years sptui accepts (YEARS)."""
     if not isinstance(value, str):
-        raise CaseError(field, f"expected a date YYYY-MM-DD, got {value!r}")
+        raise CaseError(field, f"expected a date YYYY-MM-DD, got {shown(value)}")
     try:
-        return dt.date.fromisoformat(value)
+        d = dt.date.fromisoformat(value)
     except ValueError:
-        raise CaseError(field, f"expected a date YYYY-MM-DD, got {value!r}") from None
+        raise CaseError(field, f"expected a date YYYY-MM-DD, got {shown(value)}") from None
+    if not YEARS[0] <= d.year <= YEARS[1]:
+        raise CaseError(field, f"{shown(value)} is outside the years {YEARS[0]}–{YEARS[1]} that sptui accepts")
+    return d
 
 
 def _value(path: str, kind: str, allowed, raw: Any) -> Any:
+    """The value of one field, or the CaseError that names what is wrong with it (the generated reader calls
+    this only for a value that failed its inline checks)."""
     if kind == "datetime":
         return parse_instant(raw, path)
     if kind == "date":
         return parse_day(raw, path)
     if kind == "bool":
         if not isinstance(raw, bool):
-            raise CaseError(path, f"expected true or false, got {raw!r}")
+            raise CaseError(path, f"expected true or false, got {shown(raw)}")
         return raw
     if kind == "int":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise CaseError(path, f"expected a whole number, got {raw!r}")
+        lo, hi = INT_RANGES[path]
+        if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
+            raise CaseError(path, f"expected a whole number from {lo} to {hi}, got {shown(raw)}")
         return raw
     if kind in ("symbol", "string"):
-        if not isinstance(raw, str) or not raw:
-            raise CaseError(path, f"expected a string, got {raw!r}")
-        if allowed is not None and raw not in allowed:
-            raise CaseError(path, f"unknown value {raw!r}; expected one of {', '.join(allowed)}")
+        if allowed is not None:
+            if not isinstance(raw, str) or raw not in allowed:
+                raise CaseError(path, f"unknown value {shown(raw)}; expected one of {', '.join(allowed)}")
+            return raw
+        if not isinstance(raw, str) or not 0 < len(raw) <= TEXT_LENGTH or not raw.isprintable():
+            raise CaseError(path, f"expected printable text of 1 to {TEXT_LENGTH} characters (no control "
+                                  f"characters or lone surrogates), got {shown(raw)}")
         return raw
     if kind == "list":
         if not isinstance(raw, list):
-            raise CaseError(path, f"expected a list, got {raw!r}")
+            raise CaseError(path, f"expected a list, got {shown(raw)}")
         return raw
     raise AssertionError(kind)  # pragma: no cover
 
@@ -159,7 +200,8 @@ def _unknown_field(prefix: str, raw: dict) -> None:
     known = _KNOWN[prefix]
     for key in raw:
         if key not in known and not key.startswith("x-"):
-            raise CaseError(f"{prefix}.{key}", "unknown field")
+            name = key if key.isprintable() and len(key) <= TEXT_LENGTH else shown(key)  # (a key is data too)
+            raise CaseError(f"{prefix}.{name}", "unknown field")
 
 
 def _not_object(prefix: str, raw: Any) -> CaseError:
@@ -172,18 +214,36 @@ def _not_object(prefix: str, raw: Any) -> CaseError:
 # TypeError)
 _BAD = {
     "bool": "{v} is not True and {v} is not False",
-    "int": "{v}.__class__ is not int",
-    # with a set of allowed values (never the empty string) membership also refuses the empty string
+    "int": "{v}.__class__ is not int or {test}",  # {test}: outside the field's range
+    # with a set of allowed values (never the empty string) membership also refuses the empty string; without
+    # one, {test} refuses text that is empty, too long or not printable
     "symbol": "{v}.__class__ is not str or {test}",
     "list": "not isinstance({v}, list)",
 }
 _BAD["string"] = _BAD["symbol"]
+_IN_YEARS = f"{YEARS[0]} <= {{}}.year <= {YEARS[1]}"
 _CONVERT = {
     "datetime": ("try:\n    t = _datetime({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'datetime', None, {v})\n"
-                 "if t.tzinfo is None:\n    _value({path!r}, 'datetime', None, {v})\n"
+                 f"if t.tzinfo is None or not {_IN_YEARS.format('t')}:\n    _value({{path!r}}, 'datetime', None, {{v}})\n"
                  "{out} = t.astimezone(_TOKYO)"),
-    "date": "try:\n    {out} = _date({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'date', None, {v})",
+    "date": ("try:\n    {out} = _date({v})\nexcept (TypeError, ValueError):\n    _value({path!r}, 'date', None, {v})\n"
+             f"if not {_IN_YEARS.format('{out}')}:\n    _value({{path!r}}, 'date', None, {{v}})"),
 }
+
+
+def _inline_test(path: str, kind: str, allowed, v: str) -> str:
+    """The inline test that refuses a bad value of a field kept as it is (see _BAD)."""
+    if kind == "int":
+        lo, hi = INT_RANGES[path]
+        return f"not {lo} <= {v} <= {hi}"
+    if allowed:
+        assert "" not in allowed
+        return f"{v} not in {{{', '.join(map(repr, allowed))}}}"
+    if kind in ("symbol", "string"):
+        return f"not (0 < len({v}) <= {TEXT_LENGTH} and {v}.isprintable())"
+    return ""
+
+
 # what parse_case fills in for a missing optional field (source text)
 _DEFAULTS = {"repair_needed": "False", "component": "{'kind': 'body', 'category': None, 'connection': None}",
              "component.kind": "'body'", "device.config_info": "False", "failure.mirror_lost": "False",
@@ -192,7 +252,28 @@ assert set(_DEFAULTS) == DEFAULTED
 
 
 def _bad_variant(variant: str, variants) -> None:
-    raise CaseError("pack.variant", f"unknown variant {variant!r}; this policy has {', '.join(sorted(variants))}")
+    raise CaseError("pack.variant", f"unknown variant {shown(variant)}; this policy has {', '.join(sorted(variants))}")
+
+
+class Domain:
+    """Every value a case field may take under a policy, and where the policy declares them (a table that is
+    the field's domain: `domain cause` in the exclusions table)."""
+
+    __slots__ = ("values", "source")
+
+    def __init__(self, values: frozenset, source: str):
+        self.values, self.source = values, source
+
+    def refuse(self, field: str, value: str) -> None:
+        ordered = sorted(self.values, key=str)
+        listed = ", ".join(ordered) if len(ordered) <= 8 else f"{ordered[0]} … {ordered[-1]} ({len(ordered)} values)"
+        raise CaseError(field, f"unknown value {shown(value)}; {self.source} lists {listed}")
+
+
+# the fields a policy may give a domain: symbols that the case model leaves open (not pack.variant, whose values
+# are the policy's variants)
+DOMAIN_FIELDS = tuple(p for p, (kind, allowed, _) in FIELDS.items()
+                      if kind == "symbol" and allowed is None and p != "pack.variant")
 
 
 def _contact_attempts(raw: list | None) -> list:
@@ -200,25 +281,30 @@ def _contact_attempts(raw: list | None) -> list:
     for i, a in enumerate(raw or []):
         f = f"alarm.contact_attempts[{i}]"
         if not isinstance(a, dict):
-            raise CaseError(f, "expected an object {\"at\": …, \"reached\": …}")
+            raise CaseError(f, f"expected an object {{\"at\": …, \"reached\": …}}, got {shown(a)}")
         if not isinstance(a.get("reached"), bool):
-            raise CaseError(f + ".reached", "expected true or false")
+            raise CaseError(f + ".reached", f"expected true or false, got {shown(a.get('reached'))}")
         attempts.append({"at": parse_instant(a.get("at"), f + ".at"), "reached": a["reached"]})
     return sorted(attempts, key=lambda a: a["at"])
 
 
-# the checks across fields and against the policy (`variants`, `causes`: None when not given), in this
-# order once every field is read; `$path` is the field's value
+def _read_back(path: str) -> str:
+    """Source (for _AFTER) of a field's value once its record is read: a missing record's fields are None."""
+    record, _, key = path.rpartition(".")
+    assert "." not in record, path  # (a record inside a record would need its own guard)
+    return f"${path}" if not record else f"(${record} or {{}}).get({key!r})"
+
+
+# the checks across fields and against the policy (`variants`: None when not given; `domains`: field -> Domain),
+# in this order once every field is read; `$path` is the field's value
 _AFTER = """\
 if variants is not None and $pack.variant not in variants:
     _bad_variant($pack.variant, variants)
-if $pack.years < 1:
-    raise CaseError('pack.years', f'expected a term of 1 or more years, got {$pack.years}')
-if causes is not None and $cause is not None and $cause not in causes:
-    raise CaseError('cause', f'unknown exclusion {$cause!r}; expected one of ex-01 … ex-19')
+""" + "".join(f"""\
+if (v := {_read_back(f)}) is not None and domains and (d := domains.get({f!r})) is not None and v not in d.values:
+    d.refuse({f!r}, v)
+""" for f in DOMAIN_FIELDS) + """\
 if $work is not None:
-    if $work.technicians < 1:
-        raise CaseError('work.technicians', f'expected 1 or more, got {$work.technicians}')
     if $work.completed_at <= $work.departed_at:
         raise CaseError('work.completed_at', 'the work must complete after the departure')
 if $alarm is not None:
@@ -246,8 +332,7 @@ def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: st
         lines.append(f"{indent}    raise CaseError({path!r}, 'missing required field')" if required else
                      f"{indent}    {var} = {_DEFAULTS.get(path, 'None')}")
         if kind in _BAD:
-            test = f"{v} not in {{{', '.join(map(repr, allowed))}}}" if allowed else f"not {v}"
-            assert not allowed or "" not in allowed
+            test = _inline_test(path, kind, allowed, v)
             lines.append(f"{indent}elif {_BAD[kind].format(v=v, test=test)}:")
             lines.append(f"{indent}    _value({path!r}, {kind!r}, {allowed!r}, {v})")
             continue
@@ -269,12 +354,12 @@ def _record_source(prefix: str, raw: str, out: str, lines: list[str], indent: st
 
 
 def _make_reader():
-    """`read(raw, variants, causes) -> ParsedCase`: the case's fields checked and converted, generated once
+    """`read(raw, variants, domains) -> ParsedCase`: the case's fields checked and converted, generated once
     from FIELDS (the same checks as a loop over the table, without the loop's dispatch per field), then
     the checks across fields (_AFTER)."""
     import itertools
 
-    lines = ["def read(raw, variants, causes):"]
+    lines = ["def read(raw, variants, domains):"]
     ns = {"CaseError": CaseError, "_unknown_field": _unknown_field, "_not_object": _not_object,
           "_value": _value, "_datetime": dt.datetime.fromisoformat, "_date": dt.date.fromisoformat, "_TOKYO": TOKYO,
           "_bad_variant": _bad_variant, "_contact_attempts": _contact_attempts, "_ParsedCase": ParsedCase,
@@ -288,10 +373,11 @@ def _make_reader():
 _read = _make_reader()
 
 
-def parse_case(raw: Any, *, variants: set[str] | None = None, causes: set[str] | None = None) -> dict:
-    """The case as plain values; CaseError names the first bad field."""
+def parse_case(raw: Any, *, variants: set[str] | None = None, domains: dict[str, Domain] | None = None) -> dict:
+    """The case as plain values; CaseError names the first bad field. `variants`: the pack variants a case may
+    name; `domains`: the values a field may take (see Domain), both from the policy."""
     if isinstance(raw, ParsedCase):
         return raw
     if not isinstance(raw, dict):
         raise CaseError("case", f"expected a JSON object, got {type(raw).__name__}")
-    return _read(raw, variants, causes)
+    return _read(raw, variants, domains)

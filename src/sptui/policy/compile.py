@@ -15,6 +15,7 @@ import attrs
 from sptui.policy import literals as L
 from sptui.policy.ast import ClauseRef, Entry, Let, Literal, Module, Path, SetLit, Span
 from sptui.engine import decide
+from sptui.files import FileProblem, read_text
 from sptui.policy.diagnostics import CODES, Diagnostic, did_you_mean, sort_key
 from sptui.policy.expr import ExprCompiler, Scope
 from sptui.policy.parse import parse_text
@@ -54,6 +55,9 @@ class Runtime:
         self.calendars: dict[str, Any] = {}
         self.tables: dict[str, Any] = {}
         self.fee_bands: dict[str, str] = {}  # variant -> its own fee-band table, where a block kind gives one
+        self.domains: dict[str, Any] = {}  # case field -> model.case.Domain, declared by a table (`domain cause`)
+        self.case_checks: list[Any] = []  # check(values) raising CaseError: what blocks require of a case
+        self.function_code: dict[Any, tuple[str, str]] = {}  # a DSL function's code -> (its name, its plugin)
         self.variant_names: list[str] = []
         self.known_symbols: set[str] = set()
         self.checked_words: set[str] = set()
@@ -349,12 +353,11 @@ def read_modules(files: list[FsPath], extra_text: dict[str, str] | None = None
         name = display_name(path)
         if text is None:
             try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                span = at or Span(name, 1, 1, 1, 1)
-                reason = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "cannot be read"
-                diags.append(Diagnostic("E010", f"`{name}` {reason}", span,
-                                        "paths in include are relative to the including file"))
+                text = read_text(path, name=name)
+            except FileProblem as e:
+                diags.append(Diagnostic("E010", f"`{name}` {e.reason}", at or Span(name, 1, 1, 1, 1),
+                                        "paths in include are relative to the including file" if at else
+                                        "a policy is a folder of .sptp files, or .sptp files"))
                 return
         sources[name] = text
         module, ds = parse_text(text, name)
@@ -418,8 +421,13 @@ class Policy:
 def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[Diagnostic], plugins
                     ) -> tuple[Policy | None, list[Diagnostic]]:
     kinds = {k: obj for k, (_, obj) in plugins.unique("sptui_block_kinds", lambda b: b.kind).items()}
-    functions = {k: obj for k, (_, obj) in plugins.unique("sptui_functions", lambda f: f.name).items()}
+    owners = plugins.unique("sptui_functions", lambda f: f.name)
+    functions = {k: obj for k, (_, obj) in owners.items()}
     ctx = Context(kinds, functions, sources)
+    for name, (plugin, fn) in owners.items():  # to name a function (and its plugin) when it raises in a decision
+        code = getattr(fn.impl, "__code__", None) or getattr(getattr(fn.impl, "func", None), "__code__", None)
+        if code is not None:
+            ctx.rt.function_code[code] = (name, plugin)
     ctx.diagnostics.extend(diags)
 
     header: dict[str, tuple[Any, Span]] = {}

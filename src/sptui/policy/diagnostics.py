@@ -16,9 +16,10 @@ CODES: dict[str, tuple[str, str]] = {
     "E001": ("error", "syntax: a token that does not fit here"),
     "E002": ("error", "syntax: a character that starts no token"),
     "E003": ("error", "syntax: the file ends inside a block or an entry"),
-    "E004": ("error", "a date, time or date-time that does not exist"),
+    "E004": ("error", "a literal that is no value: a date, time or date-time that does not exist, a number too long"),
     "E005": ("error", "a naive date-time (no offset)"),
     "E006": ("error", "a time window that is empty"),
+    "E007": ("error", "an expression or a block nested too deeply"),
     "E010": ("error", "an included file that cannot be read"),
     "E011": ("error", "an include cycle"),
     "E020": ("error", "the policy header (policy, version, effective, date-rounding) is missing or incomplete"),
@@ -27,7 +28,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E030": ("error", "an unknown block kind or top-level entry"),
     "E031": ("error", "an entry that this block kind does not take"),
     "E032": ("error", "a required entry is missing"),
-    "E033": ("error", "an argument of the wrong type"),
+    "E033": ("error", "an argument of the wrong type (or out of its range)"),
     "E034": ("error", "the wrong number of arguments"),
     "E035": ("error", "an entry given twice where once is allowed"),
     "E036": ("error", "two blocks of one kind with the same name"),
@@ -51,12 +52,16 @@ CODES: dict[str, tuple[str, str]] = {
     "E063": ("error", "decision table: a row whose cells do not match the columns"),
     "E064": ("error", "decision table: an unknown hit policy"),
     "E065": ("error", "decision table: an unknown table or column"),
+    "E066": ("error", "fee bands: a table that does not give one band to every minute of the day"),
+    "E067": ("error", "decision table: a domain (`domain FIELD`) that the table or the field cannot be"),
     "E070": ("error", "a reference to an unknown variant, calendar or support kind"),
     "E071": ("error", "a set of weekdays that does not parse"),
     "E073": ("error", "a variant without service hours for hw and pp"),
+    "E074": ("error", "a variant whose hours for hw (or pp) give a day twice"),
     "E080": ("error", "policy test: an unknown case or expected field"),
     "E081": ("error", "policy test: an unknown case template"),
     "E090": ("error", "a plugin failed while checking its block"),
+    "W091": ("warning", "an installed plugin that failed to load: it does not import, misspells a hook, or clashes"),
 }
 
 
@@ -93,7 +98,8 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     Columns count characters; the caret is indented by display width so it lines up under
     Japanese (wide) characters in a terminal.
     """
-    head = f"{d.span.file}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {d.message}"
+    place = f"{d.span.file}:{d.span.line}:{d.span.col}" if d.span.line else d.span.file  # (line 0: no place in a file)
+    head = f"{place}: {d.severity}[{d.code}]: {d.message}"
     lines = [head]
     src = (sources or {}).get(d.span.file)
     if src is not None and d.span.line >= 1:

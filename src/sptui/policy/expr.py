@@ -19,6 +19,7 @@ from typing import Any, Callable
 from sptui.model.case import DECISION_FIELDS, FIELDS, ROOTS, never_null
 from sptui.policy import literals as L
 from sptui.policy.ast import Binary, Call, ClauseRef, ListLit, Literal, Path, SetLit, Unary
+from sptui.policy.depth import chained
 from sptui.policy.diagnostics import did_you_mean
 
 Fn = Callable[[Any], Any]
@@ -102,6 +103,8 @@ def _fits(want: str, got: str) -> bool:
 
 
 _CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITH = frozenset({"+", "-", "*", "/"})
+_MAX_DAYS = dt.timedelta.max.days  # a constant duration longer than this is added when deciding (and fails there)
 _DEEP = 120  # Python's parser takes 200 nested brackets; a source nested deeper than this becomes a function
 _LONG = 240  # a source this short cannot be nested that deep (each level takes two characters or more)
 _BIG_LET = 400  # a let's source longer than this is used through a function, not copied into each use
@@ -288,11 +291,14 @@ class ExprCompiler:
                 return self.constant(None, "any")
             kind, allowed, _ = FIELDS[dotted]
             enum = allowed
+            domain = self.rt.domains.get(dotted)
             if dotted == "pack.variant":
                 enum = tuple(self.rt.variant_names)
+            elif domain is not None:  # the values the policy's table declares (`domain cause`)
+                enum = tuple(sorted(domain.values))
             field = Compiled(self._getter(node.parts), kind, self.ns, enum=enum, nullable=not never_null(dotted),
                              pure=True)
-            if dotted != "pack.variant":  # (its values are the policy's variants, known only once they are read)
+            if dotted != "pack.variant" and domain is None:  # (known only once the variants and tables are read)
                 self._fields[parts] = field
             return field
         if root in DECISION_FIELDS and len(node.parts) == 1:
@@ -352,8 +358,10 @@ class ExprCompiler:
         values = other.value if isinstance(other.value, (frozenset, tuple)) else (other.value,)
         for v in values:
             if isinstance(v, str) and v not in field.enum:
-                self.error("E055", f"`{v}` is not a possible value here; expected one of {', '.join(field.enum)}",
-                           node.span, did_you_mean(v, field.enum))
+                listed = ", ".join(field.enum) if len(field.enum) <= 8 else \
+                    f"{field.enum[0]} … {field.enum[-1]} ({len(field.enum)} values)"
+                self.error("E055", f"`{v}` is not a possible value here; expected one of {listed}",
+                           node.span, did_you_mean(v, field.enum) or f"the possible values: {listed}")
 
     def _binary(self, node: Binary, scope: Scope) -> Compiled:
         op = node.op
@@ -368,6 +376,8 @@ class ExprCompiler:
                 else:
                     terms.append(n)
             return self._bool("(" + f" {op} ".join(self.cond(t, scope).src for t in terms) + ")")
+        if op in _ARITH:
+            return self._arith_chain(node, scope)
         left = self._compile(node.left, scope)
         right = self._compile(node.right, scope)
         if op in ("==", "!="):
@@ -404,6 +414,22 @@ class ExprCompiler:
             return self._bool(f"(not {src})" if neg else src)
         return self._arith(node, left, right)
 
+    def _arith_chain(self, node: Binary, scope: Scope) -> Compiled:
+        """`a + b - c …` along its chain in a loop (a chain of thousands of terms recurses no deeper than one);
+        each partial result is settled as _compile settles an operand."""
+        links = []
+        while chained(node):
+            links.append(node)
+            node = node.left
+        links.append(node)
+        acc = self._compile(node.left, scope)
+        last = len(links) - 1
+        for i, link in enumerate(reversed(links)):
+            acc = self._arith(link, acc, self._compile(link.right, scope))
+            if i < last and not acc.const and len(acc.src) > _LONG:
+                acc = self._settle(acc)
+        return acc
+
     def _arith(self, node: Binary, left: Compiled, right: Compiled) -> Compiled:
         op, lt, rt_ = node.op, left.type, right.type
         result: str | None = None
@@ -415,7 +441,7 @@ class ExprCompiler:
                            "use a date-time, or a duration in days")
             sign = 1 if op == "+" else -1
             d = right.value if right.const else None
-            if lt == "date" and d is not None and not d.minutes and not d.months:
+            if lt == "date" and d is not None and not d.minutes and not d.months and abs(d.days) <= _MAX_DAYS:
                 form = "({0} + " + self.bind(dt.timedelta(days=sign * d.days)) + ")"
             elif lt == "date" and d is not None and not d.minutes and not d.days:
                 form = "_add_months({0}, " + str(sign * d.months) + ", _rt.date_rounding)"

@@ -6,9 +6,10 @@ Blank lines between entries are kept (several collapse into one); top-level bloc
 """
 from __future__ import annotations
 
-from sptui.policy.ast import Binary, Call, ClauseRef, Entry, Let, ListLit, Literal, Module, Path, SetLit, Unary
-
 import re
+
+from sptui.policy.ast import Binary, Call, ClauseRef, Entry, Let, ListLit, Literal, Module, Path, SetLit, Unary
+from sptui.policy.depth import chained
 
 INDENT = "  "
 _DURATION = re.compile(r"^(\d+) ?([a-z]+)$")
@@ -52,10 +53,8 @@ def expr(node, parent: int = 0) -> str:
         if p == 4:  # comparisons do not chain
             op = "not in" if node.op == "not-in" else node.op
             text = f"{expr(node.left, p + 1)} {op} {expr(node.right, p + 1)}"
-        elif node.op == "or":  # `and` inside `or` keeps its parentheses, for the reader
-            text = f"{expr(node.left, _ABOVE_AND)} or {expr(node.right, _ABOVE_AND)}"
         else:
-            text = f"{expr(node.left, p)} {node.op} {expr(node.right, p + 1)}"
+            text = _chain(node, p)
         return f"({text})" if parent > p else text
     if cls is Literal:
         return literal(node)
@@ -71,6 +70,21 @@ def expr(node, parent: int = 0) -> str:
         text = f"not {expr(node.operand, _NOT)}"
         return f"({text})" if parent > _NOT else text
     raise AssertionError(node)  # pragma: no cover
+
+
+def _chain(node: Binary, p: int) -> str:
+    """`a op b op c …`: the operands along the left of a chain of one precedence, in a loop (a chain of a
+    thousand `and`s recurses no deeper than one). `and` inside `or` keeps its parentheses, for the reader."""
+    links = []
+    while chained(node):
+        links.append(node)
+        node = node.left
+    links.append(node)
+    first, right = (_ABOVE_AND, _ABOVE_AND) if node.op == "or" else (p, p + 1)
+    parts = [expr(node.left, first)]
+    for link in reversed(links):
+        parts.append(f"{link.op} {expr(link.right, right)}")
+    return " ".join(parts)
 
 
 def _clause(node: ClauseRef) -> str:

@@ -14,6 +14,10 @@ from zoneinfo import ZoneInfo
 import attrs
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+# the years of the instants and dates sptui accepts from a user (a case, a CLI option, a policy's date-times), as
+# written: wide enough for any contract, narrow enough that every computation on them stays inside Python's calendar
+# (years 1-9999) and Japan time is +09:00 (Asia/Tokyo is local mean time before 1888)
+YEARS = (1900, 2999)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROUNDINGS = ("clamp", "roll-forward")
 
@@ -167,6 +171,21 @@ class WeekdaySet:
 
 
 # ---- parsing ----------------------------------------------------------------------------------------
+# a number in a policy (a count, an amount of yen, a duration's count) has at most this many digits: far more than
+# any term needs, and every value computed from it still prints (Python refuses to print ints of 4,300 digits)
+MAX_DIGITS = 15
+
+
+def parse_int(text: str) -> int:
+    """A whole number as written in a policy (digits, with thousands commas in an amount)."""
+    digits = text.replace(",", "")
+    if len(digits) > MAX_DIGITS:
+        shown = text if len(text) <= 24 else text[:20] + "…"
+        raise LiteralError(f"`{shown}` has {len(digits):,} digits; a number has at most {MAX_DIGITS}",
+                           "no term needs a larger number: check for a typo")
+    return int(digits)
+
+
 def parse_time(text: str, *, allow_24: bool = False) -> int:
     h, m = int(text[:2]), int(text[3:5])
     if m > 59 or h > 24 or (h == 24 and (m or not allow_24)):
@@ -211,6 +230,9 @@ def parse_datetime(text: str) -> dt.datetime:
         raise LiteralError(
             f"`{text}` is a naive date-time", "give its offset: 2026-11-27T17:00+09:00 (Asia/Tokyo) or ...Z for UTC"
         )
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise LiteralError(f"`{text}` is outside the years {YEARS[0]}–{YEARS[1]}",
+                           "a date-time is compared with the case's, which lie in those years")
     return value.astimezone(TOKYO)
 
 
@@ -221,7 +243,7 @@ def parse_money(text: str) -> Money:
     m = _MONEY.match(text)
     if not m:  # pragma: no cover - the lexer only passes matching text
         raise LiteralError(f"`{text}` is not an amount of yen", "expected 10,000円 or 10000 JPY")
-    return Money(int(m.group(1).replace(",", "")))
+    return Money(parse_int(m.group(1)))
 
 
 _UNITS = {
@@ -236,7 +258,7 @@ _DURATION = re.compile(r"^(\d+) ?([a-z]+)$")
 def parse_duration(text: str) -> Duration:
     m = _DURATION.match(text)
     assert m, text
-    n = int(m.group(1))
+    n = parse_int(m.group(1))
     mo, d, mi = _UNITS[m.group(2)]
     return Duration(mo * n, d * n, mi * n)
 

@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sptui.policy import literals as L
 from sptui.policy.ast import (Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module,
                               Path, SetLit, Span, Unary, maker)
+from sptui.policy.depth import within_depth
 from sptui.policy.diagnostics import Diagnostic
 
 _TOKEN_NAMES = {
@@ -224,7 +225,7 @@ def _string(text: str) -> str:
 
 _LITERALS = {
     "STRING": ("string", _string),
-    "INT": ("int", int),
+    "INT": ("int", L.parse_int),
     "MONEY": ("money", L.parse_money),
     "DURATION": ("duration", L.parse_duration),
     "DATE": ("date", L.parse_date),
@@ -413,7 +414,7 @@ def parse_text(source: str, file: str = "<policy>", *, fast: bool = True) -> tup
     if fast:
         result = _parse_fast(text, file, diags)
         if isinstance(result, tuple):
-            return Module(file, result, _comments(source), source), diags
+            return Module(file, within_depth(result, diags), _comments(source), source), diags
         diags.clear()  # what the inline transformer reported is reported again by the full parse
     _state.file, _state.diags = file, diags
     try:
@@ -427,4 +428,4 @@ def parse_text(source: str, file: str = "<policy>", *, fast: bool = True) -> tup
             raise
     if not isinstance(items, tuple):
         items = ()
-    return Module(file, items, _comments(source), source), diags
+    return Module(file, within_depth(items, diags), _comments(source), source), diags

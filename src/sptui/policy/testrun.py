@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from sptui.engine import decide
+from sptui.files import FileProblem, read_text
 from sptui.model.case import FIELDS, CaseError
 from sptui.model.decision import Decision
 from sptui.policy.ast import ClauseRef, Let, Literal, Path, Span
@@ -150,7 +151,12 @@ def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic],
     sources: dict[str, str] = {}
     for f in files:
         name = display_name(f)
-        text = f.read_text(encoding="utf-8")
+        try:
+            text = read_text(f, name=name)
+        except FileProblem as e:
+            diags.append(Diagnostic("E010", f"`{name}` {e.reason}", Span(name, 1, 1, 1, 1),
+                                    "a test file is a UTF-8 text file named *_test.sptp"))
+            continue
         sources[name] = text
         module, ds = parse_text(text, name)
         diags.extend(ds)
