@@ -157,7 +157,7 @@ def test_the_cli_refuses_uncovered_or_unconsented_work_with_one_line_and_exit_2(
 
 
 @pytest.mark.parametrize("args,says", [
-    (["--depart", "9999-12-31T23:59+09:00", "--late-reason", "site"], "beyond the dates the desk can decide"),
+    (["--depart", "9999-12-31T23:59+09:00", "--late-reason", "site"], "outside the years 1900–2999"),
     (["--depart", "2026-11-27T18:00+09:00", "--complete", "2026-11-27T18:00+09:00"], "cannot be complete"),
     (["--depart", "2026-11-26T18:00+09:00"], "before the notice was received"),
     (["--depart", "2026-11-27T18:00"], "--depart"),
