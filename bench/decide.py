@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import sptui  # noqa: E402
-from sptui.engine import DecisionContext, case_values  # noqa: E402
-from sptui.evaluators.core import run_rules  # noqa: E402
+from sptui.policy.decide import DecisionContext, case_values  # noqa: E402
+from sptui.evaluators.rules import run_rules  # noqa: E402
 
 EXCLUDED = ["disk-array", "printer", "thin-client", "software", "external-backup", "switch-blade", "disk-enclosure",
             "option-blade", "box-switch", "enclosure", "large-ups", "pcie-ssd-adapter"]

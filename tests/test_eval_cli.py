@@ -124,7 +124,7 @@ def test_explain_says_when_off_hours_work_would_be_free(run, base_case, tmp_path
 
 def test_counterfactuals_are_real_decisions(policy, base_case):
     """Every counterfactual line is backed by deciding the changed case again."""
-    from sptui.engine import case_values
+    from sptui.policy.decide import case_values
     from sptui.explain import _variants, counterfactuals
 
     base_case["device"]["country"] = "SG"

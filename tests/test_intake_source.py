@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from sptui.intake.source import IncomingMail, run_source
+from sptui.plugins.sources import IncomingMail, run_source
 from sptui.store import Store
 from sptui.testing import alarm_mail, registry_csv, registry_row, tokyo
 

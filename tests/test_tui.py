@@ -758,7 +758,7 @@ def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy)
 
 def test_triage_shows_what_would_change_the_outcome(desk, policy):
     """The counterfactuals of `sptui explain`, each a real decision on a changed case, in the triage."""
-    from sptui.engine import case_values
+    from sptui.policy.decide import case_values
     from sptui.explain import counterfactuals
 
     from sptui.testing import tokyo
@@ -1355,14 +1355,14 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
 
 
     import sptui.plugins
-    from sptui.plugins import PluginManager
+    from sptui.plugins.manager import PluginManager
     from sptui.policy.schema import VariantPack
 
     bad = tmp_path / "bad.sptp"
     bad.write_text("variant weekday-9h {\n  cite 第1章 3\n}\n", encoding="utf-8")  # a variant the policy has
     plugin = types.ModuleType("badpack")
     plugin.VP, plugin.BAD = VariantPack, str(bad)
-    exec("from sptui.hookspecs import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
+    exec("from sptui.plugins.api import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
          "    register(VP('bad', (BAD,)))\n", plugin.__dict__)
     monkeypatch.setattr(sptui.plugins, "_default", PluginManager(entry_points=False, extra=(plugin,)))
     pol_dir, first, good = policy_copy(tmp_path)
@@ -1507,7 +1507,7 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
 
     import sptui.explain
 
-    from sptui.engine import case_values
+    from sptui.policy.decide import case_values
     from sptui.explain import counterfactuals
     from sptui.testing import tokyo
 

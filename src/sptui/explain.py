@@ -7,39 +7,30 @@ the deadline or the recovery action is reported. Nothing is guessed: each line i
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Iterator
 
-from sptui.engine import decide
-from sptui.model.case import ParsedCase
-from sptui.model.decision import Decision, iso
-from sptui.policy import literals as L
+from sptui.clock.dates import add_months
+from sptui.model.case import Case
+from sptui.model.decision import Decision
+from sptui.policy.decide import case_values, decide
 from sptui.policy.expr import format_value
+from sptui.tz import TOKYO, iso
 
 MARK = {"pass": "✓", "fail": "✗", "warn": "!", "info": "·", "skip": "-", "error": "E"}
 
 
 def _at(d: dt.date, hh: int = 10, mm: int = 0) -> dt.datetime:
-    return dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=L.TOKYO)
+    return dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=TOKYO)
 
 
-def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
+def _variants(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
     """(english, japanese, changed case) for each change worth trying."""
-    def changed(**paths) -> dict:
-        c = copy.deepcopy(dict(case))
-        for path, value in paths.items():
-            parts = path.split("__")
-            o = c
-            for p in parts[:-1]:
-                o = o[p]
-            o[parts[-1]] = value
-        return ParsedCase(c)
-
+    changed = case.changed
     at = case["at"]
     reg, dev, pack = case["registration"], case["device"], case["pack"]
     try:
-        end = L.add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
+        end = add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
     except (ValueError, OverflowError):  # a period that ends past year 9999: there is no last day to try
         end = None
     if end is not None:
@@ -93,7 +84,8 @@ def _outcome(d: Decision) -> dict:
             "recovery": d.setting_recovery["action"] if d.setting_recovery else None}
 
 
-def counterfactuals(policy, case: dict, decision: Decision, lang: str = "en") -> list[str]:
+def counterfactuals(policy, case: Case, decision: Decision, lang: str = "en") -> list[str]:
+    """What would change the decision on `case` (read: a Case), each line a real decision on a changed case."""
     base = _outcome(decision)
     out: list[str] = []
     for en, ja, other in _variants(policy, case):
@@ -119,7 +111,10 @@ def counterfactuals(policy, case: dict, decision: Decision, lang: str = "en") ->
     return out
 
 
-def explain(policy, case: dict, *, lang: str = "en") -> str:
+def explain(policy, case, *, lang: str = "en") -> str:
+    """The decision on `case` (a JSON-like dict or a Case) as a readable trace, then what would change it; CaseError
+    if the case is bad. (Public as sptui.explain.)"""
+    case = case_values(policy, case)
     d = decide(policy, case)
     ja = lang == "ja"
     lines = [f"{'判定' if ja else 'verdict'}: {d.verdict}    policy {d.policy_name} {d.policy_version} ({d.policy_digest[:19]}…)", ""]

@@ -14,6 +14,8 @@ from importlib import resources
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from sptui.errors import LiteralError
+from sptui.model.values import TimeOfDay
 from sptui.policy import literals as L
 from sptui.policy.ast import (Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module,
                               Path, SetLit, Span, Unary, maker)
@@ -195,7 +197,7 @@ class _ToAst(Transformer):
         kind, conv = _LITERALS[tok.type]
         try:
             value = conv(text)
-        except L.LiteralError as e:
+        except LiteralError as e:
             code = "E005" if "naive" in str(e) else "E006" if "empty" in str(e) else "E004"
             _state.diags.append(Diagnostic(code, str(e), span, e.hint))
             return _Literal("invalid", None, text, span)
@@ -230,7 +232,7 @@ _LITERALS = {
     "DURATION": ("duration", L.parse_duration),
     "DATE": ("date", L.parse_date),
     "DATETIME": ("datetime", L.parse_datetime),
-    "TIME": ("time", lambda t: L.TimeOfDay(L.parse_time(t))),
+    "TIME": ("time", lambda t: TimeOfDay(L.parse_time(t))),
     "WINDOW": ("window", L.parse_window),
     "MONTHDAY": ("monthday", L.parse_monthday),
     "MDRANGE": ("mdrange", L.parse_mdrange),
