@@ -7,10 +7,11 @@ decides takes a Case; a raw dict becomes one at the boundary (`policy.decide`, `
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 from sptui.errors import CaseError, shown
-from sptui.tz import parse_day, parse_instant
+from sptui.tz import TOKYO, YEARS, parse_day, parse_instant
 
 VERDICTS = ("not-started", "not-covered", "consult", "billable", "covered")
 SUPPORTS = ("hw", "pp")
@@ -124,35 +125,63 @@ class Case(dict):
         return out
 
 
-def _value(path: str, kind: str, allowed, raw: Any) -> Any:
-    """The value of one field, or the CaseError that names what is wrong with it."""
-    if kind == "datetime":
-        return parse_instant(raw, path)
-    if kind == "date":
-        return parse_day(raw, path)
-    if kind == "bool":
-        if not isinstance(raw, bool):
-            raise CaseError(path, f"expected true or false, got {shown(raw)}")
+def _datetime(path: str, allowed, raw: Any) -> dt.datetime:
+    if raw.__class__ is str:  # the usual case read inline; anything else goes to parse_instant, which names it
+        try:
+            t = _fromisoformat(raw)
+        except ValueError:
+            t = None
+        if t is not None and t.tzinfo is not None and _FIRST_YEAR <= t.year <= _LAST_YEAR:
+            return t.astimezone(TOKYO)
+    return parse_instant(raw, path)
+
+
+def _date(path: str, allowed, raw: Any) -> dt.date:
+    if raw.__class__ is str:
+        try:
+            d = _date_fromisoformat(raw)
+        except ValueError:
+            d = None
+        if d is not None and _FIRST_YEAR <= d.year <= _LAST_YEAR:
+            return d
+    return parse_day(raw, path)
+
+
+def _bool(path: str, allowed, raw: Any) -> bool:
+    if raw is True or raw is False:
         return raw
-    if kind == "int":
-        lo, hi = INT_RANGES[path]
-        if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
-            raise CaseError(path, f"expected a whole number from {lo} to {hi}, got {shown(raw)}")
+    raise CaseError(path, f"expected true or false, got {shown(raw)}")
+
+
+def _int(path: str, allowed, raw: Any) -> int:
+    lo, hi = INT_RANGES[path]
+    if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
+        raise CaseError(path, f"expected a whole number from {lo} to {hi}, got {shown(raw)}")
+    return raw
+
+
+def _symbol(path: str, allowed, raw: Any) -> str:
+    if allowed is not None:
+        if not isinstance(raw, str) or raw not in allowed:
+            raise CaseError(path, f"unknown value {shown(raw)}; expected one of {', '.join(allowed)}")
         return raw
-    if kind in ("symbol", "string"):
-        if allowed is not None:
-            if not isinstance(raw, str) or raw not in allowed:
-                raise CaseError(path, f"unknown value {shown(raw)}; expected one of {', '.join(allowed)}")
-            return raw
-        if not isinstance(raw, str) or not 0 < len(raw) <= TEXT_LENGTH or not raw.isprintable():
-            raise CaseError(path, f"expected printable text of 1 to {TEXT_LENGTH} characters (no control "
-                                  f"characters or lone surrogates), got {shown(raw)}")
-        return raw
-    if kind == "list":
-        if not isinstance(raw, list):
-            raise CaseError(path, f"expected a list, got {shown(raw)}")
-        return raw
-    raise AssertionError(kind)  # pragma: no cover
+    if not isinstance(raw, str) or not 0 < len(raw) <= TEXT_LENGTH or not raw.isprintable():
+        raise CaseError(path, f"expected printable text of 1 to {TEXT_LENGTH} characters (no control "
+                              f"characters or lone surrogates), got {shown(raw)}")
+    return raw
+
+
+def _list(path: str, allowed, raw: Any) -> list:
+    if not isinstance(raw, list):
+        raise CaseError(path, f"expected a list, got {shown(raw)}")
+    return raw
+
+
+# the reader of each kind of field: reader(path, allowed values or None, raw value) -> value, or CaseError
+_READERS = {"datetime": _datetime, "date": _date, "bool": _bool, "int": _int, "symbol": _symbol, "string": _symbol,
+            "list": _list}
+_fromisoformat, _date_fromisoformat = dt.datetime.fromisoformat, dt.date.fromisoformat
+_FIRST_YEAR, _LAST_YEAR = YEARS
 
 
 def _unknown_field(prefix: str, raw: dict) -> None:
@@ -224,7 +253,7 @@ def _record(prefix: str, raw: dict, out: dict) -> dict:
                 raise _not_object(path, value)
             out[key] = _record(path, value, {})
         else:
-            out[key] = _value(path, kind, allowed, value)
+            out[key] = _READERS[kind](path, allowed, value)
     return out
 
 
