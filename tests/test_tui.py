@@ -1354,7 +1354,7 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     import types
 
 
-    import sptui.plugins
+    import sptui.plugins.manager
     from sptui.plugins.manager import PluginManager
     from sptui.policy.schema import VariantPack
 
@@ -1364,7 +1364,7 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     plugin.VP, plugin.BAD = VariantPack, str(bad)
     exec("from sptui.plugins.api import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
          "    register(VP('bad', (BAD,)))\n", plugin.__dict__)
-    monkeypatch.setattr(sptui.plugins, "_default", PluginManager(entry_points=False, extra=(plugin,)))
+    monkeypatch.setattr(sptui.plugins.manager, "_default", PluginManager(entry_points=False, extra=(plugin,)))
     pol_dir, first, good = policy_copy(tmp_path)
 
     async def main():
@@ -1379,7 +1379,7 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     new, diag_text, notes = asyncio.run(main())
     assert new is not policy and new.version == "2021.08-r2" and "policy reloaded" in notes[-1]
     assert "bad.sptp:1:" in diag_text  # the plugin's error, shown
-    assert "badpack" in [f.plugin for f in sptui.plugins._default.failures if f.stage == "policy"]
+    assert "badpack" in [f.plugin for f in sptui.plugins.manager._default.failures if f.stage == "policy"]
 
 
 def test_the_key_bar_shows_the_screens_keys_and_a_click_presses_one(desk, policy):

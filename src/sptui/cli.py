@@ -4,7 +4,6 @@ Importing this module loads no plugin and no policy; each command does what it n
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -289,9 +288,7 @@ def eval_cmd(source, policy_path, jsonl, lang):
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             click.echo(f"error: {where}{e.field}: {e.message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    # the cases read so far live to the end: the cyclic GC need not scan them again and again. Every answer
-    # is made before the first is printed (a message that fails to render leaves no half answer)
-    gc.freeze()
+    # every answer is made before the first is printed (a message that fails to render leaves no half answer)
     decisions = []
     for i, c in enumerate(parsed):
         try:

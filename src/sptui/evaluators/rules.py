@@ -9,7 +9,7 @@ import attrs
 from sptui.evaluators.common import CITE, NOTE
 from sptui.model.case import VERDICTS
 from sptui.model.decision import Reason
-from sptui.policy.ast import Path, Span, maker
+from sptui.policy.ast import Path, Span
 from sptui.policy.decide import RANK, DecisionContext
 from sptui.policy.diagnostics import did_you_mean
 from sptui.policy.expr import format_value
@@ -18,7 +18,6 @@ from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
 
 # ---- rules -----------------------------------------------------------------------------------------------------
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
-_path = maker(Path)
 
 
 @attrs.frozen
@@ -56,7 +55,7 @@ def compile_template(text: str | None, span: Span, scope, ctx) -> Template | Non
         parts.append(text[pos:m.start()])
         name = m.group(1)
         before = len(reported)
-        compiled = ctx.exprs.compile(_path(tuple(name.split(".")), span), scope)
+        compiled = ctx.exprs.compile(Path(tuple(name.split(".")), span), scope)
         failed = len(reported) > before  # what compiling the name reported is replaced by E056 below
         del reported[before:]
         if failed or (compiled.const and compiled.type == "symbol"):
