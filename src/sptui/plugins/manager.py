@@ -164,9 +164,11 @@ def failure_diagnostics(manager: PluginManager) -> list:
 
 
 def _own_version() -> str:
-    from sptui import __version__
-
-    return __version__
+    """sptui's own version, from its installed metadata (what `sptui --version` says)."""
+    try:
+        return md.version("sptui")
+    except md.PackageNotFoundError:  # a source tree that is not installed
+        return "unknown"
 
 
 _default: PluginManager | None = None
