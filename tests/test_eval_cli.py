@@ -125,7 +125,7 @@ def test_explain_says_when_off_hours_work_would_be_free(run, base_case, tmp_path
 def test_counterfactuals_are_real_decisions(policy, base_case):
     """Every counterfactual line is backed by deciding the changed case again."""
     from sptui.policy.decide import case_values
-    from sptui.explain import _variants, counterfactuals
+    from sptui.explanation import _variants, counterfactuals
 
     base_case["device"]["country"] = "SG"
     case = case_values(policy, base_case)
@@ -271,3 +271,22 @@ def test_an_unknown_field_is_named_with_its_control_characters_escaped(base_case
     base_case["pack"]["\x1b]0;owned\x07" + "k" * 500] = 1
     code, out, err = invoke("eval", "-", input=json.dumps(base_case))
     assert code == 2 and "\x1b" not in err and err.startswith("error: pack.'\\x1b]0;owned\\x07kkk") and len(err) < 200
+
+
+def test_explaining_a_case_in_python_takes_the_case_as_eval_reads_it(run, policy, base_case, tmp_path):
+    """sptui.explain(policy, case) with the JSON-like case a Python user has (issue 18: `Policy.explain(raw_case)`
+    crashed, the counterfactuals reading a raw case as a parsed one): the text `sptui explain` prints, every
+    counterfactual included; a bad case is a CaseError naming its field."""
+    import sptui
+
+    base_case["at"] = "2029-04-02T10:00:00+09:00"  # the day after a 5-year period ends
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(base_case))
+    text = sptui.explain(policy, base_case)
+    assert "verdict covered if the call had come on 2029-03-31 (the last day of the period)" in text
+    assert text + "\n" == run("explain", f).stdout
+    assert sptui.explain(policy, base_case, lang="ja") + "\n" == run("explain", f, "--lang", "ja").stdout
+    base_case["pack"]["years"] = "five"
+    with pytest.raises(sptui.CaseError) as e:
+        sptui.explain(policy, base_case)
+    assert e.value.field == "pack.years"

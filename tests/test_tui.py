@@ -759,7 +759,7 @@ def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy)
 def test_triage_shows_what_would_change_the_outcome(desk, policy):
     """The counterfactuals of `sptui explain`, each a real decision on a changed case, in the triage."""
     from sptui.policy.decide import case_values
-    from sptui.explain import counterfactuals
+    from sptui.explanation import counterfactuals
 
     from sptui.testing import tokyo
 
@@ -1505,10 +1505,10 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
     from textual.containers import VerticalScroll
     from textual.widgets import DataTable
 
-    import sptui.explain
+    import sptui.explanation
 
     from sptui.policy.decide import case_values
-    from sptui.explain import counterfactuals
+    from sptui.explanation import counterfactuals
     from sptui.testing import tokyo
 
     first = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
@@ -1530,7 +1530,7 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
                 return static_text(app, "#whatif")
         raise AssertionError("no counterfactuals")
 
-    slow = sptui.explain.counterfactuals
+    slow = sptui.explanation.counterfactuals
 
     def later(*args):  # the second record's arrive well after its screen shows
         time.sleep(0.5)
@@ -1543,7 +1543,7 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
         app.screen.query_one(VerticalScroll).scroll_end(animate=False)
         await pilot.pause()
         scrolled = app.screen.query_one(VerticalScroll).scroll_y
-        monkeypatch.setattr(sptui.explain, "counterfactuals", later)
+        monkeypatch.setattr(sptui.explanation, "counterfactuals", later)
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("escape")  # leave the filter

@@ -51,7 +51,7 @@ def load_policy(path="policies", *, plugins=None):
 def explain(policy, case: Any, *, lang: str = "en") -> str:
     """The decision on `case` (a JSON-like dict, or a Case) as a readable trace: each rule, its outcome and clause,
     then what would change the outcome (each line a real decision on a changed case). CaseError if the case is bad."""
-    from sptui.explain import explain as _explain
+    from sptui.explanation import explain as _explain
 
     return _explain(policy, case, lang=lang)
 

@@ -312,7 +312,7 @@ def eval_cmd(source, policy_path, jsonl, lang):
 def explain(source, policy_path, lang):
     """Explain a case's decision: each rule, outcome, clause, note, and what would change it."""
     from sptui.policy.decide import case_values
-    from sptui.explain import explain as run_explain
+    from sptui.explanation import explain as run_explain
     from sptui.errors import CaseError
 
     policy = _load(policy_path or default_policy())

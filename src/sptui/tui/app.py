@@ -498,7 +498,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         """What would change the outcome (`sptui explain`'s counterfactuals: each a real decision on a changed
         case), worked out off the UI thread."""
         from sptui.policy.decide import case_values
-        from sptui.explain import counterfactuals
+        from sptui.explanation import counterfactuals
 
         w = self.app.words
         try:

@@ -113,7 +113,7 @@ def counterfactuals(policy, case: Case, decision: Decision, lang: str = "en") ->
 
 def explain(policy, case, *, lang: str = "en") -> str:
     """The decision on `case` (a JSON-like dict or a Case) as a readable trace, then what would change it; CaseError
-    if the case is bad. (Public as sptui.explain.)"""
+    if the case is bad. (Public as sptui.explain: this module is not named so, which would hide that function.)"""
     case = case_values(policy, case)
     d = decide(policy, case)
     ja = lang == "ja"
