@@ -5,13 +5,12 @@ import datetime as dt
 
 import attrs
 
-from sptui.policy.decide import DecisionContext
-from sptui.evaluators.common import CITE, NOTE, day_gaps, fixed_minutes
-
 from sptui.errors import CaseError, FeeError
+from sptui.evaluators.common import CITE, NOTE, day_gaps, fixed_minutes
 from sptui.model.case import INT_RANGES
-from sptui.model.values import Money
 from sptui.model.decision import FeeLine, FeeQuote, Reason
+from sptui.model.values import Money
+from sptui.policy.decide import DecisionContext
 from sptui.policy.expr import format_value
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, hookimpl
 from sptui.tz import require_aware

@@ -5,10 +5,9 @@ import datetime as dt
 
 import attrs
 
-from sptui.policy.decide import DecisionContext
 from sptui.evaluators.common import CITE, NOTE, fixed_minutes
-
 from sptui.model.decision import Reason
+from sptui.policy.decide import DecisionContext
 from sptui.policy.expr import format_value
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function, hookimpl
 

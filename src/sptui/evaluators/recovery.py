@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import attrs
 
-from sptui.policy.decide import DecisionContext
 from sptui.evaluators.common import CITE, NOTE
-
 from sptui.model.decision import Reason
+from sptui.policy.decide import DecisionContext
 from sptui.policy.diagnostics import did_you_mean
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, hookimpl
 

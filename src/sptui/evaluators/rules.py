@@ -15,7 +15,6 @@ from sptui.policy.diagnostics import did_you_mean
 from sptui.policy.expr import format_value
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
 
-
 # ---- rules -----------------------------------------------------------------------------------------------------
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
 
@@ -168,9 +167,9 @@ class _Outcomes:
 
 def _outcomes(policy) -> list[tuple[Rule, _Outcomes]]:
     """The policy's rules in order, each with its outcomes (worked out on first use, then kept)."""
-    found = policy.rt.generated.get("rules")
+    found = policy.rt.derived.get("rules")
     if found is None:
-        found = policy.rt.generated["rules"] = [(r, _Outcomes(r)) for r in policy.blocks.get("rule", {}).values()]
+        found = policy.rt.derived["rules"] = [(r, _Outcomes(r)) for r in policy.blocks.get("rule", {}).values()]
     return found
 
 

@@ -17,9 +17,8 @@ from typing import Any, Callable
 import attrs
 import pluggy
 
-from sptui.policy.schema import PROJECT
-
 from sptui.plugins import hookspecs
+from sptui.policy.schema import PROJECT
 
 BUILTINS = (
     "sptui.evaluators.core",

@@ -43,7 +43,7 @@ class Runtime:
         self.checked_words: set[str] = set()
         self.suspect_symbols: list[tuple[str, Span, str]] = []
         self.ns: dict[str, Any] = {}  # the namespace of generated code (set by the expression compiler)
-        self.generated: dict[str, Any] = {}  # code generated on first use (the rules runner)
+        self.derived: dict[str, Any] = {}  # what is worked out from the compiled policy on first use, then kept
 
     def rounding(self) -> str:
         return self.date_rounding

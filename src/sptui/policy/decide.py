@@ -48,14 +48,14 @@ def _case_domain(policy) -> tuple[set[str], dict, dict, tuple]:
     (worked out once)."""
     rt = policy.rt
     years = {name: v.years or None for name, v in rt.variants.items()}
-    domain = rt.generated["case-domain"] = (set(rt.variant_names), dict(rt.domains), years, tuple(rt.case_checks))
+    domain = rt.derived["case-domain"] = (set(rt.variant_names), dict(rt.domains), years, tuple(rt.case_checks))
     return domain
 
 
 def case_values(policy, case: Any) -> Case:
     """The case read and checked against this policy (variants, domains, its blocks' checks): the one Case type
     every decision takes; CaseError if bad. A Case is not read again, only checked against this policy."""
-    variants, domains, years, checks = policy.rt.generated.get("case-domain") or _case_domain(policy)
+    variants, domains, years, checks = policy.rt.derived.get("case-domain") or _case_domain(policy)
     values = parse_case(case, variants=variants, domains=domains)
     pack = values["pack"]
     sold = years[pack["variant"]]

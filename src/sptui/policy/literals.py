@@ -8,9 +8,8 @@ import datetime as dt
 import re
 
 from sptui.errors import LiteralError
-from sptui.model.values import WEEKDAYS, Duration, Money, MonthDay, MonthDayRange, Window, WeekdaySet
+from sptui.model.values import WEEKDAYS, Duration, Money, MonthDay, MonthDayRange, WeekdaySet, Window
 from sptui.tz import TOKYO, YEARS
-
 
 # ---- parsing ----------------------------------------------------------------------------------------
 # a number in a policy (a count, an amount of yen, a duration's count) has at most this many digits: far more than

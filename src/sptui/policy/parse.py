@@ -17,8 +17,21 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sptui.errors import LiteralError
 from sptui.model.values import TimeOfDay
 from sptui.policy import literals as L
-from sptui.policy.ast import (Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module,
-                              Path, SetLit, Span, Unary)
+from sptui.policy.ast import (
+    Binary,
+    Call,
+    ClauseRef,
+    Comment,
+    Entry,
+    Let,
+    ListLit,
+    Literal,
+    Module,
+    Path,
+    SetLit,
+    Span,
+    Unary,
+)
 from sptui.policy.depth import within_depth
 from sptui.policy.diagnostics import Diagnostic
 
