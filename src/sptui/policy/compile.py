@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from sptui.clock.dates import ROUNDINGS
 from sptui.errors import PolicyError
 from sptui.policy.ast import Entry, Let, Module, Span
-from sptui.policy.context import Block, Clause, Context, _article, _walk_refs
+from sptui.policy.context import Block, Clause, Context, article, walk_refs
 from sptui.policy.decide import decide
 from sptui.policy.diagnostics import Diagnostic, did_you_mean, sort_key
 from sptui.policy.schema import BlockKind, EntrySpec
@@ -161,7 +161,7 @@ def _declare_blocks(blocks: list[Entry], kinds: dict[str, BlockKind], ctx: Conte
         kind = kinds[b.key]
         name = b.name if kind.named else b.key
         if kind.named and not name:
-            ctx.error("E037", f"{_article(b.key)} {b.key} block needs a name", b.key_span, f"{b.key} my-name {{ … }}")
+            ctx.error("E037", f"{article(b.key)} {b.key} block needs a name", b.key_span, f"{b.key} my-name {{ … }}")
             continue
         if (b.key, name) in seen:
             ctx.error("E036", f"there is already a {b.key} named `{name}`", b.key_span, f"the first is at {seen[(b.key, name)]}")
@@ -170,7 +170,7 @@ def _declare_blocks(blocks: list[Entry], kinds: dict[str, BlockKind], ctx: Conte
             continue
         seen[(b.key, name)] = b.key_span
         if b.body is None:
-            ctx.error("E033", f"{_article(b.key)} {b.key} block needs a body in {{ … }}", b.key_span, f"{b.key} {name} {{")
+            ctx.error("E033", f"{article(b.key)} {b.key} block needs a body in {{ … }}", b.key_span, f"{b.key} {name} {{")
             continue
         ctx.validate(b, kind.schema, b.key)
         out.append((b, name))
@@ -189,7 +189,7 @@ def _compile_blocks(named: list[tuple[Entry, str]], kinds: dict[str, BlockKind],
             _compile_lets(top_lets, ctx)
             lets_done = True
         if kind.cited or kind.kind != "register":
-            for ref in _walk_refs(b):
+            for ref in walk_refs(b):
                 ctx.check_citation(ref, (b.key, name))
         try:
             compiled = kind.compile(Block(b, ctx), ctx)

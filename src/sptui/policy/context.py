@@ -191,12 +191,12 @@ class Context:
         for item in entry.body or ():
             if isinstance(item, Let):
                 if not schema.lets:
-                    self.error("E031", f"`let` is not allowed in {_article(kind)} {kind} block", item.span,
+                    self.error("E031", f"`let` is not allowed in {article(kind)} {kind} block", item.span,
                                "let is allowed at the top level and in rule and recovery blocks")
                 continue
             spec = schema.spec(item.key)
             if spec is None:
-                self.error("E031", f"{_article(kind)} {kind} block takes no entry `{item.key}`", item.key_span,
+                self.error("E031", f"{article(kind)} {kind} block takes no entry `{item.key}`", item.key_span,
                            did_you_mean(item.key, schema.keys) or f"it takes: {', '.join(schema.keys)}")
                 continue
             counts[spec.key] = counts.get(spec.key, 0) + 1
@@ -246,7 +246,7 @@ class Context:
         self.citations.setdefault(ref.clause, []).append(owner)
 
 
-def _article(word: str) -> str:
+def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
@@ -256,7 +256,7 @@ _TYPE_NAMES = {"string": "a string", "int": "a whole number", "bool": "true or f
                "mdrange": "a month-day range"}
 
 
-def _walk_refs(entry: Entry, out: list[ClauseRef] | None = None) -> list[ClauseRef]:
+def walk_refs(entry: Entry, out: list[ClauseRef] | None = None) -> list[ClauseRef]:
     """The citations in an entry, its arguments, outputs and body, and the sets among them, in order."""
     if out is None:
         out = []
@@ -265,7 +265,7 @@ def _walk_refs(entry: Entry, out: list[ClauseRef] | None = None) -> list[ClauseR
         _refs_in(entry.outputs, out)
     for item in entry.body or ():
         if item.__class__ is Entry:
-            _walk_refs(item, out)
+            walk_refs(item, out)
     return out
 
 
