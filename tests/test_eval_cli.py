@@ -290,3 +290,20 @@ def test_explaining_a_case_in_python_takes_the_case_as_eval_reads_it(run, policy
     with pytest.raises(sptui.CaseError) as e:
         sptui.explain(policy, base_case)
     assert e.value.field == "pack.years"
+
+
+def test_explain_tries_the_longest_term_the_policy_sells_the_variant_for(policy, base_case):
+    """The what-if axes come from the policy: a 3-year weekday-9h pack past its period would be covered on the
+    longest term the policy's variant is sold for (years 1, 3, 5, 7), a real decision on the changed case."""
+    import sptui
+    from sptui.explanation import counterfactuals
+    from sptui.policy.decide import case_values
+
+    base_case["pack"]["years"] = 3
+    base_case["at"] = "2027-06-01T10:00:00+09:00"  # a 3-year period from 2024-04-01 has ended
+    case = case_values(policy, base_case)
+    d = policy.decide(case)
+    assert d.verdict == "not-covered"
+    assert "verdict covered with a 7-year pack" in counterfactuals(policy, case, d)
+    assert policy.decide(case.changed(pack__years=max(policy.variants["weekday-9h"].years))).verdict == "covered"
+    assert "7年のパックであれば: 判定は covered" in sptui.explain(policy, base_case, lang="ja")

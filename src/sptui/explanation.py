@@ -2,8 +2,10 @@
 
 Counterfactuals are found by deciding again: the case is changed along the axes the terms care
 about (when the call came, when the technician left, the cause, the site, the registration, the
-number of technicians, the configuration info) and every change that alters the verdict, the fee,
-the deadline or the recovery action is reported. Nothing is guessed: each line is a real decision.
+number of technicians, the configuration info, the pack's term and variant) and every change that alters
+the verdict, the fee, the deadline or the recovery action is reported. The values tried come from the
+policy where it has them: the terms a variant is sold for, its service hours, the hours the onsite clock
+counts. Nothing is guessed: each line is a real decision.
 """
 from __future__ import annotations
 
@@ -48,8 +50,9 @@ def _variants(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
                changed(registration__status="accepted", registration__completed_on=min(day, at.date())))
     if reg["agreed_end_on"]:
         yield ("without the agreed end date", "合意した終了日がなければ", changed(registration__agreed_end_on=None))
-    if dev["manufacture_ended_on"] and pack["years"] < 6:
-        yield ("with a long-term pack (6 or 7 years)", "長期保守パック（6年・7年）であれば", changed(pack__years=7))
+    longer = [y for y in policy.variants[pack["variant"]].years if y > pack["years"]]
+    if longer:  # the longest term the policy sells this variant for
+        yield (f"with a {max(longer)}-year pack", f"{max(longer)}年のパックであれば", changed(pack__years=max(longer)))
     if dev["country"] != "JP":
         yield ("if the machine were installed in Japan", "日本国内に設置されていれば", changed(device__country="JP"))
     if case["cause"]:
@@ -58,17 +61,9 @@ def _variants(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
     if comp and comp.get("kind") == "option":
         yield ("if it were the appliance body, not an option", "オプションではなく本体であれば",
                changed(component={"kind": "body", "category": None, "connection": None}))
-    hours = policy.variants[pack["variant"]].hours["hw"]
-    if not hours.contains(at):
-        nxt = hours.next_open(at)
-        yield (f"if the call had come at {format_value(nxt)} (the next opening)", f"受付が {format_value(nxt)}（次の開始）であれば",
-               changed(at=nxt))
+    yield from _in_hours(policy, case)
     work = case.get("work")
     if work:
-        if not hours.contains(work["departed_at"]):
-            nxt = hours.next_open(work["departed_at"])
-            yield (f"if dispatched at {format_value(nxt)} (inside the HW hours)", f"{format_value(nxt)}（HWサービス時間内）に出発していれば",
-                   changed(work__departed_at=nxt, work__completed_at=nxt + (work["completed_at"] - work["departed_at"])))
         if work["technicians"] > 1:
             yield ("with one technician", "技術者1名であれば", changed(work__technicians=1))
     if case.get("failure") is not None and not dev["config_info"]:
@@ -77,6 +72,27 @@ def _variants(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
     for name, v in policy.variants.items():
         if name != pack["variant"]:
             yield (f"on a {name} pack", f"{v.title_ja} のパックであれば", changed(pack__variant=name))
+
+
+def _in_hours(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
+    """The call at the next opening of the hours of its support (hw or pp); the work's departure at the next
+    opening of the hours the onsite clock counts (the policy's `onsite` block: hw unless it says otherwise)."""
+    hours = policy.variants[case["pack"]["variant"]].hours
+    at = case["at"]
+    call = hours.get(case["support"])
+    if call is not None and not call.contains(at):
+        nxt = call.next_open(at)
+        yield (f"if the call had come at {format_value(nxt)} (the next opening)", f"受付が {format_value(nxt)}（次の開始）であれば",
+               case.changed(at=nxt))
+    work = case.get("work")
+    onsite = policy.blocks.get("onsite", {}).get("onsite")
+    kind = getattr(onsite, "hours", "hw")
+    site = hours.get(kind)
+    if work and site is not None and not site.contains(work["departed_at"]):
+        nxt = site.next_open(work["departed_at"])
+        yield (f"if dispatched at {format_value(nxt)} (inside the {kind.upper()} hours)",
+               f"{format_value(nxt)}（{kind.upper()}サービス時間内）に出発していれば",
+               case.changed(work__departed_at=nxt, work__completed_at=nxt + (work["completed_at"] - work["departed_at"])))
 
 
 def _outcome(d: Decision) -> dict:
