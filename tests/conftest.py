@@ -12,6 +12,15 @@ SHARED = ROOT.parent / "shared"
 POLICIES = ROOT / "policies"
 
 
+def check(paths, **kw):
+    """sptui.policy.compile.check with the process's plugins (the built-ins and the installed ones) unless given."""
+    from sptui.plugins.manager import default_manager
+    from sptui.policy.compile import check as _check
+
+    kw.setdefault("plugins", default_manager())
+    return _check(paths, **kw)
+
+
 @pytest.fixture(scope="session")
 def policy():
     import sptui

@@ -40,7 +40,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from sptui.policy.compile import check
+from conftest import check
 from sptui.policy.diagnostics import CODES, Diagnostic, render
 from sptui.policy.testrun import load_tests
 
@@ -264,8 +264,8 @@ def test_cli_reports_a_test_file_with_the_policy() -> None:
 
 # ---- E090: only a plugin can cause it ---------------------------------------------------------------------------------
 def test_plugin_failure_is_e090() -> None:
-    from sptui.hookspecs import hookimpl
-    from sptui.plugins import PluginManager
+    from sptui.plugins.api import hookimpl
+    from sptui.plugins.manager import PluginManager
     from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
 
     def explode(block, ctx):

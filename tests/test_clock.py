@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sptui.evaluators.fees import fee_quote
 from sptui.evaluators.hours import service_deadline, service_hours
-from sptui.policy.literals import TOKYO
+from sptui.tz import TOKYO
 
 
 def t(s: str) -> dt.datetime:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sptui.model.case import FIELDS, CaseError, parse_case
-from sptui.policy.compile import check
+from sptui.errors import CaseError
+from sptui.model.case import FIELDS, parse_case
+from conftest import check
 
 from conftest import POLICIES
 
@@ -296,8 +297,8 @@ def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(base_case, 
 def test_a_subset_of_the_rules_runs_alone_and_leaves_the_full_runner_as_it_was(policy, base_case):
     """run_rules(only=…) generates its own code beside the full runner's, in the same namespace: neither may
     overwrite the other's constants."""
-    from sptui.engine import DecisionContext, case_values
-    from sptui.evaluators.core import run_rules
+    from sptui.policy.decide import DecisionContext, case_values
+    from sptui.evaluators.rules import run_rules
 
     outside = dict(base_case, device=dict(base_case["device"], country="SG"), cause="ex-04")
     full_before = policy.decide(outside).to_json()
@@ -318,8 +319,8 @@ def test_a_subset_of_the_rules_runs_alone_and_leaves_the_full_runner_as_it_was(p
 def test_a_subset_names_rules_that_exist_and_builds_safely_from_many_threads(policy, base_case):
     import threading
 
-    from sptui.engine import DecisionContext, case_values
-    from sptui.evaluators.core import run_rules
+    from sptui.policy.decide import DecisionContext, case_values
+    from sptui.evaluators.rules import run_rules
 
     ctx = DecisionContext(case_values(policy, base_case))
     with pytest.raises(KeyError, match="installed-in-japn"):

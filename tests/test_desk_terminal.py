@@ -189,7 +189,7 @@ def test_the_desk_opens_with_broken_plugins_installed_and_says_which(tmp_path, r
     site.mkdir()
     make_dist(site, "raises-on-import", "raise ImportError('missing dependency frobnicate')\n")
     make_dist(site, "misspelt", HOOKIMPL + "@hookimpl\ndef sptui_block_kind(register):\n    pass\n")
-    make_dist(site, "twice", HOOKIMPL + "from sptui.evaluators.core import VARIANT\n@hookimpl\n"
+    make_dist(site, "twice", HOOKIMPL + "from sptui.evaluators.variant import VARIANT\n@hookimpl\n"
                                         "def sptui_block_kinds(register):\n    register(VARIANT)\n")
     db, store, inc, al = _demo(tmp_path, run)
     t = Tmux(["env", f"PYTHONPATH={site}", sptui_bin, "--db", str(db), "--operator", "tmux", "--lang", "en"])

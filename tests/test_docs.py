@@ -16,8 +16,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from sptui import hookspecs
-from sptui.plugins import BUILTINS, HOOKS, PluginManager
+from sptui.plugins import hookspecs
+from sptui.plugins.manager import BUILTINS, HOOKS, PluginManager
 from sptui.policy.diagnostics import CODES
 from sptui.policy.parse import parse_text
 
@@ -131,7 +131,7 @@ def own(pm: PluginManager, module: types.ModuleType, hook: str) -> list:
 
 
 def shipped_policy_is_clean(pm: PluginManager) -> bool:
-    from sptui.policy.compile import check
+    from conftest import check
 
     policy, _, _ = check([POLICIES], plugins=pm)
     return policy is not None
@@ -139,7 +139,7 @@ def shipped_policy_is_clean(pm: PluginManager) -> bool:
 
 def in_a_rule(expressions: list[str]) -> str:
     """A rule citing a clause of the shipped register, with these expressions as its lets (where functions are used)."""
-    from sptui.policy.compile import check
+    from conftest import check
 
     policy, _, _ = check([POLICIES], plugins=PluginManager(entry_points=False))
     clause = next(iter(policy.clauses))
@@ -191,7 +191,7 @@ def test_plugin_example_loads_and_registers(fence, tmp_path, clean_env):
 @pytest.mark.parametrize("fence", plugin_examples(), ids=lambda f: f.id)
 def test_plugin_example_works_with_the_shipped_policy(fence, tmp_path, clean_env):
     """Block kinds' examples and functions' examples check; variants load; evaluators run without error."""
-    from sptui.policy.compile import check
+    from conftest import check
 
     if not shipped_policy_is_clean(PluginManager(entry_points=False)):
         pytest.skip("the shipped policy does not check on its own")
@@ -275,7 +275,7 @@ def test_plugin_docs_name_the_builtins_and_environment():
 @pytest.mark.parametrize("cls_name", ["Function", "Evaluator", "VariantPack", "AlarmSource"])
 def test_every_field_of_a_registered_class_is_in_its_table(cls_name):
     """A field a plugin author can set (such as Function.total) is documented in the table of its hook."""
-    from sptui.policy import schema
+    from sptui.plugins import api as schema
 
     text = PLUGINS.read_text(encoding="utf-8")
     cls = getattr(schema, cls_name)
@@ -320,7 +320,7 @@ def test_policy_example_parses(fence):
 @pytest.mark.parametrize("fence", [f for f in sptp_blocks(LANGUAGE) if re.search(r'^policy "', f.text, re.MULTILINE)],
                          ids=lambda f: f.id)
 def test_complete_policy_example_checks_clean(fence, clean_env):
-    from sptui.policy.compile import check
+    from conftest import check
 
     policy, diags, _ = check([], plugins=PluginManager(entry_points=False), extra_text={"example.sptp": fence.text})
     assert policy is not None and not diags, [f"{d.span}: {d.code} {d.message}" for d in diags]
@@ -329,7 +329,7 @@ def test_complete_policy_example_checks_clean(fence, clean_env):
 @pytest.mark.parametrize("fence", mistake_examples(), ids=lambda f: f.id)
 def test_mistake_example_reports_its_code(fence, clean_env):
     """`sptp error CODE` blocks, read with the shipped policy, cause that diagnostic."""
-    from sptui.policy.compile import check
+    from conftest import check
 
     want = fence.info[2]
     assert want in CODES, f"{fence.id}: {want} is not a diagnostic code"
@@ -381,7 +381,7 @@ def test_builtin_block_kind_example_parses(kind):
 
 @pytest.mark.parametrize("fn", builtin_registered("sptui_functions"), ids=lambda f: f.name)
 def test_builtin_function_example_checks_with_the_shipped_policy(fn, clean_env):
-    from sptui.policy.compile import check
+    from conftest import check
 
     if not shipped_policy_is_clean(PluginManager(entry_points=False)):
         pytest.skip("the shipped policy does not check on its own")
@@ -401,7 +401,7 @@ def test_every_case_field_is_documented():
 
 
 def test_date_rounding_table_matches_the_code():
-    from sptui.policy.literals import add_months
+    from sptui.clock.dates import add_months
 
     text = LANGUAGE.read_text(encoding="utf-8")
     for rounding, feb in (("clamp", "2025-02-28"), ("roll-forward", "2025-03-01")):

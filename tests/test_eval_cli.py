@@ -124,8 +124,8 @@ def test_explain_says_when_off_hours_work_would_be_free(run, base_case, tmp_path
 
 def test_counterfactuals_are_real_decisions(policy, base_case):
     """Every counterfactual line is backed by deciding the changed case again."""
-    from sptui.engine import case_values
-    from sptui.explain import _variants, counterfactuals
+    from sptui.policy.decide import case_values
+    from sptui.explanation import _variants, counterfactuals
 
     base_case["device"]["country"] = "SG"
     case = case_values(policy, base_case)
@@ -271,3 +271,39 @@ def test_an_unknown_field_is_named_with_its_control_characters_escaped(base_case
     base_case["pack"]["\x1b]0;owned\x07" + "k" * 500] = 1
     code, out, err = invoke("eval", "-", input=json.dumps(base_case))
     assert code == 2 and "\x1b" not in err and err.startswith("error: pack.'\\x1b]0;owned\\x07kkk") and len(err) < 200
+
+
+def test_explaining_a_case_in_python_takes_the_case_as_eval_reads_it(run, policy, base_case, tmp_path):
+    """sptui.explain(policy, case) with the JSON-like case a Python user has (issue 18: `Policy.explain(raw_case)`
+    crashed, the counterfactuals reading a raw case as a parsed one): the text `sptui explain` prints, every
+    counterfactual included; a bad case is a CaseError naming its field."""
+    import sptui
+
+    base_case["at"] = "2029-04-02T10:00:00+09:00"  # the day after a 5-year period ends
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(base_case))
+    text = sptui.explain(policy, base_case)
+    assert "verdict covered if the call had come on 2029-03-31 (the last day of the period)" in text
+    assert text + "\n" == run("explain", f).stdout
+    assert sptui.explain(policy, base_case, lang="ja") + "\n" == run("explain", f, "--lang", "ja").stdout
+    base_case["pack"]["years"] = "five"
+    with pytest.raises(sptui.CaseError) as e:
+        sptui.explain(policy, base_case)
+    assert e.value.field == "pack.years"
+
+
+def test_explain_tries_the_longest_term_the_policy_sells_the_variant_for(policy, base_case):
+    """The what-if axes come from the policy: a 3-year weekday-9h pack past its period would be covered on the
+    longest term the policy's variant is sold for (years 1, 3, 5, 7), a real decision on the changed case."""
+    import sptui
+    from sptui.explanation import counterfactuals
+    from sptui.policy.decide import case_values
+
+    base_case["pack"]["years"] = 3
+    base_case["at"] = "2027-06-01T10:00:00+09:00"  # a 3-year period from 2024-04-01 has ended
+    case = case_values(policy, base_case)
+    d = policy.decide(case)
+    assert d.verdict == "not-covered"
+    assert "verdict covered with a 7-year pack" in counterfactuals(policy, case, d)
+    assert policy.decide(case.changed(pack__years=max(policy.variants["weekday-9h"].years))).verdict == "covered"
+    assert "7年のパックであれば: 判定は covered" in sptui.explain(policy, base_case, lang="ja")

@@ -11,10 +11,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sptui.engine import DecisionContext, case_values
-from sptui.policy import literals as L
+from sptui.policy.decide import DecisionContext, case_values
+from sptui.clock.dates import add_duration, add_months
+from sptui.model.values import Duration
+from sptui.tz import TOKYO
 from sptui.policy.ast import Binary, Call, Literal, Path as FieldPath, SetLit, Unary
-from sptui.policy.compile import check
+from conftest import check
 
 from conftest import POLICIES, ROOT
 
@@ -81,8 +83,8 @@ def oracle(node, case: dict, policy):
         args = [oracle(a, case, policy) for a in node.args]
         if any(a is None for a in args):
             return None
-        impl = {"date": lambda t: t.astimezone(L.TOKYO).date(), "days_between": lambda a, b: (b - a).days,
-                "add_years": lambda d, n: L.add_months(d, 12 * n, policy.date_rounding)}[node.name]
+        impl = {"date": lambda t: t.astimezone(TOKYO).date(), "days_between": lambda a, b: (b - a).days,
+                "add_years": lambda d, n: add_months(d, 12 * n, policy.date_rounding)}[node.name]
         return impl(*args)
     assert isinstance(node, Binary), node
     op = node.op
@@ -101,8 +103,8 @@ def oracle(node, case: dict, policy):
         return False if x is None or y is None else ORDER[op](x, y)
     if x is None or y is None:
         return None
-    if isinstance(y, L.Duration):
-        return L.add_duration(x, y, policy.date_rounding, 1 if op == "+" else -1)
+    if isinstance(y, Duration):
+        return add_duration(x, y, policy.date_rounding, 1 if op == "+" else -1)
     if isinstance(x, dt.date) and isinstance(y, dt.date):
         return (x - y).days
     return ARITH[op](x, y)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import POLICIES
-from sptui.policy.compile import check
+from conftest import check
 from sptui.policy.diagnostics import CODES, render
 from sptui.policy.fmt import format_module, format_text
 from sptui.policy.parse import parse_text

@@ -561,7 +561,7 @@ def test_a_date_header_far_from_the_intakes_clock_is_not_the_receipt_time(tmp_pa
 
 def test_a_receipt_time_is_plausible_from_366_days_before_the_intakes_clock_to_1_day_after():
     """Both ends of the range, and the instants at the ends of the calendar (no overflow comparing them)."""
-    from sptui.intake.files import MailFile, plausible, received_at
+    from sptui.mailfiles import MailFile, plausible, received_at
 
     now = dt.datetime(2026, 12, 5, 12, 0, tzinfo=JST)
     second = dt.timedelta(seconds=1)

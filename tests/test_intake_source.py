@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from sptui.intake.source import IncomingMail, run_source
+from sptui.intake.source import run_source
+from sptui.plugins.api import IncomingMail
 from sptui.store import Store
 from sptui.testing import alarm_mail, registry_csv, registry_row, tokyo
 

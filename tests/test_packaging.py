@@ -46,7 +46,7 @@ def test_the_wheel_ships_the_policy_and_decides_by_it(tmp_path):
 
     checked = sptui("check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    from sptui.policy.compile import load_policy
+    from sptui import load_policy
 
     digest = load_policy(ROOT / "policies").digest  # the wheel's policy is the policy of this tree
     assert checked.stdout.startswith(f"0 error(s), 0 warning(s) — {len(shipped)} file(s)"), checked.stdout

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from sptui.plugins import BUILTINS, PluginManager
+from sptui.plugins.manager import BUILTINS, PluginManager
 
-HOOKIMPL = "from sptui.hookspecs import hookimpl\n"
+HOOKIMPL = "from sptui.plugins.api import hookimpl\n"
 
 
 def make_dist(site, name: str, module_source: str, entry: str | None = None) -> None:
@@ -57,7 +57,7 @@ def test_a_hook_that_raises_is_reported_and_others_still_register():
 
 def test_registering_a_name_twice_keeps_the_first_and_reports_the_second(policy):
     src = HOOKIMPL + """
-from sptui.evaluators.core import VARIANT
+from sptui.evaluators.variant import VARIANT
 @hookimpl
 def sptui_block_kinds(register):
     register(VARIANT)
@@ -94,11 +94,11 @@ def test_plugin_block_kind_is_checked_against_its_schema(tmp_path):
     import shutil
 
     import sptui
-    from sptui.policy.compile import check
+    from conftest import check
 
     src = HOOKIMPL + """
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Function
-from sptui.evaluators.core import CITE
+from sptui.plugins.api import CITE
 def compile_sla(b, ctx):
     return b.value("respond-within")
 @hookimpl
@@ -141,7 +141,7 @@ def test_broken_entry_point_plugins_are_listed_and_the_host_still_works(site, ba
     make_dist(site, "raises-on-import", "raise ImportError('missing dependency frobnicate')\n")
     make_dist(site, "misspelt", HOOKIMPL + "@hookimpl\ndef sptui_block_kind(register):\n    pass\n")
     make_dist(site, "twice", HOOKIMPL + """
-from sptui.evaluators.core import VARIANT
+from sptui.evaluators.variant import VARIANT
 @hookimpl
 def sptui_block_kinds(register):
     register(VARIANT)
@@ -300,7 +300,7 @@ def test_check_reports_a_plugin_that_fails_to_load_as_a_warning_and_strict_fails
     make_dist(site, "raises-on-import", "raise ImportError('missing dependency frobnicate')\n")
     make_dist(site, "misspelt", HOOKIMPL + "@hookimpl\ndef sptui_block_kind(register):\n    pass\n")
     make_dist(site, "twice", HOOKIMPL + """
-from sptui.evaluators.core import VARIANT
+from sptui.evaluators.variant import VARIANT
 @hookimpl
 def sptui_block_kinds(register):
     register(VARIANT)
@@ -328,7 +328,7 @@ def test_check_with_no_broken_plugin_has_no_plugin_warning(site):
 
 
 def test_a_plugin_function_that_raises_is_named_in_its_rules_error_with_the_plugin(base_case):
-    from sptui.policy.compile import check
+    from conftest import check
 
     src = HOOKIMPL + """
 from sptui.policy.schema import Function

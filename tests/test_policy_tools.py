@@ -139,3 +139,23 @@ def test_clauses_lists_register_and_citers(run):
     assert "rule service-period" in rows["第1章 4"]["cited_by"]
     assert rows["第3章 1.9"]["not_computable"]
     assert "table fee-band" in rows["別表-1"]["cited_by"]
+
+
+def test_a_policy_path_that_does_not_exist_is_one_error_naming_it(run, tmp_path):
+    """`sptui check MISSING` (issue 18: two errors, the second a missing header with a hint to write one): one
+    error naming the path, with the hint about what a policy is; the same for a folder with no policy file, and a
+    missing file beside a good policy leaves the good policy checked."""
+    for path in (tmp_path / "MISSING", tmp_path / "missing.sptp"):
+        p = run("check", path)
+        assert p.returncode == 1
+        errors = [line for line in p.stdout.splitlines() if ": error[" in line]
+        assert errors == [f"{path}:1:1: error[E010]: `{path}` no such file"], p.stdout
+        assert "policy header" not in p.stdout and "a policy is a folder of .sptp files" in p.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    p = run("check", empty)
+    assert p.returncode == 1
+    assert [line for line in p.stdout.splitlines() if ": error[" in line] == [
+        f"{empty}:1:1: error[E010]: `{empty}` holds no .sptp policy file"], p.stdout
+    p = run("check", "policies", tmp_path / "MISSING")
+    assert [line.split(": error[")[1][:4] for line in p.stdout.splitlines() if ": error[" in line] == ["E010"]

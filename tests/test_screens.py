@@ -412,7 +412,7 @@ async def policy_screen(app, pilot):
 
 
 def test_leaving_the_policy_editor_with_an_edit_not_saved_asks_save_discard_or_stay(busy, policy, tmp_path):
-    from sptui.policy.compile import load_policy
+    from sptui import load_policy
 
     folder, first, good = policy_folder(tmp_path)
     edited = good.replace('version "2021.08-r1"', 'version "2021.08-r2"')
@@ -460,7 +460,7 @@ BAD_EDITS = {  # the kinds of edit that do not check: each must leave the file o
 
 
 def test_ctrl_s_never_puts_a_policy_with_errors_on_disk_and_keeps_the_edit_aside(busy, policy, tmp_path):
-    from sptui.policy.compile import load_policy
+    from sptui import load_policy
 
     folder, first, good = policy_folder(tmp_path)
     draft = first.with_name(first.name + ".draft")

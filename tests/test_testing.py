@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from sptui.model.case import CaseError
+from sptui.errors import CaseError
 from sptui.testing import alarm_mail, load_policy_with, make_case, registry_row, tokyo
 
 
@@ -39,7 +39,7 @@ def test_a_case_built_with_a_bad_field_is_still_refused_by_the_policy(policy):
 def test_load_policy_with_names_a_plugin_that_fails():
     broken = types.ModuleType("broken_pack")
     exec(textwrap.dedent("""
-        from sptui.hookspecs import hookimpl
+        from sptui.plugins.api import hookimpl
         @hookimpl
         def sptui_functions(register):
             raise RuntimeError("no rate table")

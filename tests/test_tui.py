@@ -758,8 +758,8 @@ def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy)
 
 def test_triage_shows_what_would_change_the_outcome(desk, policy):
     """The counterfactuals of `sptui explain`, each a real decision on a changed case, in the triage."""
-    from sptui.engine import case_values
-    from sptui.explain import counterfactuals
+    from sptui.policy.decide import case_values
+    from sptui.explanation import counterfactuals
 
     from sptui.testing import tokyo
 
@@ -1354,17 +1354,17 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     import types
 
 
-    import sptui.plugins
-    from sptui.plugins import PluginManager
+    import sptui.plugins.manager
+    from sptui.plugins.manager import PluginManager
     from sptui.policy.schema import VariantPack
 
     bad = tmp_path / "bad.sptp"
     bad.write_text("variant weekday-9h {\n  cite 第1章 3\n}\n", encoding="utf-8")  # a variant the policy has
     plugin = types.ModuleType("badpack")
     plugin.VP, plugin.BAD = VariantPack, str(bad)
-    exec("from sptui.hookspecs import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
+    exec("from sptui.plugins.api import hookimpl\n@hookimpl\ndef sptui_variants(register):\n"
          "    register(VP('bad', (BAD,)))\n", plugin.__dict__)
-    monkeypatch.setattr(sptui.plugins, "_default", PluginManager(entry_points=False, extra=(plugin,)))
+    monkeypatch.setattr(sptui.plugins.manager, "_default", PluginManager(entry_points=False, extra=(plugin,)))
     pol_dir, first, good = policy_copy(tmp_path)
 
     async def main():
@@ -1379,7 +1379,7 @@ def test_a_plugin_with_a_broken_policy_file_does_not_block_a_reload(desk, policy
     new, diag_text, notes = asyncio.run(main())
     assert new is not policy and new.version == "2021.08-r2" and "policy reloaded" in notes[-1]
     assert "bad.sptp:1:" in diag_text  # the plugin's error, shown
-    assert "badpack" in [f.plugin for f in sptui.plugins._default.failures if f.stage == "policy"]
+    assert "badpack" in [f.plugin for f in sptui.plugins.manager._default.failures if f.stage == "policy"]
 
 
 def test_the_key_bar_shows_the_screens_keys_and_a_click_presses_one(desk, policy):
@@ -1505,10 +1505,10 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
     from textual.containers import VerticalScroll
     from textual.widgets import DataTable
 
-    import sptui.explain
+    import sptui.explanation
 
-    from sptui.engine import case_values
-    from sptui.explain import counterfactuals
+    from sptui.policy.decide import case_values
+    from sptui.explanation import counterfactuals
     from sptui.testing import tokyo
 
     first = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
@@ -1530,7 +1530,7 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
                 return static_text(app, "#whatif")
         raise AssertionError("no counterfactuals")
 
-    slow = sptui.explain.counterfactuals
+    slow = sptui.explanation.counterfactuals
 
     def later(*args):  # the second record's arrive well after its screen shows
         time.sleep(0.5)
@@ -1543,7 +1543,7 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
         app.screen.query_one(VerticalScroll).scroll_end(animate=False)
         await pilot.pause()
         scrolled = app.screen.query_one(VerticalScroll).scroll_y
-        monkeypatch.setattr(sptui.explain, "counterfactuals", later)
+        monkeypatch.setattr(sptui.explanation, "counterfactuals", later)
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("escape")  # leave the filter

@@ -4,7 +4,6 @@ Importing this module loads no plugin and no policy; each command does what it n
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -39,7 +38,7 @@ def _print_diags(diags, sources, fmt: str, *, stream=None) -> None:
 
 def _load(policy_path: str):
     """Load the policy or exit 1 with its diagnostics on stderr."""
-    from sptui.policy.compile import PolicyError, load_policy
+    from sptui import PolicyError, load_policy
 
     try:
         policy = load_policy(policy_path)
@@ -47,7 +46,7 @@ def _load(policy_path: str):
         _print_diags(e.diagnostics, e.sources, "text", stream=sys.stderr)
         click.echo(f"error: the policy at {policy_path} has errors; run `sptui check {policy_path}`", err=True)
         sys.exit(1)
-    from sptui.plugins import default_manager
+    from sptui.plugins.manager import default_manager
 
     for f in default_manager().failures:  # the command goes on without what failed
         click.echo(f"warning: plugin {f.plugin} [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
@@ -84,14 +83,14 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
 @click.option("--strict", is_flag=True, help="exit 1 on warnings too (an uncited clause, a plugin that failed to load…)")
 def check(paths, fmt, strict):
     """Check policy files: every syntax and semantic error, with place, caret and hint; and the installed plugins."""
-    from sptui.plugins import default_manager, failure_diagnostics
+    from sptui.plugins.manager import default_manager, failure_diagnostics
     from sptui.policy.compile import check as run_check
     from sptui.policy.compile import test_files
     from sptui.policy.diagnostics import sort_key, summary
     from sptui.policy.testrun import load_tests
 
     paths = list(paths) or [default_policy()]
-    policy, diags, sources = run_check(paths)
+    policy, diags, sources = run_check(paths, plugins=default_manager())
     _, tdiags, tsources = load_tests(test_files(paths))
     diags = sorted(diags + tdiags + failure_diagnostics(default_manager()), key=sort_key)
     sources = {**sources, **tsources}
@@ -270,8 +269,8 @@ def _json(text: str, where: str):
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
 def eval_cmd(source, policy_path, jsonl, lang):
     """Decide a case (JSON; `-` reads standard input), as ../shared/contract/eval.md specifies."""
-    from sptui.engine import case_values, decide
-    from sptui.model.case import CaseError
+    from sptui.policy.decide import case_values, decide
+    from sptui.errors import CaseError
 
     policy = _load(policy_path or default_policy())
     try:
@@ -289,9 +288,7 @@ def eval_cmd(source, policy_path, jsonl, lang):
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             click.echo(f"error: {where}{e.field}: {e.message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    # the cases read so far live to the end: the cyclic GC need not scan them again and again. Every answer
-    # is made before the first is printed (a message that fails to render leaves no half answer)
-    gc.freeze()
+    # every answer is made before the first is printed (a message that fails to render leaves no half answer)
     decisions = []
     for i, c in enumerate(parsed):
         try:
@@ -314,9 +311,9 @@ def eval_cmd(source, policy_path, jsonl, lang):
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
 def explain(source, policy_path, lang):
     """Explain a case's decision: each rule, outcome, clause, note, and what would change it."""
-    from sptui.engine import case_values
-    from sptui.explain import explain as run_explain
-    from sptui.model.case import CaseError
+    from sptui.policy.decide import case_values
+    from sptui.explanation import explain as run_explain
+    from sptui.errors import CaseError
 
     policy = _load(policy_path or default_policy())
     try:
@@ -332,7 +329,8 @@ def explain(source, policy_path, lang):
 
 
 def _instant(value: str, name: str):
-    from sptui.model.case import CaseError, parse_instant
+    from sptui.errors import CaseError
+    from sptui.tz import parse_instant
 
     try:
         return parse_instant(value, name)
@@ -383,7 +381,7 @@ def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
 def deadline(at, variant, policy_path):
     """The onsite deadline: 2 service hours after a notice, across closings, weekends and holidays."""
     from sptui.evaluators.hours import service_deadline
-    from sptui.model.decision import iso
+    from sptui.tz import iso
 
     when = _instant(at, "at")
     policy = _load(policy_path or default_policy())

@@ -87,7 +87,7 @@ def _fail(e: Exception | str, code: int = 1):
 def _act(fn):
     """Run a desk or store action: bad input (BadRequest, CaseError) exits 2, a refusal (another owner, a conflict,
     a closed incident) 1; one line either way."""
-    from sptui.model.case import CaseError
+    from sptui.errors import CaseError
     from sptui.store import BadRequest, StoreError
 
     try:
@@ -260,7 +260,7 @@ def incident():
 @policy_option
 def incident_open(label, at, summary, support, cause, db_url, operator, policy_path):
     """Open an incident for a registered machine; the policy decides it now and the decision is kept."""
-    from sptui.model.case import CaseError
+    from sptui.errors import CaseError
     from sptui.store import StoreError, operator_name
 
     when = _instant(at, "at")
@@ -488,7 +488,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
 def intake_file(paths, db_url, policy_path):
     """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail. Only regular files are
     read; anything else (a FIFO, a device, a folder named *.eml, a file over 32 MB) is one line and skipped."""
-    from sptui.intake.files import mail_files, received_at
+    from sptui.mailfiles import mail_files, received_at
     from sptui.intake.ingest import ingest
     from sptui.store import now
 
@@ -528,7 +528,7 @@ def intake_source(name, location, follow, db_url, policy_path):
     import logging
 
     from sptui.intake.source import run_source
-    from sptui.plugins import default_manager
+    from sptui.plugins.manager import default_manager
 
     pm = default_manager()
     sources = {k: obj for k, (_, obj) in pm.unique("sptui_alarm_sources", lambda o: o.name).items()}
@@ -656,7 +656,7 @@ def open_desk(db_url, policy_path, *, lang=None, operator=None, read_only=False,
     path = str(policy_path or default_policy())
 
     def load():
-        from sptui.policy.compile import PolicyError, load_policy
+        from sptui import PolicyError, load_policy
 
         try:
             return load_policy(path)

@@ -14,7 +14,7 @@ def _entry_points() -> list[dict]:
     """The installed plugins as their metadata says, without importing any of them."""
     import importlib.metadata as md
 
-    from sptui.plugins import _split_env
+    from sptui.plugins.manager import _split_env
 
     disabled = _split_env("SPTUI_DISABLE_PLUGINS") or set()
     only = _split_env("SPTUI_LOAD_PLUGINS")
@@ -46,7 +46,7 @@ def _entry_points() -> list[dict]:
 def plugins(verbose):
     """The plugins, built-in and installed. Without -v it reads their metadata and imports none of them
     (a plugin that would fail shows only when loaded: use -v)."""
-    from sptui.plugins import BUILTINS, _own_version, _split_env
+    from sptui.plugins.manager import BUILTINS, _own_version, _split_env
 
     if not verbose:
         disabled = _split_env("SPTUI_DISABLE_PLUGINS") or set()
@@ -62,8 +62,8 @@ def plugins(verbose):
         click.echo("(not loaded; `sptui plugins -v` loads them, shows their hooks and any failure)", err=True)
         return
     from sptui.cli import default_policy
-    from sptui.plugins import HOOKS, PluginManager
-    from sptui.policy.compile import PolicyError, load_policy
+    from sptui.plugins.manager import HOOKS, PluginManager
+    from sptui import PolicyError, load_policy
 
     pm = PluginManager()
     pm.check_names()
@@ -134,8 +134,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sptui.hookspecs import hookimpl
-from sptui.policy.schema import VariantPack
+from sptui.plugins.api import VariantPack, hookimpl
 
 __version__ = "0.1.0"
 POLICY = Path(__file__).resolve().parent / "{name}.sptp"

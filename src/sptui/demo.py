@@ -19,7 +19,7 @@ from email.utils import format_datetime, make_msgid
 
 from sptui.desk import Consent, Work, contact, dispatch, quote_dispatch
 from sptui.store.registry import COLUMNS, policy_variants
-from sptui.store.schema import TOKYO
+from sptui.tz import TOKYO
 
 ORGS = ["東都映像", "北浜セキュリティ", "みなと監視サービス", "さくら交通", "Kanto Retail", "関西物流", "青葉病院",
         "港北市役所", "Osaka Media Works", "[bold]株式会社[/]"]  # the last: markup in data, shown as typed

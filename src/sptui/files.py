@@ -11,19 +11,11 @@ import os
 import stat
 from typing import BinaryIO
 
+from sptui.errors import FileProblem
+
 MiB = 1024 * 1024
 POLICY_FILE_LIMIT = 16 * MiB  # a policy file (a 10,000-rule policy is about 3 MiB)
 CASE_INPUT_LIMIT = 256 * MiB  # `sptui eval` input (100,000 cases as JSON lines are about 80 MiB)
-
-
-class FileProblem(ValueError):
-    """A file that cannot be read as text: `reason` says why (no such file, not a regular file, too large,
-    not UTF-8 at byte N); str() is `NAME: reason`."""
-
-    def __init__(self, name: str, reason: str):
-        super().__init__(f"{name}: {reason}")
-        self.name = name
-        self.reason = reason
 
 
 def read_text(path: str | os.PathLike, *, limit: int = POLICY_FILE_LIMIT, name: str | None = None) -> str:

@@ -19,7 +19,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sptui.policy.literals import TOKYO
+from sptui.tz import TOKYO, parse_instant
 
 BASE_CASE: dict[str, Any] = {
     "at": "2026-11-27T17:00:00+09:00", "support": "hw", "repair_needed": True,
@@ -33,9 +33,9 @@ BASE_CASE: dict[str, Any] = {
 
 
 def tokyo(text: str) -> dt.datetime:
-    """`tokyo("2026-05-06 10:00")`: an aware datetime in Asia/Tokyo (a string with an offset keeps it)."""
-    t = dt.datetime.fromisoformat(text)
-    return t.astimezone(TOKYO) if t.tzinfo else t.replace(tzinfo=TOKYO)
+    """`tokyo("2026-05-06 10:00")`: an aware datetime in Asia/Tokyo (a string with an offset keeps its instant), read
+    as the desk reads a time an operator types (sptui.tz.parse_instant); CaseError if it is none."""
+    return parse_instant(text, "tokyo()", local=True)
 
 
 def _json_value(v: Any) -> Any:
@@ -150,8 +150,9 @@ def load_policy_with(*plugins: Any, policy: str | Path | None = None, entry_poin
     """The policy loaded with these plugin modules (and the built-ins); raises AssertionError naming each
     plugin that failed to load or register, and PolicyError (every diagnostic, with its file:line:col) if
     the policy with the plugins' files has errors."""
-    from sptui.plugins import PluginManager
-    from sptui.policy.compile import PolicyError, check
+    from sptui.errors import PolicyError
+    from sptui.plugins.manager import PluginManager
+    from sptui.policy.compile import check
 
     pm = PluginManager(entry_points=entry_points, extra=tuple(plugins))
     pm.check_names()  # every hook runs now, so its failures show here

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import sptui_longterm
-from sptui.model.case import CaseError
+from sptui.errors import CaseError
 from sptui.testing import registry_csv, registry_row, tokyo
 
 SPTUI = str(Path(sys.executable).parent / "sptui")

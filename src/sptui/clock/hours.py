@@ -13,7 +13,8 @@ from typing import Iterator
 
 import attrs
 
-from sptui.policy.literals import TOKYO, MonthDayRange, Window
+from sptui.model.values import MonthDayRange, Window
+from sptui.tz import TOKYO
 
 _DAY = dt.timedelta(days=1)
 

@@ -5,14 +5,13 @@ import datetime as dt
 
 import attrs
 
-from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE
+from sptui.evaluators.common import CITE, NOTE
 from sptui.evaluators.hours import service_hours
-from sptui.hookspecs import hookimpl
 from sptui.model.decision import Reason
+from sptui.policy.decide import DecisionContext
 from sptui.policy.expr import format_value
-from sptui.policy.literals import TOKYO
-from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, hookimpl
+from sptui.tz import TOKYO
 
 
 @attrs.frozen

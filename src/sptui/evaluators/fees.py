@@ -5,18 +5,15 @@ import datetime as dt
 
 import attrs
 
-from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE, day_gaps, fixed_minutes
-from sptui.hookspecs import hookimpl
-from sptui.model.case import INT_RANGES, CaseError, checked_instant
+from sptui.errors import CaseError, FeeError
+from sptui.evaluators.common import CITE, NOTE, day_gaps, fixed_minutes
+from sptui.model.case import INT_RANGES
 from sptui.model.decision import FeeLine, FeeQuote, Reason
-from sptui.policy import literals as L
+from sptui.model.values import Money
+from sptui.policy.decide import DecisionContext
 from sptui.policy.expr import format_value
-from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator
-
-
-class FeeError(ValueError):
-    pass
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, hookimpl
+from sptui.tz import require_aware
 
 
 @attrs.frozen
@@ -82,7 +79,7 @@ def check_fee_bands(table, ctx, span, whose: str = "", outputs: bool = True) -> 
                       "output band, base, add")
     for row in table.rows:
         for col in ("base", "add"):
-            if col in row.out and not isinstance(row.out[col], L.Money):
+            if col in row.out and not isinstance(row.out[col], Money):
                 ctx.error("E033", f"the fee band's `{col}` must be an amount in yen, got `{row.out[col]}`",
                           row.out_spans.get(col, row.span),
                           f"write {row.out[col]:,}円" if isinstance(row.out[col], int) else "write it like 12,000円")
@@ -168,8 +165,8 @@ def fee_quote(policy, departed_at: dt.datetime, completed_at: dt.datetime, techn
     if fee is None:
         raise FeeError("this policy has no fee block: it prices no work")
     try:
-        departed_at = checked_instant(departed_at, "departure")
-        completed_at = checked_instant(completed_at, "completion")
+        departed_at = require_aware(departed_at, "departure")
+        completed_at = require_aware(completed_at, "completion")
     except CaseError as e:
         raise FeeError(f"the {e.field}: {e.message}") from None
     lo, hi = INT_RANGES["work.technicians"]

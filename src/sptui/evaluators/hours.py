@@ -5,12 +5,11 @@ import datetime as dt
 
 import attrs
 
-from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE, fixed_minutes
-from sptui.hookspecs import hookimpl
+from sptui.evaluators.common import CITE, NOTE, fixed_minutes
 from sptui.model.decision import Reason
+from sptui.policy.decide import DecisionContext
 from sptui.policy.expr import format_value
-from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, Function, hookimpl
 
 
 def service_hours(policy_or_rt, variant: str, support: str):

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import attrs
 
-from sptui.engine import DecisionContext
-from sptui.evaluators.core import CITE, NOTE
-from sptui.hookspecs import hookimpl
+from sptui.evaluators.common import CITE, NOTE
 from sptui.model.decision import Reason
+from sptui.policy.decide import DecisionContext
 from sptui.policy.diagnostics import did_you_mean
-from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator
+from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, Evaluator, hookimpl
 
 ACTIONS = {
     "auto-by-replacement": ("ディスク交換で自動復旧（RAID有効・1台故障）", "recovered automatically by replacing the disk (RAID on, one disk)"),

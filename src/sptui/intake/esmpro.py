@@ -41,13 +41,14 @@ import email.utils
 import re
 import unicodedata
 from email.message import Message
-from zoneinfo import ZoneInfo
 
 import attrs
 
+from sptui.errors import SptuiError
+from sptui.tz import TOKYO
+
 __all__ = ["AlarmMail", "AlarmParseError", "REASONS", "TOKYO", "envelope", "parse_alarm_mail"]
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 #: Every reason code AlarmParseError.reason can carry.
 REASONS = frozenset({
@@ -67,7 +68,7 @@ REASONS = frozenset({
 })
 
 
-class AlarmParseError(Exception):
+class AlarmParseError(SptuiError):
     """The mail is not a usable ESMPRO alarm. ``reason`` is a code from REASONS, ``message`` a sentence."""
 
     def __init__(self, reason: str, message: str) -> None:

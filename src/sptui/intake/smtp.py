@@ -21,7 +21,8 @@ import sys
 from aiosmtpd.smtp import SMTP
 
 from sptui.intake.writer import HEADER, frame
-from sptui.store.schema import TOKYO
+from sptui.errors import IntakeError
+from sptui.tz import TOKYO
 
 log = logging.getLogger("sptui.intake")
 
@@ -30,12 +31,8 @@ START_TIMEOUT = 120  # seconds for the writer to load the policy and open the st
 CLOSE_TIMEOUT = 120  # seconds for the writer to store what it was sent, when the intake stops
 
 
-class WriterError(Exception):
+class WriterError(IntakeError):
     """The writer did not store a mail: the sender should retry (451)."""
-
-
-class IntakeError(Exception):
-    """The writer could not start (a broken policy, a store it cannot open)."""
 
 
 class _Child:

@@ -9,34 +9,15 @@ doubles nothing.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from typing import Any, Callable, Iterable
 
 import attrs
 
+from sptui.plugins.sources import IncomingMail
+
 log = logging.getLogger("sptui.intake")
-
-
-def _nothing() -> None:
-    return None
-
-
-def _aware(instance, attribute, value) -> None:
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ValueError(f"{attribute.name} must be an aware datetime (Asia/Tokyo), got {value!r}")
-
-
-@attrs.frozen
-class IncomingMail:
-    """One alarm mail from a source: its bytes, when it arrived, where it came from (`via`, shown on the
-    desk and kept with the alarm), and what to do once it is stored (`done`)."""
-
-    raw: bytes
-    received_at: dt.datetime = attrs.field(validator=_aware)
-    via: str
-    done: Callable[[], Any] = _nothing
 
 
 @attrs.frozen

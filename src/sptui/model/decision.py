@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from sptui.policy.literals import TOKYO
+from sptui.tz import iso
 
 OUTCOMES = ("pass", "fail", "warn", "info", "skip", "error")
 
@@ -15,7 +15,8 @@ OUTCOMES = ("pass", "fail", "warn", "info", "skip", "error")
 class Reason(NamedTuple):
     """One rule's outcome (immutable; a tuple because a decision makes a dozen of them). A message is
     text, a function of nothing, or a template rendered against `view` (the case): rendered only
-    when it is read (most decisions are never shown)."""
+    when it is read (most decisions are never shown). A rule records one constant Reason per outcome,
+    without a view; the decision's trace gives each the decision's view (see Decision.trace)."""
 
     rule: str
     outcome: str
@@ -49,13 +50,13 @@ class Reason(NamedTuple):
 
 
 def _render(text: Any, view: Any) -> str:
+    """A message as text: a str as it is, a template (with `render`) against the case, else a function of nothing."""
     if isinstance(text, str):
         return text
     if text is None:
         return ""
-    if view is not None:
-        return text.render(view)
-    return text()
+    render = getattr(text, "render", None)
+    return render(view) if render is not None else text()
 
 
 @attrs.frozen
@@ -87,21 +88,6 @@ class FeeQuote:
         }
 
 
-class Outcome:
-    """A rule's outcome recorded while deciding, made into a Reason only when read: one constant object
-    per rule and outcome, so a decision that is never shown builds no Reason for it."""
-
-    __slots__ = ("rule", "outcome", "cite", "text_ja", "text_en", "note", "evaluator", "effect")
-
-    def __init__(self, rule, outcome, cite, text_ja, text_en, note, evaluator, effect=None):
-        self.rule, self.outcome, self.cite = rule, outcome, cite
-        self.text_ja, self.text_en, self.note, self.evaluator, self.effect = text_ja, text_en, note, evaluator, effect
-
-    def reason(self, view: Any) -> Reason:
-        return Reason(self.rule, self.outcome, self.cite, self.text_ja, self.text_en, self.note, self.evaluator,
-                      self.effect, view)
-
-
 @attrs.frozen(eq=False)
 class Decision:
     policy_name: str
@@ -113,14 +99,14 @@ class Decision:
     fee: FeeQuote | None
     setting_recovery: dict | None
     contact: dict | None
-    recorded: tuple = attrs.field(repr=False)  # Reasons and Outcomes, in the order the rules ran
+    recorded: tuple = attrs.field(repr=False)  # Reasons, in the order the rules ran (a rule's own without a view)
     view: Any = attrs.field(default=None, repr=False)  # the case, for the messages (equality: see _key)
 
     @functools.cached_property
     def trace(self) -> tuple[Reason, ...]:
         """Every rule's reason, including the rules that did not apply (outcome skip)."""
         view = self.view
-        return tuple(r if r.__class__ is Reason else r.reason(view) for r in self.recorded)
+        return tuple(r if r.view is not None else r._replace(view=view) for r in self.recorded)
 
     @functools.cached_property
     def reasons(self) -> tuple[Reason, ...]:
@@ -158,8 +144,3 @@ class Decision:
             "contact": contact,
         }
 
-
-def iso(t: dt.datetime | None) -> str | None:
-    if t is None:
-        return None
-    return t.astimezone(TOKYO).isoformat()

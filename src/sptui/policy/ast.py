@@ -12,8 +12,8 @@ import attrs
 
 class Span(NamedTuple):
     """Where a node is: file, line and column of its start, line and column just past its end (columns count
-    characters). Immutable like the nodes; a named tuple, not an attrs class, because a policy has hundreds of
-    thousands of spans and a tuple is made in a third of the time (bench/policy_load)."""
+    characters). Immutable like the nodes; a named tuple, not an attrs class, because a policy has thousands
+    of spans and a tuple is small and quick to make."""
 
     file: str
     line: int
@@ -147,20 +147,3 @@ class Module:
     comments: tuple[Comment, ...]
     source: str = attrs.field(eq=False, repr=False)
 
-
-def maker(cls):
-    """A function building `cls(*values)` (a frozen attrs node, fields in order) without attrs' frozen __init__:
-    it sets each slot through the slot's own descriptor, not object.__setattr__ by name. The same object, made in
-    two thirds of the time; the parser makes hundreds of thousands of nodes for a large policy. Only for node
-    classes with no defaults, converters, validators or post-init (checked here)."""
-    fields = attrs.fields(cls)
-    if any(f.default is not attrs.NOTHING or f.converter or f.validator for f in fields) or \
-            hasattr(cls, "__attrs_post_init__"):
-        raise TypeError(f"{cls.__name__} needs its own __init__")
-    names = [f.name for f in fields]
-    ns = {"new": object.__new__, "cls": cls, **{f"set_{n}": getattr(cls, n).__set__ for n in names}}
-    body = "".join(f"    set_{n}(o, {n})\n" for n in names)
-    exec(f"def make({', '.join(names)}):\n    o = new(cls)\n{body}    return o\n", ns)
-    make = ns["make"]
-    make.__name__ = make.__qualname__ = f"make_{cls.__name__}"
-    return make

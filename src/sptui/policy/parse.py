@@ -14,9 +14,24 @@ from importlib import resources
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from sptui.errors import LiteralError
+from sptui.model.values import TimeOfDay
 from sptui.policy import literals as L
-from sptui.policy.ast import (Binary, Call, ClauseRef, Comment, Entry, Let, ListLit, Literal, Module,
-                              Path, SetLit, Span, Unary, maker)
+from sptui.policy.ast import (
+    Binary,
+    Call,
+    ClauseRef,
+    Comment,
+    Entry,
+    Let,
+    ListLit,
+    Literal,
+    Module,
+    Path,
+    SetLit,
+    Span,
+    Unary,
+)
 from sptui.policy.depth import within_depth
 from sptui.policy.diagnostics import Diagnostic
 
@@ -55,22 +70,8 @@ def parser() -> Lark:
                 transformer=_ToAst(), cache=_cache_file())
 
 
-@functools.cache
-def _driver():
-    """The fast happy-path driver over the parser's own table (None when this Lark cannot have one)."""
-    from sptui.policy.fastparse import Driver
-
-    try:
-        return Driver(parser())
-    except Exception:  # a Lark whose insides differ from what the driver reads: Lark parses everything
-        return None
-
-
-_new = tuple.__new__  # Span(...) without the named tuple's own __new__: a policy makes hundreds of thousands
-
-
 def _tok_span(t: Token) -> Span:
-    return _new(Span, (_state.file, t.line, t.column, t.end_line, t.end_column))
+    return Span(_state.file, t.line, t.column, t.end_line, t.end_column)
 
 
 def _between(first, last) -> Span:
@@ -81,19 +82,15 @@ def _between(first, last) -> Span:
         s = first.span
         l1, c1 = s.line, s.col
     if isinstance(last, Token):
-        return _new(Span, (_state.file, l1, c1, last.end_line, last.end_column))
+        return Span(_state.file, l1, c1, last.end_line, last.end_column)
     s = last.span
-    return _new(Span, (_state.file, l1, c1, s.end_line, s.end_col))
+    return Span(_state.file, l1, c1, s.end_line, s.end_col)
 
 
 def _span_of(first, last) -> Span:
     """The span from the start of node `first` to the end of node `last` (both AST nodes)."""
     a, b = first.span, last.span
-    return _new(Span, (a[0], a[1], a[2], b[3], b[4]))
-
-
-# the nodes the parser makes most, made without attrs' frozen __init__ (see ast.maker)
-_Path, _Binary, _Entry, _Literal, _Call, _ClauseRef = (maker(c) for c in (Path, Binary, Entry, Literal, Call, ClauseRef))
+    return Span(a[0], a[1], a[2], b[3], b[4])
 
 
 class _ToAst(Transformer):
@@ -116,8 +113,8 @@ class _ToAst(Transformer):
             end = (s[3], s[4])
         else:
             end = (key.end_line, key.end_column)
-        return _Entry(key.value, args or (), outputs, body[0] if body is not None else None,
-                     _new(Span, (file, line, col, *end)), _new(Span, (file, line, col, key.end_line, key.end_column)))
+        return Entry(key.value, args or (), outputs, body[0] if body is not None else None,
+                     Span(file, line, col, *end), Span(file, line, col, key.end_line, key.end_column))
 
     def let(self, children):
         let, key, value = children
@@ -139,32 +136,32 @@ class _ToAst(Transformer):
     def _fold(self, op, items):
         out = items[0]
         for nxt in items[1:]:
-            out = _Binary(op, out, nxt, _span_of(out, nxt))
+            out = Binary(op, out, nxt, _span_of(out, nxt))
         return out
 
     def not_(self, items):
         return Unary("not", items[1], _between(items[0], items[1]))
 
     def compare(self, items):
-        return _Binary(items[1].value, items[0], items[2], _span_of(items[0], items[2]))
+        return Binary(items[1].value, items[0], items[2], _span_of(items[0], items[2]))
 
     binary = compare
 
     def in_(self, items):
-        return _Binary("in", items[0], items[1], _between(items[0], items[1]))
+        return Binary("in", items[0], items[1], _between(items[0], items[1]))
 
     def not_in(self, items):
-        return _Binary("not-in", items[0], items[2], _between(items[0], items[2]))
+        return Binary("not-in", items[0], items[2], _between(items[0], items[2]))
 
     def paren(self, items):
         return items[0]
 
     def path(self, items):
         tok = items[0]
-        return _Path((tok.value,) if tok.type == "KEY" else tuple(tok.value.split(".")), _tok_span(tok))
+        return Path((tok.value,) if tok.type == "KEY" else tuple(tok.value.split(".")), _tok_span(tok))
 
     def call(self, items):
-        return _Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
+        return Call(items[0].value, tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
 
     def set(self, items):
         return SetLit(tuple(i for i in items[1:-1] if i is not None), _between(items[0], items[-1]))
@@ -186,7 +183,7 @@ class _ToAst(Transformer):
                 head = "別表-" + head[2:]
             elif head.startswith("表-"):
                 head = "表" + head[2:]
-        return _ClauseRef(head.translate(_DIGITS), section, item, _tok_span(tok))
+        return ClauseRef(head.translate(_DIGITS), section, item, _tok_span(tok))
 
     def literal(self, items):
         tok: Token = items[0]
@@ -195,11 +192,11 @@ class _ToAst(Transformer):
         kind, conv = _LITERALS[tok.type]
         try:
             value = conv(text)
-        except L.LiteralError as e:
+        except LiteralError as e:
             code = "E005" if "naive" in str(e) else "E006" if "empty" in str(e) else "E004"
             _state.diags.append(Diagnostic(code, str(e), span, e.hint))
-            return _Literal("invalid", None, text, span)
-        return _Literal(kind, value, text, span)
+            return Literal("invalid", None, text, span)
+        return Literal(kind, value, text, span)
 
 
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -230,7 +227,7 @@ _LITERALS = {
     "DURATION": ("duration", L.parse_duration),
     "DATE": ("date", L.parse_date),
     "DATETIME": ("datetime", L.parse_datetime),
-    "TIME": ("time", lambda t: L.TimeOfDay(L.parse_time(t))),
+    "TIME": ("time", lambda t: TimeOfDay(L.parse_time(t))),
     "WINDOW": ("window", L.parse_window),
     "MONTHDAY": ("monthday", L.parse_monthday),
     "MDRANGE": ("mdrange", L.parse_mdrange),
@@ -372,23 +369,28 @@ def _recover(e: UnexpectedInput) -> None:
             return
 
 
-def _parse_fast(text: str, file: str, diags: list[Diagnostic]):
-    """The items of a file without syntax errors, by the fast driver; fastparse.FAIL otherwise."""
-    from sptui.policy.fastparse import FAIL
-
-    driver = _driver()
-    if driver is None:
-        return FAIL
-    _state.file, _state.diags = file, diags
-    return driver.parse(text)
-
-
-def parse_text(source: str, file: str = "<policy>", *, fast: bool = True) -> tuple[Module, list[Diagnostic]]:
+def parse_text(source: str, file: str = "<policy>") -> tuple[Module, list[Diagnostic]]:
     """Parse one file. Returns the module (what could be parsed) and every syntax diagnostic.
 
-    The fast driver parses first; at any syntax error it gives up and Lark parses the file again, with
-    its error recovery, so the diagnostics are Lark's. `fast=False` parses with Lark alone (for tests).
-    """
+    The result depends on the text and the name alone and is immutable, so the last parse of each file is kept:
+    a file read again unchanged is not parsed again (a keystroke in the policy editor parses only the file it
+    changed)."""
+    kept = _last_parse.get(file)
+    if kept is not None and kept[0] == source:
+        return kept[1], list(kept[2])
+    module, diags = _parse(source, file)
+    if len(_last_parse) >= _KEPT_FILES and file not in _last_parse:
+        _last_parse.pop(next(iter(_last_parse)), None)  # the file parsed longest ago
+    _last_parse[file] = (source, module, tuple(diags))
+    return module, diags
+
+
+_KEPT_FILES = 256
+_last_parse: dict[str, tuple[str, Module, tuple[Diagnostic, ...]]] = {}  # file -> (text, module, diagnostics)
+
+
+def _parse(source: str, file: str) -> tuple[Module, list[Diagnostic]]:
+    """Parse one file with Lark: every syntax error becomes a diagnostic, and parsing resumes after it."""
     diags: list[Diagnostic] = []
     if source.startswith("\ufeff"):  # a byte-order mark from an editor on Windows: not part of the text
         source = source[1:]
@@ -411,11 +413,6 @@ def parse_text(source: str, file: str = "<policy>", *, fast: bool = True) -> tup
         return True
 
     items: tuple = ()
-    if fast:
-        result = _parse_fast(text, file, diags)
-        if isinstance(result, tuple):
-            return Module(file, within_depth(result, diags), _comments(source), source), diags
-        diags.clear()  # what the inline transformer reported is reported again by the full parse
     _state.file, _state.diags = file, diags
     try:
         items = parser().parse(text, on_error=on_error) or ()

@@ -1,4 +1,4 @@
-"""What plugins register: block kinds (with their schemas), DSL functions, evaluators, variants.
+"""What plugins register for the policy: block kinds (with their schemas), DSL functions, evaluators, variants.
 
 A block kind's schema lists the entries its body takes and the type of each argument; the checker
 validates every block against it and reports problems at their positions.
@@ -12,6 +12,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import attrs
+import pluggy
+
+PROJECT = "sptui"  # the pluggy project name of sptui's hooks (sptui.plugins.hookspecs)
+# marks a plugin's hook functions: here, beside the types they register, so the built-in plugins (evaluators/)
+# need nothing from the plugin manager above them; plugin authors import it from sptui.plugins.api
+hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @attrs.frozen
@@ -105,16 +111,4 @@ class VariantPack:
     name: str
     policy_files: tuple[str, ...]
     years: tuple[int, ...] = ()
-    doc: str = ""
-
-
-@attrs.frozen
-class AlarmSource:
-    """A place Express alarm mails come from beside SMTP. `open(location, follow=False)` yields
-    `sptui.intake.source.IncomingMail`s: with `follow=False` what is there now, then it ends; with
-    `follow=True` it keeps watching until the host closes the iterator. `sptui intake source NAME
-    LOCATION` runs it."""
-
-    name: str
-    open: Callable[..., Any]
     doc: str = ""

@@ -13,14 +13,15 @@ from typing import Any
 
 import attrs
 
-from sptui.engine import decide
+from sptui.errors import CaseError
 from sptui.files import FileProblem, read_text
-from sptui.model.case import FIELDS, CaseError
+from sptui.model.case import FIELDS
 from sptui.model.decision import Decision
 from sptui.policy.ast import ClauseRef, Let, Literal, Path, Span
-from sptui.policy.compile import display_name
+from sptui.policy.decide import decide
 from sptui.policy.diagnostics import Diagnostic, did_you_mean
 from sptui.policy.parse import parse_text
+from sptui.policy.sources import display_name
 
 EXPECT_FIELDS = {
     "verdict": "symbol", "in_service_hours": "bool", "dispatch_deadline": "datetime",

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from sptui.model.case import CaseError
+from sptui.errors import CaseError
 from sptui.store import schema as S
 from sptui.store.db import ConflictError, StoreError
 from sptui.store.desk import case_for, stored_decision

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sptui.store import schema as S
 from sptui.store.changes import NOTIFY, ChangeListener
 from sptui.store.db import StoreError, ensure_schema, make_engine, normalise_url
+from sptui.tz import now  # noqa: F401  (sptui.store.now)
 
 _INSERT_AUDIT = S.audit.insert()
 
@@ -27,8 +28,6 @@ def operator_name(given: str | None = None) -> str:
         return "unknown"
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(S.TOKYO)
 
 
 class StoreBase:

@@ -15,25 +15,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from sptui.errors import BadRequest, ConflictError, OutdatedSchema, StoreError  # noqa: F401  (sptui.store's)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 # how long a SQLite writer waits for another's lock before the operation fails (an SMTP 451, a message)
 BUSY_TIMEOUT_MS = int(os.environ.get("SPTUI_SQLITE_BUSY_MS", "30000"))
-
-
-class StoreError(Exception):
-    """Something about the store the operator must act on; the message says what."""
-
-
-class OutdatedSchema(StoreError):
-    pass
-
-
-class ConflictError(StoreError):
-    """Another operator changed the record first (optimistic concurrency): nothing was written."""
-
-
-class BadRequest(StoreError):
-    """A request that is incomplete or wrong: the message says what to give (the CLI exits 2). Nothing was written."""
 
 
 def default_url() -> str:

@@ -58,7 +58,7 @@ _CHUNK = 900  # ids per IN (…): under every SQLite's limit on bound values
 def contract_end(row: dict) -> dt.date:
     """The last day a machine's pack covers: N years from the purchase date, or an earlier agreed end (第1章 4).
     A period that would end past the last representable day (a date typed 9999) never ends: date.max."""
-    from sptui.policy.literals import add_months
+    from sptui.clock.dates import add_months
 
     try:
         end = add_months(row["purchased_on"], 12 * row["years"], "clamp") - dt.timedelta(days=1)

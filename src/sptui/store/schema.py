@@ -7,13 +7,12 @@ compares them).
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text)
 from sqlalchemy.types import TypeDecorator
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+from sptui.tz import TOKYO
 
 
 class NaiveDatetimeError(ValueError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import datetime as dt
 import gc
 import logging
 import threading
@@ -28,7 +27,6 @@ from textual.widgets import (Button, DataTable, Input, Label, OptionList, Static
                              TextArea)
 from textual.widgets.option_list import Option
 
-from sptui.store import schema as S
 from sptui.store.db import StoreError
 from sptui.tui import data
 from sptui.tui.dialogs import UnsavedModal
@@ -42,14 +40,13 @@ from sptui.tui.policy_editor import PolicyEditor
 from sptui.tui.text import (departed_text, highlight, markup, plain, safe, status_text, time_left,  # noqa: F401
                             verdict_text, when)
 from sptui.tui.table import HeaderLine, RowTable
+from sptui.tz import now
 
 log = logging.getLogger("sptui.desk")
 
 POLL_SECONDS = 5.0
 SHOW = 500  # the first page, read at once; the rest follows in the background
 REPEAT_SECONDS = 10.0  # an unexpected failure repeating within this (a timer, a redraw) is said once
-def now() -> dt.datetime:
-    return dt.datetime.now(S.TOKYO)
 
 
 
@@ -500,8 +497,8 @@ class TriageScreen(Guarded, LocalBindings, Screen):
     def _whatif(self, rid: int, case: dict) -> None:
         """What would change the outcome (`sptui explain`'s counterfactuals: each a real decision on a changed
         case), worked out off the UI thread."""
-        from sptui.engine import case_values
-        from sptui.explain import counterfactuals
+        from sptui.policy.decide import case_values
+        from sptui.explanation import counterfactuals
 
         w = self.app.words
         try:
@@ -960,12 +957,13 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         self._check_timer = self.set_timer(0.4, self.check_edit)
 
     def check_edit(self) -> None:
+        from sptui.plugins.manager import default_manager
         from sptui.policy.compile import check
 
         if self.current is None:
             return
         text = self.query_one("#source", TextArea).text
-        _, diags, sources = check(self.files, extra_text={str(self.current): text})
+        _, diags, sources = check(self.files, plugins=default_manager(), extra_text={str(self.current): text})
         self.show_diagnostics(diags, sources)
 
     def show_diagnostics(self, diags, sources) -> None:
@@ -1283,7 +1281,7 @@ class DeskApp(Guarded, App):
 
     def _plugin_failures(self) -> None:
         """Plugins that failed to load were skipped (the desk works without them): say which, once."""
-        from sptui.plugins import default_manager
+        from sptui.plugins.manager import default_manager
 
         failed = sorted({f.plugin for f in default_manager().failures})
         if not failed:
@@ -1298,10 +1296,11 @@ class DeskApp(Guarded, App):
         errors; else the last good one stays. A plugin whose policy files have errors is left out, as at
         start (its errors are still shown). `edit`: (file, text), that file's text as edited (not yet saved).
         Returns (went live, diagnostics, sources)."""
+        from sptui.plugins.manager import default_manager
         from sptui.policy.compile import check_live
 
         extra = {str(edit[0]): edit[1]} if edit is not None else None
-        new, diags, sources, skipped = check_live([self.policy_path], extra_text=extra)
+        new, diags, sources, skipped = check_live([self.policy_path], plugins=default_manager(), extra_text=extra)
         if new is not None:
             self._policy, self._policy_error = new, None
             log.info("policy reloaded: %s%s", new.digest, f" (without plugins {', '.join(sorted(skipped))})"

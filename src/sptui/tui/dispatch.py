@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import unicodedata
 from typing import Any, Callable
 
 from rich.text import Text
@@ -20,9 +19,9 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from sptui.desk import UNCOVERED, Consent, Work
 from sptui.store import now
-from sptui.store import schema as S
 from sptui.tui.failures import Guarded
 from sptui.tui.i18n import LocalBindings
+from sptui.tz import parse_instant
 
 log = logging.getLogger("sptui.desk")
 
@@ -41,9 +40,9 @@ class FormError(ValueError):
 
 
 def parse_time(text: str) -> dt.datetime:
-    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo."""
-    t = dt.datetime.fromisoformat(unicodedata.normalize("NFKC", text).strip().replace("/", "-"))
-    return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
+    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo (tz's reader
+    of what an operator types); CaseError (a ValueError) otherwise."""
+    return parse_instant(text, "time", local=True)
 
 
 class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):

@@ -12,9 +12,6 @@ edit) is the hook its users override, and the tests check its result on the ship
 """
 from __future__ import annotations
 
-import copy
-import functools
-
 from textual.widgets import TextArea
 
 from sptui.tui.failures import Guarded
@@ -37,28 +34,18 @@ ENTRY_KEY = "function"  # the key an entry starts with: rule, cite, require, cla
 LET_NAME = "variable"  # the name a `let` binds
 
 
-@functools.cache
-def _lexer():
-    """The grammar's terminals as one basic lexer that also returns what the parser ignores (comments)."""
-    from lark.lexer import BasicLexer
+def line_tokens(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, terminal) of each token of one line, in characters, comments and spaces included (Lark's
+    public `lex(text, dont_ignore=True)`); an unreadable character is skipped."""
+    from lark.exceptions import UnexpectedCharacters
 
     from sptui.policy.parse import parser
-
-    conf = copy.copy(parser().lexer_conf)
-    conf.ignore = ()
-    return BasicLexer(conf)
-
-
-def line_tokens(line: str) -> list[tuple[int, int, str]]:
-    """(start, end, terminal) of each token of one line, in characters; an unreadable character is skipped."""
-    from lark.exceptions import UnexpectedCharacters
-    from lark.lexer import LexerThread
 
     out: list[tuple[int, int, str]] = []
     at = 0
     while at < len(line):
         try:
-            for tok in LexerThread.from_text(_lexer(), line[at:]).lex(None):
+            for tok in parser().lex(line[at:], dont_ignore=True):
                 out.append((at + tok.start_pos, at + tok.end_pos, tok.type))
             break
         except UnexpectedCharacters as e:

@@ -18,10 +18,7 @@ from pathlib import Path
 
 import attrs
 
-from sptui.evaluators.core import CITE, NOTE
-from sptui.hookspecs import hookimpl
-from sptui.policy.diagnostics import did_you_mean
-from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec, VariantPack
+from sptui.plugins.api import CITE, NOTE, BlockKind, BlockSchema, EntrySpec, VariantPack, did_you_mean, hookimpl
 
 __version__ = "0.1.0"
 POLICY = Path(__file__).resolve().parent / "extended-hours.sptp"

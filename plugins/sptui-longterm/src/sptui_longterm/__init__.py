@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sptui.hookspecs import hookimpl
-from sptui.policy.schema import VariantPack
+from sptui.plugins.api import VariantPack, hookimpl
 
 __version__ = "0.1.0"
 POLICY = Path(__file__).resolve().parent / "longterm.sptp"

@@ -8,24 +8,19 @@ the desk can take alarms from it instead of running its own SMTP server:
 Each mail in new/ is stored as an alarm (or quarantined, with the reason), and only then moved to cur/
 and flagged seen (`:2,S`), as a mail reader would. A mail that could not be stored stays in new/ and is
 tried again on the next scan. A mail's receipt time is when it was delivered into new/ (the file's
-modification time; the intake's clock, said in the log, if that time is implausible: sptui.intake.files).
+modification time; the intake's clock, said in the log, if that time is implausible: sptui.mailfiles).
 With --follow the folder is scanned every second (`$SPTUI_MAILDIR_POLL` seconds). Only regular files are
 read: a sub-folder, a FIFO or a device in new/ is reported once (a log line) and left where it is.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import time
 from pathlib import Path
 from typing import Iterator
 
-from sptui.hookspecs import hookimpl
-from sptui.intake.files import read_mail, received_at
-from sptui.intake.source import IncomingMail
-from sptui.policy.literals import TOKYO
-from sptui.policy.schema import AlarmSource
+from sptui.plugins.api import AlarmSource, IncomingMail, hookimpl, now, read_mail, received_at
 
 log = logging.getLogger("sptui.intake")
 
@@ -74,7 +69,7 @@ def open_maildir(location: str, follow: bool = False, poll: float | None = None)
                     reported.add((f.name, mail.skipped))
                     log.warning("maildir: %s: skipped: %s", f, mail.skipped)
                 continue
-            delivered, note = received_at(mail, dt.datetime.now(TOKYO), date_header=False)
+            delivered, note = received_at(mail, now(), date_header=False)
             if note:
                 log.warning("maildir: %s: %s", f, note)
             dest = root / "cur" / seen_name(f.name)  # where it will be once stored: the alarm names it

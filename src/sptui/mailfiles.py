@@ -14,7 +14,7 @@ from typing import Iterator
 
 import attrs
 
-from sptui.store.schema import TOKYO
+from sptui.tz import TOKYO
 
 MAX_MAIL = 32 * 1024 * 1024  # bytes: the largest mail taken from a file, as over SMTP (--max-size's default)
 # A receipt time further from the intake's own clock than this is a wrong clock (or a hostile header), not a

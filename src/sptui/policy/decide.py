@@ -1,17 +1,17 @@
 """case → compiled policy → evaluators → Decision.
 
 Evaluators run in order and write into a DecisionContext; one that raises becomes an `error` reason
-and the rest go on. The CLI, the TUI and the store all get decisions only through here.
+and the rest go on. The CLI, the desk and the TUI all get decisions only through here (`Policy.decide`).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sptui.model.case import VERDICTS, CaseError, parse_case
+from sptui.errors import CaseError
+from sptui.model.case import VERDICTS, Case, parse_case
 from sptui.model.decision import Decision, Reason
 
 RANK = {v: i for i, v in enumerate(VERDICTS)}
-_new = object.__new__
 
 
 class CaseView:
@@ -28,13 +28,12 @@ class DecisionContext:
     __slots__ = ("case", "view", "verdict", "in_service_hours", "trace", "dispatch_deadline", "fee",
                  "setting_recovery", "contact")
 
-    def __init__(self, case: dict):
+    def __init__(self, case: Case):
         self.case = case
-        self.view = view = _new(CaseView)  # (CaseView(case) without the call of __init__)
-        view.case = case
+        self.view = CaseView(case)
         self.verdict = "covered"
         self.in_service_hours = False
-        self.trace: list = []  # Reasons (and the rules' Outcomes), including rules that did not apply (skip)
+        self.trace: list = []  # Reasons, including rules that did not apply (skip)
         self.dispatch_deadline = self.fee = self.setting_recovery = self.contact = None
 
     def add(self, reason: Reason) -> None:
@@ -49,13 +48,14 @@ def _case_domain(policy) -> tuple[set[str], dict, dict, tuple]:
     (worked out once)."""
     rt = policy.rt
     years = {name: v.years or None for name, v in rt.variants.items()}
-    domain = rt.generated["case-domain"] = (set(rt.variant_names), dict(rt.domains), years, tuple(rt.case_checks))
+    domain = rt.derived["case-domain"] = (set(rt.variant_names), dict(rt.domains), years, tuple(rt.case_checks))
     return domain
 
 
-def case_values(policy, case: Any) -> dict:
-    """The case parsed and checked against this policy (variants, domains, its blocks' checks); CaseError if bad."""
-    variants, domains, years, checks = policy.rt.generated.get("case-domain") or _case_domain(policy)
+def case_values(policy, case: Any) -> Case:
+    """The case read and checked against this policy (variants, domains, its blocks' checks): the one Case type
+    every decision takes; CaseError if bad. A Case is not read again, only checked against this policy."""
+    variants, domains, years, checks = policy.rt.derived.get("case-domain") or _case_domain(policy)
     values = parse_case(case, variants=variants, domains=domains)
     pack = values["pack"]
     sold = years[pack["variant"]]

@@ -2,44 +2,37 @@
 
 Counterfactuals are found by deciding again: the case is changed along the axes the terms care
 about (when the call came, when the technician left, the cause, the site, the registration, the
-number of technicians, the configuration info) and every change that alters the verdict, the fee,
-the deadline or the recovery action is reported. Nothing is guessed: each line is a real decision.
+number of technicians, the configuration info, the pack's term and variant) and every change that alters
+the verdict, the fee, the deadline or the recovery action is reported. The values tried come from the
+policy where it has them: the terms a variant is sold for, its service hours, the hours the onsite clock
+counts. Nothing is guessed: each line is a real decision.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Iterator
 
-from sptui.engine import decide
-from sptui.model.case import ParsedCase
-from sptui.model.decision import Decision, iso
-from sptui.policy import literals as L
+from sptui.clock.dates import add_months
+from sptui.model.case import Case
+from sptui.model.decision import Decision
+from sptui.policy.decide import case_values, decide
 from sptui.policy.expr import format_value
+from sptui.tz import TOKYO, iso
 
 MARK = {"pass": "✓", "fail": "✗", "warn": "!", "info": "·", "skip": "-", "error": "E"}
 
 
 def _at(d: dt.date, hh: int = 10, mm: int = 0) -> dt.datetime:
-    return dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=L.TOKYO)
+    return dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=TOKYO)
 
 
-def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
+def _variants(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
     """(english, japanese, changed case) for each change worth trying."""
-    def changed(**paths) -> dict:
-        c = copy.deepcopy(dict(case))
-        for path, value in paths.items():
-            parts = path.split("__")
-            o = c
-            for p in parts[:-1]:
-                o = o[p]
-            o[parts[-1]] = value
-        return ParsedCase(c)
-
+    changed = case.changed
     at = case["at"]
     reg, dev, pack = case["registration"], case["device"], case["pack"]
     try:
-        end = L.add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
+        end = add_months(dev["purchased_on"], 12 * pack["years"], policy.date_rounding)
     except (ValueError, OverflowError):  # a period that ends past year 9999: there is no last day to try
         end = None
     if end is not None:
@@ -57,8 +50,9 @@ def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
                changed(registration__status="accepted", registration__completed_on=min(day, at.date())))
     if reg["agreed_end_on"]:
         yield ("without the agreed end date", "合意した終了日がなければ", changed(registration__agreed_end_on=None))
-    if dev["manufacture_ended_on"] and pack["years"] < 6:
-        yield ("with a long-term pack (6 or 7 years)", "長期保守パック（6年・7年）であれば", changed(pack__years=7))
+    longer = [y for y in policy.variants[pack["variant"]].years if y > pack["years"]]
+    if longer:  # the longest term the policy sells this variant for
+        yield (f"with a {max(longer)}-year pack", f"{max(longer)}年のパックであれば", changed(pack__years=max(longer)))
     if dev["country"] != "JP":
         yield ("if the machine were installed in Japan", "日本国内に設置されていれば", changed(device__country="JP"))
     if case["cause"]:
@@ -67,17 +61,9 @@ def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
     if comp and comp.get("kind") == "option":
         yield ("if it were the appliance body, not an option", "オプションではなく本体であれば",
                changed(component={"kind": "body", "category": None, "connection": None}))
-    hours = policy.variants[pack["variant"]].hours["hw"]
-    if not hours.contains(at):
-        nxt = hours.next_open(at)
-        yield (f"if the call had come at {format_value(nxt)} (the next opening)", f"受付が {format_value(nxt)}（次の開始）であれば",
-               changed(at=nxt))
+    yield from _in_hours(policy, case)
     work = case.get("work")
     if work:
-        if not hours.contains(work["departed_at"]):
-            nxt = hours.next_open(work["departed_at"])
-            yield (f"if dispatched at {format_value(nxt)} (inside the HW hours)", f"{format_value(nxt)}（HWサービス時間内）に出発していれば",
-                   changed(work__departed_at=nxt, work__completed_at=nxt + (work["completed_at"] - work["departed_at"])))
         if work["technicians"] > 1:
             yield ("with one technician", "技術者1名であれば", changed(work__technicians=1))
     if case.get("failure") is not None and not dev["config_info"]:
@@ -88,12 +74,34 @@ def _variants(policy, case: dict) -> Iterator[tuple[str, str, dict]]:
             yield (f"on a {name} pack", f"{v.title_ja} のパックであれば", changed(pack__variant=name))
 
 
+def _in_hours(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
+    """The call at the next opening of the hours of its support (hw or pp); the work's departure at the next
+    opening of the hours the onsite clock counts (the policy's `onsite` block: hw unless it says otherwise)."""
+    hours = policy.variants[case["pack"]["variant"]].hours
+    at = case["at"]
+    call = hours.get(case["support"])
+    if call is not None and not call.contains(at):
+        nxt = call.next_open(at)
+        yield (f"if the call had come at {format_value(nxt)} (the next opening)", f"受付が {format_value(nxt)}（次の開始）であれば",
+               case.changed(at=nxt))
+    work = case.get("work")
+    onsite = policy.blocks.get("onsite", {}).get("onsite")
+    kind = getattr(onsite, "hours", "hw")
+    site = hours.get(kind)
+    if work and site is not None and not site.contains(work["departed_at"]):
+        nxt = site.next_open(work["departed_at"])
+        yield (f"if dispatched at {format_value(nxt)} (inside the {kind.upper()} hours)",
+               f"{format_value(nxt)}（{kind.upper()}サービス時間内）に出発していれば",
+               case.changed(work__departed_at=nxt, work__completed_at=nxt + (work["completed_at"] - work["departed_at"])))
+
+
 def _outcome(d: Decision) -> dict:
     return {"verdict": d.verdict, "fee": d.fee.total_jpy if d.fee else None, "deadline": d.dispatch_deadline,
             "recovery": d.setting_recovery["action"] if d.setting_recovery else None}
 
 
-def counterfactuals(policy, case: dict, decision: Decision, lang: str = "en") -> list[str]:
+def counterfactuals(policy, case: Case, decision: Decision, lang: str = "en") -> list[str]:
+    """What would change the decision on `case` (read: a Case), each line a real decision on a changed case."""
     base = _outcome(decision)
     out: list[str] = []
     for en, ja, other in _variants(policy, case):
@@ -119,7 +127,10 @@ def counterfactuals(policy, case: dict, decision: Decision, lang: str = "en") ->
     return out
 
 
-def explain(policy, case: dict, *, lang: str = "en") -> str:
+def explain(policy, case, *, lang: str = "en") -> str:
+    """The decision on `case` (a JSON-like dict or a Case) as a readable trace, then what would change it; CaseError
+    if the case is bad. (Public as sptui.explain: this module is not named so, which would hide that function.)"""
+    case = case_values(policy, case)
     d = decide(policy, case)
     ja = lang == "ja"
     lines = [f"{'判定' if ja else 'verdict'}: {d.verdict}    policy {d.policy_name} {d.policy_version} ({d.policy_digest[:19]}…)", ""]

@@ -17,7 +17,8 @@ from typing import Any, Callable
 import attrs
 import pluggy
 
-from sptui import hookspecs
+from sptui.plugins import hookspecs
+from sptui.policy.schema import PROJECT
 
 BUILTINS = (
     "sptui.evaluators.core",
@@ -56,7 +57,7 @@ class PluginManager:
     """Loads plugins once and hands out what they registered, keyed by hook."""
 
     def __init__(self, *, entry_points: bool = True, extra: tuple[Any, ...] = ()):
-        self.pm = pluggy.PluginManager("sptui")
+        self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
         self.infos: list[PluginInfo] = []
@@ -121,6 +122,12 @@ class PluginManager:
                 out[hook].extend((impl.plugin_name, obj) for obj in got)
         self._registered = {h: [(p, o) for p, o in objs if p not in bad] for h, objs in out.items()}
 
+    def fail(self, plugin: str, stage: str, error: str) -> None:
+        """Report a plugin as failed at `stage` (once: a policy loaded again reports the same failure once)."""
+        failure = PluginFailure(plugin, stage, error)
+        if failure not in self.failures:
+            self.failures.append(failure)
+
     @staticmethod
     def name_of(obj: Any) -> str:
         """What a registered object is known by: a block kind's `kind`, anything else's `name`."""
@@ -137,9 +144,7 @@ class PluginManager:
         for plugin, obj in self.registered(hook):
             k = key(obj)
             if k in seen:
-                failure = PluginFailure(plugin, "register", f"{hook}: `{k}` is already registered by {seen[k][0]}")
-                if failure not in self.failures:
-                    self.failures.append(failure)
+                self.fail(plugin, "register", f"{hook}: `{k}` is already registered by {seen[k][0]}")
                 continue
             seen[k] = (plugin, obj)
         return seen
@@ -158,9 +163,11 @@ def failure_diagnostics(manager: PluginManager) -> list:
 
 
 def _own_version() -> str:
-    from sptui import __version__
-
-    return __version__
+    """sptui's own version, from its installed metadata (what `sptui --version` says)."""
+    try:
+        return md.version("sptui")
+    except md.PackageNotFoundError:  # a source tree that is not installed
+        return "unknown"
 
 
 _default: PluginManager | None = None

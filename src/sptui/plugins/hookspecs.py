@@ -2,6 +2,7 @@
 
 Each hook receives a `register` callback and calls it once per object it contributes; the host,
 not the plugin, decides when to call what was registered, so one failing plugin cannot stop others.
+A plugin marks its hook functions with `hookimpl` (sptui.plugins.api).
 """
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Callable
 
 import pluggy
 
-hookspec = pluggy.HookspecMarker("sptui")
-hookimpl = pluggy.HookimplMarker("sptui")
+from sptui.policy.schema import PROJECT
+
+hookspec = pluggy.HookspecMarker(PROJECT)
 
 
 @hookspec
