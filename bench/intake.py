@@ -95,11 +95,11 @@ def store_rate(url: str, batch: list[bytes]) -> float:
     from sptui.store import Store
 
     s = Store.open(url)
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, MACHINES + 1)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, MACHINES + 1)]))
     srv = IntakeServer(url).start()
     try:
         rate = len(batch) / blast(srv.port, batch)
-        assert s.counts()["alarms"] == len(batch), s.counts()
+        assert s.db.counts()["alarms"] == len(batch), s.db.counts()
         return rate
     finally:
         srv.stop()

@@ -13,7 +13,7 @@ from sptui.testing import alarm_mail, registry_csv, registry_row, tokyo
 @pytest.fixture
 def store(tmp_path):
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
-    s.import_registry(registry_csv([registry_row(1)]))
+    s.registry.import_csv(registry_csv([registry_row(1)]))
     yield s
     s.close()
 
@@ -29,19 +29,19 @@ def test_each_mail_is_stored_then_marked_done(store, policy):
     counts = run_source(mails(3, done), store, policy, heard.append)
     assert counts == {"stored": 3, "duplicate": 0, "quarantined": 0, "not-stored": 0}
     assert done == [0, 1, 2] and [o.kind for o in heard] == ["stored"] * 3
-    assert sorted(a["via"] for a in store.alarms()) == ["test:0", "test:1", "test:2"]
+    assert sorted(a["via"] for a in store.alarms.rows()) == ["test:0", "test:1", "test:2"]
 
 
 def test_a_store_fault_leaves_each_mail_with_the_source_on_one_line_and_backs_off(store, policy):
     done: list = []
     heard, slept = [], []
-    with store.engine.begin() as conn:  # a real fault of the database
+    with store.db.engine.begin() as conn:  # a real fault of the database
         conn.exec_driver_sql("ALTER TABLE alarms RENAME TO alarms_away")
     counts = run_source(mails(4, done), store, policy, heard.append, backoff=True, sleep=slept.append)
     assert counts["not-stored"] == 4 and done == []
     assert slept == [1.0, 2.0, 4.0, 8.0]  # each failure in a row waits longer
     assert all("\n" not in o.error and "no such table" in o.error and "[SQL" not in o.error for o in heard)
-    with store.engine.begin() as conn:
+    with store.db.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE alarms_away RENAME TO alarms")
     assert run_source(mails(4, done), store, policy, heard.append, backoff=True, sleep=slept.append)["stored"] == 4
     assert done == [0, 1, 2, 3] and len(slept) == 4  # no wait once storing works
@@ -62,13 +62,13 @@ def test_the_intake_refuses_a_database_that_does_not_exist(run, tmp_path):
 
 def test_an_alarm_for_a_machine_on_a_variant_the_policy_lacks_is_quarantined_with_why(store, policy, caplog):
     """A plugin's variant that is gone (uninstalled, or failed to load): the mail is kept, named, no traceback."""
-    with store.engine.begin() as conn:
+    with store.db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE packs SET variant = 'longterm-weekday-9h'")
     done: list = []
     heard = []
     counts = run_source(mails(1, done), store, policy, heard.append)
     assert counts["quarantined"] == 1 and done == [0]
-    [q] = store.quarantined()
+    [q] = store.quarantine.rows()
     assert q["reason"] == "no-decision"
     assert "machine 1234-000-001" in q["message"] and "longterm-weekday-9h" in q["message"]
     assert "plugin" in q["message"]

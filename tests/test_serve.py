@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sptui.serve import HEIGHT, WIDTH, _size
+from sptui.serve.server import HEIGHT, WIDTH, _size
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc")
 
@@ -171,7 +171,7 @@ def test_a_desk_that_ignores_quit_and_sigterm_is_ended_when_its_client_goes(tmp_
     stubborn.write_text("import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
                         "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\ntime.sleep(600)\n")
     port = _free_port()
-    code = ("import sys; from sptui.serve import DeskServer; "
+    code = ("import sys; from sptui.serve.server import DeskServer; "
             f"DeskServer([sys.executable, {str(stubborn)!r}], host='127.0.0.1', port={port}).serve()")
     served = Served([sys.executable, "-c", code], port)
 
@@ -254,12 +254,12 @@ def test_a_host_to_allow_that_is_no_host_name_is_refused_at_the_command_line(run
 
 # ---- textual-serve's private name --------------------------------------------------------------------------------
 def test_the_textual_serve_name_sptui_relies_on_is_still_there():
-    """sptui.serve_compat reads a session's process from textual-serve's AppService (no public way exists). A
-    textual-serve release that moves it fails here, with serve_compat's message."""
+    """sptui.serve.compat reads a session's process from textual-serve's AppService (no public way exists). A
+    textual-serve release that moves it fails here, with serve.compat's message."""
     from textual_serve.app_service import AppService
     from textual_serve.download_manager import DownloadManager
 
-    from sptui.serve_compat import session_process
+    from sptui.serve.compat import session_process
 
     async def check() -> None:
         async def ignore(*_):

@@ -28,6 +28,7 @@ import signal
 import struct
 import sys
 
+from sptui.desk.alarms import file_mails
 from sptui.intake.ingest import TRANSIENT, parse, store_one
 
 log = logging.getLogger("sptui.intake")
@@ -58,7 +59,7 @@ class Writer:
     def store_batch(self, items: list[tuple]) -> list:
         """items: (raw, mail or AlarmParseError, via, received_at)."""
         try:
-            return self.store.ingest_batch(self.policy, items)
+            return file_mails(self.store, self.policy, items)
         except TRANSIENT as e:  # locked, gone, timed out: nothing was committed, every sender retries
             log.warning("the store could not take %d mail(s) just now: %s: %s", len(items), type(e).__name__, e)
             return [("transient", f"{type(e).__name__}: {e}")] * len(items)
@@ -150,8 +151,8 @@ def main() -> int:
     except Exception as e:  # the server reports it and does not listen
         send(("fatal", f"{type(e).__name__}: {e}"))
         return 1
-    store.hold_connection()
-    send(("ready", store.url))
+    store.db.hold_connection()
+    send(("ready", store.db.url))
     writer = Writer(store, policy)
     try:
         while True:
