@@ -15,8 +15,8 @@ import pytest
 from conftest import registry_csv, registry_row
 from intake_util import JST, IntakeServer, alarm
 
-from sptui.store import Store
 from sptui.desk import file_mails
+from sptui.store import Store
 
 MAILS = Path(__file__).parent / "mails"
 
@@ -334,6 +334,28 @@ def test_a_parser_crash_is_quarantined_not_answered_451_forever(monkeypatch, reg
     assert err.reason == "parse-error" and "index out of range" in err.message and err.message_id == "crash@sv"
     stored = ingest_mod.ingest(registered, policy, raw, via="test", received_at=dt.datetime.now(JST))
     assert (stored.outcome, stored.reason) == ("quarantined", "parse-error")
+
+
+def test_every_statement_of_the_intake_goes_through_sqlalchemy_on_both_engines(db_url, policy):
+    """No path around SQLAlchemy: what the intake writes, SQLAlchemy executes (its events and its statement
+    log see every INSERT, on SQLite as on PostgreSQL), so a batch is stored by the one plain path."""
+    import sqlalchemy as sa
+
+    from sptui.intake.ingest import parse
+
+    s = Store.open(db_url)
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 4)]))
+    seen: list[str] = []
+    sa.event.listen(s.db.engine, "before_cursor_execute", lambda conn, cur, sql, *a: seen.append(sql))
+    t = dt.datetime(2026, 11, 27, 17, 29, tzinfo=JST)
+    raws = [alarm(f"SV000{k}", t, message_id=f"seen{k}@x") for k in (1, 2, 3)] + [b"not a mail"]
+    try:
+        results = file_mails(s, policy, [(raw, parse(raw), "test", t) for raw in raws])
+        assert [r.outcome for r in results] == ["stored", "stored", "stored", "quarantined"]
+        assert any(sql.startswith("INSERT INTO alarms") for sql in seen), seen
+        assert any(sql.startswith("SELECT") and "computer_name" in sql for sql in seen), seen
+    finally:
+        s.close()
 
 
 def test_a_batch_larger_than_one_sqlite_statement_takes_is_stored_whole(tmp_path, policy):

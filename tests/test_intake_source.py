@@ -73,3 +73,27 @@ def test_an_alarm_for_a_machine_on_a_variant_the_policy_lacks_is_quarantined_wit
     assert "machine 1234-000-001" in q["message"] and "longterm-weekday-9h" in q["message"]
     assert "plugin" in q["message"]
     assert not [r for r in caplog.records if r.exc_info]  # no traceback in the log
+
+
+def test_intake_file_takes_the_sources_one_path_a_store_fault_is_one_line_per_file(store, tmp_path, run):
+    """`sptui intake file` stores through run_source, as a plugin's source does: a store that fails leaves each
+    file where it is with one line saying so (the database's own first line, not its SQL and parameters), and
+    a run that works afterwards stores them."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k, mail in enumerate(mails(2, [])):
+        (folder / f"{k}.eml").write_bytes(mail.raw)
+    db = str(store.db.engine.url.database)
+    with store.db.engine.begin() as conn:  # a real fault of the database
+        conn.exec_driver_sql("ALTER TABLE alarms RENAME TO alarms_away")
+    failed = run("intake", "file", folder, "--db", db)
+    lines = [line for line in failed.stderr.splitlines() if ".eml" in line]
+    assert failed.returncode == 1 and len(lines) == 2, failed.stderr
+    assert all("not stored" in line and "no such table: alarms" in line for line in lines), lines
+    assert "[SQL" not in failed.stderr and "Traceback" not in failed.stderr
+    assert "stored 0 duplicate 0 quarantined 0 not-stored 2" in failed.stderr
+    with store.db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE alarms_away RENAME TO alarms")
+    again = run("intake", "file", folder, "--db", db)
+    assert again.returncode == 0 and "stored 2 duplicate 0 quarantined 0" in again.stderr
+    assert sorted(a["message_id"] for a in store.alarms.rows()) == ["s0@x", "s1@x"]

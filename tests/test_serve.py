@@ -252,6 +252,19 @@ def test_a_host_to_allow_that_is_no_host_name_is_refused_at_the_command_line(run
         assert r.returncode == 2 and "is no host name" in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
 
 
+def test_a_sessions_launcher_starts_without_loading_the_web_server():
+    """`python -m sptui.serve.session` runs before every session's desk: it loads neither aiohttp nor
+    textual-serve nor Textual (the sptui.serve package keeps nothing in its __init__), and says how to call it."""
+    code = ("import runpy, sys; sys.argv = ['session']\n"
+            "try:\n    runpy.run_module('sptui.serve.session', run_name='__main__')\n"
+            "except SystemExit as e:\n"
+            "    loaded = [m for m in ('aiohttp', 'textual_serve', 'textual') if m in sys.modules]\n"
+            "    print(e.code, loaded)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "2 []", p.stdout + p.stderr
+    assert "usage: python -m sptui.serve.session SERVER_PID PROGRAM" in p.stderr
+
+
 # ---- textual-serve's private name --------------------------------------------------------------------------------
 def test_the_textual_serve_name_sptui_relies_on_is_still_there():
     """sptui.serve.compat reads a session's process from textual-serve's AppService (no public way exists). A

@@ -7,11 +7,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import registry_csv, registry_row
 
-from sptui.desk import BadRequest, Consent, Work, dispatch
+from sptui.desk import BadRequest, Consent, Work, dispatch, open_incident
 from sptui.store import ConflictError, OutdatedSchema, Store, StoreError
 from sptui.store import schema as S
 from sptui.store.registry import ImportFailed
-from sptui.desk import open_incident
 
 JST = S.TOKYO
 VARIANTS = {"weekday-9h": None, "24x7": None}
@@ -545,3 +544,52 @@ def test_data_version_changes_with_every_commit_on_sqlite_and_is_none_elsewhere(
         assert store.db.data_version() != second
     finally:
         other.close()
+
+
+# ---- the store persists, it does not decide --------------------------------------------------------------------
+def test_the_store_imports_nothing_that_decides_not_even_inside_a_function():
+    """store/ never imports the policy, the evaluators, the plugins, the engine, explain or the desk: what it keeps
+    of a decision, the desk decided and handed over."""
+    import ast
+    from pathlib import Path
+
+    import sptui.store
+
+    deciding = ("sptui.policy", "sptui.evaluators", "sptui.plugins", "sptui.engine", "sptui.explain", "sptui.desk")
+    found = []
+    for path in sorted(Path(sptui.store.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith(deciding)]
+    assert found == []
+
+
+def test_each_repository_works_with_what_it_is_given_and_keeps_the_decided_values(db_url):
+    """The store's pieces name what they use (the database, the audit log): an incident decided elsewhere, handed
+    over as values, is kept as given, its changes audited."""
+    from sptui.store import Database, Decided, NewIncident
+    from sptui.store.audit import AuditLog
+    from sptui.store.incidents import Incidents
+    from sptui.store.registry import Registry
+
+    db = Database.open(db_url)
+    try:
+        audit = AuditLog(db)
+        registry, incidents = Registry(db, audit), Incidents(db, audit)
+        registry.import_csv(registry_csv([registry_row(1)]))
+        machine = registry.machine("1234-000-001")
+        notice, due = at("2026-11-27T16:45+09:00"), at("2026-11-30T09:45+09:00")
+        kept = Decided({"verdict": "covered", "reasons": []}, "covered", due, "sha256:given")
+        iid = incidents.open(NewIncident(machine["id"], "1234-000-001", notice, {"at": notice.isoformat()}, kept,
+                                         "disk"), operator="sato")
+        row = incidents.get(iid)
+        assert (row["verdict"], row["deadline"], row["policy_digest"], row["received_at"]) == (
+            "covered", due, "sha256:given", notice)
+        assert row["decision"] == {"verdict": "covered", "reasons": []} and row["case"] == {"at": notice.isoformat()}
+        assert incidents.claim(iid, operator="sato") == 2
+        assert [(a["action"], a["policy_digest"]) for a in audit.rows("incident", iid)] == [
+            ("open", "sha256:given"), ("claim", "sha256:given")]
+    finally:
+        db.close()
+

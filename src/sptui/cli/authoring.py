@@ -9,7 +9,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import load, print_diagnostics
-from sptui.cli.errors import EXIT_BAD_INPUT
+from sptui.cli.errors import EXIT_BAD_INPUT, say
 from sptui.config import default_policy
 
 
@@ -64,7 +64,7 @@ def fmt(paths, check_only):
         try:
             text = read_text(f)
         except FileProblem as e:
-            click.echo(f"error: {e}", err=True)
+            say(f"error: {e}", err=True)
             unreadable += 1
             continue
         out, diags = format_text(text, str(f))
@@ -82,7 +82,7 @@ def fmt(paths, check_only):
                 try:
                     f.write_text(out, encoding="utf-8")
                 except OSError as e:
-                    click.echo(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
+                    say(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
                     unreadable += 1
                     continue
                 click.echo(f"formatted {f}")
