@@ -1,6 +1,7 @@
 """第3章 1.8 (8): after a contract ends, the customer's personal information is erased.
 
-`purge` chooses the customers whose every contract ended before a date and erases, in one transaction:
+The desk chooses the customers whose every contract ended before a date (sptui.desk.purge); `Purge` erases, in
+the one transaction the choice was made in:
 
 - the registry's personal columns: the customer's organisation, name, address, phone and e-mail, each site's
   organisation, address, name and phone (the marker `(消去済み)`), and each machine's computer name (NULL);
