@@ -1,8 +1,8 @@
 """The intake's writer: the store's side of alarm intake, in a process of its own.
 
 The SMTP server hands each mail's bytes to the writer, which parses it, routes it by the policy and stores it
-(sptui.desk.alarms.file_mails) and commits, then answers; only then does the server say 250. Two processes, because one Python process
-runs one thread at a time: the server talking SMTP and the writer routing and storing took turns on one core
+(sptui.desk.alarms.file_mails) and commits, then answers; only then does the server say 250. Two processes,
+because one Python process runs one thread at a time: the server talking SMTP and the writer routing and storing took turns on one core
 (and waited on each other for the turn); as two processes they run on two cores. The parse is the writer's
 too: the server's event loop serves every sender's SMTP commands, so time spent there delays them all
 (bench/intake: the SQLite rate went from about 1,200 to about 1,350 alarms/s when the parse moved here).
