@@ -2,7 +2,8 @@
 PostgreSQL — and, as the floor, the same client against an aiosmtpd server whose handler stores nothing.
 All in one run, the same client (4 concurrent SMTP sessions, several mails per session), the same mails.
 
-Targets (issue 4): ≥ 500 durable alarms/s on SQLite; ratio to the floor ≥ 0.5.
+Target (issue 18): ≥ 500 durable alarms/s on SQLite, on the plain path (every statement through SQLAlchemy:
+issue 18 removed the raw-SQL path, which the target does not need); the ratio to the floor is printed beside it.
 Run: .venv/bin/python bench/intake.py [N [ROUNDS]]   (PostgreSQL: $SPTUI_TEST_PG, else scripts/pg-test-server)
 """
 from __future__ import annotations
@@ -95,11 +96,11 @@ def store_rate(url: str, batch: list[bytes]) -> float:
     from sptui.store import Store
 
     s = Store.open(url)
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, MACHINES + 1)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, MACHINES + 1)]))
     srv = IntakeServer(url).start()
     try:
         rate = len(batch) / blast(srv.port, batch)
-        assert s.counts()["alarms"] == len(batch), s.counts()
+        assert s.db.counts()["alarms"] == len(batch), s.db.counts()
         return rate
     finally:
         srv.stop()
@@ -150,7 +151,8 @@ def main() -> None:
         print(line + target)
 
     show("floor: aiosmtpd, handler stores nothing", "floor")
-    show("SQLite (WAL, synchronous=FULL)", "sqlite", "  targets: ≥ 500/s, ≥ 0.5")
+    sqlite = statistics.median(runs["sqlite"])
+    show("SQLite (WAL, synchronous=FULL)", "sqlite", f"  target ≥ 500/s: {'met' if sqlite >= 500 else 'NOT MET'}")
     show("PostgreSQL (synchronous_commit on)", "postgresql")
 
 

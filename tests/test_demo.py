@@ -41,7 +41,7 @@ def test_the_first_screen_has_a_handful_overdue_not_most_of_it(demo):
 
 def test_most_incidents_are_recent_and_most_older_ones_are_dispatched_or_closed(demo):
     store, now = demo
-    incidents = store.incidents()
+    incidents = store.incidents.rows()
     assert len(incidents) >= 150
     recent = [i for i in incidents if now - i["received_at"] < dt.timedelta(hours=8)]
     old = [i for i in incidents if now - i["received_at"] > dt.timedelta(days=1)]
@@ -54,7 +54,7 @@ def test_most_incidents_are_recent_and_most_older_ones_are_dispatched_or_closed(
 def test_nothing_happened_after_now_and_everything_in_its_order(demo):
     store, now = demo
     i, d, c = S.incidents, S.dispatches, S.contact_attempts
-    with store.read() as conn:
+    with store.db.read() as conn:
         dispatches = conn.execute(sa.select(d.c.departed_at, d.c.completed_at, i.c.received_at, i.c.deadline,
                                             d.c.late_reason).join(i, i.c.id == d.c.incident_id)).all()
         calls = conn.execute(sa.select(c.c.at, S.alarms.c.received_at).join(S.alarms)).all()
@@ -63,12 +63,12 @@ def test_nothing_happened_after_now_and_everything_in_its_order(demo):
         assert received <= departed <= now and (completed is None or departed < completed <= now)
         assert late is None and (deadline is None or departed <= deadline)  # technicians on time
     assert all(received <= at <= now for at, received in calls)
-    assert max(a["received_at"] for a in store.alarms()) <= now
+    assert max(a["received_at"] for a in store.alarms.rows()) <= now
 
 
 def test_every_machine_was_bought_before_its_pack_was_registered_and_nothing_is_dated_in_the_future(demo):
     store, now = demo
-    machines = store.machine_rows()
+    machines = store.registry.rows()
     assert len(machines) == 1000
     today = now.date()
     for m in machines:

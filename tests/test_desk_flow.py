@@ -15,6 +15,7 @@ from sptui.intake.ingest import parse
 from sptui.store import ConflictError, Store, StoreError
 from sptui.store import schema as S
 from sptui.testing import tokyo
+from sptui.desk import file_mails, open_incident
 
 OTHER_HOURS = "covered work inside the service hours"
 
@@ -24,18 +25,18 @@ def desk(store):
     rows = [registry_row(1), registry_row(2, variant="24x7"),
             registry_row(3, registration_status="pending", completed_on=""),
             registry_row(4, registration_status="rejected", completed_on=""), registry_row(5)]
-    store.import_registry(registry_csv(rows))
+    store.registry.import_csv(registry_csv(rows))
     return store
 
 
 def _open(store, policy, label: str, at: str = "2026-11-27 17:10", **kw) -> int:
-    return store.open_incident(policy, label=label, at=tokyo(at), summary=f"disk on {label}", operator="setup", **kw)
+    return open_incident(store, policy, label=label, at=tokyo(at), summary=f"disk on {label}", operator="setup", **kw)
 
 
 def _alarm(store, policy, computer: str, received: str) -> int:
     t = tokyo(received)
     raw = alarm(computer, t - dt.timedelta(seconds=30), message_id=f"{computer}-{t:%Y%m%d%H%M}@flow")
-    [stored] = store.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+    [stored] = file_mails(store, policy, [(raw, parse(raw), "test", t)])
     return stored.id
 
 
@@ -61,26 +62,26 @@ def test_an_uncovered_dispatch_is_confirmed_the_customer_pays_and_consents(desk,
     from sptui.desk import BadRequest, Consent, Work, dispatch
 
     iid = _open(desk, policy, label, cause="ex-12" if verdict == "consult" else None)
-    assert desk.incident(iid)["verdict"] == verdict
+    assert desk.incidents.get(iid)["verdict"] == verdict
     work = Work(tokyo("2026-11-27 20:30"), tokyo("2026-11-27 22:10"))
     consent = Consent("山田 様", "mail", tokyo("2026-11-27 20:00"))
     with pytest.raises(BadRequest, match=f"incident {iid} is {verdict}: not covered, the customer pays"):
         dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, consent=consent)
     with pytest.raises(BadRequest, match=r"the customer pays \(quote needed\): record their consent"):
         dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, confirm_uncovered=True)
-    assert desk.counts()["dispatches"] == 0 and desk.incident(iid)["status"] == "open"  # nothing half-done
+    assert desk.db.counts()["dispatches"] == 0 and desk.incidents.get(iid)["status"] == "open"  # nothing half-done
     out = dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, confirm_uncovered=True,
                    consent=consent)
-    inc, [row] = desk.incident(iid), desk.dispatches(iid)
+    inc, [row] = desk.incidents.get(iid), desk.incidents.dispatches(iid)
     assert out["fee"] is None and inc["decision"]["fee"] is None  # eval.md: no 別表-1 fee for these verdicts
     assert (inc["status"], inc["billing"], row["billing"]) == ("dispatched", "quote-needed", "quote-needed")
     assert (row["confirmed_by"], row["consent_by"], row["consent_via"], row["consent_at"]) == (
         "sato", "山田 様", "mail", tokyo("2026-11-27 20:00"))
     fee_reason = next(r for r in inc["decision"]["reasons"] if r["rule"] == "fee")
     assert "the customer pays" in fee_reason["message"] and OTHER_HOURS not in fee_reason["message"]
-    line = desk.timeline(iid)[-1]["text"]
+    line = desk.incidents.timeline(iid)[-1]["text"]
     assert f"the customer pays: quote needed ({verdict}) (confirmed by sato); consent: 山田 様 by mail" in line
-    [entry] = [a for a in desk.audit_log("incident", iid) if a["action"] == "dispatch"]
+    [entry] = [a for a in desk.audit.rows("incident", iid) if a["action"] == "dispatch"]
     assert entry["detail"]["confirmed_by"] == "sato" and entry["detail"]["billing"] == "quote-needed"
 
 
@@ -92,16 +93,16 @@ def test_a_24x7_night_dispatch_is_free_in_the_quote_the_store_and_the_cli(desk, 
             "--complete", "2026-11-28T05:30+09:00", "--db", db_url, "--operator", "sato")
     assert r.returncode == 0, r.stderr
     assert "24,500" not in r.stdout and OTHER_HOURS in r.stdout
-    assert desk.incident(first)["decision"]["fee"] is None and desk.dispatches(first)[0]["fee"] is None
+    assert desk.incidents.get(first)["decision"]["fee"] is None and desk.incidents.dispatches(first)[0]["fee"] is None
 
     from sptui.desk import Work, dispatch, quote_dispatch
 
     iid = _open(desk, policy, "1234-000-002", "2026-11-28 03:00")
     work = Work(tokyo("2026-11-28 03:59"), tokyo("2026-11-28 05:30"))
-    quote = quote_dispatch(policy, desk.incident(iid), work)
+    quote = quote_dispatch(policy, desk.incidents.get(iid), work)
     assert (quote.fee, quote.billing) == (None, "free") and "24,500" not in quote.describe("en")
     dispatch(desk, policy, iid, operator="sato", technician="t1", work=work)
-    assert desk.incident(iid)["decision"]["fee"] is None and desk.dispatches(iid)[0]["fee"] is None
+    assert desk.incidents.get(iid)["decision"]["fee"] is None and desk.incidents.dispatches(iid)[0]["fee"] is None
 
 
 def test_billable_work_needs_the_customers_consent_and_keeps_who_when_and_how(desk, policy):
@@ -113,7 +114,7 @@ def test_billable_work_needs_the_customers_consent_and_keeps_who_when_and_how(de
         dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, late_reason="site")
     out = dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, late_reason="site",
                    consent=Consent("施設 課長", "phone", tokyo("2026-11-27 20:10")))
-    inc, [row] = desk.incident(iid), desk.dispatches(iid)
+    inc, [row] = desk.incidents.get(iid), desk.incidents.dispatches(iid)
     assert out["fee"]["total_jpy"] == inc["decision"]["fee"]["total_jpy"] == row["fee"]["total_jpy"] == 22_500
     assert (inc["billing"], row["consent_by"], row["consent_via"], row["consent_at"], row["confirmed_by"]) == (
         "fee", "施設 課長", "phone", tokyo("2026-11-27 20:10"), None)
@@ -124,15 +125,15 @@ def test_a_dispatch_without_the_completion_stores_no_fee_but_knows_the_customer_
 
     iid = _open(desk, policy, "1234-000-001")
     work = Work(tokyo("2026-11-27 20:30"))
-    quote = quote_dispatch(policy, desk.incident(iid), work)
+    quote = quote_dispatch(policy, desk.incidents.get(iid), work)
     assert quote.provisional and quote.billing == "fee" and "at least 12,000円" in quote.describe("en")
     with pytest.raises(BadRequest, match="record their consent"):
         dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, late_reason="site")
     dispatch(desk, policy, iid, operator="sato", technician="t1", work=work, late_reason="site",
              consent=Consent("施設 課長", "phone", tokyo("2026-11-27 20:10")))
-    inc = desk.incident(iid)
+    inc = desk.incidents.get(iid)
     assert inc["decision"]["fee"] is None and inc["case"]["work"] is None  # nothing provisional is kept
-    assert inc["billing"] == "fee" and desk.dispatches(iid)[0]["fee"] is None
+    assert inc["billing"] == "fee" and desk.incidents.dispatches(iid)[0]["fee"] is None
 
 
 def test_the_cli_refuses_uncovered_or_unconsented_work_with_one_line_and_exit_2(desk, policy, db_url, run):
@@ -148,7 +149,7 @@ def test_the_cli_refuses_uncovered_or_unconsented_work_with_one_line_and_exit_2(
     r = run(*base, "--confirm-uncovered", "--consent-by", "山田", "--consent-via", "phone",
             "--consent-at", "2026-11-27T20:05")  # naive
     assert r.returncode == 2 and "consent-at" in r.stderr
-    assert desk.counts()["dispatches"] == 0
+    assert desk.db.counts()["dispatches"] == 0
     r = run(*base, "--confirm-uncovered", "--consent-by", "山田", "--consent-via", "phone")
     assert r.returncode == 0, r.stderr
     assert "the customer pays: quote needed (not-started)" in r.stdout
@@ -171,7 +172,7 @@ def test_bad_dispatch_input_is_one_line_and_exit_2(desk, policy, db_url, run, ar
     r = run("incident", "dispatch", iid, "--technician", "y" * 101, "--depart", "2026-11-27T17:30+09:00",
             "--db", db_url, "--operator", "sato")
     assert r.returncode == 2 and "at most 100" in r.stderr
-    assert desk.counts()["dispatches"] == 0 and desk.incident(iid)["status"] == "open"
+    assert desk.db.counts()["dispatches"] == 0 and desk.incidents.get(iid)["status"] == "open"
 
 
 # ---- the property: the quote, the stored fee and `sptui fee` agree ------------------------------------------
@@ -196,7 +197,7 @@ def test_the_quote_the_stored_fee_and_sptui_fee_agree_for_any_work(tmp_path, pol
     from sptui.desk import Consent, Work, dispatch, quote_dispatch
 
     store = Store.open(f"sqlite:///{tmp_path / 'prop.db'}")
-    store.import_registry(registry_csv([registry_row(1), registry_row(2, variant="24x7"),
+    store.registry.import_csv(registry_csv([registry_row(1), registry_row(2, variant="24x7"),
                                         registry_row(3, registration_status="pending", completed_on="")]))
     notice = tokyo("2026-11-27 16:00")
 
@@ -204,20 +205,20 @@ def test_the_quote_the_stored_fee_and_sptui_fee_agree_for_any_work(tmp_path, pol
     @given(label=st.sampled_from(["1234-000-001", "1234-000-002", "1234-000-003"]),
            start=st.integers(0, 4 * 24 * 60), minutes=st.integers(1, 12 * 60), technicians=st.integers(1, 3))
     def agree(label, start, minutes, technicians):
-        iid = store.open_incident(policy, label=label, at=notice, summary="p", operator="setup")
+        iid = open_incident(store, policy, label=label, at=notice, summary="p", operator="setup")
         depart = notice + dt.timedelta(minutes=start)
         work = Work(depart, depart + dt.timedelta(minutes=minutes), technicians)
-        inc = store.incident(iid)
+        inc = store.incidents.get(iid)
         quote = quote_dispatch(policy, inc, work)
         shown = quote.describe("en")
         out = dispatch(store, policy, iid, operator="sato", technician="t", work=work, late_reason="traffic",
                        confirm_uncovered=True, consent=Consent("c", "phone", depart))
-        stored = store.incident(iid)["decision"]["fee"]
+        stored = store.incidents.get(iid)["decision"]["fee"]
         if quote.fee is None:
-            assert out["fee"] is None and stored is None and store.dispatches(iid)[0]["fee"] is None
+            assert out["fee"] is None and stored is None and store.incidents.dispatches(iid)[0]["fee"] is None
             assert "no fee" in shown or "no 別表-1 fee" in shown
             return
-        table = _sptui_fee(work.departed_at, work.completed_at, technicians, store.machine(label)["variant"])
+        table = _sptui_fee(work.departed_at, work.completed_at, technicians, store.registry.machine(label)["variant"])
         assert quote.fee.total_jpy == out["fee"]["total_jpy"] == stored["total_jpy"] == table["total_jpy"]
         assert stored["lines"] == table["lines"] and f"{stored['total_jpy']:,}円" in shown
 
@@ -231,36 +232,36 @@ def test_the_quote_the_stored_fee_and_sptui_fee_agree_for_any_work(tmp_path, pol
 def test_only_the_owner_closes_marks_and_notes_and_a_take_over_is_explicit_and_audited(desk, policy, db_url):
     iid = _open(desk, policy, "1234-000-005", "2026-11-27 10:00")
     other = Store.open(db_url)
-    desk.claim(iid, operator="sato")
-    for refused in (lambda: other.close_incident(iid, operator="suzuki"),
-                    lambda: other.mark_consult(iid, "needs NEC", operator="suzuki"),
-                    lambda: other.add_note(iid, "I called them", operator="suzuki")):
+    desk.incidents.claim(iid, operator="sato")
+    for refused in (lambda: other.incidents.close(iid, operator="suzuki"),
+                    lambda: other.incidents.mark_consult(iid, "needs NEC", operator="suzuki"),
+                    lambda: other.incidents.add_note(iid, "I called them", operator="suzuki")):
         with pytest.raises(ConflictError, match=f"incident {iid} is owned by sato: only its owner can .*take it over"):
             refused()
-    inc = desk.incident(iid)
+    inc = desk.incidents.get(iid)
     assert (inc["status"], inc["consult"], inc["owner"]) == ("claimed", None, "sato")
-    assert [e["kind"] for e in desk.timeline(iid)] == ["opened", "claimed"]
-    v = other.take_over(iid, operator="suzuki", version=inc["version"])
-    other.add_note(iid, "I called them", operator="suzuki", version=v)
-    other.close_incident(iid, operator="suzuki", version=v)
-    assert [(e["kind"], e["operator"]) for e in desk.timeline(iid)][2:] == [
+    assert [e["kind"] for e in desk.incidents.timeline(iid)] == ["opened", "claimed"]
+    v = other.incidents.take_over(iid, operator="suzuki", version=inc["version"])
+    other.incidents.add_note(iid, "I called them", operator="suzuki", version=v)
+    other.incidents.close(iid, operator="suzuki", version=v)
+    assert [(e["kind"], e["operator"]) for e in desk.incidents.timeline(iid)][2:] == [
         ("take-over", "suzuki"), ("note", "suzuki"), ("closed", "suzuki")]
-    assert desk.timeline(iid)[2]["text"] == "taken over from sato by suzuki"
-    [entry] = [a for a in desk.audit_log("incident", iid) if a["action"] == "take-over"]
+    assert desk.incidents.timeline(iid)[2]["text"] == "taken over from sato by suzuki"
+    [entry] = [a for a in desk.audit.rows("incident", iid) if a["action"] == "take-over"]
     assert (entry["operator"], entry["detail"]) == ("suzuki", {"from": "sato", "to": "suzuki"})
     other.close()
 
 
 def test_a_stale_take_over_or_note_writes_nothing(desk, policy, db_url):
     iid = _open(desk, policy, "1234-000-005", "2026-11-27 10:00")
-    seen = desk.incident(iid)["version"]
+    seen = desk.incidents.get(iid)["version"]
     other = Store.open(db_url)
-    other.claim(iid, operator="sato")
+    other.incidents.claim(iid, operator="sato")
     with pytest.raises(ConflictError, match=r"changed by sato \(claimed at .*your take-over"):
-        desk.take_over(iid, operator="suzuki", version=seen)
+        desk.incidents.take_over(iid, operator="suzuki", version=seen)
     with pytest.raises(ConflictError, match=r"changed by sato .*your note"):
-        desk.add_note(iid, "x", operator="sato", version=seen)
-    assert desk.incident(iid)["owner"] == "sato" and [e["kind"] for e in desk.timeline(iid)] == ["opened", "claimed"]
+        desk.incidents.add_note(iid, "x", operator="sato", version=seen)
+    assert desk.incidents.get(iid)["owner"] == "sato" and [e["kind"] for e in desk.incidents.timeline(iid)] == ["opened", "claimed"]
     other.close()
 
 
@@ -268,27 +269,27 @@ def test_an_unowned_incident_becomes_its_actors_and_assign_hands_it_on(desk, pol
     from sptui.desk import Work, dispatch
 
     iid = _open(desk, policy, "1234-000-005", "2026-11-27 10:00")
-    desk.add_note(iid, "first call", operator="tanaka")  # a note makes nobody responsible
-    assert desk.incident(iid)["owner"] is None
+    desk.incidents.add_note(iid, "first call", operator="tanaka")  # a note makes nobody responsible
+    assert desk.incidents.get(iid)["owner"] is None
     dispatch(desk, policy, iid, operator="sato", technician="t1", work=Work(tokyo("2026-11-27 10:30")))
-    assert desk.incident(iid)["owner"] == "sato"
-    assert [e["text"] for e in desk.timeline(iid)][2] == "claimed by sato (with the dispatch)"
+    assert desk.incidents.get(iid)["owner"] == "sato"
+    assert [e["text"] for e in desk.incidents.timeline(iid)][2] == "claimed by sato (with the dispatch)"
     with pytest.raises(ConflictError, match="owned by sato: only its owner can assign it"):
-        desk.assign(iid, "tanaka", operator="suzuki")
+        desk.incidents.assign(iid, "tanaka", operator="suzuki")
     r = run("incident", "assign", iid, "--to", "suzuki", "--db", db_url, "--operator", "tanaka")
     assert r.returncode == 1 and "owned by sato" in r.stderr
     r = run("incident", "assign", iid, "--to", "suzuki", "--db", db_url, "--operator", "sato")
     assert r.returncode == 0 and "assigned to suzuki" in r.stdout, r.stderr
-    assert desk.incident(iid)["owner"] == "suzuki" and desk.timeline(iid)[-1]["text"] == "assigned to suzuki by sato"
-    [entry] = [a for a in desk.audit_log("incident", iid) if a["action"] == "assign"]
+    assert desk.incidents.get(iid)["owner"] == "suzuki" and desk.incidents.timeline(iid)[-1]["text"] == "assigned to suzuki by sato"
+    [entry] = [a for a in desk.audit.rows("incident", iid) if a["action"] == "assign"]
     assert (entry["operator"], entry["detail"]) == ("sato", {"from": "sato", "to": "suzuki"})
     with pytest.raises(StoreError, match="needs the operator"):
-        desk.assign(iid, "  ", operator="suzuki")
+        desk.incidents.assign(iid, "  ", operator="suzuki")
 
 
 def test_the_cli_and_the_store_give_the_same_refusal_to_a_non_owner(desk, policy, db_url, run):
     iid = _open(desk, policy, "1234-000-005", "2026-11-27 10:00")
-    desk.claim(iid, operator="sato")
+    desk.incidents.claim(iid, operator="sato")
     for args in (["close", iid], ["note", iid, "hello"],
                  ["dispatch", iid, "--technician", "t", "--depart", "2026-11-27T10:30+09:00"]):
         r = run("incident", *args, "--db", db_url, "--operator", "suzuki")
@@ -296,7 +297,7 @@ def test_the_cli_and_the_store_give_the_same_refusal_to_a_non_owner(desk, policy
     r = run("incident", "take-over", iid, "--db", db_url, "--operator", "suzuki")
     assert r.returncode == 0 and f"incident {iid}: taken over by suzuki" in r.stdout
     r = run("incident", "close", iid, "--db", db_url, "--operator", "suzuki")
-    assert r.returncode == 0 and desk.incident(iid)["status"] == "closed"
+    assert r.returncode == 0 and desk.incidents.get(iid)["status"] == "closed"
 
 
 # ---- alarms become work ------------------------------------------------------------------------------------
@@ -311,17 +312,17 @@ def test_a_reached_alarm_needing_repair_opens_an_incident_decided_at_the_alarms_
     aid = _alarm(desk, policy, "SV0001", "2026-11-27 17:00")
     out = contact(desk, policy, aid, at=tokyo("2026-11-30 09:00"), reached=True, repair_needed=True, operator="sato")
     assert out["status"] == "linked" and out["opened"]
-    inc, a = desk.incident(out["incident_id"]), desk.alarm(aid)
+    inc, a = desk.incidents.get(out["incident_id"]), desk.alarms.get(aid)
     assert (a["status"], a["incident_id"], inc["alarm_id"]) == ("linked", inc["id"], aid)
     assert inc["received_at"] == a["received_at"] == tokyo("2026-11-27 17:00")
     assert inc["deadline"] == service_deadline(policy, "weekday-9h", tokyo("2026-11-27 17:00")) == tokyo(
         "2026-11-30 10:00")
     assert inc["verdict"] == "covered" and inc["case"]["repair_needed"] is True
     assert inc["decision"]["dispatch_deadline"] == policy.decide(inc["case"]).to_json()["dispatch_deadline"]
-    kinds = [(e["kind"], e["operator"]) for e in desk.timeline(inc["id"])]
+    kinds = [(e["kind"], e["operator"]) for e in desk.incidents.timeline(inc["id"])]
     assert kinds == [("opened", "sato"), ("alarm", "sato")]
-    assert f"alarm #{aid} received 2026-11-27 17:00" in desk.timeline(inc["id"])[1]["text"]
-    [attempt] = desk.contact_attempts(aid)
+    assert f"alarm #{aid} received 2026-11-27 17:00" in desk.incidents.timeline(inc["id"])[1]["text"]
+    [attempt] = desk.alarms.contact_attempts(aid)
     assert attempt["reached"] and attempt["incident_id"] == inc["id"]
     keys = {r.key for r in data.queue(desk)}
     assert f"i{inc['id']}" in keys and f"a{aid}" not in keys  # the work is in the queue, as the incident
@@ -335,8 +336,8 @@ def test_a_second_alarm_on_the_machine_joins_its_open_incident(desk, policy):
     one = contact(desk, policy, first, at=tokyo("2026-11-30 10:05"), reached=True, repair_needed=True, operator="a")
     two = contact(desk, policy, second, at=tokyo("2026-11-30 10:25"), reached=True, repair_needed=True, operator="b")
     assert (one["opened"], two["opened"], two["incident_id"]) == (True, False, one["incident_id"])
-    assert desk.alarm(second)["incident_id"] == one["incident_id"] and desk.counts()["incidents"] == 1
-    assert [e["kind"] for e in desk.timeline(one["incident_id"])] == ["opened", "alarm", "alarm"]
+    assert desk.alarms.get(second)["incident_id"] == one["incident_id"] and desk.db.counts()["incidents"] == 1
+    assert [e["kind"] for e in desk.incidents.timeline(one["incident_id"])] == ["opened", "alarm", "alarm"]
 
 
 def test_every_alarm_ends_linked_closed_with_its_reason_or_stays_due(desk, policy):
@@ -350,16 +351,16 @@ def test_every_alarm_ends_linked_closed_with_its_reason_or_stays_due(desk, polic
                 operator="a")
     with pytest.raises(BadRequest, match="cannot be before the alarm was received"):
         contact(desk, policy, aid, at=tokyo("2026-11-30 09:00"), reached=False, operator="a")
-    assert desk.alarm(aid)["status"] == "new" and desk.contact_attempts(aid) == []
+    assert desk.alarms.get(aid)["status"] == "new" and desk.alarms.contact_attempts(aid) == []
     out = contact(desk, policy, aid, at=tokyo("2026-11-30 10:05"), reached=False, operator="a")
-    assert out["status"] == "retry" and desk.alarm(aid)["next_contact_at"] == tokyo("2026-12-01 08:30")
+    assert out["status"] == "retry" and desk.alarms.get(aid)["next_contact_at"] == tokyo("2026-12-01 08:30")
     contact(desk, policy, aid, at=tokyo("2026-12-01 08:40"), reached=True, repair_needed=False,
             reason="お客様が再起動で復旧を確認", operator="b")
-    a = desk.alarm(aid)
+    a = desk.alarms.get(aid)
     assert (a["status"], a["closed_reason"], a["incident_id"]) == ("closed", "お客様が再起動で復旧を確認", None)
     with pytest.raises(StoreError, match="has ended already"):
         contact(desk, policy, aid, at=tokyo("2026-12-01 09:00"), reached=True, repair_needed=True, operator="b")
-    with desk.read() as conn:  # nothing in the store is reached without an end
+    with desk.db.read() as conn:  # nothing in the store is reached without an end
         left = conn.execute(sa.select(sa.func.count()).select_from(S.alarms).where(
             S.alarms.c.status.not_in(("new", "retry", "linked", "closed")))).scalar()
     assert left == 0
@@ -369,13 +370,13 @@ def test_a_stale_call_on_an_alarm_writes_nothing_and_opens_nothing(desk, policy,
     from sptui.desk import contact
 
     aid = _alarm(desk, policy, "SV0001", "2026-11-30 10:00")
-    seen = desk.alarm(aid)["version"]
+    seen = desk.alarms.get(aid)["version"]
     other = Store.open(db_url)
     contact(other, policy, aid, at=tokyo("2026-11-30 10:05"), reached=False, operator="b")
     with pytest.raises(ConflictError, match=f"alarm {aid} was changed"):
         contact(desk, policy, aid, at=tokyo("2026-11-30 10:06"), reached=True, repair_needed=True, operator="a",
                 version=seen)
-    assert desk.counts()["incidents"] == 0 and len(desk.contact_attempts(aid)) == 1
+    assert desk.db.counts()["incidents"] == 0 and len(desk.alarms.contact_attempts(aid)) == 1
     other.close()
 
 
@@ -388,7 +389,7 @@ def test_the_alarm_contact_command_prints_the_incident_and_refuses_an_answer_wit
     assert r.returncode == 2 and "reason" in r.stderr and "Traceback" not in r.stderr
     r = run(*base, "--reached", "--repair-needed")
     assert r.returncode == 0, r.stderr
-    [inc] = desk.incidents()
+    [inc] = desk.incidents.rows()
     assert r.stdout.startswith(f"alarm {aid}: incident {inc['id']} opened: covered, on site by 2026-11-30 12:00")
     other = _alarm(desk, policy, "SV0005", "2026-11-30 10:00")
     r = run("alarm", "contact", other, "--reached", "--no-repair", "--reason", "誤報", "--db", db_url)

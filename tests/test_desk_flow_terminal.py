@@ -12,6 +12,7 @@ from test_desk_terminal import Tmux, pytestmark  # noqa: F401  (the same skip wi
 from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.testing import tokyo
+from sptui.desk import file_mails, open_incident
 
 
 def _lines(screen: str) -> list[str]:
@@ -21,14 +22,14 @@ def _lines(screen: str) -> list[str]:
 def test_at_80x24_the_timeline_the_dispatch_dialog_and_an_alarms_incident_stay_in_view(tmp_path, policy, sptui_bin):
     db = tmp_path / "desk.db"
     store = Store.open(str(db))
-    store.import_registry(registry_csv([registry_row(1), registry_row(2)]))
-    iid = store.open_incident(policy, label="1234-000-001", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+    store.registry.import_csv(registry_csv([registry_row(1), registry_row(2)]))
+    iid = open_incident(store, policy, label="1234-000-001", at=tokyo("2026-11-27 17:10"), summary="friday evening",
                               operator="setup")
     for n in range(12):  # a timeline longer than its part of the screen
-        store.add_note(iid, f"call {n}", operator="setup")
+        store.incidents.add_note(iid, f"call {n}", operator="setup")
     now = dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo).replace(microsecond=0)
     raw = alarm("SV0002", now - dt.timedelta(minutes=3), message_id="flow80@tmux")
-    [al] = store.ingest_batch(policy, [(raw, parse(raw), "test", now - dt.timedelta(minutes=2))])
+    [al] = file_mails(store, policy, [(raw, parse(raw), "test", now - dt.timedelta(minutes=2))])
     t = Tmux([sptui_bin, "--db", str(db), "--operator", "tmux", "--lang", "en"], width=80, height=24)
     try:
         t.wait_for("shown")
@@ -82,6 +83,6 @@ def test_at_80x24_the_timeline_the_dispatch_dialog_and_an_alarms_incident_stay_i
         assert "incident #2  status: open" in shown and "Traceback" not in shown
     finally:
         t.kill()
-    a = store.alarm(al.id)
-    assert a["status"] == "linked" and store.incident(a["incident_id"])["received_at"] == a["received_at"]
+    a = store.alarms.get(al.id)
+    assert a["status"] == "linked" and store.incidents.get(a["incident_id"])["received_at"] == a["received_at"]
     store.close()

@@ -66,7 +66,7 @@ def _demo(tmp_path, run):
     assert r.returncode == 0, r.stderr
     store = Store.open(str(db))
     i, a = S.incidents, S.alarms
-    with store.read() as conn:
+    with store.db.read() as conn:
         inc = conn.execute(sa.select(i.c.id, S.machines.c.label_number).join(S.machines)
                            .where(i.c.status == "open", i.c.verdict == "covered",
                                   ~i.c.machine_id.in_(sa.select(a.c.machine_id)))
@@ -123,10 +123,10 @@ def _desk_flow(t: Tmux, store, inc, al, operator: str) -> None:
     while t.alive() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not t.alive()  # q quits the desk (and so the session)
-    after = store.incident(inc.id)
+    after = store.incidents.get(inc.id)
     assert after["status"] == "dispatched" and after["owner"] == operator
-    assert (store.alarm(al.id)["status"], store.alarm(al.id)["closed_reason"]) == ("closed", "rebooted, fine")
-    assert [(a["operator"], a["action"]) for a in store.audit_log("alarm", al.id)][-1] == (operator, "contact")
+    assert (store.alarms.get(al.id)["status"], store.alarms.get(al.id)["closed_reason"]) == ("closed", "rebooted, fine")
+    assert [(a["operator"], a["action"]) for a in store.audit.rows("alarm", al.id)][-1] == (operator, "contact")
 
 
 def test_the_desk_in_tmux_filters_opens_claims_dispatches_and_records_a_contact(tmp_path, run, sptui_bin):
@@ -344,8 +344,8 @@ def test_a_browser_session_through_sptui_serve_claims_an_incident_as_the_proxys_
             ("/", ""), (inc.label_number, ""), ("\r", ""), ("\r", f"incident #{inc.id}"), ("c", "claimed by tanaka"),
         ]))
         assert "Traceback" not in shown
-        assert store.incident(inc.id)["owner"] == "tanaka"
-        assert store.audit_log("incident", inc.id)[-1]["operator"] == "tanaka"
+        assert store.incidents.get(inc.id)["owner"] == "tanaka"
+        assert store.audit.rows("incident", inc.id)[-1]["operator"] == "tanaka"
         async def bare() -> str:
             async with aiohttp.ClientSession() as http:
                 async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as ws:

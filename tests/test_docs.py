@@ -241,10 +241,10 @@ def test_alarm_source_example_stores_its_mails_and_marks_them_done(fence, tmp_pa
     (inbox / "2.eml").write_bytes(b"Subject: not an alarm\r\n\r\nhello\r\n")
     store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     try:
-        store.import_registry(registry_csv([registry_row(1)]))
+        store.registry.import_csv(registry_csv([registry_row(1)]))
         counts = run_source(source.open(str(inbox)), store, policy)
         assert counts == {"stored": 1, "duplicate": 0, "quarantined": 1, "not-stored": 0}
-        assert [a["computer"] for a in store.alarms()] == ["SV0001"]
+        assert [a["computer"] for a in store.alarms.rows()] == ["SV0001"]
     finally:
         store.close()
     assert not list(inbox.glob("*.eml")), "a stored mail was not marked done"

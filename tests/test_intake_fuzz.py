@@ -23,7 +23,7 @@ ANY_TEXT = st.text(st.characters(codec=None, categories=None), max_size=600)
 @pytest.fixture
 def desk(db_url, policy):
     s = Store.open(db_url)
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, 4)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 4)]))
     yield s, Writer(s, policy)
     s.close()
 
@@ -78,8 +78,8 @@ def test_every_mail_ends_stored_a_duplicate_or_quarantined(desk, mails, via):
         event(f"{result.outcome} {result.reason or ''}")
         if result.reason is None:
             assert result.outcome in ("stored", "duplicate")
-            assert store.alarm(result.id)["received_at"] is not None
+            assert store.alarms.get(result.id)["received_at"] is not None
         else:
             assert result.outcome in ("quarantined", "duplicate")
-            [kept] = [q for q in store.quarantined() if q["id"] == result.id]
+            [kept] = [q for q in store.quarantine.rows() if q["id"] == result.id]
             assert kept["raw"] == raw and kept["reason"] == result.reason

@@ -24,6 +24,7 @@ from sptui.store import schema as S
 from sptui.store.registry import ImportFailed
 from sptui.terminal import CATEGORIES, CONTROL, shown
 from sptui.testing import alarm_mail
+from sptui.desk import open_incident
 
 JST = S.TOKYO
 VARIANTS = {"weekday-9h": None, "24x7": None}
@@ -71,18 +72,18 @@ def _build(store, policy) -> dict:
 
     gone = registry_row(1, purchased_on="2019-04-02", pack_purchased_on="2019-04-02", submitted_on="2019-04-10",
                         completed_on="2019-04-20", express_start_on="2019-05-01", computer_name="YAMADA-SV", **GONE)
-    store.import_registry(registry_csv([gone, registry_row(2, **LIVE)]), variants=VARIANTS)
+    store.registry.import_csv(registry_csv([gone, registry_row(2, **LIVE)]), variants=VARIANTS)
     label = gone["label_number"]
-    iid = store.open_incident(policy, label=label, at=at("2023-06-01T10:00+09:00"), operator="sato",
+    iid = open_incident(store, policy, label=label, at=at("2023-06-01T10:00+09:00"), operator="sato",
                               summary=f"{GONE['customer_name']} 様より {GONE['customer_phone']}")
-    store.add_note(iid, f"{GONE['customer_email']} に連絡済み", operator="sato")
-    store.mark_consult(iid, f"{GONE['customer_address']} の入館手続き", operator="sato")
+    store.incidents.add_note(iid, f"{GONE['customer_email']} に連絡済み", operator="sato")
+    store.incidents.mark_consult(iid, f"{GONE['customer_address']} の入館手続き", operator="sato")
     from sptui.desk import Consent, Work, dispatch
 
     dispatch(store, policy, iid, operator="sato", technician="田村", late_reason="traffic",
              work=Work(at("2023-06-01T18:00+09:00"), at("2023-06-01T20:00+09:00")),
              consent=Consent(GONE["customer_name"], "phone", at("2023-06-01T17:50+09:00")))  # who consented: theirs too
-    store.close_incident(iid, operator="sato", text=f"{GONE['site_name']} 様 了承")
+    store.incidents.close(iid, operator="sato", text=f"{GONE['site_name']} 様 了承")
     mails = _mails()
     folders = {k: GONE["customer_name"] if k == "alarm" else k for k in mails}  # a path may name the customer
     stored = {k: ingest(store, policy, raw, via=f"file:/mail/{folders[k]}/{k}.eml",
@@ -100,7 +101,7 @@ def _build(store, policy) -> dict:
 def _rows_text(store) -> str:
     """Every value of every row of every table, as text (bytes as they would decode, JSON as written)."""
     out = []
-    with store.read() as conn:
+    with store.db.read() as conn:
         for table in S.metadata.sorted_tables:
             for row in conn.execute(sa.select(table)):
                 for v in row:
@@ -138,16 +139,16 @@ def test_purge_leaves_no_personal_data_of_the_customer_in_rows_or_files(store, d
     haystack = _file_bytes(db_url) if db_url.startswith("sqlite") else text.encode()
     assert _left(haystack, text, mails, live) == []
     # what billing and the audit need stays: the label, the verdict, the fee, the alarm's event, who did what
-    inc = store.incident(built["incident"])
+    inc = store.incidents.get(built["incident"])
     assert inc["verdict"] and inc["status"] == "closed" and inc["summary"] == "(消去済み)"
-    [d] = [a for a in store.audit_log("incident", built["incident"]) if a["action"] == "dispatch"]
+    [d] = [a for a in store.audit.rows("incident", built["incident"]) if a["action"] == "dispatch"]
     assert d["detail"]["fee_total_jpy"] > 0 and d["detail"]["technician"] == "田村" and d["operator"] == "sato"
-    [a] = store.alarms()
+    [a] = store.alarms.rows()
     assert a["event_id"] == "0x8000070B" and a["computer"] == "(消去済み)" and a["message_id"] is None
-    assert store.find_machines(label=built["label"])[0]["computer_name"] is None
+    assert store.registry.find(label=built["label"])[0]["computer_name"] is None
     # the live customer and the mail about them are untouched
     assert LIVE["customer_name"] in text and LIVE["customer_email"] in text
-    live = [q for q in store.quarantined() if q["id"] == built["quarantine"]["live"]][0]
+    live = [q for q in store.quarantine.rows() if q["id"] == built["quarantine"]["live"]][0]
     assert live["raw"] == built["mails"]["live"] and live["sender"] == LIVE["customer_email"]
 
 
@@ -160,24 +161,24 @@ def test_the_quarantine_search_finds_a_value_exactly_where_it_occurs(words, text
 
 
 def test_purge_refuses_a_date_after_today_or_before_2000_in_one_line(store, db_url, run):
-    store.import_registry(registry_csv([registry_row(1, purchased_on="2019-04-02")]), variants=VARIANTS)
+    store.registry.import_csv(registry_csv([registry_row(1, purchased_on="2019-04-02")]), variants=VARIANTS)
     for date, said in (("9999-12-31", "is after today"), ("0001-01-01", "is before 2000-01-01"),
                        (f"{dt.date.today() + dt.timedelta(days=2)}", "is after today")):
         r = run("purge", "--ended-before", date, "--yes", "--db", db_url)
         assert r.returncode == 2 and said in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
         assert "Traceback" not in r.stderr
-    assert store.find_machines(label="1234-000-001")[0]["customer_name"] == "担当 1"  # nothing erased
+    assert store.registry.find(label="1234-000-001")[0]["customer_name"] == "担当 1"  # nothing erased
 
 
 def test_a_row_dated_9999_in_an_old_database_never_ends_and_purge_still_runs(store, db_url, run):
     """A row stored before imports checked their dates (here written straight into the table)."""
-    store.import_registry(registry_csv([registry_row(1, purchased_on="2019-04-02"), registry_row(2)]), variants=VARIANTS)
-    with store.write() as conn:
+    store.registry.import_csv(registry_csv([registry_row(1, purchased_on="2019-04-02"), registry_row(2)]), variants=VARIANTS)
+    with store.db.write() as conn:
         conn.execute(S.machines.update().where(S.machines.c.label_number == "1234-000-002")
                      .values(purchased_on=dt.date(9999, 1, 1)))
     r = run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url)
     assert r.returncode == 0 and "1 customer(s) erased" in r.stdout and "Traceback" not in r.stderr, r.stderr
-    assert store.find_machines(label="1234-000-002")[0]["customer_name"] == "担当 2"
+    assert store.registry.find(label="1234-000-002")[0]["customer_name"] == "担当 2"
 
 
 # ---- export: safe to open in a spreadsheet, and back unchanged ----------------------------------------------------
@@ -204,16 +205,16 @@ def _typed_csv(rows: list[dict]) -> str:
 
 def test_export_writes_formula_cells_as_text_and_import_reads_them_back_unchanged(store, tmp_path):
     cells = {k: cell for k, (cell, _) in FORMULAS.items()}
-    store.import_registry(_typed_csv([registry_row(1, **cells), registry_row(2)]), variants=VARIANTS)
-    got = store.find_machines(label="1234-000-001")[0]
+    store.registry.import_csv(_typed_csv([registry_row(1, **cells), registry_row(2)]), variants=VARIANTS)
+    got = store.registry.find(label="1234-000-001")[0]
     assert {k: got[k] for k in FORMULAS} == {k: value for k, (_, value) in FORMULAS.items()}
-    exported = store.export_registry()
+    exported = store.registry.export_csv()
     assert [c for c in _cells(exported) if c.lstrip(" \u3000")[:1] in TRIGGERS] == []
     assert "'=HYPERLINK" in exported and "'+81-3-1234-5678" in exported and "''quoted already" in exported
     other = Store.open(str(tmp_path / "again.db"))
-    other.import_registry(exported, variants=VARIANTS)
-    assert other.export_registry() == exported
-    again = other.find_machines(label="1234-000-001")[0]
+    other.registry.import_csv(exported, variants=VARIANTS)
+    assert other.registry.export_csv() == exported
+    again = other.registry.find(label="1234-000-001")[0]
     assert {k: again[k] for k in FORMULAS} == {k: got[k] for k in FORMULAS}
     other.close()
 
@@ -222,7 +223,7 @@ def test_the_reject_file_writes_formula_cells_as_text_and_imports_as_the_file_di
     from sptui.store.registry import reject_file
 
     rows = [registry_row(1, customer_name="=cmd|' /C calc'!A0", years="x"), registry_row(2, seller="'+81", years="y")]
-    result = store.import_registry(_typed_csv(rows), variants=VARIANTS, partial=True)
+    result = store.registry.import_csv(_typed_csv(rows), variants=VARIANTS, partial=True)
     text = reject_file(result.rejected)
     assert [c for c in _cells(text) if c.lstrip(" \u3000")[:1] in TRIGGERS] == []
     fixed = io.StringIO()  # the operator fixes the years and imports the rows again, without the first two columns
@@ -230,16 +231,16 @@ def test_the_reject_file_writes_formula_cells_as_text_and_imports_as_the_file_di
         csv.writer(fixed, lineterminator="\n").writerow([c if (i == 0 or REGISTRY_FIELDS[k] != "years") else "5"
                                                           for k, c in enumerate(row[2:])])
     other = Store.open(str(tmp_path / "again.db"))
-    assert other.import_registry(fixed.getvalue(), variants=VARIANTS).imported == 2
-    names = {m["label_number"]: (m["customer_name"], m["seller"]) for m in other.machine_rows()}
+    assert other.registry.import_csv(fixed.getvalue(), variants=VARIANTS).imported == 2
+    names = {m["label_number"]: (m["customer_name"], m["seller"]) for m in other.registry.rows()}
     assert names == {"1234-000-001": ("=cmd|' /C calc'!A0", "販売店A"), "1234-000-002": ("担当 2", "+81")}
     other.close()
 
 
 def test_registry_csv_of_sptui_testing_writes_values_that_import_as_given(store):
     values = {"customer_name": "'t Hooft", "site_name": "=1+1", "customer_phone": "+81-3-1234-5678"}
-    store.import_registry(registry_csv([registry_row(1, **values)]), variants=VARIANTS)
-    got = store.find_machines(label="1234-000-001")[0]
+    store.registry.import_csv(registry_csv([registry_row(1, **values)]), variants=VARIANTS)
+    got = store.registry.find(label="1234-000-001")[0]
     assert {k: got[k] for k in values} == values
 
 
@@ -270,18 +271,18 @@ def _hostile_desk(store, policy) -> None:
     """Data with control characters in every printed field, as an old database or another writer may hold it."""
     from sptui.intake.ingest import ingest
 
-    store.import_registry(registry_csv([registry_row(1), registry_row(2, computer_name="NOPE")]), variants=VARIANTS)
-    with store.write() as conn:
+    store.registry.import_csv(registry_csv([registry_row(1), registry_row(2, computer_name="NOPE")]), variants=VARIANTS)
+    with store.db.write() as conn:
         conn.execute(S.customers.update().values(organisation=f"org{HOSTILE}", name=f"name{HOSTILE}",
                                                  phone=f"03{HOSTILE}"))
         conn.execute(S.machines.update().values(site_organisation=f"site{HOSTILE}"))
-    iid = store.open_incident(policy, label="1234-000-001", at=at("2026-11-27T16:45+09:00"), summary=f"sum{HOSTILE}",
+    iid = open_incident(store, policy, label="1234-000-001", at=at("2026-11-27T16:45+09:00"), summary=f"sum{HOSTILE}",
                               operator=f"op{HOSTILE}")
-    store.add_note(iid, f"note{HOSTILE}", operator="sato")
-    store.claim(iid, operator=f"op{HOSTILE}")  # another's claim is refused naming this owner
+    store.incidents.add_note(iid, f"note{HOSTILE}", operator="sato")
+    store.incidents.claim(iid, operator=f"op{HOSTILE}")  # another's claim is refused naming this owner
     ingest(store, policy, alarm_mail("SV0001", at("2026-11-27T16:00+09:00")), via=f"file:/x{HOSTILE}",
            received_at=at("2026-11-27T16:01+09:00"))
-    with store.write() as conn:
+    with store.db.write() as conn:
         conn.execute(S.alarms.update().values(computer=f"SV{HOSTILE}", event_id=f"ev{HOSTILE}"))
     ingest(store, policy, b"junk", via=f"file:/q{HOSTILE}", received_at=at("2026-11-27T16:02+09:00"))
 
@@ -315,18 +316,18 @@ def test_a_registry_error_quoting_a_hostile_header_is_shown_escaped(tmp_path, db
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2101-01-01"])
 def test_a_date_outside_2000_to_2100_is_refused_naming_row_and_column(store, column, day):
     with pytest.raises(ImportFailed) as e:
-        store.import_registry(registry_csv([registry_row(1), registry_row(2, **{column: day})]), variants=VARIANTS)
+        store.registry.import_csv(registry_csv([registry_row(1), registry_row(2, **{column: day})]), variants=VARIANTS)
     assert [str(x) for x in e.value.errors] == [
         f"row 3, column {column}: {day} is outside the dates the registry takes (2000-01-01 to 2100-12-31)"]
-    assert store.machine_rows() == []
+    assert store.registry.rows() == []
 
 
 def test_the_last_dates_the_registry_takes_decide_and_purge_without_overflow(store, policy, db_url, run):
     row = registry_row(1, purchased_on="2100-12-31", pack_purchased_on="2100-12-31", submitted_on="2100-12-31",
                        completed_on="2100-12-31", express_start_on="2100-12-31")
-    store.import_registry(registry_csv([row, registry_row(2, years="99")]), variants=None)
-    iid = store.open_incident(policy, label="1234-000-001", at=at("2100-12-31T23:00+09:00"), summary="s", operator="a")
-    assert store.incident(iid)["verdict"]
+    store.registry.import_csv(registry_csv([row, registry_row(2, years="99")]), variants=None)
+    iid = open_incident(store, policy, label="1234-000-001", at=at("2100-12-31T23:00+09:00"), summary="s", operator="a")
+    assert store.incidents.get(iid)["verdict"]
     r = run("purge", "--ended-before", dt.date.today().isoformat(), "--db", db_url)
     assert r.returncode == 0 and "0 customer(s) to erase" in r.stdout, r.stderr
 
@@ -346,19 +347,19 @@ def test_a_cell_over_131072_characters_is_an_error_naming_row_and_column(tmp_pat
 def test_a_column_given_twice_is_refused_naming_both(store):
     header, line = registry_csv([registry_row(1)]).splitlines()
     with pytest.raises(ImportFailed) as e:
-        store.import_registry(f"{header},years\n{line},7\n", variants=VARIANTS)
+        store.registry.import_csv(f"{header},years\n{line},7\n", variants=VARIANTS)
     assert [str(x) for x in e.value.errors] == ["row 1, column years: given twice, as columns 10 and 32 of the header"]
 
 
 def test_computer_names_differing_only_in_letter_case_are_refused_in_the_file_and_against_the_registry(store):
     with pytest.raises(ImportFailed) as e:
-        store.import_registry(registry_csv([registry_row(1), registry_row(2, computer_name="sv0001")]), variants=VARIANTS)
+        store.registry.import_csv(registry_csv([registry_row(1), registry_row(2, computer_name="sv0001")]), variants=VARIANTS)
     assert [str(x) for x in e.value.errors] == [
         'row 3, column computer_name: "sv0001" is also on row 2 (as "SV0001": letter case does not tell computer '
         'names apart)']
-    store.import_registry(registry_csv([registry_row(1)]), variants=VARIANTS)
+    store.registry.import_csv(registry_csv([registry_row(1)]), variants=VARIANTS)
     with pytest.raises(ImportFailed) as e:
-        store.import_registry(registry_csv([registry_row(2, computer_name="Sv0001")]), variants=VARIANTS)
+        store.registry.import_csv(registry_csv([registry_row(2, computer_name="Sv0001")]), variants=VARIANTS)
     assert [str(x) for x in e.value.errors] == [
         'row 2, column computer_name: "Sv0001" is already in the registry (as "SV0001")']
 
@@ -367,10 +368,10 @@ def test_computer_names_differing_only_in_letter_case_are_refused_in_the_file_an
 def test_a_control_character_in_any_cell_is_refused_naming_row_and_column(store, bad):
     rows = [registry_row(1), registry_row(2, customer_name=f"山田{bad}太郎", computer_name=f"SV{bad}2")]
     with pytest.raises(ImportFailed) as e:
-        store.import_registry(registry_csv(rows), variants=VARIANTS)
+        store.registry.import_csv(registry_csv(rows), variants=VARIANTS)
     assert [(x.row, x.column) for x in e.value.errors] == [(3, "customer_name"), (3, "computer_name")]
     assert all(f"a control character ({shown(bad[0])}) at character 3" in x.message for x in e.value.errors)
-    result = store.import_registry(registry_csv(rows), variants=VARIANTS, partial=True)
+    result = store.registry.import_csv(registry_csv(rows), variants=VARIANTS, partial=True)
     assert result.imported == 1 and [n for n, _, _ in result.rejected] == [3]
 
 
@@ -378,7 +379,7 @@ def test_a_number_or_option_the_database_cannot_hold_is_an_error_naming_row_and_
     rows = [registry_row(1, years="99999999999999999999"), registry_row(2, options="N8103-189:99999999999"),
             registry_row(3, options=f"{'N' * 41}:1"), registry_row(4, years="0"), registry_row(5, years="1" * 5000)]
     with pytest.raises(ImportFailed) as e:
-        store.import_registry(registry_csv(rows), variants=None)
+        store.registry.import_csv(registry_csv(rows), variants=None)
     assert [(x.row, x.column) for x in e.value.errors] == [(2, "years"), (3, "options"), (4, "options"), (5, "years"),
                                                            (6, "years")]
 
@@ -420,7 +421,7 @@ def registry_texts(draw) -> str:
 
 
 def _machines(store) -> int:
-    with store.read() as conn:
+    with store.db.read() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(S.machines)).scalar_one()
 
 
@@ -430,7 +431,7 @@ def _machines(store) -> int:
 def test_any_csv_text_imports_or_names_rows_and_columns_never_partially(store, text, partial):
     before = _machines(store)
     try:
-        result = store.import_registry(text, variants=VARIANTS, partial=partial)
+        result = store.registry.import_csv(text, variants=VARIANTS, partial=partial)
     except ImportFailed as e:
         event("refused")
         assert e.errors and all(x.row >= 1 and (x.column or "more than the header" in x.message
@@ -450,13 +451,13 @@ def test_a_name_a_remaining_customer_shares_does_not_erase_their_mail_but_the_pu
     shared = "佐藤 一郎"
     rows = [registry_row(1, purchased_on="2019-04-02", customer_name=shared, customer_phone="03-1111-0001"),
             registry_row(2, customer_name=shared, customer_phone="03-2222-0002")]
-    store.import_registry(registry_csv(rows), variants=VARIANTS)
+    store.registry.import_csv(registry_csv(rows), variants=VARIANTS)
     when = at("2023-06-02T10:05:00+09:00")
     theirs = alarm_mail("UNKNOWN-9", when, detail=f"{shared} 様 03-2222-0002")
     gone = alarm_mail("UNKNOWN-8", when, detail=f"{shared} 様 ０３（１１１１）０００１")
     ids = [ingest(store, policy, raw, via="smtp:127.0.0.1", received_at=when).id for raw in (theirs, gone)]
     assert run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url).returncode == 0
-    kept = {q["id"]: q["raw"] for q in store.quarantined()}
+    kept = {q["id"]: q["raw"] for q in store.quarantine.rows()}
     assert kept[ids[0]] == theirs and kept[ids[1]] != gone and shared.encode() not in kept[ids[1]]
 
 
@@ -465,8 +466,8 @@ def test_registry_export_to_a_terminal_shows_control_characters_escaped_and_to_a
     import pty
     import subprocess
 
-    store.import_registry(registry_csv([registry_row(1)]), variants=VARIANTS)
-    with store.write() as conn:  # as an old database may hold it
+    store.registry.import_csv(registry_csv([registry_row(1)]), variants=VARIANTS)
+    with store.db.write() as conn:  # as an old database may hold it
         conn.execute(S.customers.update().values(name=f"name{HOSTILE}"))
     piped = subprocess.run([sptui_bin, "registry", "export", "--db", db_url], capture_output=True, timeout=120)
     assert f"name{HOSTILE}".encode() in piped.stdout  # a file or a pipe gets the data itself

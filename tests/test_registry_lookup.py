@@ -31,26 +31,26 @@ def typed(code: str, draw) -> str:
 
 
 def test_codes_typed_full_width_or_with_any_dash_find_their_machine(store):
-    store.import_registry(registry_csv([registry_row(i) for i in range(1, 13)]), variants=VARIANTS)
+    store.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 13)]), variants=VARIANTS)
     for how, value in (("label", "１２３４－０００－００７"), ("label", "1234‐000‐007"), ("label", "1234ー000ー007"),
                        ("label", "１２３４−０００−００７"), ("label", " 1234–000–007\u3000"), ("serial", "ＳＮ０００００07"),
                        ("support_id", "ＳＰ０００００００７"), ("phone", "０３ー１２３４ー００００")):
-        assert "1234-000-007" in [m["label_number"] for m in store.find_machines(**{how: value})], (how, value)
-    assert store.find_machines(label="１２３４－０００－０９９") == []  # normalised, still exact
+        assert "1234-000-007" in [m["label_number"] for m in store.registry.find(**{how: value})], (how, value)
+    assert store.registry.find(label="１２３４－０００－０９９") == []  # normalised, still exact
 
 
 def test_an_import_keeps_codes_as_the_look_up_takes_them_and_a_computer_name_as_written(store):
     row = registry_row(31, label_number="1234‐000‐031", serial_number="ＳＮ－０３１", computer_name="サーバー31")
-    store.import_registry(registry_csv([row]), variants=VARIANTS)
-    [m] = store.find_machines(label="1234-000-031")
+    store.registry.import_csv(registry_csv([row]), variants=VARIANTS)
+    [m] = store.registry.find(label="1234-000-031")
     assert m["serial_number"] == "SN-031" and m["computer_name"] == "サーバー31"
-    assert [x["label_number"] for x in store.find_machines(serial="SN‐031")] == ["1234-000-031"]
+    assert [x["label_number"] for x in store.registry.find(serial="SN‐031")] == ["1234-000-031"]
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     s = Store.open(f"sqlite:///{tmp_path_factory.mktemp('registry') / 'desk.db'}")
-    s.import_registry(registry_csv([registry_row(i, serial_number=f"SN-{i:03d}-X") for i in range(1, 41)]),
+    s.registry.import_csv(registry_csv([registry_row(i, serial_number=f"SN-{i:03d}-X") for i in range(1, 41)]),
                       variants=VARIANTS)
     yield s
     s.close()
@@ -61,7 +61,7 @@ def registry(tmp_path_factory):
 def test_any_way_of_typing_a_code_finds_exactly_its_machine(registry, data, i):
     row = registry_row(i)
     for how, code in (("label", row["label_number"]), ("serial", f"SN-{i:03d}-X"), ("support_id", row["support_id"])):
-        found = [m["label_number"] for m in registry.find_machines(**{how: typed(code, data.draw)})]
+        found = [m["label_number"] for m in registry.registry.find(**{how: typed(code, data.draw)})]
         assert found == [row["label_number"]], (how, code)
 
 
@@ -71,7 +71,7 @@ def test_the_registry_screen_finds_a_label_typed_full_width(tmp_path, policy):
     from sptui.tui.app import DeskApp, RegistryScreen
 
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, 6)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 6)]))
 
     async def main():
         app = DeskApp(s, policy, lang="ja", operator="sato")

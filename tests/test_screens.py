@@ -14,6 +14,7 @@ from sptui.store import Store
 from sptui.store import schema as S
 from sptui.tui.app import DeskApp, TriageScreen
 from sptui.tui.table import RowTable
+from sptui.desk import file_mails, open_incident
 
 
 def send(store, policy, iid, *, operator, technician, departed_at, late_reason=None):
@@ -33,11 +34,11 @@ def screen_text(app) -> list[str]:
 def busy(tmp_path, policy):
     """40 open incidents: 6 long overdue (opened two weeks ago), the rest opened within the hour."""
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, 41)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 41)]))
     now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
     for i in range(1, 41):
         at = now - (dt.timedelta(days=14, minutes=i) if i <= 6 else dt.timedelta(minutes=i))
-        s.open_incident(policy, label=f"1234-000-{i:03d}", at=at, summary=f"disk failure on SV{i:04d}", operator="setup")
+        open_incident(s, policy, label=f"1234-000-{i:03d}", at=at, summary=f"disk failure on SV{i:04d}", operator="setup")
     yield s
     s.close()
 
@@ -91,7 +92,7 @@ def test_at_80_by_24_kind_label_customer_verdict_time_left_and_status_show_witho
     from sptui.tui.i18n import Words
 
     w = Words(lang)
-    busy.mark_consult(3, "ask NEC about the parts", operator="sato")  # the longest status: the 相談 mark before it
+    busy.incidents.mark_consult(3, "ask NEC about the parts", operator="sato")  # the longest status: the 相談 mark before it
 
     async def steps(app, pilot):
         return screen_text(app), list(app.screen.query_one(RowTable).rows)
@@ -117,7 +118,7 @@ def test_a_dispatched_incident_shows_its_state_not_a_countdown_and_waits_after_t
     """An overdue incident whose technician has left: `dispatched HH:MM` where the countdown was, and below every
     row that still waits for someone (the other overdue ones first)."""
     now = dt.datetime.now(S.TOKYO).replace(second=0, microsecond=0)
-    inc = busy.incident(1)
+    inc = busy.incidents.get(1)
     send(busy, policy, 1, operator="sato", technician="yamada", departed_at=now - dt.timedelta(minutes=5),
                   late_reason="traffic" if inc["deadline"] < now else None)
 
@@ -140,10 +141,10 @@ def test_dispatched_incidents_come_after_the_waiting_rows_and_the_first_page_is_
     from sptui.tui import data
 
     s = Store.open(db_url)
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, 7)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 7)]))
     base = dt.datetime(2026, 11, 27, 8, 0, tzinfo=S.TOKYO)
     for n in range(12):
-        s.open_incident(policy, label=f"1234-000-{1 + n % 6:03d}", at=base + dt.timedelta(minutes=47 * n),
+        open_incident(s, policy, label=f"1234-000-{1 + n % 6:03d}", at=base + dt.timedelta(minutes=47 * n),
                         summary=f"case {n}", operator="setup", support="pp" if n % 4 == 0 else "hw")
     departures = {}
     for iid in (1, 4, 7, 12):  # the earliest deadline among them, and one without a deadline (pp)
@@ -152,12 +153,12 @@ def test_dispatched_incidents_come_after_the_waiting_rows_and_the_first_page_is_
     for n in range(3):
         t = base + dt.timedelta(hours=5 * n)
         raw = alarm(f"SV{1 + n:04d}", t, message_id=f"order{n}@sv")
-        s.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+        file_mails(s, policy, [(raw, parse(raw), "test", t)])
     everything = data.queue(s)
     assert len(everything) == data.counts(s) == 15
     waiting = [r for r in everything if not r.dispatched]
     assert [r.id for r in everything[len(waiting):]] == sorted(departures, key=lambda i: (
-        s.incident(i)["deadline"] is None, s.incident(i)["deadline"] or 0, i))
+        s.incidents.get(i)["deadline"] is None, s.incidents.get(i)["deadline"] or 0, i))
     timed = [r.due() for r in waiting if r.due() is not None]
     assert timed == sorted(timed)
     for r in everything[len(waiting):]:
@@ -179,10 +180,10 @@ def test_in_japanese_every_verdict_and_status_word_is_japanese_on_queue_triage_a
     from sptui.intake.ingest import parse
 
     now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
-    busy.claim(8, operator="sato")
+    busy.incidents.claim(8, operator="sato")
     send(busy, policy, 9, operator="sato", technician="yamada", departed_at=now)
     raw = alarm("SV0010", now - dt.timedelta(minutes=3), message_id="ja@sv10")
-    busy.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+    file_mails(busy, policy, [(raw, parse(raw), "test", now)])
 
     async def steps(app, pilot):
         seen = {"queue": screen_text(app)}
@@ -219,7 +220,7 @@ def test_in_japanese_every_verdict_and_status_word_is_japanese_on_queue_triage_a
 
 
 def test_the_filter_finds_a_row_by_its_verdict_or_status_in_either_language(busy, policy):
-    busy.claim(8, operator="sato")
+    busy.incidents.claim(8, operator="sato")
 
     async def steps(app, pilot):
         out = {}
@@ -316,13 +317,13 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     rows = [registry_row(i) for i in range(1, 4)]
     rows[0]["customer_organisation"] = HOSTILE_ORG
-    s.import_registry(registry_csv(rows))
+    s.registry.import_csv(registry_csv(rows))
     now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
-    s.open_incident(policy, label="1234-000-001", at=now - dt.timedelta(minutes=5), summary="fan noise",
+    open_incident(s, policy, label="1234-000-001", at=now - dt.timedelta(minutes=5), summary="fan noise",
                     operator="setup")
     raw = alarm_mail("SV0002", now - dt.timedelta(minutes=2), ("0x8000070B", "ESMDiskArray", "縮退", HOSTILE_TRAP),
                      seq=1)
-    s.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+    file_mails(s, policy, [(raw, parse(raw), "test", now)])
     folder, first, _ = policy_folder(tmp_path)
     (folder / "[bold]zz [@click=app.quit]q.sptp").write_text("# a file named like markup\n", encoding="utf-8")
 
@@ -342,7 +343,7 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
             await pilot.press("slash", *"fan noise", "enter", "enter")
             await pilot.pause()
             assert isinstance(app.screen, TriageScreen)
-            s.claim(1, operator=HOSTILE_OPERATOR)  # another desk, after this one read the incident
+            s.incidents.claim(1, operator=HOSTILE_OPERATOR)  # another desk, after this one read the incident
             await pilot.press("m")
             await pilot.pause()
             await pilot.press(*"why", "enter")
@@ -530,7 +531,7 @@ def test_every_screen_is_usable_at_80_by_24(busy, policy, lang):
     now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
     for i in range(1, 31):
         raw = alarm(f"SV{i:04d}", now - dt.timedelta(minutes=i), message_id=f"fit{i}@sv")
-        busy.ingest_batch(policy, [(raw, parse(raw), "test", now)])
+        file_mails(busy, policy, [(raw, parse(raw), "test", now)])
 
     async def steps(app, pilot):
         seen = {}
@@ -591,15 +592,15 @@ def mixed(tmp_path, policy):
     rows[1].update(registration_status="pending", completed_on="")  # not started: the registration is not accepted
     rows[4].update(purchased_on="2015-04-02", pack_purchased_on="2015-04-02", submitted_on="2015-04-10",
                    completed_on="2015-04-20", years="1")  # not covered: the pack ended long ago
-    s.import_registry(registry_csv(rows))
+    s.registry.import_csv(registry_csv(rows))
     now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
     for i in range(1, 9):
-        s.open_incident(policy, label=f"1234-000-{i:03d}", at=now - dt.timedelta(minutes=10 * i),
+        open_incident(s, policy, label=f"1234-000-{i:03d}", at=now - dt.timedelta(minutes=10 * i),
                         summary=f"case {i}", operator="setup")
-    s.claim(3, operator="sato")
-    s.claim(6, operator="sato")
+    s.incidents.claim(3, operator="sato")
+    s.incidents.claim(6, operator="sato")
     send(s, policy, 6, operator="sato", technician="yamada", departed_at=now)
-    s.mark_consult(8, "ask", operator="sato")
+    s.incidents.mark_consult(8, "ask", operator="sato")
     yield s
     s.close()
 
@@ -649,7 +650,7 @@ def test_a_sorted_queue_keeps_its_order_when_rows_change_and_the_filter_narrows_
         await pilot.pause()
         filtered = [r.customer for r in app.screen.query_one(RowTable).rows]
         await pilot.press("escape")
-        mixed.open_incident(policy, label="1234-000-002", at=dt.datetime.now(S.TOKYO), summary="late", operator="x")
+        open_incident(mixed, policy, label="1234-000-002", at=dt.datetime.now(S.TOKYO), summary="late", operator="x")
         app.screen.reload()
         for _ in range(100):
             await pilot.pause(0.05)

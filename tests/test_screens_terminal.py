@@ -13,6 +13,7 @@ from test_desk_terminal import Tmux, pytestmark  # noqa: F401  (tmux, or the ski
 
 from sptui.store import Store
 from sptui.testing import tokyo
+from sptui.desk import open_incident
 
 LABEL = re.compile(r"\d{4}-\d{3}-\d{3}")
 
@@ -85,11 +86,11 @@ def busy_desk(tmp_path, policy):
     """A desk of 40 open incidents: 6 long overdue (opened two weeks ago), the rest opened within the hour."""
     db = tmp_path / "desk.db"
     s = Store.open(f"sqlite:///{db}")
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, 41)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 41)]))
     now = dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo).replace(microsecond=0)
     for i in range(1, 41):
         at_ = now - (dt.timedelta(days=14, minutes=i) if i <= 6 else dt.timedelta(minutes=i))
-        s.open_incident(policy, label=f"1234-000-{i:03d}", at=at_, summary=f"disk failure on SV{i:04d}",
+        open_incident(s, policy, label=f"1234-000-{i:03d}", at=at_, summary=f"disk failure on SV{i:04d}",
                         operator="setup")
     s.close()
     return db

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sptui.serve import HEIGHT, WIDTH, _size
+from sptui.serve.server import HEIGHT, WIDTH, _size
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc")
 
@@ -171,7 +171,7 @@ def test_a_desk_that_ignores_quit_and_sigterm_is_ended_when_its_client_goes(tmp_
     stubborn.write_text("import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
                         "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\ntime.sleep(600)\n")
     port = _free_port()
-    code = ("import sys; from sptui.serve import DeskServer; "
+    code = ("import sys; from sptui.serve.server import DeskServer; "
             f"DeskServer([sys.executable, {str(stubborn)!r}], host='127.0.0.1', port={port}).serve()")
     served = Served([sys.executable, "-c", code], port)
 
@@ -252,14 +252,27 @@ def test_a_host_to_allow_that_is_no_host_name_is_refused_at_the_command_line(run
         assert r.returncode == 2 and "is no host name" in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
 
 
+def test_a_sessions_launcher_starts_without_loading_the_web_server():
+    """`python -m sptui.serve.session` runs before every session's desk: it loads neither aiohttp nor
+    textual-serve nor Textual (the sptui.serve package keeps nothing in its __init__), and says how to call it."""
+    code = ("import runpy, sys; sys.argv = ['session']\n"
+            "try:\n    runpy.run_module('sptui.serve.session', run_name='__main__')\n"
+            "except SystemExit as e:\n"
+            "    loaded = [m for m in ('aiohttp', 'textual_serve', 'textual') if m in sys.modules]\n"
+            "    print(e.code, loaded)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "2 []", p.stdout + p.stderr
+    assert "usage: python -m sptui.serve.session SERVER_PID PROGRAM" in p.stderr
+
+
 # ---- textual-serve's private name --------------------------------------------------------------------------------
 def test_the_textual_serve_name_sptui_relies_on_is_still_there():
-    """sptui.serve_compat reads a session's process from textual-serve's AppService (no public way exists). A
-    textual-serve release that moves it fails here, with serve_compat's message."""
+    """sptui.serve.compat reads a session's process from textual-serve's AppService (no public way exists). A
+    textual-serve release that moves it fails here, with serve.compat's message."""
     from textual_serve.app_service import AppService
     from textual_serve.download_manager import DownloadManager
 
-    from sptui.serve_compat import session_process
+    from sptui.serve.compat import session_process
 
     async def check() -> None:
         async def ignore(*_):

@@ -70,7 +70,7 @@ def test_the_fixtures_work_in_a_plugin_authors_test_file(tmp_path):
         def test_fixtures(sptui_policy_with, sptui_case, sptui_store):
             policy = sptui_policy_with()
             assert policy.decide(sptui_case(**{"registration.status": "pending"})).verdict == "not-started"
-            assert sptui_store.counts()["machines"] == 0
+            assert sptui_store.db.counts()["machines"] == 0
     """))
     p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                        capture_output=True, text=True, cwd=tmp_path, timeout=120)

@@ -12,6 +12,7 @@ from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.tui.app import DeskApp, KeysScreen, QueueScreen, TriageScreen, time_left
 from sptui.tui.i18n import Words
+from sptui.desk import file_mails, open_incident
 
 MARKUP_NAME = "[bold]Acme[/] [@click=app.quit]x[/]"
 
@@ -21,13 +22,13 @@ def desk(tmp_path, policy):
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     rows = [registry_row(i) for i in range(1, 6)]
     rows[2]["customer_organisation"] = MARKUP_NAME  # a customer whose name reads like markup
-    s.import_registry(registry_csv(rows))
+    s.registry.import_csv(registry_csv(rows))
     soon = dt.datetime.now(JST).replace(microsecond=0)
     for i in (1, 2, 3):
-        s.open_incident(policy, label=f"1234-000-{i:03d}", at=soon - dt.timedelta(minutes=10 * i),
+        open_incident(s, policy, label=f"1234-000-{i:03d}", at=soon - dt.timedelta(minutes=10 * i),
                         summary=f"disk failure on SV{i:04d}", operator="setup")
     raw = alarm("SV0004", soon - dt.timedelta(minutes=3), message_id="tui@sv4")
-    s.ingest_batch(policy, [(raw, parse(raw), "test", soon)])
+    file_mails(s, policy, [(raw, parse(raw), "test", soon)])
     yield s
     s.close()
 
@@ -87,7 +88,7 @@ def test_the_queue_shows_open_incidents_and_alarms_with_honest_counts(desk, poli
     labels = {r[1] for r in rows}
     assert labels == {"1234-000-001", "1234-000-002", "1234-000-003", "1234-000-004"}
     inc = next(r for r in rows if r[1] == "1234-000-001")
-    assert inc[3] == desk.incident(1)["verdict"]  # the verdict as text, readable without colour
+    assert inc[3] == desk.incidents.get(1)["verdict"]  # the verdict as text, readable without colour
     assert MARKUP_NAME in {r[2] for r in rows}
     assert any("[bold]Acme[/]…" in line for line in drawn)  # drawn as typed (cut at its column), not as markup
 
@@ -108,7 +109,7 @@ def test_filter_narrows_the_queue_and_escape_clears_it(desk, policy):
 
 
 def test_triage_shows_every_reason_with_its_clause_and_claim_and_note_are_stored(desk, policy):
-    stored = desk.incident(1)["decision"]
+    stored = desk.incidents.get(1)["decision"]
 
     async def steps(app, pilot):
         await pilot.press("slash", *"SV0001", "enter")  # filter, then back to the list
@@ -129,14 +130,14 @@ def test_triage_shows_every_reason_with_its_clause_and_claim_and_note_are_stored
     assert [r[2] for r in reasons] == [r.get("cite", "") for r in stored["reasons"]]
     assert all(r[2] for r in reasons)  # every reason names its clause
     assert "incident #1" in head and "disk failure on SV0001" in head
-    inc = desk.incident(1)
+    inc = desk.incidents.get(1)
     assert inc["owner"] == "sato" and inc["status"] == "claimed"
-    assert [e["text"] for e in desk.timeline(1)][-1] == "called the site"
+    assert [e["text"] for e in desk.incidents.timeline(1)][-1] == "called the site"
     assert "called the site" in timeline and "claimed by sato" in timeline
 
 
 def test_triage_in_japanese_shows_the_japanese_messages(desk, policy):
-    stored = desk.incident(2)["decision"]
+    stored = desk.incidents.get(2)["decision"]
 
     async def steps(app, pilot):
         await open_row(pilot, "SV0002")
@@ -149,18 +150,18 @@ def test_triage_in_japanese_shows_the_japanese_messages(desk, policy):
 def test_a_claim_lost_to_another_operator_is_a_message_not_a_traceback(desk, policy):
     async def steps(app, pilot):
         await open_row(pilot, "SV0003")
-        desk.claim(3, operator="tanaka")  # another desk, after this one read the incident
+        desk.incidents.claim(3, operator="tanaka")  # another desk, after this one read the incident
         await pilot.press("c")
         await pilot.pause()
         return [n.message for n in app._notifications]
 
     notes = drive(desk, policy, steps)
     assert any("tanaka" in m for m in notes)
-    assert desk.incident(3)["owner"] == "tanaka"
+    assert desk.incidents.get(3)["owner"] == "tanaka"
 
 
 def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_retry(desk, policy):
-    [a] = desk.alarms()
+    [a] = desk.alarms.rows()
 
     async def steps(app, pilot):
         await open_row(pilot, "SV0004")
@@ -170,7 +171,7 @@ def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_re
         return static_text(app, "#timeline")
 
     timeline = drive(desk, policy, steps)
-    after = desk.alarm(a["id"])
+    after = desk.alarms.get(a["id"])
     from sptui.tui.data import attempts
 
     [call] = attempts(desk, a["id"])
@@ -183,7 +184,7 @@ def test_an_alarm_contact_is_recorded_and_an_unreached_call_sets_the_next_day_re
 def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
     from sptui.testing import tokyo
 
-    iid = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+    iid = open_incident(desk, policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
                              operator="setup")
 
     async def steps(app, pilot):
@@ -205,7 +206,7 @@ def test_dispatch_confirms_shows_the_fee_and_stores_it(desk, policy):
         return fee
 
     fee = drive(desk, policy, steps)
-    inc = desk.incident(iid)
+    inc = desk.incidents.get(iid)
     assert inc["status"] == "dispatched"
     assert "needs a quote" in fee and "円" in fee
     assert inc["decision"]["fee"]["total_jpy"] > 0
@@ -220,7 +221,7 @@ def test_read_only_desk_changes_nothing(desk, policy):
         return [n.message for n in app._notifications]
 
     notes = drive(desk, policy, steps, read_only=True)
-    assert "read-only desk" in notes and desk.incident(1)["owner"] is None
+    assert "read-only desk" in notes and desk.incidents.get(1)["owner"] is None
 
 
 def test_new_alarms_appear_without_a_restart(desk, policy):
@@ -228,7 +229,7 @@ def test_new_alarms_appear_without_a_restart(desk, policy):
         before = static_text(app, "#count")
         t = dt.datetime.now(JST).replace(microsecond=0)
         raw = alarm("SV0005", t, message_id="late@sv5")
-        desk.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+        file_mails(desk, policy, [(raw, parse(raw), "test", t)])
         app.screen.poll()
         for _ in range(100):  # the rows are read again in the background
             await pilot.pause(0.05)
@@ -266,7 +267,7 @@ def test_an_idle_desk_polls_without_a_query_and_still_sees_another_desks_commit(
             await poll(app, pilot)
         idle = len(calls) - before
         other = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")  # another operator's desk, its own process's view
-        other.open_incident(policy, label="1234-000-005", at=dt.datetime.now(JST).replace(microsecond=0),
+        open_incident(other, policy, label="1234-000-005", at=dt.datetime.now(JST).replace(microsecond=0),
                             summary="from the other desk", operator="suzuki")
         other.close()
         await poll(app, pilot)
@@ -347,15 +348,15 @@ def test_the_first_page_is_the_head_of_the_whole_queue_on_either_engine(db_url, 
     from sptui.tui import data
 
     s = Store.open(db_url)
-    s.import_registry(registry_csv([registry_row(i) for i in range(1, 7)]))
+    s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 7)]))
     base = dt.datetime(2026, 11, 27, 8, 0, tzinfo=JST)
     for n in range(12):
-        s.open_incident(policy, label=f"1234-000-{1 + n % 6:03d}", at=base + dt.timedelta(minutes=47 * n),
+        open_incident(s, policy, label=f"1234-000-{1 + n % 6:03d}", at=base + dt.timedelta(minutes=47 * n),
                         summary=f"case {n}", operator="setup", support="pp" if n % 4 == 0 else "hw")
     for n in range(5):
         t = base + dt.timedelta(hours=5 * n)
         raw = alarm(f"SV{1 + n:04d}", t, message_id=f"order{n}@sv")
-        s.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+        file_mails(s, policy, [(raw, parse(raw), "test", t)])
     everything = data.queue(s)
     assert len(everything) == data.counts(s) == 17
     dues = [r.due() for r in everything]
@@ -393,7 +394,7 @@ def test_a_policy_that_fails_to_load_leaves_the_queue_working_and_says_why(desk,
     count, fee, notes = asyncio.run(main())
     assert count == "4 of 4 shown"
     assert any("terms.sptp:3:1" in m for m in notes)  # said on screen, once loading failed
-    assert desk.incident(1)["owner"] == "sato"  # claiming needs no policy
+    assert desk.incidents.get(1)["owner"] == "sato"  # claiming needs no policy
     assert "terms.sptp:3:1" in fee  # the fee cannot be quoted, and the desk says why
 
 
@@ -450,9 +451,9 @@ def test_command_mode_opens_the_alarms_with_inbox_quarantine_and_calls_due(desk,
     from sptui.tui.app import AlarmsScreen
 
     raw = b"From: x@y\r\nSubject: [bold]not an alarm[/]\r\n\r\nhello\r\n"
-    desk.quarantine_mail(raw, reason="not-alarm", message="[bold]no ESMPRO fields[/]", via="test",
+    desk.quarantine.keep(raw, reason="not-alarm", message="[bold]no ESMPRO fields[/]", via="test",
                          received_at=dt.datetime.now(JST))
-    [a] = desk.alarms()
+    [a] = desk.alarms.rows()
 
     async def steps(app, pilot):
         await pilot.press("colon", *"alarms", "enter")
@@ -512,13 +513,13 @@ def test_an_action_waiting_for_a_policy_that_then_fails_is_told_and_the_desk_doe
 
     notes = asyncio.run(asyncio.wait_for(main(), 30))
     assert any("terms.sptp:9:2" in m for m in notes)
-    assert desk.alarms()[0]["status"] == "new"  # nothing recorded without a policy
+    assert desk.alarms.rows()[0]["status"] == "new"  # nothing recorded without a policy
 
 
 def test_control_characters_from_a_mail_never_reach_the_terminal(desk, policy):
     t = dt.datetime.now(JST).replace(microsecond=0)
     raw = alarm("SV0005", t, message_id="esc@sv5", event_id="E\x1b[2J\x1b]0;pwn\x07\tQ")
-    desk.ingest_batch(policy, [(raw, parse(raw), "test", t)])
+    file_mails(desk, policy, [(raw, parse(raw), "test", t)])
 
     async def steps(app, pilot):
         await pilot.press("slash", *"SV0005", "enter")
@@ -552,7 +553,7 @@ def test_a_database_failure_in_an_action_is_a_message_and_the_desk_stays_up(desk
     def locked(*a, **k):
         raise sa.exc.OperationalError("UPDATE incidents", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(desk, "claim", locked)
+    monkeypatch.setattr(desk.incidents, "claim", locked)
 
     async def steps(app, pilot):
         await open_row(pilot, "SV0001")
@@ -599,7 +600,7 @@ def test_registry_looks_up_by_label_serial_customer_and_phone_and_shows_what_the
 
     from sptui.tui.app import RegistryScreen
 
-    m = desk.machine("1234-000-002")
+    m = desk.registry.machine("1234-000-002")
 
     async def steps(app, pilot):
         await pilot.press("colon", *"registry", "enter")
@@ -620,7 +621,7 @@ def test_registry_looks_up_by_label_serial_customer_and_phone_and_shows_what_the
     out, warnings = drive(desk, policy, steps)
     assert out["label"] == ["1234-000-002"] and out["serial"] == ["1234-000-002"]
     assert "1234-000-002" in out["customer"] and "1234-000-002" in out["phone"]
-    decision = policy.decide(__import__("sptui.store.desk", fromlist=["case_for"]).case_for(
+    decision = policy.decide(__import__("sptui.desk.cases", fromlist=["case_for"]).case_for(
         m, at=dt.datetime.now(JST), repair_needed=False))
     assert warnings.startswith("1234-000-002") and decision.verdict in warnings
     for r in decision.reasons:
@@ -689,12 +690,12 @@ def test_keys_are_remapped_from_the_keymap_file_and_a_bad_one_is_a_message(desk,
         await open_row(pilot, "SV0001")
         await pilot.press("c")  # no longer claims
         await pilot.pause()
-        before = desk.incident(1)["owner"]
+        before = desk.incidents.get(1)["owner"]
         await pilot.press("C")
         await pilot.pause()
         return before
 
-    assert drive(desk, policy, steps) is None and desk.incident(1)["owner"] == "sato"
+    assert drive(desk, policy, steps) is None and desk.incidents.get(1)["owner"] == "sato"
 
     keymap.write_text('[keymap]\n"triage.clam" = "C"\n', encoding="utf-8")
 
@@ -732,7 +733,7 @@ def test_the_palette_jumps_to_an_incident_and_the_triage_copies_a_clause(desk, p
 
     opened, copied = drive(desk, policy, steps)
     assert opened == ("incident", 3)
-    first = desk.incident(3)["decision"]["reasons"][0]
+    first = desk.incidents.get(3)["decision"]["reasons"][0]
     assert copied == [first["cite"]]
 
 
@@ -743,7 +744,7 @@ def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy)
         await pilot.pause()
         await pilot.press("n")  # no: nothing happens
         await pilot.pause()
-        still_open = desk.incident(2)["status"]
+        still_open = desk.incidents.get(2)["status"]
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("y", "y")  # yes, pressed twice: closed once
@@ -751,8 +752,8 @@ def test_close_asks_first_and_a_second_key_press_does_nothing_more(desk, policy)
         return still_open, [n.message for n in app._notifications]
 
     still_open, notes = drive(desk, policy, steps)
-    assert still_open == "open" and desk.incident(2)["status"] == "closed"
-    assert [e["kind"] for e in desk.timeline(2)].count("closed") == 1
+    assert still_open == "open" and desk.incidents.get(2)["status"] == "closed"
+    assert [e["kind"] for e in desk.incidents.timeline(2)].count("closed") == 1
     assert not any("already closed" in m for m in notes)
 
 
@@ -765,9 +766,9 @@ def test_triage_shows_what_would_change_the_outcome(desk, policy):
 
     # at a fixed time (a Friday evening notice): the fixture's incidents are opened at the time the test runs,
     # and at some hours of the day nothing would change their outcome
-    iid = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+    iid = open_incident(desk, policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
                              operator="setup")
-    case = case_values(policy, desk.incident(iid)["case"])
+    case = case_values(policy, desk.incidents.get(iid)["case"])
     expected = counterfactuals(policy, case, policy.decide(case), "en")
 
     async def steps(app, pilot):
@@ -859,22 +860,22 @@ def test_m_marks_an_incident_for_consultation_shown_in_timeline_and_queue_and_m_
     assert queue_row[5] == "consult claimed"  # (marking an unowned incident made it sato's)
     assert filtered == ["1234-000-002"]
     assert "marked for consultation" in notes and "consultation mark cleared" in notes
-    inc = desk.incident(2)
-    assert inc["consult"] is None and [e["kind"] for e in desk.timeline(2)][-2:] == ["consult", "unconsult"]
-    assert [e["action"] for e in desk.audit_log("incident", 2)][-2:] == ["consult", "unconsult"]
+    inc = desk.incidents.get(2)
+    assert inc["consult"] is None and [e["kind"] for e in desk.incidents.timeline(2)][-2:] == ["consult", "unconsult"]
+    assert [e["action"] for e in desk.audit.rows("incident", 2)][-2:] == ["consult", "unconsult"]
 
 
 def test_marking_a_stale_incident_for_consultation_says_who_changed_it(desk, policy):
     async def steps(app, pilot):
         await open_row(pilot, "SV0003")
-        desk.claim(3, operator="tanaka")  # another desk, after this one read the incident
+        desk.incidents.claim(3, operator="tanaka")  # another desk, after this one read the incident
         await pilot.press("m", *"ask NEC", "enter")
         await pilot.pause()
         return [n.message for n in app._notifications], static_text(app, "#head")
 
     notes, head = drive(desk, policy, steps)
     assert any("changed by tanaka" in m and "nothing was saved by your consult" in m for m in notes)
-    assert desk.incident(3)["consult"] is None
+    assert desk.incidents.get(3)["consult"] is None
     assert "owner: tanaka" in head  # the triage shows the incident as it is now
 
 
@@ -888,7 +889,7 @@ def test_consultation_marks_are_not_offered_on_a_read_only_desk(desk, policy):
         return isinstance(app.screen, NoteModal), [n.message for n in app._notifications]
 
     asked, notes = drive(desk, policy, steps, read_only=True)
-    assert not asked and "read-only desk" in notes and desk.incident(1)["consult"] is None
+    assert not asked and "read-only desk" in notes and desk.incidents.get(1)["consult"] is None
 
 
 def test_consult_is_a_key_with_an_id_and_words_in_both_languages():
@@ -979,7 +980,7 @@ def test_a_failing_key_action_is_a_message_and_the_triage_still_works(desk, poli
         return await still_working(app, pilot)
 
     assert drive(desk, policy, steps)
-    assert desk.incident(1)["owner"] == "sato"
+    assert desk.incidents.get(1)["owner"] == "sato"
 
 
 def test_a_failing_timer_is_said_once_not_each_second_and_the_desk_runs_on(desk, policy, monkeypatch, caplog):
@@ -1219,8 +1220,8 @@ def test_without_colour_the_triage_shows_the_verdict_the_reasons_cursor_and_a_wa
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", system)
-    verdict = desk.incident(1)["verdict"]
-    rules = [r["rule"] for r in desk.incident(1)["decision"]["reasons"]]
+    verdict = desk.incidents.get(1)["verdict"]
+    rules = [r["rule"] for r in desk.incidents.get(1)["decision"]["reasons"]]
 
     async def main():
         app = DeskApp(desk, policy, lang="en", operator="sato", read_only=True)
@@ -1252,9 +1253,9 @@ def test_another_desks_change_shows_within_a_second_on_postgresql_and_after_the_
 
     monkeypatch.setattr(tui_app, "POLL_SECONDS", 60.0)  # so that only the notification can bring the change
     mine, other = Store.open(db_url), Store.open(db_url)
-    mine.import_registry(registry_csv([registry_row(i) for i in range(1, 4)]))
+    mine.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 4)]))
     at = dt.datetime.now(JST).replace(microsecond=0)
-    iids = [mine.open_incident(policy, label=f"1234-000-{i:03d}", at=at, summary=f"disk on SV{i:04d}",
+    iids = [open_incident(mine, policy, label=f"1234-000-{i:03d}", at=at, summary=f"disk on SV{i:04d}",
                                operator="setup") for i in (1, 2, 3)]
 
     def status(app, label):
@@ -1273,14 +1274,14 @@ def test_another_desks_change_shows_within_a_second_on_postgresql_and_after_the_
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause()
             assert app.screen.listener.connected.wait(5)
-            other.claim(iids[0], operator="tanaka")
+            other.incidents.claim(iids[0], operator="tanaka")
             first = await seen(pilot, app, "1234-000-001", "claimed")
-            with other.write() as conn:  # the desk's listening connection is killed
+            with other.db.write() as conn:  # the desk's listening connection is killed
                 conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                      "WHERE application_name = 'sptui desk listener' AND datname = current_database()")
             while app.screen.listener.connections < 2 or not app.screen.listener.connected.is_set():
                 await pilot.pause(0.05)
-            other.close_incident(iids[1], operator="tanaka")
+            other.incidents.close(iids[1], operator="tanaka")
             again = await seen(pilot, app, "1234-000-002", None)  # closed: gone from the queue
             return first, again, app.is_running, [n.message for n in app._notifications]
 
@@ -1318,7 +1319,7 @@ def test_a_stream_of_changes_does_not_starve_the_queue_of_its_reload(desk, polic
             await pilot.pause(0.05)
             if app.screen.complete:
                 break
-        desk.claim(1, operator="tanaka")
+        desk.incidents.claim(1, operator="tanaka")
         started = time.monotonic()
         while time.monotonic() - started < 3:  # another change heard every 0.1 s, all along
             app.screen._stale = True
@@ -1511,16 +1512,16 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
     from sptui.explanation import counterfactuals
     from sptui.testing import tokyo
 
-    first = desk.open_incident(policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
+    first = open_incident(desk, policy, label="1234-000-005", at=tokyo("2026-11-27 17:10"), summary="friday evening",
                                operator="setup")
-    second = desk.open_incident(policy, label="1234-000-004", at=tokyo("2026-11-29 03:00"), summary="sunday night",
+    second = open_incident(desk, policy, label="1234-000-004", at=tokyo("2026-11-29 03:00"), summary="sunday night",
                                 operator="setup")
     for n in range(30):  # timelines longer than the screen
-        desk.add_note(first, f"call {n}", operator="setup")
-        desk.add_note(second, f"call {n}", operator="setup")
+        desk.incidents.add_note(first, f"call {n}", operator="setup")
+        desk.incidents.add_note(second, f"call {n}", operator="setup")
 
     def whatif(iid):
-        case = case_values(policy, desk.incident(iid)["case"])
+        case = case_values(policy, desk.incidents.get(iid)["case"])
         return counterfactuals(policy, case, policy.decide(case), "en")
 
     async def wait_whatif(app, pilot):
@@ -1564,7 +1565,7 @@ def test_opening_one_record_after_another_shows_only_the_second(desk, policy, mo
     assert only_first  # the two differ, so a stale list would show
     assert not any(line in at_once for line in only_first)
     assert all(line in shown for line in whatif(second)) and not any(line in shown for line in only_first)
-    assert rows == len(desk.incident(second)["decision"]["reasons"]) and cursor == 0
+    assert rows == len(desk.incidents.get(second)["decision"]["reasons"]) and cursor == 0
 
 
 def test_a_jump_from_a_triage_to_another_record_leaves_the_first_as_it_was(desk, policy):
@@ -1573,7 +1574,7 @@ def test_a_jump_from_a_triage_to_another_record_leaves_the_first_as_it_was(desk,
     async def steps(app, pilot):
         await open_row(pilot, "SV0001")
         first = static_text(app, "#head")
-        other = next(r for r in desk.alarms() if r["computer"] == "SV0004")["id"]
+        other = next(r for r in desk.alarms.rows() if r["computer"] == "SV0004")["id"]
         app.open_record("alarm", other)
         await pilot.pause()
         jumped = static_text(app, "#head")

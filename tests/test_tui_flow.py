@@ -17,12 +17,13 @@ from sptui.store import Store
 from sptui.testing import tokyo
 from sptui.tui.app import ConfirmModal, DeskApp, DispatchModal, TriageScreen
 from sptui.tui.keybar import KeyBar
+from sptui.desk import file_mails, open_incident
 
 
 @pytest.fixture
 def desk(tmp_path, policy):
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
-    s.import_registry(registry_csv([registry_row(1), registry_row(2, variant="24x7"),
+    s.registry.import_csv(registry_csv([registry_row(1), registry_row(2, variant="24x7"),
                                     registry_row(3, registration_status="pending", completed_on=""),
                                     registry_row(4)]))
     yield s
@@ -30,7 +31,7 @@ def desk(tmp_path, policy):
 
 
 def _open(store, policy, label: str, at: str = "2026-11-27 17:10", summary: str | None = None) -> int:
-    return store.open_incident(policy, label=label, at=tokyo(at), summary=summary or f"disk on {label}",
+    return open_incident(store, policy, label=label, at=tokyo(at), summary=summary or f"disk on {label}",
                                operator="setup")
 
 
@@ -82,7 +83,7 @@ def test_uncovered_work_is_confirmed_in_the_dialog_which_keeps_what_was_typed_un
     assert "no 別表-1 fee" in quoted and "the customer pays" in quoted and "円" not in quoted
     assert still_open and f"incident {iid} is not-started: not covered, the customer pays" in error
     assert kept == ["yamada", "2026-11-27 20:30", "2026-11-27 22:10"]
-    inc, [row] = desk.incident(iid), desk.dispatches(iid)
+    inc, [row] = desk.incidents.get(iid), desk.incidents.dispatches(iid)
     assert (inc["status"], inc["billing"], row["confirmed_by"], row["consent_by"], row["consent_via"]) == (
         "dispatched", "quote-needed", "sato", "山田", "phone")
     assert "status: dispatched · customer pays" in head
@@ -99,7 +100,7 @@ def test_a_conflict_keeps_the_dialog_open_with_everything_typed(desk, policy):
         modal = app.screen
         await _fill(pilot, modal, technician="yamada", departed="2026-11-30 10:20", completed="2026-11-30 11:00",
                     late="traffic")
-        desk.claim(iid, operator="tanaka")  # another desk, while this one types
+        desk.incidents.claim(iid, operator="tanaka")  # another desk, while this one types
         await pilot.click("#ok")
         await pilot.pause()
         return (app.screen is modal, static_text(app, "#error"),
@@ -108,7 +109,7 @@ def test_a_conflict_keeps_the_dialog_open_with_everything_typed(desk, policy):
     still_open, error, kept = drive(desk, policy, steps)
     assert still_open and "tanaka" in error
     assert kept == ["yamada", "2026-11-30 10:20", "2026-11-30 11:00", "traffic"]
-    assert desk.incident(iid)["status"] == "claimed" and desk.dispatches(iid) == []
+    assert desk.incidents.get(iid)["status"] == "claimed" and desk.incidents.dispatches(iid) == []
 
 
 def test_the_dialog_quotes_what_the_stored_decision_says_on_a_24x7_night(desk, policy):
@@ -127,7 +128,7 @@ def test_the_dialog_quotes_what_the_stored_decision_says_on_a_24x7_night(desk, p
         return quoted
 
     quoted = drive(desk, policy, steps)
-    inc = desk.incident(iid)
+    inc = desk.incidents.get(iid)
     assert inc["status"] == "dispatched" and inc["decision"]["fee"] is None
     fee_reason = next(r["message"] for r in inc["decision"]["reasons"] if r["rule"] == "fee")
     assert quoted.startswith(fee_reason) and "24,500" not in quoted
@@ -146,11 +147,11 @@ def test_the_dialogs_quote_is_the_stored_fee_for_any_work(tmp_path, policy):
     @given(cases=st.lists(work, min_size=3, max_size=3))
     def agree(cases):
         store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
-        if not store.counts()["machines"]:
-            store.import_registry(registry_csv([registry_row(1), registry_row(2, variant="24x7"),
+        if not store.db.counts()["machines"]:
+            store.registry.import_csv(registry_csv([registry_row(1), registry_row(2, variant="24x7"),
                                                 registry_row(3, registration_status="pending", completed_on="")]))
         notice = tokyo("2026-11-27 16:00")
-        opened = [(store.open_incident(policy, label=label, at=notice, summary="p", operator="setup"),
+        opened = [(open_incident(store, policy, label=label, at=notice, summary="p", operator="setup"),
                    notice + dt.timedelta(minutes=start), minutes, techs) for label, start, minutes, techs in cases]
 
         async def steps(app, pilot):
@@ -174,10 +175,10 @@ def test_the_dialogs_quote_is_the_stored_fee_for_any_work(tmp_path, policy):
         try:
             shown = drive(store, policy, steps)
             for (iid, *_), text in zip(opened, shown):
-                fee = store.incident(iid)["decision"]["fee"]
+                fee = store.incidents.get(iid)["decision"]["fee"]
                 if fee is None:
                     assert "no fee" in text or "no 別表-1 fee" in text, text
-                    assert store.dispatches(iid)[0]["fee"] is None
+                    assert store.incidents.dispatches(iid)[0]["fee"] is None
                 else:
                     assert f"fee {fee['total_jpy']:,}円" in text, (text, fee)
         finally:
@@ -194,7 +195,7 @@ def test_y_on_an_alarm_asks_about_the_repair_and_opens_its_incident_or_closes_it
     ids = []
     for n, computer in enumerate(("SV0001", "SV0004")):
         raw = alarm(computer, now - dt.timedelta(minutes=5), message_id=f"flow{n}@tui")
-        ids.append(desk.ingest_batch(policy, [(raw, parse(raw), "test", now - dt.timedelta(minutes=4))])[0].id)
+        ids.append(file_mails(desk, policy, [(raw, parse(raw), "test", now - dt.timedelta(minutes=4))])[0].id)
 
     async def steps(app, pilot):
         await _triage(app, pilot, "alarm", ids[0])
@@ -216,9 +217,9 @@ def test_y_on_an_alarm_asks_about_the_repair_and_opens_its_incident_or_closes_it
         return keys, asked, opened, static_text(app, "#head"), _notes(app)
 
     keys, asked, (kind, head, timeline), closed_head, notes = drive(desk, policy, steps, size=(80, 24))
-    first, second = desk.alarm(ids[0]), desk.alarm(ids[1])
+    first, second = desk.alarms.get(ids[0]), desk.alarms.get(ids[1])
     assert asked and first["status"] == "linked" and first["incident_id"] is not None
-    inc = desk.incident(first["incident_id"])
+    inc = desk.incidents.get(first["incident_id"])
     assert kind == "incident" and f"incident #{inc['id']}" in head and inc["received_at"] == first["received_at"]
     assert f"alarm #{ids[0]} received" in timeline
     assert "y reached" in keys and "u unreachable" in keys and "c claim" not in keys  # an alarm's keys, at 80×24
@@ -230,7 +231,7 @@ def test_y_on_an_alarm_asks_about_the_repair_and_opens_its_incident_or_closes_it
 # ---- ownership ------------------------------------------------------------------------------------------------
 def test_c_on_another_operators_incident_asks_to_take_it_over_and_a_assigns_it(desk, policy):
     iid = _open(desk, policy, "1234-000-001", "2026-11-30 10:00")
-    desk.claim(iid, operator="tanaka")
+    desk.incidents.claim(iid, operator="tanaka")
 
     async def steps(app, pilot):
         await _triage(app, pilot, "incident", iid)
@@ -239,7 +240,7 @@ def test_c_on_another_operators_incident_asks_to_take_it_over_and_a_assigns_it(d
         question = isinstance(app.screen, ConfirmModal) and app.screen.question
         await pilot.press("y")
         await pilot.pause()
-        owner_after_take = desk.incident(iid)["owner"]
+        owner_after_take = desk.incidents.get(iid)["owner"]
         await pilot.press("a")
         await pilot.pause()
         await pilot.press(*"suzuki", "enter")
@@ -248,7 +249,7 @@ def test_c_on_another_operators_incident_asks_to_take_it_over_and_a_assigns_it(d
 
     question, taken, timeline = drive(desk, policy, steps)
     assert question == "Owned by tanaka. Take it over? (recorded)"
-    assert taken == "sato" and desk.incident(iid)["owner"] == "suzuki"
+    assert taken == "sato" and desk.incidents.get(iid)["owner"] == "suzuki"
     assert "taken over from tanaka by sato" in timeline and "assigned to suzuki by sato" in timeline
 
 
@@ -262,14 +263,14 @@ def test_an_open_triage_shows_another_desks_change_and_a_stale_action_ends_in_th
 
     async def steps(app, pilot):
         await _triage(app, pilot, "incident", iid)
-        other.claim(iid, operator="tanaka")
+        other.incidents.claim(iid, operator="tanaka")
         started = time.monotonic()
         while time.monotonic() - started < 10 and "owner: tanaka" not in static_text(app, "#head"):
             await pilot.pause(0.05)
         refreshed = static_text(app, "#head"), time.monotonic() - started
         await pilot.press("x")  # close: asks first; meanwhile the other desk moves on
         await pilot.pause()
-        other.mark_consult(iid, "ask NEC about the part", operator="tanaka")
+        other.incidents.mark_consult(iid, "ask NEC about the part", operator="tanaka")
         await pilot.press("y")
         await pilot.pause()
         return refreshed, _notes(app), static_text(app, "#timeline")
@@ -281,7 +282,7 @@ def test_an_open_triage_shows_another_desks_change_and_a_stale_action_ends_in_th
     assert "owner: tanaka" in head and took < 5, took  # a look each second on SQLite
     assert any(f"incident #{iid} was changed by tanaka" in m for m in notes)
     assert any("was changed by tanaka" in m and "nothing was saved by your close" in m for m in notes)
-    assert desk.incident(iid)["status"] == "claimed"  # not closed behind tanaka's back
+    assert desk.incidents.get(iid)["status"] == "claimed"  # not closed behind tanaka's back
     assert "tanaka  consult: ask NEC about the part" in timeline  # the refused screen shows the record as it is now
 
 
@@ -291,7 +292,7 @@ def test_at_80x24_the_dispatch_dialog_shows_its_buttons_and_the_newest_timeline_
 
     iid = _open(desk, policy, "1234-000-003", summary="pending machine")  # uncovered: the tallest dialog
     for n in range(15):
-        desk.add_note(iid, f"call {n}", operator="setup")
+        desk.incidents.add_note(iid, f"call {n}", operator="setup")
     screen_region = Region(0, 0, 80, 24)
 
     async def steps(app, pilot):
@@ -339,7 +340,7 @@ def test_the_dialog_reads_a_time_typed_in_full_width_digits_and_names_a_field_it
 
     quoted, error, focused = drive(desk, policy, steps)
     assert "completion (optional): cannot read the time 'tomorrow'" in quoted and quoted == error
-    assert focused == "completed" and desk.dispatches(iid) == []
+    assert focused == "completed" and desk.incidents.dispatches(iid) == []
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -352,7 +353,7 @@ def test_on_postgresql_an_open_triage_hears_another_desks_change_at_once(db_url,
 
     monkeypatch.setattr(tui_app, "POLL_SECONDS", 3600.0)
     mine, other = Store.open(db_url), Store.open(db_url)
-    mine.import_registry(registry_csv([registry_row(1)]))
+    mine.registry.import_csv(registry_csv([registry_row(1)]))
     iid = _open(mine, policy, "1234-000-001", "2026-11-30 10:00")
 
     async def main():
@@ -361,7 +362,7 @@ def test_on_postgresql_an_open_triage_hears_another_desks_change_at_once(db_url,
             await pilot.pause()
             assert app.screen.listener.connected.wait(5)
             await _triage(app, pilot, "incident", iid)
-            other.claim(iid, operator="tanaka")
+            other.incidents.claim(iid, operator="tanaka")
             started = time.monotonic()
             while time.monotonic() - started < 5 and "owner: tanaka" not in static_text(app, "#head"):
                 await pilot.pause(0.02)

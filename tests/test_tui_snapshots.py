@@ -15,6 +15,7 @@ import sptui.tui.app as tui_app
 from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.store import schema as S
+from sptui.desk import file_mails, open_incident
 
 NOW = dt.datetime(2026, 11, 27, 16, 45, tzinfo=JST)  # a Friday, a quarter before the end of service hours
 
@@ -25,13 +26,13 @@ def fixed_desk(tmp_path, policy, monkeypatch):
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     rows = [registry_row(i) for i in range(1, 5)]
     rows[1]["customer_organisation"] = "[bold]Acme[/]"
-    s.import_registry(registry_csv(rows))
+    s.registry.import_csv(registry_csv(rows))
     for i, minutes in ((1, 5), (2, 40), (3, 100)):
-        s.open_incident(policy, label=f"1234-000-{i:03d}", at=NOW - dt.timedelta(minutes=minutes),
+        open_incident(s, policy, label=f"1234-000-{i:03d}", at=NOW - dt.timedelta(minutes=minutes),
                         summary=f"RAID 縮退 on SV{i:04d}", operator="setup")
     raw = alarm("SV0004", NOW - dt.timedelta(minutes=3), message_id="snap@sv4")
-    s.ingest_batch(policy, [(raw, parse(raw), "smtp:192.0.2.10", NOW - dt.timedelta(minutes=2))])
-    with s.write() as conn:  # the records' own times (written by the clock of the test run) fixed too
+    file_mails(s, policy, [(raw, parse(raw), "smtp:192.0.2.10", NOW - dt.timedelta(minutes=2))])
+    with s.db.write() as conn:  # the records' own times (written by the clock of the test run) fixed too
         conn.execute(sa.update(S.incident_events).values(at=NOW - dt.timedelta(minutes=1)))
     yield s
     s.close()

@@ -17,8 +17,9 @@ import random
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sptui.desk import Consent, Work, contact, dispatch, quote_dispatch
-from sptui.store.registry import COLUMNS, policy_variants
+from sptui.desk import Consent, Work, contact, dispatch, open_incident, quote_dispatch
+from sptui.desk.registry import sold_terms
+from sptui.store.registry import COLUMNS
 from sptui.tz import TOKYO
 
 ORGS = ["東都映像", "北浜セキュリティ", "みなと監視サービス", "さくら交通", "Kanto Retail", "関西物流", "青葉病院",
@@ -121,18 +122,18 @@ def build_demo(store, policy, *, today: dt.date | None = None, customers: int = 
     now = dt.datetime.now(TOKYO).replace(microsecond=0)
     if today is not None and today != now.date():
         now = dt.datetime.combine(today, dt.time(14, 0), TOKYO)
-    variants = policy_variants(policy)
+    variants = sold_terms(policy)
     rows = [_row(rnd, i, i % customers, variants, now.date()) for i in range(machines)]
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=[c.name for c in COLUMNS], lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    store.import_registry(out.getvalue(), variants=variants, operator="demo")
+    store.registry.import_csv(out.getvalue(), variants=variants, operator="demo")
     overdue = [OVERDUE]
     for _ in range(220):
         _incident(store, policy, rnd, rnd.choice(rows), now, overdue)
     _alarms(store, policy, rnd, [r for r in rows if r["express_start_on"]], now)
-    return store.counts()
+    return store.db.counts()
 
 
 def _incident(store, policy, rnd: random.Random, row: dict, now: dt.datetime, overdue: list[int]) -> None:
@@ -140,42 +141,42 @@ def _incident(store, policy, rnd: random.Random, row: dict, now: dt.datetime, ov
     dispatched and closed, what came in within hours mostly waits; only a handful is past its deadline undispatched."""
     at = now - _ago(rnd, hours=8, days=14)
     op = rnd.choice(OPERATORS)
-    iid = store.open_incident(policy, label=row["label_number"], at=at, support=rnd.choice(["hw", "hw", "pp"]),
-                              cause=rnd.choice(CAUSES), summary=rnd.choice(EVENTS)[2], operator=rnd.choice(OPERATORS))
-    inc = store.incident(iid)
+    iid = open_incident(store, policy, label=row["label_number"], at=at, support=rnd.choice(["hw", "hw", "pp"]),
+                        cause=rnd.choice(CAUSES), summary=rnd.choice(EVENTS)[2], operator=rnd.choice(OPERATORS))
+    inc = store.incidents.get(iid)
     deadline, age = inc["deadline"], now - at
     if deadline is None:  # nothing to send a technician for (not covered, billable, to consult, a PP question)
         if age > dt.timedelta(days=1) and rnd.random() < 0.85 or age > dt.timedelta(hours=4) and rnd.random() < 0.3:
-            store.claim(iid, operator=op)
-            store.close_incident(iid, operator=op, text="answered: the customer was told the terms' reply")
+            store.incidents.claim(iid, operator=op)
+            store.incidents.close(iid, operator=op, text="answered: the customer was told the terms' reply")
         elif age > dt.timedelta(hours=1) and rnd.random() < 0.5:
-            store.claim(iid, operator=op)
+            store.incidents.claim(iid, operator=op)
             if inc["verdict"] == "consult":
-                store.mark_consult(iid, "作業が保守の範囲か、お客様と NEC に確認中", operator=op)
+                store.incidents.mark_consult(iid, "作業が保守の範囲か、お客様と NEC に確認中", operator=op)
         return
     waiting = deadline > now or (overdue[0] > 0 and age < dt.timedelta(hours=6))
     if waiting and (deadline > now or rnd.random() < 0.5):
         if deadline <= now:
             overdue[0] -= 1
         if age > dt.timedelta(minutes=15) and rnd.random() < 0.4:
-            store.claim(iid, operator=op)
+            store.incidents.claim(iid, operator=op)
         if deadline > now and age > dt.timedelta(minutes=30) and rnd.random() < 0.3:
             _dispatch(store, policy, rnd, iid, op, at, min(deadline, now), now)
         return
     _dispatch(store, policy, rnd, iid, op, at, min(deadline, now), now)
     if age > dt.timedelta(days=1) and rnd.random() < 0.8:
-        store.close_incident(iid, operator=op, text="repaired; the customer confirmed")
+        store.incidents.close(iid, operator=op, text="repaired; the customer confirmed")
 
 
 def _dispatch(store, policy, rnd, iid: int, op: str, at: dt.datetime, latest: dt.datetime, now: dt.datetime) -> None:
     """A technician sent between the incident's receipt and `latest` (its deadline, or now), on time; the work done
     by now if there was time for it."""
-    store.claim(iid, operator=op)
+    store.incidents.claim(iid, operator=op)
     span = max(1, int((latest - at).total_seconds() // 60))
     departed = min(latest, at + dt.timedelta(minutes=rnd.randrange(min(10, span), span + 1)))
     done = departed + dt.timedelta(minutes=rnd.randrange(40, 240))
     work = Work(departed, done if done <= now else None)
-    inc = store.incident(iid)
+    inc = store.incidents.get(iid)
     late = "traffic" if inc["deadline"] is not None and departed > inc["deadline"] else None
     consent = Consent("demo", "phone", departed) if quote_dispatch(policy, inc, work).customer_pays else None
     dispatch(store, policy, iid, operator=op, technician=f"tech-{rnd.randrange(1, 30):02d}", work=work,
@@ -185,7 +186,7 @@ def _dispatch(store, policy, rnd, iid: int, op: str, at: dt.datetime, latest: dt
 def _repair(store, policy, rnd, iid: int, op: str, called: dt.datetime, now: dt.datetime) -> None:
     """The incident an alarm's call opened: its technician sent after the call, as the queue would show it by now
     (dispatched when its deadline has passed, else most likely still to send)."""
-    deadline = store.incident(iid)["deadline"]
+    deadline = store.incidents.get(iid)["deadline"]
     if deadline is not None and called < deadline and (deadline <= now or rnd.random() < 0.3):
         _dispatch(store, policy, rnd, iid, op, called, min(deadline, now), now)
 
@@ -203,7 +204,7 @@ def _alarms(store, policy, rnd: random.Random, express: list[dict], now: dt.date
         stored = ingest(store, policy, raw, via="smtp:127.0.0.1", received_at=occurred + dt.timedelta(seconds=20))
         if stored.outcome != "stored":
             continue
-        due = store.alarm(stored.id)["next_contact_at"]
+        due = store.alarms.get(stored.id)["next_contact_at"]
         first = True
         while due is not None and due <= now:
             if due > now - dt.timedelta(minutes=20) and overdue > 0:

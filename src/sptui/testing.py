@@ -96,7 +96,7 @@ def registry_row(i: int = 1, **over: Any) -> dict:
 
 
 def registry_csv(rows: list[dict]) -> str:
-    """Rows as the CSV `sptui registry import` and `Store.import_registry` read, each value written as `sptui
+    """Rows as the CSV `sptui registry import` and `store.registry.import_csv` read, each value written as `sptui
     registry export` writes it (`sptui.csvcell`: `=1+1` or `'t Hooft` imports as given)."""
     import csv
     import io

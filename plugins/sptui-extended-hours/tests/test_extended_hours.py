@@ -124,15 +124,16 @@ def test_the_desks_dispatch_form_quotes_by_the_variants_own_fee_table(policy, tm
     from textual.widgets import Input, Static
 
     from sptui.store import Store
-    from sptui.store.registry import policy_variants
+    from sptui.desk import open_incident
+    from sptui.desk.registry import sold_terms
     from sptui.testing import registry_csv, registry_row
     from sptui.tui.app import DeskApp, DispatchModal, TriageScreen
 
     store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     row = registry_row(1, variant="mon-sat-20h", years=3)
-    store.import_registry(registry_csv([row]), variants=policy_variants(policy))
-    store.open_incident(policy, label=row["label_number"], at=dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo),
-                        summary="disk", operator="test")
+    store.registry.import_csv(registry_csv([row]), variants=sold_terms(policy))
+    open_incident(store, policy, label=row["label_number"], at=dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo),
+                  summary="disk", operator="test")
 
     async def main():
         app = DeskApp(store, policy, lang="en", operator="sato")

@@ -98,11 +98,12 @@ def test_the_desk_shows_a_long_term_machine(policy, tmp_path):
 
     store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     row = registry_row(1, variant="longterm-weekday-9h", years=7, manufacture_ended_on="2018-03-31")
-    from sptui.store.registry import policy_variants
+    from sptui.desk import open_incident
+    from sptui.desk.registry import sold_terms
 
-    store.import_registry(registry_csv([row]), variants=policy_variants(policy))
-    store.open_incident(policy, label=row["label_number"], at=dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo),
-                        summary="fan alarm", operator="test")
+    store.registry.import_csv(registry_csv([row]), variants=sold_terms(policy))
+    open_incident(store, policy, label=row["label_number"], at=dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo),
+                  summary="fan alarm", operator="test")
 
     async def main():
         app = DeskApp(store, policy, lang="en", operator="sato")

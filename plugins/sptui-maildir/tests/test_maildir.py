@@ -23,7 +23,7 @@ SPTUI = str(Path(sys.executable).parent / "sptui")
 def desk(tmp_path):
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     s = Store.open(url)
-    s.import_registry(registry_csv([registry_row(1), registry_row(2)]))
+    s.registry.import_csv(registry_csv([registry_row(1), registry_row(2)]))
     yield url, s
     s.close()
 
@@ -65,11 +65,11 @@ def test_each_mail_is_stored_or_quarantined_then_moved_to_cur(desk, maildir):
     assert "stored 2 duplicate 0 quarantined 1 not-stored 0" in p.stderr
     assert list((maildir / "new").iterdir()) == []
     assert sorted(f.name for f in (maildir / "cur").iterdir()) == ["1.a:2,S", "2.b:2,S", "3.c:2,S"]
-    alarms = store.alarms()
+    alarms = store.alarms.rows()
     assert sorted(a["computer"] for a in alarms) == ["SV0001", "SV0002"]
     # each alarm names where its mail is now: the absolute path in cur/
     assert sorted(a["via"] for a in alarms) == [f"maildir:{(maildir / 'cur' / n).resolve()}" for n in ("1.a:2,S", "2.b:2,S")]
-    [q] = store.quarantined()
+    [q] = store.quarantine.rows()
     assert q["via"] == f"maildir:{(maildir / 'cur' / '3.c:2,S').resolve()}"
 
 
@@ -87,7 +87,7 @@ def test_a_mail_delivered_again_is_a_duplicate_and_still_moved(desk, maildir):
     deliver(maildir, "2", raw)
     p = sptui("intake", "source", "maildir", maildir, "--db", url)
     assert "duplicate 1" in p.stderr, p.stderr
-    assert len(store.alarms()) == 1
+    assert len(store.alarms.rows()) == 1
     assert not list((maildir / "new").iterdir())
 
 
@@ -103,7 +103,7 @@ def test_follow_takes_a_mail_delivered_while_watching(desk, maildir):
         while time.monotonic() < deadline and not (maildir / "cur" / "late:2,S").exists():
             time.sleep(0.1)
         assert (maildir / "cur" / "late:2,S").exists()
-        assert [a["computer"] for a in store.alarms()] == ["SV0002"]
+        assert [a["computer"] for a in store.alarms.rows()] == ["SV0002"]
         assert proc.poll() is None  # still watching
     finally:
         proc.send_signal(signal.SIGINT)
@@ -115,13 +115,13 @@ def test_follow_takes_a_mail_delivered_while_watching(desk, maildir):
 def test_a_mail_the_store_cannot_take_stays_in_new(desk, maildir):
     url, store = desk
     deliver(maildir, "1", alarm_mail("SV0001", tokyo("2026-11-27 17:29:00"), message_id="x@esm"))
-    with store.engine.begin() as conn:  # a real fault of the database: the alarms' table is gone
+    with store.db.engine.begin() as conn:  # a real fault of the database: the alarms' table is gone
         conn.exec_driver_sql("ALTER TABLE alarms RENAME TO alarms_away")
     policy = load_policy_with(sptui_maildir)
     counts = run_source(sptui_maildir.open_maildir(str(maildir)), store, policy)
     assert counts["not-stored"] == 1
     assert [f.name for f in (maildir / "new").iterdir()] == ["1"]  # left for the next run
-    with store.engine.begin() as conn:
+    with store.db.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE alarms_away RENAME TO alarms")
     counts = run_source(sptui_maildir.open_maildir(str(maildir)), store, policy)
     assert counts["stored"] == 1 and not list((maildir / "new").iterdir())
@@ -151,7 +151,7 @@ def test_what_is_no_mail_file_in_new_is_reported_and_left_and_every_mail_is_stor
     for name, why in (("2.dir", "a folder"), ("3.fifo", "a FIFO"), ("4.zero", "a character device")):
         assert f"maildir: {new / name}: skipped: {why}, not a mail file" in p.stderr
     assert sorted(f.name for f in (maildir / "new").iterdir()) == ["2.dir", "3.fifo", "4.zero"]
-    assert sorted(a["message_id"] for a in store.alarms()) == ["m1@esm", "m2@esm"]
+    assert sorted(a["message_id"] for a in store.alarms.rows()) == ["m1@esm", "m2@esm"]
 
 
 def test_following_a_maildir_says_once_what_it_skips(desk, maildir):

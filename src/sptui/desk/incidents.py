@@ -1,4 +1,5 @@
-"""A dispatch, decided once: `quote_dispatch` decides the incident's case with the work, and that decision is
+"""Incidents, decided then kept. `open_incident` decides a registered machine's case at the notice's receipt.
+A dispatch is decided once: `quote_dispatch` decides the incident's case with the work, and that decision is
 what the dialog shows while the times are typed, what the CLI prints and what the store keeps (its fee, and who
 pays). `dispatch` checks what the terms ask before a technician goes — the customer's consent to work they pay
 for (第3章 2.3), the operator's confirmation of work on a machine the pack does not cover — then keeps it."""
@@ -9,9 +10,13 @@ from typing import Any
 
 import attrs
 
+from sptui.desk.cases import case_for, decided
+from sptui.store import BadRequest, NewIncident
 from sptui.store import schema as S
-from sptui.store.db import BadRequest
-from sptui.store.desk import LATE_REASONS, fits
+from sptui.store.incidents import fits
+
+# why a technician reached the site after the onsite deadline (a dispatch past it names one)
+LATE_REASONS = ("traffic", "weather", "site", "parts")
 
 # verdicts under which the pack does not pay for onsite work: the operator confirms, the customer pays by a quote
 UNCOVERED = ("not-covered", "not-started", "consult")
@@ -19,6 +24,16 @@ CONSENT_VIA = ("phone", "mail")
 # while the completion is unknown, the work is decided as if it ended a minute after the departure: enough to
 # know whether it is charged and its least fee (the first hour's base); nothing decided so is stored
 PROVISIONAL_END = dt.timedelta(minutes=1)
+
+
+def open_incident(store, policy, *, label: str, at: dt.datetime, summary: str, operator: str, support: str = "hw",
+                  repair_needed: bool = True, cause: str | None = None, component: dict | None = None) -> int:
+    """Open an incident for the machine with this label number: its case decided now, at the notice's receipt
+    `at`, and kept with the decision. Returns the incident's id."""
+    machine = store.registry.machine(label)
+    case = case_for(machine, at=at, support=support, repair_needed=repair_needed, cause=cause, component=component)
+    new = NewIncident(machine["id"], label, at, case, decided(policy.decide(case)), summary, support)
+    return store.incidents.open(new, operator=operator)
 
 
 def _aware(name: str):
@@ -173,8 +188,8 @@ def dispatch(store, policy, iid: int, *, operator: str, technician: str, work: W
         raise BadRequest("a dispatch needs the technician's name")
     if late_reason is not None and late_reason not in LATE_REASONS:
         raise BadRequest(f"late reason must be one of {', '.join(LATE_REASONS)}, not {late_reason!r}")
-    store.check_owner(iid, operator=operator, action="dispatch", version=version)
-    inc = store.incident(iid)
+    store.incidents.check_owner(iid, operator=operator, action="dispatch", version=version)
+    inc = store.incidents.get(iid)
     if work.departed_at < inc["received_at"]:
         raise BadRequest(f"the departure ({work.departed_at:%Y-%m-%d %H:%M}) is before the notice was received "
                          f"({inc['received_at']:%Y-%m-%d %H:%M})")
@@ -189,10 +204,11 @@ def dispatch(store, policy, iid: int, *, operator: str, technician: str, work: W
     if quote.customer_pays and consent is None:
         raise BadRequest(f"the customer pays ({quote.pays()}): record their consent, who and by phone or mail "
                          "(--consent-by, --consent-via)")
-    return store.record_dispatch(
-        iid, operator=operator, version=inc["version"] if version is None else version, technician=technician, technicians=work.technicians,
-        departed_at=work.departed_at, completed_at=work.completed_at, late_reason=late_reason, billing=quote.billing,
-        summary=_summary(technician, work, quote, operator, consent),
-        case=None if quote.provisional else quote.case, decision=None if quote.provisional else quote.decision,
+    return store.incidents.record_dispatch(
+        iid, operator=operator, version=inc["version"] if version is None else version, technician=technician,
+        technicians=work.technicians, departed_at=work.departed_at, completed_at=work.completed_at,
+        late_reason=late_reason, billing=quote.billing, summary=_summary(technician, work, quote, operator, consent),
+        case=None if quote.provisional else quote.case,
+        decided=None if quote.provisional else decided(quote.decision),
         confirmed_by=operator if quote.needs_confirmation else None,
         consent=consent.record() if consent is not None else None)

@@ -1,7 +1,7 @@
 """One alarm mail into the store, whatever brought it (SMTP, a file, a maildir, a plugin's source).
 
-Parsed and matched: stored as an alarm, routed by the policy (or found to be a duplicate). Not parsed or
-not matched: quarantined with the reason. Nothing is dropped; a fault of the store itself propagates, so
+Parsed and matched: routed by the policy and stored as an alarm (or found to be a duplicate), by the desk
+(sptui.desk.alarms.file_mails). Not parsed or not matched: quarantined with the reason. Nothing is dropped; a fault of the store itself propagates, so
 the source can answer "try again" (SMTP 451) instead of losing the mail.
 """
 from __future__ import annotations
@@ -12,8 +12,9 @@ import logging
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
+from sptui.desk.alarms import file_mails
 from sptui.intake.esmpro import AlarmParseError, envelope, parse_alarm_mail
-from sptui.store.alarms import Stored
+from sptui.store import Stored
 
 log = logging.getLogger("sptui.intake")
 
@@ -45,12 +46,12 @@ def store_one(store, policy, raw: bytes, mail, via: str, received_at: dt.datetim
     source can retry. Any other failure would fail again on every retry: the mail is quarantined with the
     error instead (`store-error`), and only if even that fails does the error propagate."""
     try:
-        [stored] = store.ingest_batch(policy, [(raw, mail, via, received_at)])
+        [stored] = file_mails(store, policy, [(raw, mail, via, received_at)])
         return stored
     except TRANSIENT:
         raise
     except Exception as e:
         log.exception("a mail the store refused is quarantined")
-        return store.quarantine_mail(raw, reason="store-error", message=f"{type(e).__name__}: {e}", via=via,
+        return store.quarantine.keep(raw, reason="store-error", message=f"{type(e).__name__}: {e}", via=via,
                                      received_at=received_at, message_id=getattr(mail, "message_id", None),
                                      sender=getattr(mail, "sender", None))

@@ -195,11 +195,10 @@ class AlarmHandler:
             self.counts["deferred"] += 1
             log.warning("deferred a mail from %s: %s: %s", peer, type(e).__name__, e)
             return "451 4.3.0 the desk could not store this alarm just now; try again later"
-        if result.reason:
-            self.counts["quarantined"] += 1
+        self.counts[result.kind] += 1
+        if result.kind == "quarantined":
             return f"250 2.0.0 quarantined as Q{result.id} ({result.reason})"
-        self.counts[result.outcome] += 1
-        if result.outcome == "duplicate":
+        if result.kind == "duplicate":
             return f"250 2.0.0 already stored as alarm {result.id}"
         return f"250 2.0.0 stored as alarm {result.id}"
 

@@ -11,22 +11,41 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import attrs
 
 from sptui.plugins.sources import IncomingMail
 
+if TYPE_CHECKING:
+    from sptui.store import Stored
+
 log = logging.getLogger("sptui.intake")
 
 
 @attrs.frozen
-class Outcome:
-    via: str
-    kind: str  # stored, duplicate, quarantined, not-stored
-    id: int | None = None
-    reason: str | None = None
+class Delivery:
+    """What became of one mail of a source: the store's answer (`stored`), or, when the store failed, the `error`
+    (the mail stays with the source, for another run)."""
+    mail: IncomingMail
+    stored: Stored | None = None
     error: str | None = None
+
+    @property
+    def via(self) -> str:
+        return self.mail.via
+
+    @property
+    def kind(self) -> str:
+        """stored, duplicate, quarantined (Stored.kind) or not-stored."""
+        return self.stored.kind if self.stored is not None else "not-stored"
+
+    def words(self) -> str:
+        """`VIA: stored alarm 5`, `VIA: quarantined Q3 (reason)` (then the mail's note, if any), or `VIA: not
+        stored, left for a retry: ERROR`."""
+        if self.stored is None:
+            return f"{self.via}: not stored, left for a retry: {self.error}"
+        return f"{self.via}: {self.kind} {self.stored.ref()}" + (f"; {self.mail.note}" if self.mail.note else "")
 
 
 def _short(e: Exception) -> str:
@@ -35,18 +54,19 @@ def _short(e: Exception) -> str:
     return f"{type(getattr(e, 'orig', None) or e).__name__}: {text[0] if text else ''}"
 
 
-def _log_outcome(o: Outcome) -> None:
-    if o.kind == "not-stored":
-        log.warning("%s: not stored, left for a retry: %s", o.via, o.error)
+def _log_failure(d: Delivery) -> None:
+    if d.stored is None:
+        log.warning("%s", d.words())
 
 
-def run_source(mails: Iterable[IncomingMail], store, policy, report: Callable[[Outcome], Any] = _log_outcome,
+def run_source(mails: Iterable[IncomingMail], store, policy, report: Callable[[Delivery], Any] = _log_failure,
                *, backoff: bool = False, sleep: Callable[[float], Any] = time.sleep) -> dict[str, int]:
-    """Store every mail the source yields; `report` hears each outcome (by default a failure is logged).
+    """Store every mail the source yields; `report` hears each delivery (by default a failure is logged).
     Returns the counts by kind. A mail that could not be stored is reported `not-stored` and left to the
     source (its `done` is not called); the loop goes on with the next. With `backoff` (a source that
-    follows), each failure in a row waits longer before the next mail: 1 s, 2 s, 4 s … up to a minute."""
-    from sptui.intake.ingest import ingest
+    follows), each failure in a row waits longer before the next mail: 1 s, 2 s, 4 s … up to a minute.
+    Every intake but SMTP comes here: files, maildirs, a plugin's source."""
+    from sptui.intake.ingest import ingest  # (a plugin imports this module: the store loads only when used)
 
     counts = {"stored": 0, "duplicate": 0, "quarantined": 0, "not-stored": 0}
     failures = 0
@@ -54,21 +74,20 @@ def run_source(mails: Iterable[IncomingMail], store, policy, report: Callable[[O
         if not isinstance(mail, IncomingMail):
             raise TypeError(f"an alarm source must yield IncomingMail, not {type(mail).__name__}")
         try:
-            r = ingest(store, policy, mail.raw, via=mail.via, received_at=mail.received_at)
+            d = Delivery(mail, ingest(store, policy, mail.raw, via=mail.via, received_at=mail.received_at))
         except Exception as e:  # the store's fault: the mail stays with the source, for another run
-            o = Outcome(mail.via, "not-stored", error=_short(e))
+            d = Delivery(mail, error=_short(e))
             failures += 1
-            counts[o.kind] += 1
-            report(o)
+            counts[d.kind] += 1
+            report(d)
             if backoff:
                 sleep(min(60.0, 2.0 ** (failures - 1)))
             continue
         failures = 0
-        o = Outcome(mail.via, "quarantined" if r.reason else r.outcome, r.id, r.reason)
         try:
             mail.done()
         except Exception as e:  # stored; the source could not mark it: it may come again (a duplicate then)
             log.warning("%s: stored, but the source could not mark it done: %s: %s", mail.via, type(e).__name__, e)
-        counts[o.kind] += 1
-        report(o)
+        counts[d.kind] += 1
+        report(d)
     return counts

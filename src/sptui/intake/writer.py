@@ -1,8 +1,8 @@
 """The intake's writer: the store's side of alarm intake, in a process of its own.
 
-The SMTP server hands each mail's bytes to the writer, which parses it, routes it by the policy, stores it
-and commits, then answers; only then does the server say 250. Two processes, because one Python process
-runs one thread at a time: the server talking SMTP and the writer routing and storing took turns on one core
+The SMTP server hands each mail's bytes to the writer, which parses it, routes it by the policy and stores it
+(sptui.desk.alarms.file_mails) and commits, then answers; only then does the server say 250. Two processes,
+because one Python process runs one thread at a time: the server talking SMTP and the writer routing and storing took turns on one core
 (and waited on each other for the turn); as two processes they run on two cores. The parse is the writer's
 too: the server's event loop serves every sender's SMTP commands, so time spent there delays them all
 (bench/intake: the SQLite rate went from about 1,200 to about 1,350 alarms/s when the parse moved here).
@@ -28,6 +28,7 @@ import signal
 import struct
 import sys
 
+from sptui.desk.alarms import file_mails
 from sptui.intake.ingest import TRANSIENT, parse, store_one
 
 log = logging.getLogger("sptui.intake")
@@ -58,7 +59,7 @@ class Writer:
     def store_batch(self, items: list[tuple]) -> list:
         """items: (raw, mail or AlarmParseError, via, received_at)."""
         try:
-            return self.store.ingest_batch(self.policy, items)
+            return file_mails(self.store, self.policy, items)
         except TRANSIENT as e:  # locked, gone, timed out: nothing was committed, every sender retries
             log.warning("the store could not take %d mail(s) just now: %s: %s", len(items), type(e).__name__, e)
             return [("transient", f"{type(e).__name__}: {e}")] * len(items)
@@ -150,8 +151,8 @@ def main() -> int:
     except Exception as e:  # the server reports it and does not listen
         send(("fatal", f"{type(e).__name__}: {e}"))
         return 1
-    store.hold_connection()
-    send(("ready", store.url))
+    store.db.hold_connection()
+    send(("ready", store.db.url))
     writer = Writer(store, policy)
     try:
         while True:

@@ -25,7 +25,7 @@ from sptui.clock.dates import add_months
 from sptui.clock.hours import japan_holiday, japan_holiday_name
 from sptui.errors import CaseError, SptuiError
 from sptui.evaluators.common import CITE, NOTE
-from sptui.mailfiles import MailFile, read_mail, received_at
+from sptui.plugins.mailfiles import MailFile, read_mail, received_at
 from sptui.model.case import VERDICTS
 from sptui.model.decision import Reason
 from sptui.model.values import WEEKDAYS, Duration, Money, TimeOfDay, WeekdaySet, Window

@@ -22,12 +22,14 @@ def _aware(instance, attribute, value) -> None:
 @attrs.frozen
 class IncomingMail:
     """One alarm mail from a source: its bytes, when it arrived, where it came from (`via`, shown on the
-    desk and kept with the alarm), and what to do once it is stored (`done`)."""
+    desk and kept with the alarm), what to do once it is stored (`done`), and a `note` on its receipt time
+    when that was not the obvious one (a Date header passed over, and why)."""
 
     raw: bytes
     received_at: dt.datetime = attrs.field(validator=_aware)
     via: str
     done: Callable[[], Any] = _nothing
+    note: str | None = None
 
 
 @attrs.frozen

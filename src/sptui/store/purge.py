@@ -1,6 +1,7 @@
 """第3章 1.8 (8): after a contract ends, the customer's personal information is erased.
 
-`purge` chooses the customers whose every contract ended before a date and erases, in one transaction:
+The desk chooses the customers whose every contract ended before a date (sptui.desk.purge); `Purge` erases, in
+the one transaction the choice was made in:
 
 - the registry's personal columns: the customer's organisation, name, address, phone and e-mail, each site's
   organisation, address, name and phone (the marker `(消去済み)`), and each machine's computer name (NULL);
@@ -24,6 +25,7 @@ no dead row version keeps the old values; the server's WAL archive and backups a
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -34,8 +36,9 @@ from typing import Any, Iterable, Iterator
 import sqlalchemy as sa
 
 from sptui.store import schema as S
+from sptui.store.audit import AuditLog
+from sptui.store.database import Database, now
 from sptui.store.db import StoreError
-from sptui.store.registry import DATE_MIN
 
 PURGED = "(消去済み)"
 
@@ -53,29 +56,6 @@ AUDIT_FACTS = frozenset({"label", "labels", "verdict", "owner", "technician", "t
                          "reason", "machines", "ended_before", "imported", "rejected", "billing", "status",
                          "confirmed_by", "with", "from", "to", "incident_id", "incident_opened"})
 _CHUNK = 900  # ids per IN (…): under every SQLite's limit on bound values
-
-
-def contract_end(row: dict) -> dt.date:
-    """The last day a machine's pack covers: N years from the purchase date, or an earlier agreed end (第1章 4).
-    A period that would end past the last representable day (a date typed 9999) never ends: date.max."""
-    from sptui.clock.dates import add_months
-
-    try:
-        end = add_months(row["purchased_on"], 12 * row["years"], "clamp") - dt.timedelta(days=1)
-    except (ValueError, OverflowError):
-        end = dt.date.max
-    return min(end, row["agreed_end_on"]) if row["agreed_end_on"] else end
-
-
-def check_cutoff(ended_before: dt.date) -> None:
-    """A purge's date lies from 2000-01-01 (the registry's first date) to today: StoreError saying why not."""
-    today = dt.datetime.now(S.TOKYO).date()
-    if ended_before > today:
-        raise StoreError(f"--ended-before {ended_before.isoformat()} is after today ({today.isoformat()}): a contract "
-                         "that has not ended keeps its personal data (第3章 1.8); give today or an earlier date")
-    if ended_before < DATE_MIN:
-        raise StoreError(f"--ended-before {ended_before.isoformat()} is before {DATE_MIN.isoformat()}, the first date "
-                         "the registry holds: no contract ended before it")
 
 
 # ---- what names a customer --------------------------------------------------------------------------------------
@@ -195,42 +175,47 @@ def _ids(conn, column: sa.Column, where_col: sa.Column, keys: list[int]) -> list
     return out
 
 
-class PurgeOps:
-    def purge(self, ended_before: dt.date, *, operator: str, dry_run: bool = True) -> list[dict]:
-        """第3章 1.8: erase the personal data of customers whose every contract ended before the date (see the
-        module's docstring for what goes and what stays).
+class Purge:
+    """Erasing customers' personal data (see the module's docstring). The desk chooses whom (sptui.desk.purge: the
+    contracts' ends are a rule of the terms); the store erases, inside the transaction the choice was made in:
 
-        Returns what is (or would be) purged; writes nothing when dry_run. The customers are chosen inside the
-        erasing transaction, so a machine imported meanwhile is not erased with them. The date must lie from
-        2000-01-01 to today: a contract that has not ended keeps its data. StoreError if it does not, or if the
-        erased bytes could not be cleared from the files (what was erased stays erased; run it again)."""
-        check_cutoff(ended_before)
-        if dry_run:
-            with self.read() as conn:
-                return self._due(conn, ended_before)
-        when = dt.datetime.now(S.TOKYO)
-        with self.write() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA secure_delete = ON")  # what is deleted is overwritten with zeros
-            due = self._due(conn, ended_before)
-            if due:
-                self._erase(conn, [d["customer_id"] for d in due], when)
-            for d in due:
-                self.audit(conn, operator, "customer", d["customer_id"], "purge",
-                           {"machines": len(d["labels"]), "ended_before": ended_before.isoformat()}, None, when)
-        self._clear_files()
-        return due
+        with store.purge.erasing() as conn:
+            chosen = …(store.purge.contracts(conn))
+            store.purge.erase(conn, chosen, operator=…, ended_before=…)
+    """
 
-    def _due(self, conn, ended_before: dt.date) -> list[dict]:
+    def __init__(self, db: Database, audit: AuditLog):
+        self.db, self.audit = db, audit
+
+    @staticmethod
+    def contracts(conn) -> list[dict]:
+        """Every machine of a customer not purged yet, with what its contract's end is reckoned from: customer_id,
+        organisation, label_number, purchased_on (the machine's), years and agreed_end_on (its pack's)."""
         q = (sa.select(S.machines.c.customer_id, S.machines.c.label_number, S.machines.c.purchased_on, S.packs.c.years,
                        S.packs.c.agreed_end_on, S.customers.c.organisation)
              .select_from(S.machines.join(S.packs).join(S.customers)).where(S.customers.c.purged_at.is_(None)))
-        by_customer: dict[int, list] = {}
-        for r in conn.execute(q).mappings():
-            by_customer.setdefault(r["customer_id"], []).append(r)
-        return [{"customer_id": cid, "organisation": rows[0]["organisation"],
-                 "labels": [r["label_number"] for r in rows], "ended_on": max(contract_end(r) for r in rows)}
-                for cid, rows in by_customer.items() if all(contract_end(r) < ended_before for r in rows)]
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+    @contextlib.contextmanager
+    def erasing(self) -> Iterator[sa.Connection]:
+        """The erasing transaction: on SQLite what it deletes is overwritten with zeros; once it has committed, the
+        erased bytes are cleared from the database's files. StoreError if they could not be (what was erased stays
+        erased; run it again)."""
+        with self.db.write() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            yield conn
+        self._clear_files()
+
+    def erase(self, conn, customers: list[dict], *, operator: str, ended_before: dt.date) -> None:
+        """Erase the personal data of `customers` (each a dict with its customer_id and labels), audited, in the
+        erasing transaction."""
+        when = now()
+        if customers:
+            self._erase(conn, [c["customer_id"] for c in customers], when)
+        for c in customers:
+            self.audit.add(conn, operator, "customer", c["customer_id"], "purge",
+                           {"machines": len(c["labels"]), "ended_before": ended_before.isoformat()}, None, when)
 
     def _erase(self, conn, customer_ids: list[int], when: dt.datetime) -> None:
         """Erase the customers' personal data everywhere in this transaction (see the module's docstring)."""
@@ -309,24 +294,25 @@ class PurgeOps:
 
     def _clear_files(self) -> None:
         """Make the erased bytes unreadable in the database's files (see the module's docstring)."""
-        if self.engine.dialect.name == "sqlite":
+        engine = self.db.engine
+        if engine.dialect.name == "sqlite":
             self._clear_sqlite()
-        elif self.engine.dialect.name == "postgresql":
+        elif engine.dialect.name == "postgresql":
             tables = ", ".join(t.name for t in (S.customers, S.machines, S.incidents, S.incident_events,
                                                 S.contact_attempts, S.alarms, S.quarantine, S.audit))
             try:
-                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.exec_driver_sql(f"VACUUM {tables}")
             except sa.exc.DBAPIError as e:
                 raise StoreError(f"the personal data was erased, but VACUUM failed ({str(e.orig or e).strip()}): old "
                                  f"row versions may keep it on disk until a VACUUM of {tables} (ask the DBA)") from None
 
     def _clear_sqlite(self) -> None:
-        if self.engine.url.database in (None, "", ":memory:"):
+        if self.db.engine.url.database in (None, "", ":memory:"):
             return
         import sqlite3
 
-        raw = self.engine.raw_connection()
+        raw = self.db.engine.raw_connection()
         try:
             db = raw.driver_connection  # autocommit (isolation_level None): VACUUM runs outside a transaction
             db.execute("PRAGMA secure_delete = ON")

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 
 from sptui.csvcell import from_cell, to_cell
 from sptui.store import schema as S
+from sptui.store.audit import AuditLog
+from sptui.store.database import Database
 from sptui.store.db import StoreError
 from sptui.terminal import first_control
 
@@ -113,11 +115,6 @@ MAX_LEN.update({f"customer_{k}": S.customers.c[k].type.length for k in ("organis
                                                                            "email")})
 UNIQUE = ("label_number", "support_id", "computer_name")  # a computer name tells a machine's alarms apart
 CUSTOMER = ("customer_name", "customer_address", "customer_phone")  # one customer: (organisation, e-mail)
-
-
-def policy_variants(policy) -> dict[str, tuple[int, ...] | None]:
-    """The variants a registry row may name under this policy, each with the terms it is sold for (None: any)."""
-    return {name: tuple(v.years) if v.years else None for name, v in policy.variants.items()}
 
 
 @attrs.frozen
@@ -363,11 +360,31 @@ def _taken(conn: sa.Connection, seen) -> dict[tuple[str, str], str]:
     return taken
 
 
-class RegistryOps:
-    def import_registry(self, text: str, *, variants=None, partial: bool = False, operator: str = "unknown"
-                        ) -> ImportResult:
+def _phone_is(phone: str):
+    """A machine whose customer's or site's phone has these digits (imports store phones NFKC-normalised)."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isascii() and ch.isdigit())
+    if not digits:
+        raise StoreError("a phone number look-up needs digits")
+
+    def bare(col):  # the stored number without its separators
+        for sep in ("-", " ", "+", "(", ")", "."):
+            col = sa.func.replace(col, sep, "")
+        return col
+    return sa.or_(bare(S.customers.c.phone) == digits, bare(S.machines.c.site_phone) == digits)
+
+
+class Registry:
+    """The registry's customers, machines, packs and options: CSV import and export, and look-ups."""
+
+    def __init__(self, db: Database, audit: AuditLog):
+        self.db, self.audit = db, audit
+
+    def import_csv(self, text: str, *, variants: dict[str, tuple[int, ...] | None] | None = None,
+                   partial: bool = False, operator: str = "unknown") -> ImportResult:
         """Import a registry CSV. All or nothing: any error raises ImportFailed and nothing is written.
-        With partial=True the good rows are written (in one transaction) and the bad ones returned."""
+        With partial=True the good rows are written (in one transaction) and the bad ones returned. `variants`:
+        the variants a row may name, each with the terms it is sold for (None: any), as the desk reads them from
+        the policy (sptui.desk.registry.sold_terms); None: any variant."""
         rows, header_errs = read_csv(text)
         if header_errs:
             raise ImportFailed(header_errs)
@@ -376,14 +393,14 @@ class RegistryOps:
             vals, errs = check_row(n, raw, variants)
             checked.append((n, raw, vals, shape + errs))
         seen = _check_file(checked)
-        with self.write() as conn:
+        with self.db.write() as conn:
             self._check_registry(conn, checked, seen)
             bad = [(n, raw, errs) for n, raw, vals, errs in checked if errs]
             if bad and not partial:
                 raise ImportFailed([e for _, _, errs in bad for e in errs])
             good = [(n, vals) for n, raw, vals, errs in checked if not errs]
             self._insert_machines(conn, good)
-            self.audit(conn, operator, "registry", None, "import",
+            self.audit.add(conn, operator, "registry", None, "import",
                        {"imported": len(good), "rejected": len(bad), "labels": [v["label_number"] for _, v in good][:1000]})
         return ImportResult(len(good), bad)
 
@@ -451,10 +468,10 @@ class RegistryOps:
         if v["options"]:
             conn.execute(S.options.insert(), [dict(o, machine_id=mid) for o in v["options"]])
 
-    def export_registry(self) -> str:
+    def export_csv(self) -> str:
         """The registry as CSV, in the import's columns (an export imports again into an empty store)."""
-        rows = self.machine_rows()
-        with self.read() as conn:
+        rows = self.rows()
+        with self.db.read() as conn:
             opts: dict[int, list] = {}
             for o in conn.execute(sa.select(S.options).order_by(S.options.c.id)):
                 opts.setdefault(o.machine_id, []).append(o)
@@ -476,6 +493,60 @@ class RegistryOps:
                 vals.append("" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v))
             w.writerow(map(to_cell, vals))
         return out.getvalue()
+
+    # ---- look-ups ----------------------------------------------------------------------------------------------
+    def rows(self, where=None, limit: int | None = None) -> list[dict]:
+        """Machines with their pack and customer, by label number; those `where` selects (at most `limit`)."""
+        j = S.machines.join(S.customers).join(S.packs)
+        q = (sa.select(S.machines, S.packs.c.pack_serial, S.packs.c.variant, S.packs.c.years,
+                       S.packs.c.purchased_on.label("pack_purchased_on"), S.packs.c.registration_status,
+                       S.packs.c.submitted_on, S.packs.c.completed_on, S.packs.c.agreed_end_on,
+                       S.packs.c.express_start_on, S.packs.c.os_name, S.packs.c.report_method, S.packs.c.seller,
+                       S.customers.c.organisation.label("customer_organisation"),
+                       S.customers.c.name.label("customer_name"), S.customers.c.address.label("customer_address"),
+                       S.customers.c.phone.label("customer_phone"), S.customers.c.email.label("customer_email"),
+                       S.customers.c.purged_at)
+             .select_from(j).order_by(S.machines.c.label_number))
+        if where is not None:
+            q = q.where(where)
+        if limit:
+            q = q.limit(limit)
+        return self.db.rows(q)
+
+    def find(self, *, label: str | None = None, serial: str | None = None, customer: str | None = None,
+             phone: str | None = None, support_id: str | None = None, limit: int = 100) -> list[dict]:
+        """Look-up by label number (機器管理番号), serial (製造番号), customer organisation/name, or phone.
+
+        Codes match as the registry keeps them (code_key: １２３４－５６７－８９０ finds 1234-567-890); phones
+        match on their digits (03-1234-5678 finds 0312345678); names by substring."""
+        conds = []
+        if label:
+            conds.append(S.machines.c.label_number == code_key(label))
+        if serial:
+            conds.append(S.machines.c.serial_number == code_key(serial))
+        if support_id:
+            conds.append(S.machines.c.support_id == code_key(support_id))
+        if customer:
+            text = customer.strip()  # a substring, in any letter case; % and _ are plain characters
+            conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in (
+                S.customers.c.organisation, S.customers.c.name, S.machines.c.site_organisation))))
+        if phone:
+            conds.append(_phone_is(phone))
+        if not conds:
+            raise StoreError("give a label number, serial, support ID, customer or phone to look up")
+        return self.rows(sa.and_(*conds), limit)
+
+    def machine(self, label: str) -> dict:
+        rows = self.find(label=label)
+        if not rows:
+            raise StoreError(f"no machine with label number {label}")
+        return rows[0]
+
+    def machine_by_id(self, machine_id: int) -> dict:
+        rows = self.rows(S.machines.c.id == machine_id, 1)
+        if not rows:
+            raise StoreError(f"no machine {machine_id}")
+        return rows[0]
 
 
 def reject_file(rejected: Iterable[tuple[int, dict, list[RowError]]]) -> str:

@@ -113,7 +113,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.load_all()
         self.set_interval(1.0, self.tick)
         self.set_interval(POLL_SECONDS, self.poll)  # on SQLite all there is; on PostgreSQL the fallback
-        self.listener = self.app.store.listen_for_changes(self._changed_elsewhere)
+        self.listener = self.app.store.db.listen_for_changes(self._changed_elsewhere)
         if self.listener is not None:
             self.listener.start()
         self.call_after_refresh(self.app.start_policy)
@@ -146,7 +146,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     def _load_all(self) -> None:
         try:
-            version = self.app.store.data_version()  # first: what is committed after it is seen next time
+            version = self.app.store.db.data_version()  # first: what is committed after it is seen next time
             fingerprint = data.fingerprint(self.app.store)
             rows = data.queue(self.app.store)
         except Exception as e:  # noqa: BLE001 - the desk stays up; the operator is told, and it tries again
@@ -224,7 +224,7 @@ class QueueScreen(Guarded, LocalBindings, Screen):
 
     def _poll_check(self) -> None:
         try:
-            version = self.app.store.data_version()
+            version = self.app.store.db.data_version()
             if version is not None and version == self.data_version:  # nothing committed since: no query
                 return
             changed = data.fingerprint(self.app.store) != self.fingerprint
@@ -393,7 +393,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         table.focus()
         # other desks' changes: on SQLite a look at data_version each second; on PostgreSQL the queue's listener
         # calls look() at once (QueueScreen._heard), and this is the fallback
-        self.set_interval(1.0 if self.app.store.data_version() is not None else POLL_SECONDS, self.look)
+        self.set_interval(1.0 if self.app.store.db.data_version() is not None else POLL_SECONDS, self.look)
 
     def check_action(self, action: str, parameters: tuple) -> bool:
         """An incident's keys on an incident, an alarm's on an alarm: the key bar shows only what applies."""
@@ -414,7 +414,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         if self not in self.app.screen_stack or not self.record:
             return
         store = self.app.store
-        version = store.data_version()
+        version = store.db.data_version()
         if version is not None and version == self._data_version:  # nothing committed since: no query
             return
         self._data_version = version
@@ -426,7 +426,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
 
     def load(self) -> None:
         store, w = self.app.store, self.app.words
-        self.record = store.incident(self.rid) if self.kind == "incident" else store.alarm(self.rid)
+        self.record = store.incidents.get(self.rid) if self.kind == "incident" else store.alarms.get(self.rid)
         self._seen = data.record_fingerprint(store, self.kind, self.rid)
         r = self.record
         m = self.machine = data.machine_of(store, r["machine_id"])
@@ -482,7 +482,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         """The timeline, its newest line in view."""
         store, w = self.app.store, self.app.words
         if self.kind == "incident":
-            entries = store.timeline(self.rid)
+            entries = store.incidents.timeline(self.rid)
             lines = [f"{when(e['at'])}  {e['operator']}  {w.value('event', e['kind'])}: {e['text']}" for e in entries]
         else:
             entries = data.attempts(store, self.rid)
@@ -582,22 +582,22 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             return
         store, operator, v, owner = self.app.store, self.app.operator, self.record["version"], self.record["owner"]
         if owner is None or owner == operator:
-            self._guard("claim", lambda: store.claim(self.rid, operator=operator, version=v), "claimed")
+            self._guard("claim", lambda: store.incidents.claim(self.rid, operator=operator, version=v), "claimed")
         else:
             self._ask(ConfirmModal(self.app.words("confirm_take_over", owner=safe(owner))), "take-over",
-                      lambda _: store.take_over(self.rid, operator=operator, version=v), "taken_over")
+                      lambda _: store.incidents.take_over(self.rid, operator=operator, version=v), "taken_over")
 
     def action_assign(self) -> None:
         if self._need("incident"):
             store, operator, v = self.app.store, self.app.operator, self.record["version"]
             self._ask(NoteModal(self.app.words("assign_prompt")), "assign",
-                      lambda to: store.assign(self.rid, to, operator=operator, version=v), "assigned")
+                      lambda to: store.incidents.assign(self.rid, to, operator=operator, version=v), "assigned")
 
     def action_note(self) -> None:
         if self._need("incident"):
             store, operator, v = self.app.store, self.app.operator, self.record["version"]
             self._ask(NoteModal(self.app.words("note_prompt")), "note",
-                      lambda text: store.add_note(self.rid, text, operator=operator, version=v), "noted")
+                      lambda text: store.incidents.add_note(self.rid, text, operator=operator, version=v), "noted")
 
     def action_dispatch(self) -> None:
         """The dispatch dialog: the fee shown is the decision kept; it closes only once the dispatch is stored."""
@@ -625,7 +625,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             return
         v = self.record["version"]
         self._ask(ConfirmModal(self.app.words("confirm_close")), "close",
-                  lambda _: self.app.store.close_incident(self.rid, operator=self.app.operator, version=v), "closed")
+                  lambda _: self.app.store.incidents.close(self.rid, operator=self.app.operator, version=v), "closed")
 
     def action_consult(self) -> None:
         """相談: mark the incident as needing consultation with the customer or NEC (asks why), or, when it is
@@ -635,10 +635,10 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         w, store, operator, v = self.app.words, self.app.store, self.app.operator, self.record["version"]
         if self.record["consult"] is None:
             self._ask(NoteModal(w("consult_prompt")), "consult",
-                      lambda text: store.mark_consult(self.rid, text, operator=operator, version=v), "consult_marked")
+                      lambda text: store.incidents.mark_consult(self.rid, text, operator=operator, version=v), "consult_marked")
         else:
             self._ask(ConfirmModal(w("confirm_unconsult")), "unconsult",
-                      lambda _: store.clear_consult(self.rid, operator=operator, version=v), "consult_cleared")
+                      lambda _: store.incidents.clear_consult(self.rid, operator=operator, version=v), "consult_cleared")
 
     def action_contact(self, reached: bool) -> None:
         """`u`: not reached (the next call is decided). `y`: reached — a repair needed opens (or joins) the
@@ -770,8 +770,8 @@ class AlarmsScreen(Guarded, LocalBindings, Screen):
 
     def action_reload(self) -> None:
         w, store = self.app.words, self.app.store
-        for tid, rows in (("#inbox-table", store.alarms(limit=SHOW, newest_first=True)),
-                          ("#due-table", store.retries_due(now()))):
+        for tid, rows in (("#inbox-table", store.alarms.rows(limit=SHOW, newest_first=True)),
+                          ("#due-table", store.alarms.due(now()))):
             t = self.query_one(tid, DataTable)
             t.clear()
             for a in rows:
@@ -782,7 +782,7 @@ class AlarmsScreen(Guarded, LocalBindings, Screen):
                           verdict_text(d.get("verdict", "?"), w), key=str(a["id"]))
         q = self.query_one("#quarantine-table", DataTable)
         q.clear()
-        for row in store.quarantined():
+        for row in store.quarantine.rows():
             q.add_row(Text(f"Q{row['id']}"), Text(when(row["received_at"])), plain(row["reason"]),
                       plain(row["message"]), plain(row["sender"] or "—"), key=str(row["id"]))
 
@@ -827,7 +827,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
             looks.append({"phone": q})
         try:
             for how in looks:
-                for m in store.find_machines(**how, limit=200):
+                for m in store.registry.find(**how, limit=200):
                     found.setdefault(m["id"], m)
         except Exception as e:  # noqa: BLE001
             self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
@@ -847,7 +847,7 @@ class RegistryScreen(Guarded, LocalBindings, Screen):
     @on(DataTable.RowHighlighted, "#machines")
     def _show(self, event: DataTable.RowHighlighted) -> None:
         """The policy's reading of this machine today: what it warns about (registration due, period ending…)."""
-        from sptui.store.desk import case_for
+        from sptui.desk.cases import case_for
 
         w = self.app.words
         m = next((m for m in self.found if str(m["id"]) == event.row_key.value), None)
@@ -1198,7 +1198,7 @@ class DeskApp(Guarded, App):
         self._policy_error: str | None = None
         self._policy_thread: threading.Thread | None = None
         if policy_path is None:
-            from sptui.cli import default_policy
+            from sptui.config import default_policy
 
             policy_path = default_policy()
         self.policy_path = policy_path

@@ -86,7 +86,7 @@ _DISPATCHED = S.incidents.c.status == "dispatched"
 
 def _instant(store):
     """The Instant columns' conversion (database value → aware Asia/Tokyo), to apply when a row is shown."""
-    dialect = store.engine.dialect
+    dialect = store.db.engine.dialect
     proc = S.incidents.c.deadline.type.dialect_impl(dialect).result_processor(dialect, None)
     return proc or (lambda v: v)
 
@@ -124,7 +124,7 @@ def queue(store, *, limit: int | None = None) -> list[QueueRow]:
     parts = (([~_DISPATCHED, i.c.deadline.is_not(None)], [i.c.deadline, i.c.id]),  # each in sort_key's order,
              ([~_DISPATCHED, i.c.deadline.is_(None)], [i.c.id]),  # one after the other
              ([_DISPATCHED], [i.c.deadline.is_(None), i.c.deadline, i.c.id]))
-    with store.read() as conn:
+    with store.db.read() as conn:
         for where, order in parts:
             if limit is not None and len(out) >= limit:
                 break
@@ -143,14 +143,14 @@ def queue_row(store, kind: str, rid: int) -> QueueRow | None:
         q, make = _incidents(conv, [S.incidents.c.id == rid], [S.incidents.c.id])
     else:
         q, make = _alarms(conv, where=[S.alarms.c.id == rid])
-    with store.read() as conn:
+    with store.db.read() as conn:
         r = conn.execute(q).first()
     return make(r) if r is not None else None
 
 
 def counts(store) -> int:
     """How many rows the queue has in all."""
-    with store.read() as conn:
+    with store.db.read() as conn:
         return (conn.execute(sa.select(sa.func.count()).select_from(S.incidents).where(_OPEN_INCIDENT)).scalar_one()
                 + conn.execute(sa.select(sa.func.count()).select_from(S.alarms).where(_TO_CALL)).scalar_one())
 
@@ -158,7 +158,7 @@ def counts(store) -> int:
 def fingerprint(store) -> tuple:
     """Changes when the queue would: rows opened, changed or closed (polled; cheap against a full read)."""
     i, a = S.incidents, S.alarms
-    with store.read() as conn:
+    with store.db.read() as conn:
         inc = conn.execute(sa.select(sa.func.count(), sa.func.max(i.c.updated_at), sa.func.sum(i.c.version))
                            .where(_OPEN_INCIDENT)).one()
         al = conn.execute(sa.select(sa.func.count(), sa.func.max(a.c.id), sa.func.sum(a.c.version))
@@ -168,7 +168,7 @@ def fingerprint(store) -> tuple:
 
 def record_fingerprint(store, kind: str, rid: int) -> tuple:
     """Changes when the triage screen of an incident (its row, a new timeline line) or an alarm would."""
-    with store.read() as conn:
+    with store.db.read() as conn:
         if kind == "incident":
             i, e = S.incidents, S.incident_events
             return tuple(conn.execute(sa.select(i.c.version, sa.select(sa.func.max(e.c.id))
@@ -178,11 +178,11 @@ def record_fingerprint(store, kind: str, rid: int) -> tuple:
 
 
 def machine_of(store, machine_id: int) -> dict:
-    return store.machine_rows(S.machines.c.id == machine_id, 1)[0]
+    return store.registry.rows(S.machines.c.id == machine_id, 1)[0]
 
 
 def attempts(store, alarm_id: int) -> list[dict]:
-    with store.read() as conn:
+    with store.db.read() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(S.contact_attempts).where(S.contact_attempts.c.alarm_id == alarm_id)
             .order_by(S.contact_attempts.c.at))]

@@ -8,7 +8,7 @@ the desk can take alarms from it instead of running its own SMTP server:
 Each mail in new/ is stored as an alarm (or quarantined, with the reason), and only then moved to cur/
 and flagged seen (`:2,S`), as a mail reader would. A mail that could not be stored stays in new/ and is
 tried again on the next scan. A mail's receipt time is when it was delivered into new/ (the file's
-modification time; the intake's clock, said in the log, if that time is implausible: sptui.mailfiles).
+modification time; the intake's clock, said in the log, if that time is implausible: sptui.plugins.mailfiles).
 With --follow the folder is scanned every second (`$SPTUI_MAILDIR_POLL` seconds). Only regular files are
 read: a sub-folder, a FIFO or a device in new/ is reported once (a log line) and left where it is.
 """

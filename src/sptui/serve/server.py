@@ -7,7 +7,7 @@ before any desk starts. Without the option, every session acts as the server's o
 Every request must name, in its Host header, an address this server listens on (or one of `--allow-host`):
 a page of another site whose name resolves to this machine (DNS rebinding) gets a 403, not a desk. Every
 terminal size a browser sends, in the URL or over the websocket, is clamped. A session's desk process ends
-with its client (asked to quit, then ended) and with the server (even one killed: sptui.serve_session).
+with its client (asked to quit, then ended) and with the server (even one killed: sptui.serve.session).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from sptui.serve_compat import session_process
+from sptui.serve.compat import session_process
 
 log = logging.getLogger("sptui.serve")
 
@@ -186,7 +186,7 @@ class DeskServer(Server):
 
     def _command(self, extra: list[str]) -> str:
         """The shell command of a session: the desk, in place of the shell, bound to die with this server."""
-        launcher = [sys.executable, "-m", "sptui.serve_session", str(os.getpid())]
+        launcher = [sys.executable, "-m", "sptui.serve.session", str(os.getpid())]
         return "exec " + shlex.join([*launcher, *self.args, *extra])
 
     def session_command(self, request: web.Request) -> tuple[str | None, str]:

@@ -10,10 +10,11 @@ import email.utils
 import os
 import stat
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import attrs
 
+from sptui.plugins.sources import IncomingMail
 from sptui.tz import TOKYO
 
 MAX_MAIL = 32 * 1024 * 1024  # bytes: the largest mail taken from a file, as over SMTP (--max-size's default)
@@ -163,3 +164,16 @@ def received_at(mail: MailFile, now: dt.datetime, *, date_header: bool = True) -
         if why:
             passed.append(why)
     return now, ("received now: " + "; ".join(passed)) if passed else None
+
+
+def incoming(paths, clock: Callable[[], dt.datetime], *, skipped: Callable[[MailFile], Any],
+             max_size: int = MAX_MAIL) -> Iterator[IncomingMail]:
+    """The mail files under the paths (`mail_files`) as a source's mails, for `run_source`: each received at the
+    time `received_at` chooses by the intake's `clock` (with its note), from `file:PATH`. A file that is not
+    read is handed to `skipped` instead."""
+    for f in mail_files(paths, max_size=max_size):
+        if f.raw is None:
+            skipped(f)
+            continue
+        when, note = received_at(f, clock())
+        yield IncomingMail(f.raw, when, f"file:{f.path}", note=note)

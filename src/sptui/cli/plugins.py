@@ -1,4 +1,5 @@
-"""`sptui plugins` (what is installed, from metadata; `-v` loads them) and `sptui plugin new NAME`."""
+"""`sptui plugins` (what is installed, from metadata; `-v` loads them) and `sptui plugin new NAME` (a working
+plugin package, from the templates below)."""
 from __future__ import annotations
 
 import importlib.util
@@ -8,7 +9,11 @@ from pathlib import Path
 
 import click
 
-from sptui.cli import EXIT_BAD_INPUT, main
+from sptui.cli import main
+from sptui.cli.common import load
+from sptui.cli.errors import BadInput, Commands
+from sptui.config import default_policy
+
 
 def _entry_points() -> list[dict]:
     """The installed plugins as their metadata says, without importing any of them."""
@@ -61,7 +66,6 @@ def plugins(verbose):
                 click.echo(f"FAILED {p['name']} [metadata]: {p['problem']}")
         click.echo("(not loaded; `sptui plugins -v` loads them, shows their hooks and any failure)", err=True)
         return
-    from sptui.cli import default_policy
     from sptui.plugins.manager import HOOKS, PluginManager
     from sptui import PolicyError, load_policy
 
@@ -92,7 +96,7 @@ def plugins(verbose):
 
 
 # ---- sptui plugin new -------------------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=Commands)
 def plugin():
     """Write plugins: `sptui plugin new NAME`."""
 
@@ -199,23 +203,17 @@ The variant is defined in `src/{module}/{name}.sptp`; docs/plugins.md in sptui e
 def plugin_new(name, where):
     """Write a working plugin package sptui-NAME/ (a pack variant, with one passing test)."""
     if not NAME.fullmatch(name):
-        click.echo(f"error: {name!r} is not a plugin name: lower-case letters, digits and hyphens, "
-                   "starting with a letter (like night-owl)", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise BadInput(f"{name!r} is not a plugin name: lower-case letters, digits and hyphens, starting with a "
+                       "letter (like night-owl)")
     if name in RESERVED:
-        click.echo(f"error: {name!r} is a word of the policy language; a variant cannot be named so", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    from sptui.cli import _load, default_policy
-
-    taken = _load(default_policy()).rt.variants
+        raise BadInput(f"{name!r} is a word of the policy language; a variant cannot be named so")
+    taken = load().rt.variants
     if name in taken:
-        click.echo(f"error: the policy has a variant {name!r} already (it has {', '.join(sorted(taken))})", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise BadInput(f"the policy has a variant {name!r} already (it has {', '.join(sorted(taken))})")
     module = "sptui_" + name.replace("-", "_")
     root = Path(where) / f"sptui-{name}"
     if root.exists():
-        click.echo(f"error: {root} exists already; choose another name or --dir", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise BadInput(f"{root} exists already; choose another name or --dir")
     files = {
         "pyproject.toml": PYPROJECT, "README.md": README, f"src/{module}/__init__.py": MODULE,
         f"src/{module}/{name}.sptp": POLICY, "tests/conftest.py": 'pytest_plugins = ["sptui.testing"]\n',

@@ -12,7 +12,7 @@ import asyncio
 from textual_serve.app_service import AppService
 
 CHANGED = ("textual-serve changed: AppService has no `_process` any more (sptui was tested with textual-serve "
-           "1.1.x); sptui.serve_compat must learn where the session's process is kept")
+           "1.1.x); sptui.serve.compat must learn where the session's process is kept")
 
 
 def session_process(service: AppService) -> asyncio.subprocess.Process | None:

@@ -17,9 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from sptui.store import schema as S
+from sptui.store.audit import AuditLog
+from sptui.store.database import Database, now
 from sptui.store.db import BadRequest, ConflictError, StoreError
+from sptui.store.records import Decided, NewIncident
 
-LATE_REASONS = ("traffic", "weather", "site", "parts")
 # what each action is, in the refusal a non-owner gets
 _DOING = {"note": "add a note to it", "dispatch": "dispatch for it", "close": "close it",
           "consult": "mark it for consultation", "unconsult": "clear its consultation mark", "assign": "assign it"}
@@ -27,27 +29,6 @@ _DOING = {"note": "add a note to it", "dispatch": "dispatch for it", "close": "c
 
 def _iso(v):
     return v.isoformat() if v is not None else None
-
-
-def case_for(machine: dict, *, at: dt.datetime, support: str = "hw", repair_needed: bool = True,
-             cause: str | None = None, component: dict | None = None, alarm: dict | None = None,
-             work: dict | None = None) -> dict:
-    """The eval.md case for a registered machine and a notice received at `at`."""
-    if at.tzinfo is None:
-        raise S.NaiveDatetimeError(f"naive datetime {at.isoformat()}: give a zone (+09:00)")
-    return {
-        "at": at.isoformat(), "support": support, "repair_needed": repair_needed,
-        "pack": {"variant": machine["variant"], "years": machine["years"],
-                 "purchased_on": _iso(machine["pack_purchased_on"])},
-        "registration": {"status": machine["registration_status"], "submitted_on": _iso(machine["submitted_on"]),
-                         "completed_on": _iso(machine["completed_on"]),
-                         "agreed_end_on": _iso(machine["agreed_end_on"])},
-        "device": {"purchased_on": _iso(machine["purchased_on"]),
-                   "manufacture_ended_on": _iso(machine["manufacture_ended_on"]),
-                   "country": machine["country"], "config_info": bool(machine["config_info"])},
-        "component": component or {"kind": "body", "category": None, "connection": None},
-        "cause": cause, "failure": None, "work": work, "alarm": alarm,
-    }
 
 
 def fits(what: str, value: str, column) -> str:
@@ -58,66 +39,55 @@ def fits(what: str, value: str, column) -> str:
     return value
 
 
-def stored_decision(decision) -> dict:
-    """What is kept of a decision: eval.md's JSON (English) and the Japanese messages beside it."""
-    out = decision.to_json("en")
-    out["messages_ja"] = [r.message("ja") for r in decision.reasons]
-    return out
+class Incidents:
+    """The incidents, their timelines and dispatches (see the module docstring); each change audited."""
 
+    def __init__(self, db: Database, audit: AuditLog):
+        self.db, self.audit = db, audit
 
-class DeskOps:
-    def open_incident(self, policy, *, label: str, at: dt.datetime, summary: str, operator: str, support: str = "hw",
-                      repair_needed: bool = True, cause: str | None = None, component: dict | None = None,
-                      alarm_id: int | None = None) -> int:
-        machine = self.machine(label)
-        case = case_for(machine, at=at, support=support, repair_needed=repair_needed, cause=cause,
-                        component=component)
-        decision = policy.decide(case)
-        with self.write() as conn:
-            return self._insert_incident(conn, machine_id=machine["id"], label=label, case=case, decision=decision,
-                                         summary=summary, operator=operator, support=support, alarm_id=alarm_id)
+    def open(self, new: NewIncident, *, operator: str, alarm_id: int | None = None) -> int:
+        """Open an incident the desk decided (sptui.desk.open_incident); returns its id."""
+        with self.db.write() as conn:
+            return self.insert(conn, new, operator=operator, alarm_id=alarm_id)
 
-    def _insert_incident(self, conn, *, machine_id: int, label: str, case: dict, decision, summary: str,
-                         operator: str, support: str = "hw", alarm_id: int | None = None) -> int:
+    def insert(self, conn, new: NewIncident, *, operator: str, alarm_id: int | None = None) -> int:
         """A decided incident, its `opened` line and its audit row, in the caller's transaction."""
-        when = dt.datetime.now(S.TOKYO)
+        when = now()
+        d = new.decided
         iid = conn.execute(S.incidents.insert().values(
-            machine_id=machine_id, alarm_id=alarm_id, received_at=dt.datetime.fromisoformat(case["at"]),
-            support=support, summary=summary, status="open", owner=None, version=1, case=case,
-            decision=stored_decision(decision), verdict=decision.verdict, deadline=decision.dispatch_deadline,
-            policy_digest=decision.policy_digest, updated_at=when, updated_by=operator)).inserted_primary_key[0]
-        self._event(conn, iid, operator, "opened", summary, when)
-        detail = {"label": label, "verdict": decision.verdict, "summary": summary}
+            machine_id=new.machine_id, alarm_id=alarm_id, received_at=new.received_at, support=new.support,
+            summary=new.summary, status="open", owner=None, version=1, case=new.case, decision=d.json,
+            verdict=d.verdict, deadline=d.deadline, policy_digest=d.policy_digest, updated_at=when,
+            updated_by=operator)).inserted_primary_key[0]
+        self.event(conn, iid, operator, "opened", new.summary, when)
+        detail = {"label": new.label, "verdict": d.verdict, "summary": new.summary}
         if alarm_id is not None:
             detail["alarm_id"] = alarm_id
-        self.audit(conn, operator, "incident", iid, "open", detail, decision.policy_digest, when)
+        self.audit.add(conn, operator, "incident", iid, "open", detail, d.policy_digest, when)
         return iid
 
-    def incident(self, iid: int) -> dict:
-        return self.record(S.incidents, iid, "incident")
+    def get(self, iid: int) -> dict:
+        return self.db.record(S.incidents, iid, "incident")
 
-    def incidents(self, *, status: str | None = None, limit: int | None = None) -> list[dict]:
+    def rows(self, *, status: str | None = None, limit: int | None = None) -> list[dict]:
         q = sa.select(S.incidents).order_by(S.incidents.c.id)
         if status:
             q = q.where(S.incidents.c.status == status)
         if limit:
             q = q.limit(limit)
-        with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+        return self.db.rows(q)
 
     def timeline(self, iid: int) -> list[dict]:
-        with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.select(S.incident_events).where(S.incident_events.c.incident_id == iid)
-                .order_by(S.incident_events.c.id))]
+        e = S.incident_events
+        return self.db.rows(sa.select(e).where(e.c.incident_id == iid).order_by(e.c.id))
 
     def dispatches(self, iid: int) -> list[dict]:
-        with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.select(S.dispatches).where(S.dispatches.c.incident_id == iid).order_by(S.dispatches.c.id))]
+        d = S.dispatches
+        return self.db.rows(sa.select(d).where(d.c.incident_id == iid).order_by(d.c.id))
 
     @staticmethod
-    def _event(conn, iid: int, operator: str, kind: str, text: str, at: dt.datetime) -> None:
+    def event(conn, iid: int, operator: str, kind: str, text: str, at: dt.datetime) -> None:
+        """A line in the incident's timeline, in the caller's transaction."""
         conn.execute(S.incident_events.insert().values(incident_id=iid, at=at, operator=operator, kind=kind, text=text))
 
     @staticmethod
@@ -132,7 +102,7 @@ class DeskOps:
 
     def _update(self, conn, iid: int, version: int, action: str, operator: str, **values) -> None:
         """UPDATE … WHERE version = the one the operator read; nothing written if it moved on."""
-        values.setdefault("updated_at", dt.datetime.now(S.TOKYO))
+        values.setdefault("updated_at", now())
         res = conn.execute(S.incidents.update().where(S.incidents.c.id == iid, S.incidents.c.version == version)
                            .values(version=S.incidents.c.version + 1, updated_by=operator, **values))
         if res.rowcount != 1:
@@ -165,20 +135,20 @@ class DeskOps:
 
     def check_owner(self, iid: int, *, operator: str, action: str, version: int | None = None) -> None:
         """The same rule, read only: so that the desk refuses before it decides anything."""
-        with self.read() as conn:
+        with self.db.read() as conn:
             self._owner_row(conn, iid, operator, action, version, open_only=action != "note")
 
     def _claimed_with(self, conn, iid: int, row, operator: str, action: str, when: dt.datetime) -> str:
         """An unowned incident acted on becomes the actor's: said in the timeline and the audit log."""
         if row.owner is None:
-            self._event(conn, iid, operator, "claimed", f"claimed by {operator} (with the {action})", when)
-            self.audit(conn, operator, "incident", iid, "claim", {"owner": operator, "with": action},
+            self.event(conn, iid, operator, "claimed", f"claimed by {operator} (with the {action})", when)
+            self.audit.add(conn, operator, "incident", iid, "claim", {"owner": operator, "with": action},
                        row.policy_digest, when)
         return operator
 
     def claim(self, iid: int, *, operator: str, version: int | None = None) -> int:
         """Take ownership. Fails with ConflictError if someone else owns it, or it changed since `version`."""
-        with self.write() as conn:
+        with self.db.write() as conn:
             row = self._row(conn, iid)
             expected = row.version if version is None else version
             if row.owner is not None and row.owner != operator:
@@ -186,23 +156,23 @@ class DeskOps:
                                     f"(sptui incident take-over {iid}; on the desk, c asks)")
             self._update(conn, iid, expected, "claim", operator, owner=operator,
                          status="claimed" if row.status == "open" else row.status)
-            when = dt.datetime.now(S.TOKYO)
-            self._event(conn, iid, operator, "claimed", f"claimed by {operator}", when)
-            self.audit(conn, operator, "incident", iid, "claim", {"owner": operator}, row.policy_digest, when)
+            when = now()
+            self.event(conn, iid, operator, "claimed", f"claimed by {operator}", when)
+            self.audit.add(conn, operator, "incident", iid, "claim", {"owner": operator}, row.policy_digest, when)
             return expected + 1
 
     def take_over(self, iid: int, *, operator: str, version: int | None = None) -> int:
         """Take an incident another operator owns (audited, in the timeline). Returns the new version."""
-        with self.write() as conn:
+        with self.db.write() as conn:
             row = self._row(conn, iid)
             expected = row.version if version is None else version
             if expected == row.version and row.owner == operator:
                 raise StoreError(f"incident {iid} is yours already")
             self._update(conn, iid, expected, "take-over", operator, owner=operator,
                          status="claimed" if row.status == "open" else row.status)
-            when = dt.datetime.now(S.TOKYO)
-            self._event(conn, iid, operator, "take-over", f"taken over from {row.owner or 'nobody'} by {operator}", when)
-            self.audit(conn, operator, "incident", iid, "take-over", {"from": row.owner, "to": operator},
+            when = now()
+            self.event(conn, iid, operator, "take-over", f"taken over from {row.owner or 'nobody'} by {operator}", when)
+            self.audit.add(conn, operator, "incident", iid, "take-over", {"from": row.owner, "to": operator},
                        row.policy_digest, when)
             return expected + 1
 
@@ -212,15 +182,15 @@ class DeskOps:
         to = fits("the operator's name", to.strip(), S.incidents.c.owner)
         if not to:
             raise BadRequest("assigning an incident needs the operator it goes to")
-        with self.write() as conn:
+        with self.db.write() as conn:
             row = self._owner_row(conn, iid, operator, "assign", version)
             if row.owner == to:
                 raise StoreError(f"incident {iid} is owned by {to} already")
             self._update(conn, iid, row.version, "assign", operator, owner=to,
                          status="claimed" if row.status == "open" else row.status)
-            when = dt.datetime.now(S.TOKYO)
-            self._event(conn, iid, operator, "assigned", f"assigned to {to} by {operator}", when)
-            self.audit(conn, operator, "incident", iid, "assign", {"from": row.owner, "to": to}, row.policy_digest,
+            when = now()
+            self.event(conn, iid, operator, "assigned", f"assigned to {to} by {operator}", when)
+            self.audit.add(conn, operator, "incident", iid, "assign", {"from": row.owner, "to": to}, row.policy_digest,
                        when)
             return row.version + 1
 
@@ -229,43 +199,43 @@ class DeskOps:
         version is checked, not bumped: a note changes nothing another operator may have read."""
         if not text.strip():
             raise BadRequest("a note needs text")
-        with self.write() as conn:
+        with self.db.write() as conn:
             self._owner_row(conn, iid, operator, "note", version, open_only=False)
-            when = dt.datetime.now(S.TOKYO)
-            self._event(conn, iid, operator, "note", text, when)
-            self.audit(conn, operator, "incident", iid, "note", {"text": text}, None, when)
+            when = now()
+            self.event(conn, iid, operator, "note", text, when)
+            self.audit.add(conn, operator, "incident", iid, "note", {"text": text}, None, when)
 
     def record_dispatch(self, iid: int, *, operator: str, version: int | None, technician: str, technicians: int,
                         departed_at: dt.datetime, completed_at: dt.datetime | None, late_reason: str | None,
-                        billing: str, summary: str, case: dict | None = None, decision=None,
+                        billing: str, summary: str, case: dict | None = None, decided: Decided | None = None,
                         confirmed_by: str | None = None, consent: dict | None = None) -> dict[str, Any]:
-        """Keep a dispatch the desk decided (sptui.desk.dispatch): `decision`, when the work's times are known,
-        becomes the incident's decision (with its fee); `billing` is who pays (free, fee, quote-needed);
-        `consent` the customer's ({"by", "via", "at"}); `summary` the timeline's words for it."""
-        fee = decision.fee.to_json() if decision is not None and decision.fee is not None else None
+        """Keep a dispatch the desk decided (sptui.desk.dispatch): `decided`, when the work's times are known,
+        becomes the incident's decision (with its fee) and `case` its case; `billing` is who pays (free, fee,
+        quote-needed); `consent` the customer's ({"by", "via", "at"}); `summary` the timeline's words for it."""
+        fee = decided.fee if decided is not None else None
         consent = consent or {}
-        with self.write() as conn:
+        with self.db.write() as conn:
             row = self._owner_row(conn, iid, operator, "dispatch", version)
-            when = dt.datetime.now(S.TOKYO)
+            when = now()
             owner = row.owner or self._claimed_with(conn, iid, row, operator, "dispatch", when)
             values: dict[str, Any] = {"status": "dispatched", "owner": owner, "billing": billing}
-            if decision is not None:  # the decision with the work, and what the row keeps of it, agree
-                values.update(case=case, decision=stored_decision(decision), policy_digest=decision.policy_digest,
-                              verdict=decision.verdict, deadline=decision.dispatch_deadline)
+            if decided is not None:  # the decision with the work, and what the row keeps of it, agree
+                values.update(case=case, decision=decided.json, policy_digest=decided.policy_digest,
+                              verdict=decided.verdict, deadline=decided.deadline)
             self._update(conn, iid, row.version, "dispatch", operator, **values)
             conn.execute(S.dispatches.insert().values(
                 incident_id=iid, technician=technician, technicians=technicians, departed_at=departed_at,
                 completed_at=completed_at, late_reason=late_reason, fee=fee, operator=operator, created_at=when,
                 billing=billing, confirmed_by=confirmed_by, consent_by=consent.get("by"),
                 consent_via=consent.get("via"), consent_at=consent.get("at")))
-            self._event(conn, iid, operator, "dispatched", summary, when)
-            self.audit(conn, operator, "incident", iid, "dispatch",
+            self.event(conn, iid, operator, "dispatched", summary, when)
+            self.audit.add(conn, operator, "incident", iid, "dispatch",
                        {"technician": technician, "departed_at": departed_at.isoformat(),
                         "completed_at": _iso(completed_at), "technicians": technicians, "late_reason": late_reason,
                         "fee_total_jpy": fee and fee["total_jpy"], "billing": billing, "confirmed_by": confirmed_by,
                         "consent": {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in consent.items()}
                         or None},
-                       decision.policy_digest if decision is not None else row.policy_digest, when)
+                       decided.policy_digest if decided is not None else row.policy_digest, when)
         return {"fee": fee, "billing": billing, "version": row.version + 1}
 
     def mark_consult(self, iid: int, text: str, *, operator: str, version: int | None = None) -> int:
@@ -281,26 +251,26 @@ class DeskOps:
 
     def _consult(self, iid: int, text: str | None, *, operator: str, version: int | None) -> int:
         action = "consult" if text is not None else "unconsult"
-        with self.write() as conn:
+        with self.db.write() as conn:
             row = self._owner_row(conn, iid, operator, action, version, S.incidents.c.consult)
             if (row.consult is None) == (text is None):
                 raise StoreError(f"incident {iid} is already marked for consultation" if text is not None
                                  else f"incident {iid} is not marked for consultation")
-            when = dt.datetime.now(S.TOKYO)
+            when = now()
             owner = row.owner or self._claimed_with(conn, iid, row, operator, action, when)
             self._update(conn, iid, row.version, action, operator, consult=text, owner=owner,
                          status="claimed" if row.status == "open" else row.status)
-            self._event(conn, iid, operator, action, text if text is not None else "consultation mark cleared", when)
-            self.audit(conn, operator, "incident", iid, action, {"text": text}, row.policy_digest, when)
+            self.event(conn, iid, operator, action, text if text is not None else "consultation mark cleared", when)
+            self.audit.add(conn, operator, "incident", iid, action, {"text": text}, row.policy_digest, when)
             return row.version + 1
 
-    def close_incident(self, iid: int, *, operator: str, version: int | None = None, text: str = "") -> None:
-        with self.write() as conn:
+    def close(self, iid: int, *, operator: str, version: int | None = None, text: str = "") -> None:
+        with self.db.write() as conn:
             if self._row(conn, iid, open_only=False).status == "closed":
                 raise StoreError(f"incident {iid} is already closed")
             row = self._owner_row(conn, iid, operator, "close", version)
-            when = dt.datetime.now(S.TOKYO)
+            when = now()
             owner = row.owner or self._claimed_with(conn, iid, row, operator, "close", when)
             self._update(conn, iid, row.version, "close", operator, status="closed", owner=owner)
-            self._event(conn, iid, operator, "closed", text or "closed", when)
-            self.audit(conn, operator, "incident", iid, "close", {"text": text}, row.policy_digest, when)
+            self.event(conn, iid, operator, "closed", text or "closed", when)
+            self.audit.add(conn, operator, "incident", iid, "close", {"text": text}, row.policy_digest, when)

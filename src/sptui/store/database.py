@@ -1,12 +1,17 @@
-"""The store's base: the engine, transactions, the audit log and registry look-ups."""
+"""One database for every repository of the store: the engine, transactions, the change feed, and counts.
+
+    db = Database.open(url)          # None: SPTUI_DB, else the user's SQLite file (db.py)
+    with db.write() as conn: …       # BEGIN IMMEDIATE on SQLite; NOTIFY sptui_changes on PostgreSQL
+    with db.read() as conn: …
+    db.data_version()                # SQLite: changes whenever anything was committed (the desk's poll)
+    db.listen_for_changes(on_change) # PostgreSQL: other writers' commits as they happen (changes.py)
+"""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import getpass
 import os
 import threading
-import unicodedata
 from typing import Iterator
 
 import sqlalchemy as sa
@@ -15,8 +20,6 @@ from sptui.store import schema as S
 from sptui.store.changes import NOTIFY, ChangeListener
 from sptui.store.db import StoreError, ensure_schema, make_engine, normalise_url
 from sptui.tz import now  # noqa: F401  (sptui.store.now)
-
-_INSERT_AUDIT = S.audit.insert()
 
 
 def operator_name(given: str | None = None) -> str:
@@ -30,8 +33,8 @@ def operator_name(given: str | None = None) -> str:
 
 
 
-class StoreBase:
-    """Opening, transactions, audit and registry look-ups; the operations are mixins (see Store)."""
+class Database:
+    """The engine and its transactions, shared by the store's repositories (sptui.store.Store)."""
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -40,6 +43,13 @@ class StoreBase:
         self._depth = 0
         self._probe = None  # data_version's own connection
         self._probe_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str | None = None, *, check_schema: bool = True) -> "Database":
+        engine = make_engine(normalise_url(url))
+        if check_schema:
+            ensure_schema(engine)
+        return cls(engine)
 
     def hold_connection(self) -> None:
         """Use one connection for every transaction, for a process that does nothing else (the intake's
@@ -70,13 +80,6 @@ class StoreBase:
         finally:
             self._depth -= 1
 
-    @classmethod
-    def open(cls, url: str | None = None, *, check_schema: bool = True) -> "StoreBase":
-        engine = make_engine(normalise_url(url))
-        if check_schema:
-            ensure_schema(engine)
-        return cls(engine)
-
     def close(self) -> None:
         if self._probe is not None:
             with contextlib.suppress(Exception):
@@ -106,6 +109,11 @@ class StoreBase:
             finally:
                 conn.info.pop("write", None)
 
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self._connection() as conn:
+            yield conn
+
     def listen_for_changes(self, on_change) -> ChangeListener | None:
         """Other writers' commits as they happen (PostgreSQL's LISTEN, on a connection of its own): a listener to
         start(), calling on_change() from its thread; None on SQLite, where only polling tells. See changes.py."""
@@ -131,11 +139,6 @@ class StoreBase:
                 self._probe = None
                 return None
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[sa.Connection]:
-        with self._connection() as conn:
-            yield conn
-
     def record(self, table: sa.Table, rid: int, what: str) -> dict:
         """One row by id, as a dict; StoreError `no {what} {rid}` if there is none."""
         with self.read() as conn:
@@ -144,81 +147,13 @@ class StoreBase:
             raise StoreError(f"no {what} {rid}")
         return dict(row._mapping)
 
-    # ---- audit -------------------------------------------------------------------------------------------
-    @staticmethod
-    def audit(conn: sa.Connection, operator: str, entity: str, entity_id: int | None, action: str,
-              detail: dict, digest: str | None = None, at: dt.datetime | None = None) -> None:
-        conn.execute(_INSERT_AUDIT, dict(at=at or now(), operator=operator, entity=entity, entity_id=entity_id,
-                                         action=action, detail=detail, policy_digest=digest))
-
-    def audit_log(self, entity: str | None = None, entity_id: int | None = None) -> list[dict]:
-        q = sa.select(S.audit).order_by(S.audit.c.id)
-        if entity is not None:
-            q = q.where(S.audit.c.entity == entity)
-        if entity_id is not None:
-            q = q.where(S.audit.c.entity_id == entity_id)
+    def rows(self, query) -> list[dict]:
+        """Every row a query selects, as dicts, in a read of its own."""
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
-
-    # ---- registry look-ups ----------------------------------------------------------------------------------
-    def machine_rows(self, where=None, limit: int | None = None) -> list[dict]:
-        j = S.machines.join(S.customers).join(S.packs)
-        q = (sa.select(S.machines, S.packs.c.pack_serial, S.packs.c.variant, S.packs.c.years,
-                       S.packs.c.purchased_on.label("pack_purchased_on"), S.packs.c.registration_status,
-                       S.packs.c.submitted_on, S.packs.c.completed_on, S.packs.c.agreed_end_on,
-                       S.packs.c.express_start_on, S.packs.c.os_name, S.packs.c.report_method, S.packs.c.seller,
-                       S.customers.c.organisation.label("customer_organisation"),
-                       S.customers.c.name.label("customer_name"), S.customers.c.address.label("customer_address"),
-                       S.customers.c.phone.label("customer_phone"), S.customers.c.email.label("customer_email"),
-                       S.customers.c.purged_at)
-             .select_from(j).order_by(S.machines.c.label_number))
-        if where is not None:
-            q = q.where(where)
-        if limit:
-            q = q.limit(limit)
-        with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
-
-    def find_machines(self, *, label: str | None = None, serial: str | None = None, customer: str | None = None,
-                      phone: str | None = None, support_id: str | None = None, limit: int = 100) -> list[dict]:
-        """Look-up by label number (機器管理番号), serial (製造番号), customer organisation/name, or phone.
-
-        Codes match as the registry keeps them (code_key: １２３４－５６７－８９０ finds 1234-567-890); phones
-        match on their digits (03-1234-5678 finds 0312345678); names by substring."""
-        from sptui.store.registry import code_key
-
-        conds = []
-        if label:
-            conds.append(S.machines.c.label_number == code_key(label))
-        if serial:
-            conds.append(S.machines.c.serial_number == code_key(serial))
-        if support_id:
-            conds.append(S.machines.c.support_id == code_key(support_id))
-        if customer:
-            text = customer.strip()  # a substring, in any letter case; % and _ are plain characters
-            conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in (
-                S.customers.c.organisation, S.customers.c.name, S.machines.c.site_organisation))))
-        if phone:
-            digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isascii() and ch.isdigit())
-            if not digits:
-                raise StoreError("a phone number look-up needs digits")
-
-            def bare(col):  # the stored number without its separators (imports store phones NFKC-normalised)
-                for sep in ("-", " ", "+", "(", ")", "."):
-                    col = sa.func.replace(col, sep, "")
-                return col
-            conds.append(sa.or_(bare(S.customers.c.phone) == digits, bare(S.machines.c.site_phone) == digits))
-        if not conds:
-            raise StoreError("give a label number, serial, support ID, customer or phone to look up")
-        return self.machine_rows(sa.and_(*conds), limit)
-
-    def machine(self, label: str) -> dict:
-        rows = self.find_machines(label=label)
-        if not rows:
-            raise StoreError(f"no machine with label number {label}")
-        return rows[0]
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def counts(self) -> dict[str, int]:
+        """How many rows each of the desk's tables holds."""
         out = {}
         with self.read() as conn:
             for t in (S.customers, S.machines, S.incidents, S.alarms, S.quarantine, S.dispatches, S.audit):

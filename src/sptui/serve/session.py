@@ -1,4 +1,4 @@
-"""`python -m sptui.serve_session SERVER_PID PROGRAM ARGS…`: how `sptui serve` starts a session's desk.
+"""`python -m sptui.serve.session SERVER_PID PROGRAM ARGS…`: how `sptui serve` starts a session's desk.
 
 The desk must end with the server, even one killed with SIGKILL (which runs no clean-up): the kernel is
 asked to kill this process when its parent (the server) dies (Linux's PR_SET_PDEATHSIG, kept across exec),
@@ -26,7 +26,7 @@ def die_with_parent() -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or not argv[0].isdigit():
-        print("usage: python -m sptui.serve_session SERVER_PID PROGRAM ARGS…", file=sys.stderr)
+        print("usage: python -m sptui.serve.session SERVER_PID PROGRAM ARGS…", file=sys.stderr)
         return 2
     die_with_parent()
     if os.getppid() != int(argv[0]):  # the server died before the request above was made

@@ -1,0 +1,169 @@
+"""The policy author's tools: `sptui check`, `fmt`, `test` and `clauses` (check → format → test, as OPA's)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sptui.cli import main
+from sptui.cli.common import load, print_diagnostics
+from sptui.cli.errors import EXIT_BAD_INPUT, say
+from sptui.config import default_policy
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--strict", is_flag=True, help="exit 1 on warnings too (an uncited clause, a plugin that failed to load…)")
+def check(paths, fmt, strict):
+    """Check policy files: every syntax and semantic error, with place, caret and hint; and the installed plugins."""
+    from sptui.plugins.manager import default_manager, failure_diagnostics
+    from sptui.policy.compile import check as run_check
+    from sptui.policy.compile import test_files
+    from sptui.policy.diagnostics import sort_key, summary
+    from sptui.policy.testrun import load_tests
+
+    paths = list(paths) or [default_policy()]
+    policy, diags, sources = run_check(paths, plugins=default_manager())
+    _, tdiags, tsources = load_tests(test_files(paths))
+    diags = sorted(diags + tdiags + failure_diagnostics(default_manager()), key=sort_key)
+    sources = {**sources, **tsources}
+    errors, warnings = summary(diags)
+    if fmt == "json":
+        click.echo(json.dumps({"errors": errors, "warnings": warnings, "diagnostics": [d.as_dict() for d in diags],
+                               "digest": policy.digest if policy else None}, ensure_ascii=False, indent=2))
+    else:
+        print_diagnostics(diags, sources)
+        what = f"{len(sources)} file(s)"
+        if policy is not None:
+            what += f", {len(policy.blocks.get('rule', {}))} rules, {len(policy.clauses)} clauses, {policy.digest[:19]}…"
+        click.echo(f"{errors} error(s), {warnings} warning(s) — {what}")
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--check", "check_only", is_flag=True, help="exit 1 and show the difference when a file is not formatted")
+def fmt(paths, check_only):
+    """Format policy files canonically (comments kept; idempotent)."""
+    import difflib
+
+    from sptui.policy.compile import EXT
+    from sptui.policy.diagnostics import render
+    from sptui.policy.fmt import format_text
+
+    from sptui.files import FileProblem, read_text
+
+    files: list[Path] = []
+    for p in map(Path, paths or [default_policy()]):
+        files.extend(sorted(p.rglob(f"*{EXT}")) if p.is_dir() else [p])
+    changed = broken = unreadable = 0
+    for f in files:
+        try:
+            text = read_text(f)
+        except FileProblem as e:
+            say(f"error: {e}", err=True)
+            unreadable += 1
+            continue
+        out, diags = format_text(text, str(f))
+        if diags:
+            broken += 1
+            for d in diags:
+                click.echo(render(d, {str(f): text}), err=True)
+            continue
+        if out != text:
+            changed += 1
+            if check_only:
+                click.echo("".join(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
+                                                        f"{f} (as is)", f"{f} (formatted)")))
+            else:
+                try:
+                    f.write_text(out, encoding="utf-8")
+                except OSError as e:
+                    say(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
+                    unreadable += 1
+                    continue
+                click.echo(f"formatted {f}")
+    if check_only:
+        click.echo(f"{changed} of {len(files)} file(s) would be reformatted" if changed else
+                   f"{len(files)} file(s) already formatted")
+    sys.exit(EXIT_BAD_INPUT if unreadable else 1 if broken or (check_only and changed) else 0)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-k", "keyword", help="run only tests whose name contains this")
+@click.option("--coverage", "show_coverage", is_flag=True, help="report the clauses and rules the tests exercised")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+def test_cmd(paths, keyword, show_coverage, fmt, lang):
+    """Run policy tests (*_test.sptp): cases with expected decision fields."""
+    from sptui.policy.compile import test_files
+    from sptui.policy.testrun import coverage, load_tests, run_test
+
+    paths = list(paths) or [default_policy()]
+    policy = load(paths[0] if len(paths) == 1 else paths)
+    tests, diags, sources = load_tests(test_files(paths))
+    if any(d.is_error for d in diags):
+        print_diagnostics(diags, sources, stream=sys.stderr)
+        sys.exit(1)
+    if keyword:
+        tests = [t for t in tests if keyword in t.name]
+    results = [run_test(policy, t) for t in tests]
+    passed = sum(r.ok for r in results)
+    cov = coverage(policy, results) if show_coverage else None
+    if fmt == "json":
+        click.echo(json.dumps({
+            "passed": passed, "failed": len(results) - passed,
+            "results": [{"test": r.test.name, "file": r.test.file, "line": r.test.span.line, "ok": r.ok, "error": r.error,
+                         "failures": [{"field": f.field, "expected": f.expected, "got": f.got,
+                                       "reasons": [x.to_json(lang) for x in f.reasons]} for f in r.failures]}
+                        for r in results],
+            "coverage": cov}, ensure_ascii=False, indent=2, default=str))
+    else:
+        for r in results:
+            if r.ok:
+                continue
+            click.echo(f"FAIL {r.test.name} ({r.test.file}:{r.test.span.line})")
+            if r.error:
+                click.echo(f"  {r.error}")
+            for f in r.failures:
+                click.echo(f"  {f.field}:")
+                click.echo(f"    - expected: {json.dumps(f.expected, ensure_ascii=False, default=str)}")
+                click.echo(f"    + got:      {json.dumps(f.got, ensure_ascii=False, default=str)}")
+                for x in f.reasons:
+                    click.echo(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
+                    if x.note:
+                        click.echo(f"        note: {x.note}")
+        if cov is not None:
+            click.echo("clause coverage:")
+            for c, hit in cov["clauses"].items():
+                click.echo(f"  {'✓' if hit else '✗'} {c}")
+            missed = [r for r, hit in cov["rules"].items() if not hit]
+            click.echo(f"clauses: {cov['clause_percent']:.0f}% of computable clauses; rules: {cov['rule_percent']:.0f}%"
+                       + (f" (not exercised: {', '.join(missed)})" if missed else ""))
+        click.echo(f"{passed} passed, {len(results) - passed} failed")
+    sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command()
+@click.option("--policy", "policy_path", default=None, help="the policy folder (default: the shipped policies/)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def clauses(policy_path, fmt):
+    """The clause register, and for each clause the blocks that cite it."""
+    policy = load(policy_path)
+    rows = []
+    for cid, cl in policy.clauses.items():
+        cited = sorted({f"{k} {n}" for k, n in policy.citations.get(cid, [])})
+        rows.append({"clause": cid, "title": cl.title, "not_computable": cl.not_computable, "cited_by": cited})
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['clause']}  {r['title']}")
+        if r["not_computable"]:
+            click.echo(f"    not computable: {r['not_computable']}")
+        for c in r["cited_by"]:
+            click.echo(f"    ← {c}")

@@ -1,0 +1,39 @@
+"""`sptui db upgrade` / `sptui db status`: the database's schema (alembic migrations) and what it holds."""
+from __future__ import annotations
+
+import click
+
+from sptui.cli import main
+from sptui.cli.common import db_option, open_store
+from sptui.cli.errors import Commands
+
+
+@main.group(cls=Commands)
+def db():
+    """The database's schema: `sptui db upgrade`, `sptui db status`."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_url):
+    """Bring the database's schema to this sptui's revision (alembic migrations)."""
+    from sptui.store.db import upgrade
+
+    store = open_store(db_url, check_schema=False)
+    before, after = upgrade(store.db.engine)
+    click.echo(f"{store.db.url}: schema {before or '(empty)'} → {after}" if before != after
+               else f"{store.db.url}: schema already at {after}")
+
+
+@db.command("status")
+@db_option
+def db_status(db_url):
+    """The database's URL, schema revision and record counts."""
+    from sptui.store.db import current_revision, head_revision
+
+    store = open_store(db_url, check_schema=False)
+    rev, head = current_revision(store.db.engine), head_revision()
+    click.echo(f"{store.db.url}\nschema: {rev or '(empty)'} (this sptui: {head})")
+    if rev == head:
+        for name, n in store.db.counts().items():
+            click.echo(f"  {name:<12} {n:>8,}")

@@ -1,0 +1,144 @@
+"""Decisions: `sptui eval` (eval.md's JSON), `explain` (a readable trace and what would change it), `fee` (the
+別表-1 fee) and `deadline` (the onsite deadline)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from sptui.cli import main
+from sptui.cli.common import instant, load
+from sptui.cli.errors import BadInput, Failure
+
+
+def _read_json(source: str, jsonl: bool):
+    """The cases of `eval`/`explain`: a file (read as files.read_text reads, at most CASE_INPUT_LIMIT) or standard
+    input; BadInput naming the source (and the line, for JSON lines) when it is not JSON."""
+    from sptui.files import CASE_INPUT_LIMIT, FileProblem, read_stream, read_text
+
+    try:
+        text = (read_stream(sys.stdin.buffer, "standard input", limit=CASE_INPUT_LIMIT) if source == "-" else
+                read_text(source, limit=CASE_INPUT_LIMIT))
+    except FileProblem as e:
+        raise BadInput(str(e)) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark an editor left
+    if jsonl:  # lines end at \n only: JSON text may hold U+2028 and the other line breaks str.splitlines knows
+        return [_json(line, f"line {n}") for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    return _json(text, source)
+
+
+def _json(text: str, where: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{where}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise BadInput(f"{where}: not read: the JSON is nested too deeply") from None
+    except ValueError:  # a number of more digits than Python converts (sys.get_int_max_str_digits)
+        raise BadInput(f"{where}: not read: a number has more than {sys.get_int_max_str_digits():,} digits") from None
+
+
+@main.command("eval")
+@click.argument("source", type=str)
+@click.option("--policy", "policy_path", default=None)
+@click.option("--jsonl", is_flag=True, help="read and write one case per line")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+def eval_cmd(source, policy_path, jsonl, lang):
+    """Decide a case (JSON; `-` reads standard input), as ../shared/contract/eval.md specifies."""
+    from sptui.policy.decide import case_values, decide
+    from sptui.errors import CaseError
+
+    policy = load(policy_path)
+    data = _read_json(source, jsonl)
+    cases = data if (jsonl or isinstance(data, list)) else [data]
+    # validate every case before printing anything: never a half answer
+    parsed = []
+    for i, c in enumerate(cases):
+        try:
+            parsed.append(case_values(policy, c))
+        except CaseError as e:
+            where = f"case {i + 1}: " if len(cases) > 1 else ""
+            raise BadInput(f"{where}{e.field}: {e.message}") from None
+    # every answer is made before the first is printed (a message that fails to render leaves no half answer)
+    decisions = []
+    for i, c in enumerate(parsed):
+        try:
+            decisions.append(decide(policy, c).to_json(lang))
+        except Exception as e:  # a message the policy cannot render for this case (a date past year 9999)
+            where = f"case {i + 1}: " if len(cases) > 1 else ""
+            raise Failure(f"{where}the decision could not be written: {type(e).__name__}: {e}") from None
+    if jsonl:
+        sys.stdout.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in decisions))
+    elif isinstance(data, list):
+        click.echo(json.dumps(decisions, ensure_ascii=False, indent=2))
+    else:
+        click.echo(json.dumps(decisions[0], ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("source", type=str)
+@click.option("--policy", "policy_path", default=None)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+def explain(source, policy_path, lang):
+    """Explain a case's decision: each rule, outcome, clause, note, and what would change it."""
+    from sptui.policy.decide import case_values
+    from sptui.explanation import explain as run_explain
+
+    policy = load(policy_path)
+    case = case_values(policy, _read_json(source, False))  # (a CaseError is bad input: errors.py)
+    click.echo(run_explain(policy, case, lang=lang))
+
+
+@main.command()
+@click.option("--depart", required=True, help="departure from the maintenance centre, e.g. 2026-11-27T20:30+09:00")
+@click.option("--complete", required=True, help="end of the work")
+@click.option("--technicians", default=1, show_default=True, type=int)
+@click.option("--variant", default=None, help="the pack variant, where a variant has its own fee table")
+@click.option("--policy", "policy_path", default=None)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
+    """Quote the 別表-1 fee for off-hours or excluded work."""
+    from sptui.evaluators.fees import FeeError, fee_quote
+    from sptui.policy.expr import format_value
+
+    departed, completed = instant(depart, "depart"), instant(complete, "complete")
+    policy = load(policy_path)
+    if variant is not None and variant not in policy.rt.variants:
+        raise BadInput(f"unknown variant {variant!r}; this policy has {', '.join(sorted(policy.rt.variants))}")
+    try:
+        q = fee_quote(policy, departed, completed, technicians, lang, variant)
+    except FeeError as e:
+        raise BadInput(str(e)) from None
+    if fmt == "json":
+        click.echo(json.dumps(q.to_json(), ensure_ascii=False, indent=2))
+        return
+    for ln in q.lines:
+        click.echo(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}円")
+    click.echo(f"  per technician {q.per_technician_jpy:,}円 × {q.technicians} = {q.total_jpy:,}円  ({q.minutes} min, {q.cite})")
+    if q.needs_quote:
+        click.echo("  needs a separate quote and the customer's approval (two or more technicians)")
+    if q.customer_pays:
+        click.echo(f"  the customer also pays: {'; '.join(q.customer_pays)}")
+
+
+@main.command()
+@click.option("--at", "at", required=True, help="when the failure notice was received")
+@click.option("--variant", required=True)
+@click.option("--policy", "policy_path", default=None)
+def deadline(at, variant, policy_path):
+    """The onsite deadline: 2 service hours after a notice, across closings, weekends and holidays."""
+    from sptui.evaluators.hours import service_deadline
+    from sptui.tz import iso
+
+    when = instant(at, "at")
+    policy = load(policy_path)
+    if variant not in policy.variants:
+        raise BadInput(f"--variant: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}")
+    if "onsite" not in policy.blocks:
+        raise BadInput("this policy has no onsite block: it sets no deadline")
+    due = service_deadline(policy, variant, when)
+    if due is None:
+        raise BadInput(f"--at: the {variant} hours open too little in the 800 days after {at} to set a deadline")
+    click.echo(iso(due))

@@ -1,0 +1,86 @@
+"""The one way a command fails: a line on stderr, `error: …`, with every control character in it shown escaped
+(sptui.terminal), and an exit code — 2 for bad input (a value out of range, a file that cannot be read, a
+request that is incomplete or wrong), 1 for a failure (a refusal, a conflict, a database that fails). Never a
+traceback: an error nobody foresaw is one line too (with SPTUI_DEBUG=1 in the environment it propagates, with
+its traceback, for whoever debugs sptui).
+
+Commands raise `BadInput` or `Failure` (or let the library's errors through: `BadRequest` and `CaseError` are bad
+input, any other `StoreError` and a database's error a failure); `Commands`, the class of every command group,
+reports them. Human-readable output that carries data goes out through `say`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+class Reported(Exception):
+    """An error a command reports: its message, and `details` (lines said after it, such as every row error)."""
+
+    def __init__(self, message: str, details: tuple[str, ...] | list[str] = ()):
+        super().__init__(message)
+        self.details = tuple(details)
+
+
+class BadInput(Reported):
+    """What the user gave cannot be used: exit 2, with this message."""
+
+
+class Failure(Reported):
+    """The command could not do what was asked: exit 1, with this message."""
+
+
+def say(line: str, *, err: bool = False) -> None:
+    """One line of human-readable output, with every control character in it shown escaped."""
+    from sptui.terminal import shown
+
+    click.echo(shown(line), err=err)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(getattr(e, "orig", None) or e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def exit_code_and_message(e: Exception) -> tuple[int, str]:
+    """How an error is reported: its exit code and its one line (before escaping)."""
+    if isinstance(e, BadInput):
+        return EXIT_BAD_INPUT, str(e)
+    if isinstance(e, Failure):
+        return EXIT_FAILURE, str(e)
+    from sqlalchemy.exc import DBAPIError  # (an error has happened: what it costs to import no longer matters)
+
+    from sptui.errors import CaseError
+    from sptui.store.db import BadRequest, StoreError
+
+    if isinstance(e, (BadRequest, CaseError)):
+        return EXIT_BAD_INPUT, str(e)
+    if isinstance(e, StoreError):
+        return EXIT_FAILURE, str(e)
+    if isinstance(e, DBAPIError):
+        return EXIT_FAILURE, f"the database failed: {_first_line(e)}"
+    return EXIT_FAILURE, f"{type(e).__name__}: {e}"
+
+
+class Commands(click.Group):
+    """A command group whose commands report every error as `exit_code_and_message` says: one line, no
+    traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: a usage error (exit 2), --help, Ctrl+C
+        except Exception as e:
+            if os.environ.get("SPTUI_DEBUG"):
+                raise
+            code, message = exit_code_and_message(e)
+            say(f"error: {message}", err=True)
+            for line in getattr(e, "details", ()):
+                say(line, err=True)
+            sys.exit(code)
