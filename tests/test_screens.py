@@ -12,8 +12,10 @@ from test_tui import drive, terminal_lines, text_of
 
 from sptui.store import Store
 from sptui.store import schema as S
-from sptui.tui.app import DeskApp, TriageScreen
-from sptui.tui.table import RowTable
+from sptui.tui.app import DeskApp
+from sptui.tui.screens.triage import TriageScreen
+from sptui.tui.textual_compat import notifications
+from sptui.tui.widgets.table import RowTable
 
 
 def send(store, policy, iid, *, operator, technician, departed_at, late_reason=None):
@@ -238,7 +240,7 @@ def test_a_remapped_key_is_the_key_shown_by_question_mark_the_key_bar_and_the_pa
                                                                                          monkeypatch):
     from textual.widgets import Static
 
-    from sptui.tui.app import KeysScreen
+    from sptui.tui.screens.keys import KeysScreen
 
     keymap = tmp_path / "keymap.toml"
     keymap.write_text('[keymap]\n"triage.claim" = "C"\n"queue.filter" = "f"\n', encoding="utf-8")
@@ -311,7 +313,8 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
     show a hostile customer, trap name and operator exactly as typed; nothing from the data is bold, live or raw."""
     from sptui.demo import alarm_mail
     from sptui.intake.ingest import parse
-    from sptui.tui.app import AlarmsScreen, RegistryScreen
+    from sptui.tui.screens.alarms import AlarmsScreen
+    from sptui.tui.screens.registry import RegistryScreen
 
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     rows = [registry_row(i) for i in range(1, 4)]
@@ -403,7 +406,7 @@ def policy_folder(tmp_path):
 async def policy_screen(app, pilot):
     from textual.widgets import TextArea
 
-    from sptui.tui.app import PolicyScreen
+    from sptui.tui.screens.policy import PolicyScreen
 
     await pilot.press("colon", *"policy", "enter")
     await pilot.pause()
@@ -477,11 +480,11 @@ def test_ctrl_s_never_puts_a_policy_with_errors_on_disk_and_keeps_the_edit_aside
                 await pilot.pause()
                 out[name] = (first.read_text(encoding="utf-8"), draft.exists() and draft.read_text(encoding="utf-8"),
                              app.policy,
-                             app._notifications and list(app._notifications)[-1].message)
+                             notifications(app) and notifications(app)[-1].message)
             src.load_text(good_edit)
             await pilot.press("ctrl+s")
             await pilot.pause()
-            return out, app.policy, list(app._notifications)[-1].message
+            return out, app.policy, notifications(app)[-1].message
 
     out, live, said = asyncio.run(main())
     for name, edit in BAD_EDITS.items():
@@ -500,7 +503,7 @@ def test_a_policy_file_is_replaced_at_once_or_not_at_all(tmp_path, monkeypatch):
     """write_atomic: a failure before the rename leaves the old file whole, and no temporary file."""
     import os
 
-    from sptui.tui.policy_editor import write_atomic
+    from sptui.tui.widgets.policy_editor import write_atomic
 
     f = tmp_path / "rules.sptp"
     f.write_text("old\n", encoding="utf-8")
@@ -605,7 +608,7 @@ def mixed(tmp_path, policy):
 
 
 def test_s_sorts_the_queue_by_customer_status_verdict_and_deadline_and_the_header_shows_the_sort(mixed, policy):
-    from sptui.tui.table import HeaderLine
+    from sptui.tui.widgets.table import HeaderLine
 
     async def steps(app, pilot):
         table = app.screen.query_one(RowTable)

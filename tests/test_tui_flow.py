@@ -15,8 +15,12 @@ from test_tui import drive, open_row, static_text
 from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.testing import tokyo
-from sptui.tui.app import ConfirmModal, DeskApp, DispatchModal, TriageScreen
-from sptui.tui.keybar import KeyBar
+from sptui.tui.app import DeskApp
+from sptui.tui.screens.confirm import ConfirmModal
+from sptui.tui.screens.dispatch import DispatchModal
+from sptui.tui.screens.triage import TriageScreen
+from sptui.tui.textual_compat import notifications
+from sptui.tui.widgets.keybar import KeyBar
 
 
 @pytest.fixture
@@ -49,7 +53,7 @@ async def _fill(pilot, modal, **values) -> None:
 
 
 def _notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in notifications(app)]
 
 
 def test_uncovered_work_is_confirmed_in_the_dialog_which_keeps_what_was_typed_until_it_is_stored(desk, policy):
@@ -188,7 +192,7 @@ def test_the_dialogs_quote_is_the_stored_fee_for_any_work(tmp_path, policy):
 
 # ---- alarms become work ------------------------------------------------------------------------------------
 def test_y_on_an_alarm_asks_about_the_repair_and_opens_its_incident_or_closes_it_with_the_reason(desk, policy):
-    from sptui.tui.alarm_call import ReachedModal
+    from sptui.tui.screens.alarm_call import ReachedModal
 
     now = dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo).replace(microsecond=0)
     ids = []
@@ -322,7 +326,7 @@ def test_at_80x24_the_dispatch_dialog_shows_its_buttons_and_the_newest_timeline_
 
 
 def test_the_dialog_reads_a_time_typed_in_full_width_digits_and_names_a_field_it_cannot_read(desk, policy):
-    from sptui.tui.dispatch import parse_time
+    from sptui.tui.screens.dispatch import parse_time
 
     assert parse_time("２０２６/１１/２７ １８:００") == tokyo("2026-11-27 18:00")
     iid = _open(desk, policy, "1234-000-001")
@@ -348,9 +352,9 @@ def test_on_postgresql_an_open_triage_hears_another_desks_change_at_once(db_url,
     bring the change."""
     import time
 
-    import sptui.tui.app as tui_app
+    from sptui.tui import data
 
-    monkeypatch.setattr(tui_app, "POLL_SECONDS", 3600.0)
+    monkeypatch.setattr(data, "POLL_SECONDS", 3600.0)
     mine, other = Store.open(db_url), Store.open(db_url)
     mine.import_registry(registry_csv([registry_row(1)]))
     iid = _open(mine, policy, "1234-000-001", "2026-11-30 10:00")
