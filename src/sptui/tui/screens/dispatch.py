@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from sptui.desk import UNCOVERED, Consent, Work
+from sptui.model.case import checked_instant
 from sptui.store import schema as S
 from sptui.tui import data
 from sptui.tui.actions import bindings
@@ -41,9 +42,10 @@ class FormError(ValueError):
 
 
 def parse_time(text: str) -> dt.datetime:
-    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo."""
+    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo, in the
+    years sptui accepts (1900-2999, as written: checked as a case's instants are); ValueError otherwise."""
     t = dt.datetime.fromisoformat(unicodedata.normalize("NFKC", text).strip().replace("/", "-"))
-    return t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t.astimezone(S.TOKYO)
+    return checked_instant(t.replace(tzinfo=S.TOKYO) if t.tzinfo is None else t, "time")
 
 
 class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
