@@ -27,6 +27,10 @@ def send(store, policy, iid, *, operator, technician, departed_at, late_reason=N
              late_reason=late_reason, confirm_uncovered=True, consent=Consent("customer", "phone", departed_at))
 
 
+def said(app) -> list[str]:
+    return [n.message for n in notifications(app)]
+
+
 def screen_text(app) -> list[str]:
     return [text_of(line) for line in terminal_lines(app)]
 
@@ -273,6 +277,37 @@ def test_a_remapped_key_is_the_key_shown_by_question_mark_the_key_bar_and_the_pa
     assert not any(line.split()[:2] in (["c", "claim"], ["slash", "filter"]) for line in lines)
     hit = [line.strip() for line in palette.splitlines()]
     assert "claim" in hit and hit[hit.index("claim") + 1] == "C"  # the palette's command, with its key under it
+
+
+def test_question_mark_lists_every_key_of_the_desk_the_palettes_and_quits_too_and_the_palette_key_remaps(
+        busy, policy, tmp_path, monkeypatch):
+    """One registry of actions: what `?` lists is what the desk answers to (the palette's ctrl+p and ctrl+q, bound
+    by Textual before, were missing), and every key it lists may be remapped, the palette's included."""
+    from textual.command import CommandPalette
+    from textual.widgets import Static
+
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('[keymap]\n"app.palette" = "ctrl+k"\n', encoding="utf-8")
+    monkeypatch.setenv("SPTUI_KEYMAP", str(keymap))
+
+    async def steps(app, pilot):
+        active = [(b.binding.id, b.binding.action) for b in app.screen.active_bindings.values()]
+        bar = screen_text(app)[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        listed = str(app.screen.query_one(Static).render())
+        await pilot.press("escape", "ctrl+k")
+        await pilot.pause()
+        return active, bar, listed, isinstance(app.screen, CommandPalette), said(app)
+
+    active, bar, listed, palette, notes = drive(busy, policy, steps)
+    assert not notes  # the keymap's id is known
+    ids = {line.split()[-1]: line.split()[0] for line in listed.splitlines() if line.startswith("  ") and
+           len(line.split()) >= 3}
+    theirs = [action for bid, action in active if action in ("command_palette", "quit") and bid not in ids]
+    assert not theirs, theirs
+    assert all(bid in ids for bid, _ in active if bid), (active, listed)
+    assert ids["app.palette"] == "ctrl+k" and bar.rstrip().endswith("^k palette") and palette
 
 
 @pytest.mark.parametrize("lang, mark", [("en", "READ-ONLY"), ("ja", "閲覧専用")])

@@ -753,6 +753,22 @@ def test_every_binding_has_an_id_and_a_description():
             assert b.id and b.description, (cls.__name__, b.key)
 
 
+def test_every_key_of_the_desk_comes_from_the_one_registry_of_actions():
+    """actions.py is the one list: each class's bindings are its scope's actions (same key, action, words), each
+    id once, and the registry holds no key that nothing binds (the keymap's ids are exactly the keys bound)."""
+    from sptui.tui.actions import ACTIONS, BY_ID, SCOPES, keymap_ids
+
+    assert len(BY_ID) == len(ACTIONS)
+    assert all(set(a.where) <= set(SCOPES) and a.en and a.ja for a in ACTIONS)
+    for cls in desk_classes():
+        for b in cls.BINDINGS:
+            a = BY_ID.get(b.id)
+            assert a is not None, (cls.__name__, b)
+            assert (a.key, a.binding().action, a.en, a.show, a.priority) == (b.key, b.action, b.description, b.show,
+                                                                              b.priority), (cls.__name__, b)
+    assert {b.id for cls in desk_classes() for b in cls.BINDINGS} == keymap_ids()
+
+
 def test_the_palette_jumps_to_an_incident_and_the_triage_copies_a_clause(desk, policy):
     async def steps(app, pilot):
         await pilot.press("ctrl+p")
