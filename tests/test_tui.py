@@ -769,6 +769,22 @@ def test_every_key_of_the_desk_comes_from_the_one_registry_of_actions():
     assert {b.id for cls in desk_classes() for b in cls.BINDINGS} == keymap_ids()
 
 
+def test_the_desks_stylesheet_is_package_data():
+    """The desk reads app.tcss when it starts: an installed sptui (a wheel) must carry it, as it carries the policy."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["sptui"]
+    package = root / "src" / "sptui"
+    read = [p.relative_to(package).as_posix() for p in (package / "tui").rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert "tui/app.tcss" in read and (package / "tui" / DeskApp.CSS_PATH).is_file()
+    assert [f for f in read if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)] == []
+
+
 def test_the_palette_jumps_to_an_incident_and_the_triage_copies_a_clause(desk, policy):
     async def steps(app, pilot):
         await pilot.press("ctrl+p")
@@ -1456,20 +1472,6 @@ def test_the_key_bar_shows_the_screens_keys_and_a_click_presses_one(desk, policy
     assert "d dispatch" in triage_line and "m consult" in triage_line and "q quit" not in triage_line
 
 
-def test_the_loaded_rows_are_kept_out_of_the_cyclic_collectors_way(desk, policy):
-    """A full collection walks every live object: with 100,000 rows that was a 100-150 ms pause now and then
-    (bench/tui's p95 to open an incident). Once every row is read, the desk freezes what lives (gc.freeze)."""
-    import gc
-
-    async def steps(app, pilot):
-        await until(pilot, lambda: app.screen.complete, step=0.01)
-        await pilot.pause()
-        return gc.get_freeze_count()
-
-    assert gc.get_freeze_count() == 0
-    assert drive(desk, policy, steps) > 1000
-
-
 @pytest.mark.parametrize("config, asked, theme, message", [
     ('theme = "nord"\n', None, "nord", None),                          # from the config file
     ('theme = "nord"\n', "gruvbox", "gruvbox", None),                  # --theme wins
@@ -1516,10 +1518,9 @@ def test_at_80_columns_the_key_bar_keeps_every_key_and_the_palette_reachable(des
     assert ("d dispatch" if lang == "en" else "d 手配") in triage
 
 
-def test_a_closed_screen_is_freed_though_the_queue_freezes_what_lives(desk, policy):
-    """gc.freeze keeps the rows out of the collector's way; a screen closed before a reload must not be frozen
-    with them (it would never be freed: screens hold cycles). (The triage screen is kept on purpose, to be shown
-    again; the keymap screen is made each time.)"""
+def test_a_closed_screen_is_freed_across_reloads_of_the_queue(desk, policy):
+    """A screen closed is freed (screens hold cycles: the collector frees them), reload after reload of every row.
+    (The triage screen is kept on purpose, to be shown again; the keymap screen is made each time.)"""
     import gc
     import weakref
 
@@ -1540,10 +1541,9 @@ def test_a_closed_screen_is_freed_though_the_queue_freezes_what_lives(desk, poli
                     break
         await pilot.pause()
         gc.collect()
-        return [r() is None for r in refs], gc.get_freeze_count()
+        return [r() is None for r in refs]
 
-    freed, frozen = drive(desk, policy, steps)
-    assert frozen > 1000
+    freed = drive(desk, policy, steps)
     assert freed == [True, True, True]
 
 

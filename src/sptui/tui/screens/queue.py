@@ -6,7 +6,6 @@ LISTEN hears them as they happen, SQLite is polled (a cheap `data_version` first
 from __future__ import annotations
 
 import bisect
-import gc
 import logging
 
 from rich.text import Text
@@ -136,15 +135,6 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         self.data_version, self.fingerprint = seen
         self._matches.clear()
         self.render_rows()
-        if self.app.screen is self:
-            # the rows (100,000 objects) live on: the cyclic GC's full collections would walk them every time,
-            # a pause of 100-150 ms now and then as screens open and close. So once per full load, with nothing
-            # but the queue on screen: everything frozen before goes back to the collector, one full collection
-            # frees what died (screens closed since, in cycles), and what lives now is frozen, out of its way
-            # (rows hold no cycles: those a later load replaces are still freed, by their counts)
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
         if self._stale:  # heard while this load was reading
             self.call_later(self.poll)
 

@@ -59,7 +59,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         self.load()
         table.focus()
         # other desks' changes: on SQLite a look at data_version each second; on PostgreSQL the queue's listener
-        # calls look() at once (QueueScreen._heard), and this is the fallback
+        # calls look() at once (QueueScreen.heard), and this is the fallback
         self.set_interval(1.0 if self.app.store.data_version() is not None else data.POLL_SECONDS, self.look)
 
     def check_action(self, action: str, parameters: tuple) -> bool:

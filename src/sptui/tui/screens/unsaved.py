@@ -1,4 +1,4 @@
-"""Dialogs of the desk's screens that are not about an incident: leaving an edit that is not saved."""
+"""Leaving an edit of a policy file that is not saved: save it, discard it, or stay."""
 from __future__ import annotations
 
 from rich.text import Text
