@@ -2,7 +2,7 @@
 in the store: first paint, and keystroke-to-paint for cursor moves, filtering and opening an incident.
 
 In process (Textual's headless driver under Pilot): from a key's arrival to the next frame the app hands its
-driver (App._display). The headless driver writes nothing: reading the key from a terminal, turning the frame
+driver (textual_compat.on_paint). The headless driver writes nothing: reading the key from a terminal, turning the frame
 into terminal sequences, writing them and the terminal's reading them are left to the end-to-end figures.
 
 End to end in tmux: from the key reaching the terminal (tmux's send-keys writing it to the pane) to the screen,
@@ -92,16 +92,11 @@ def show(label: str, xs: list[float], base: list[float] | None = None) -> None:
 
 # ---- in process -----------------------------------------------------------------------------------------------
 def paint_hook(app) -> list[float]:
-    """The times at which the app hands a frame to its driver (App._display): the paints."""
+    """The times at which the app hands a frame to its driver: the paints."""
+    from sptui.tui.textual_compat import on_paint
+
     paints: list[float] = []
-    display = app._display
-
-    def hooked(screen, renderable):
-        if renderable is not None:
-            paints.append(time.perf_counter())
-        return display(screen, renderable)
-
-    app._display = hooked
+    on_paint(app, lambda: paints.append(time.perf_counter()))
     return paints
 
 
@@ -138,7 +133,8 @@ async def baseline(keys: int) -> dict:
 async def desk(db: Path, keys: int) -> dict:
     import sptui
     from sptui.store import Store
-    from sptui.tui.app import DeskApp, TriageScreen
+    from sptui.tui.app import DeskApp
+    from sptui.tui.screens.triage import TriageScreen
 
     out: dict = {}
     t0 = time.perf_counter()
@@ -150,7 +146,10 @@ async def desk(db: Path, keys: int) -> dict:
         await pilot.pause()
         out["first"] = paints[0] - t0
         out["count"] = str(app.screen.query_one("#count").render())
+        deadline = time.perf_counter() + 300
         while not app.screen.complete:  # every row read (in the background): the filter searches them all
+            if time.perf_counter() > deadline:
+                raise SystemExit("the desk did not read every row within 300 s")
             await asyncio.sleep(0.01)
         out["complete"] = time.perf_counter() - t0
 

@@ -36,7 +36,7 @@ def test_only_larks_public_api_and_no_private_re_module():
 
 def test_the_editor_lexes_with_larks_public_lex():
     from sptui.policy.parse import parser
-    from sptui.tui.policy_editor import line_tokens
+    from sptui.tui.widgets.policy_editor import line_tokens
 
     line = '  require date(at) >= device.purchased_on  # 第1章 4'
     tokens = line_tokens(line)

@@ -68,7 +68,9 @@ def test_any_way_of_typing_a_code_finds_exactly_its_machine(registry, data, i):
 def test_the_registry_screen_finds_a_label_typed_full_width(tmp_path, policy):
     from textual.widgets import DataTable
 
-    from sptui.tui.app import DeskApp, RegistryScreen
+    from sptui.tui.app import DeskApp
+
+    from sptui.tui.screens.registry import RegistryScreen
 
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     s.registry.import_csv(registry_csv([registry_row(i) for i in range(1, 6)]))

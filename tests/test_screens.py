@@ -12,8 +12,10 @@ from test_tui import drive, terminal_lines, text_of
 
 from sptui.store import Store
 from sptui.store import schema as S
-from sptui.tui.app import DeskApp, TriageScreen
-from sptui.tui.table import RowTable
+from sptui.tui.app import DeskApp
+from sptui.tui.screens.triage import TriageScreen
+from sptui.tui.textual_compat import notifications
+from sptui.tui.widgets.table import RowTable
 from sptui.desk import file_mails, open_incident
 
 
@@ -24,6 +26,10 @@ def send(store, policy, iid, *, operator, technician, departed_at, late_reason=N
 
     dispatch(store, policy, iid, operator=operator, technician=technician, work=Work(departed_at, None),
              late_reason=late_reason, confirm_uncovered=True, consent=Consent("customer", "phone", departed_at))
+
+
+def said(app) -> list[str]:
+    return [n.message for n in notifications(app)]
 
 
 def screen_text(app) -> list[str]:
@@ -239,7 +245,7 @@ def test_a_remapped_key_is_the_key_shown_by_question_mark_the_key_bar_and_the_pa
                                                                                          monkeypatch):
     from textual.widgets import Static
 
-    from sptui.tui.app import KeysScreen
+    from sptui.tui.screens.keys import KeysScreen
 
     keymap = tmp_path / "keymap.toml"
     keymap.write_text('[keymap]\n"triage.claim" = "C"\n"queue.filter" = "f"\n', encoding="utf-8")
@@ -272,6 +278,37 @@ def test_a_remapped_key_is_the_key_shown_by_question_mark_the_key_bar_and_the_pa
     assert not any(line.split()[:2] in (["c", "claim"], ["slash", "filter"]) for line in lines)
     hit = [line.strip() for line in palette.splitlines()]
     assert "claim" in hit and hit[hit.index("claim") + 1] == "C"  # the palette's command, with its key under it
+
+
+def test_question_mark_lists_every_key_of_the_desk_the_palettes_and_quits_too_and_the_palette_key_remaps(
+        busy, policy, tmp_path, monkeypatch):
+    """One registry of actions: what `?` lists is what the desk answers to (the palette's ctrl+p and ctrl+q, bound
+    by Textual before, were missing), and every key it lists may be remapped, the palette's included."""
+    from textual.command import CommandPalette
+    from textual.widgets import Static
+
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('[keymap]\n"app.palette" = "ctrl+k"\n', encoding="utf-8")
+    monkeypatch.setenv("SPTUI_KEYMAP", str(keymap))
+
+    async def steps(app, pilot):
+        active = [(b.binding.id, b.binding.action) for b in app.screen.active_bindings.values()]
+        bar = screen_text(app)[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        listed = str(app.screen.query_one(Static).render())
+        await pilot.press("escape", "ctrl+k")
+        await pilot.pause()
+        return active, bar, listed, isinstance(app.screen, CommandPalette), said(app)
+
+    active, bar, listed, palette, notes = drive(busy, policy, steps)
+    assert not notes  # the keymap's id is known
+    ids = {line.split()[-1]: line.split()[0] for line in listed.splitlines() if line.startswith("  ") and
+           len(line.split()) >= 3}
+    theirs = [action for bid, action in active if action in ("command_palette", "quit") and bid not in ids]
+    assert not theirs, theirs
+    assert all(bid in ids for bid, _ in active if bid), (active, listed)
+    assert ids["app.palette"] == "ctrl+k" and bar.rstrip().endswith("^k palette") and palette
 
 
 @pytest.mark.parametrize("lang, mark", [("en", "READ-ONLY"), ("ja", "閲覧専用")])
@@ -312,7 +349,8 @@ def test_data_that_reads_like_markup_shows_as_typed_everywhere_in_the_desk(tmp_p
     show a hostile customer, trap name and operator exactly as typed; nothing from the data is bold, live or raw."""
     from sptui.demo import alarm_mail
     from sptui.intake.ingest import parse
-    from sptui.tui.app import AlarmsScreen, RegistryScreen
+    from sptui.tui.screens.alarms import AlarmsScreen
+    from sptui.tui.screens.registry import RegistryScreen
 
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     rows = [registry_row(i) for i in range(1, 4)]
@@ -404,7 +442,7 @@ def policy_folder(tmp_path):
 async def policy_screen(app, pilot):
     from textual.widgets import TextArea
 
-    from sptui.tui.app import PolicyScreen
+    from sptui.tui.screens.policy import PolicyScreen
 
     await pilot.press("colon", *"policy", "enter")
     await pilot.pause()
@@ -478,11 +516,11 @@ def test_ctrl_s_never_puts_a_policy_with_errors_on_disk_and_keeps_the_edit_aside
                 await pilot.pause()
                 out[name] = (first.read_text(encoding="utf-8"), draft.exists() and draft.read_text(encoding="utf-8"),
                              app.policy,
-                             app._notifications and list(app._notifications)[-1].message)
+                             notifications(app) and notifications(app)[-1].message)
             src.load_text(good_edit)
             await pilot.press("ctrl+s")
             await pilot.pause()
-            return out, app.policy, list(app._notifications)[-1].message
+            return out, app.policy, notifications(app)[-1].message
 
     out, live, said = asyncio.run(main())
     for name, edit in BAD_EDITS.items():
@@ -501,7 +539,7 @@ def test_a_policy_file_is_replaced_at_once_or_not_at_all(tmp_path, monkeypatch):
     """write_atomic: a failure before the rename leaves the old file whole, and no temporary file."""
     import os
 
-    from sptui.tui.policy_editor import write_atomic
+    from sptui.tui.widgets.policy_editor import write_atomic
 
     f = tmp_path / "rules.sptp"
     f.write_text("old\n", encoding="utf-8")
@@ -606,7 +644,7 @@ def mixed(tmp_path, policy):
 
 
 def test_s_sorts_the_queue_by_customer_status_verdict_and_deadline_and_the_header_shows_the_sort(mixed, policy):
-    from sptui.tui.table import HeaderLine
+    from sptui.tui.widgets.table import HeaderLine
 
     async def steps(app, pilot):
         table = app.screen.query_one(RowTable)

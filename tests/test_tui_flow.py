@@ -15,8 +15,12 @@ from test_tui import drive, open_row, static_text
 from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.testing import tokyo
-from sptui.tui.app import ConfirmModal, DeskApp, DispatchModal, TriageScreen
-from sptui.tui.keybar import KeyBar
+from sptui.tui.app import DeskApp
+from sptui.tui.screens.confirm import ConfirmModal
+from sptui.tui.screens.dispatch import DispatchModal
+from sptui.tui.screens.triage import TriageScreen
+from sptui.tui.textual_compat import notifications
+from sptui.tui.widgets.keybar import KeyBar
 from sptui.desk import file_mails, open_incident
 
 
@@ -50,7 +54,7 @@ async def _fill(pilot, modal, **values) -> None:
 
 
 def _notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in notifications(app)]
 
 
 def test_uncovered_work_is_confirmed_in_the_dialog_which_keeps_what_was_typed_until_it_is_stored(desk, policy):
@@ -189,7 +193,7 @@ def test_the_dialogs_quote_is_the_stored_fee_for_any_work(tmp_path, policy):
 
 # ---- alarms become work ------------------------------------------------------------------------------------
 def test_y_on_an_alarm_asks_about_the_repair_and_opens_its_incident_or_closes_it_with_the_reason(desk, policy):
-    from sptui.tui.alarm_call import ReachedModal
+    from sptui.tui.screens.alarm_call import ReachedModal
 
     now = dt.datetime.now(tokyo("2026-01-01 00:00").tzinfo).replace(microsecond=0)
     ids = []
@@ -323,7 +327,7 @@ def test_at_80x24_the_dispatch_dialog_shows_its_buttons_and_the_newest_timeline_
 
 
 def test_the_dialog_reads_a_time_typed_in_full_width_digits_and_names_a_field_it_cannot_read(desk, policy):
-    from sptui.tui.dispatch import parse_time
+    from sptui.tui.screens.dispatch import parse_time
 
     assert parse_time("２０２６/１１/２７ １８:００") == tokyo("2026-11-27 18:00")
     iid = _open(desk, policy, "1234-000-001")
@@ -343,15 +347,61 @@ def test_the_dialog_reads_a_time_typed_in_full_width_digits_and_names_a_field_it
     assert focused == "completed" and desk.incidents.dispatches(iid) == []
 
 
+def test_a_time_outside_the_years_1900_to_2999_is_a_time_the_dialog_cannot_read():
+    """Whatever date-time is typed (any year Python reads, with any offset or none), the dialog's reader gives an
+    aware time in Asia/Tokyo in the years sptui accepts, or a ValueError the dialog says as it says any unreadable
+    time; never another exception (9999-12-31 23:59-05:00 raised OverflowError)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sptui.tui.screens.dispatch import parse_time
+
+    offsets = st.one_of(st.just(""), st.builds(lambda sign, h, m: f"{sign}{h:02d}:{m:02d}", st.sampled_from("+-"),
+                                                st.integers(0, 23), st.integers(0, 59)))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59)), offsets)
+    def check(t, offset):
+        text = t.strftime("%Y-%m-%d %H:%M").rjust(16, "0") + offset
+        try:
+            got = parse_time(text)
+        except ValueError:
+            assert not 1900 <= t.year <= 2999, text
+        else:
+            assert 1900 <= t.year <= 2999 and got.utcoffset() == dt.timedelta(hours=9), (text, got)
+
+    check()
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31 23:59-05:00", "0001-01-01 00:00", "1899-12-31 23:59"])
+def test_a_departure_in_a_year_sptui_does_not_accept_is_named_in_the_dialog_and_nothing_is_stored(desk, policy, typed):
+    iid = _open(desk, policy, "1234-000-001")
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        await _fill(pilot, app.screen, technician="t", departed=typed)
+        quoted = static_text(app, "#fee")
+        await pilot.click("#ok")
+        await pilot.pause()
+        return quoted, static_text(app, "#error"), app.screen.focused.id, isinstance(app.screen, DispatchModal)
+
+    quoted, error, focused, still_open = drive(desk, policy, steps)
+    said = f"departure (YYYY-MM-DD HH:MM): cannot read the time {typed!r}"
+    assert said in quoted and said in error, (quoted, error)
+    assert focused == "departed" and still_open and desk.dispatches(iid) == []
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_on_postgresql_an_open_triage_hears_another_desks_change_at_once(db_url, policy, monkeypatch):
     """The queue's LISTEN tells the open triage too: with the polls an hour apart, only the notification can
     bring the change."""
     import time
 
-    import sptui.tui.app as tui_app
+    from sptui.tui import data
 
-    monkeypatch.setattr(tui_app, "POLL_SECONDS", 3600.0)
+    monkeypatch.setattr(data, "POLL_SECONDS", 3600.0)
     mine, other = Store.open(db_url), Store.open(db_url)
     mine.registry.import_csv(registry_csv([registry_row(1)]))
     iid = _open(mine, policy, "1234-000-001", "2026-11-30 10:00")

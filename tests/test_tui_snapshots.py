@@ -12,6 +12,7 @@ from conftest import registry_csv, registry_row
 from intake_util import JST, alarm
 
 import sptui.tui.app as tui_app
+from sptui.tui import data
 from sptui.intake.ingest import parse
 from sptui.store import Store
 from sptui.store import schema as S
@@ -22,7 +23,7 @@ NOW = dt.datetime(2026, 11, 27, 16, 45, tzinfo=JST)  # a Friday, a quarter befor
 
 @pytest.fixture
 def fixed_desk(tmp_path, policy, monkeypatch):
-    monkeypatch.setattr(tui_app, "now", lambda: NOW)
+    monkeypatch.setattr(data, "now", lambda: NOW)
     s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     rows = [registry_row(i) for i in range(1, 5)]
     rows[1]["customer_organisation"] = "[bold]Acme[/]"

@@ -127,7 +127,9 @@ def test_the_desks_dispatch_form_quotes_by_the_variants_own_fee_table(policy, tm
     from sptui.desk import open_incident
     from sptui.desk.registry import sold_terms
     from sptui.testing import registry_csv, registry_row
-    from sptui.tui.app import DeskApp, DispatchModal, TriageScreen
+    from sptui.tui.app import DeskApp
+    from sptui.tui.screens.dispatch import DispatchModal
+    from sptui.tui.screens.triage import TriageScreen
 
     store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     row = registry_row(1, variant="mon-sat-20h", years=3)

@@ -94,7 +94,8 @@ def test_installed_the_shipped_policy_checks_with_the_plugin_and_lists_it():
 
 def test_the_desk_shows_a_long_term_machine(policy, tmp_path):
     from sptui.store import Store
-    from sptui.tui.app import DeskApp, TriageScreen
+    from sptui.tui.app import DeskApp
+    from sptui.tui.screens.triage import TriageScreen
 
     store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     row = registry_row(1, variant="longterm-weekday-9h", years=7, manufacture_ended_on="2018-03-31")

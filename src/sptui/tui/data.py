@@ -7,8 +7,12 @@ import heapq
 
 import sqlalchemy as sa
 
+from sptui.tz import now  # noqa: F401 - the desk's one clock: every screen reads it here (tests freeze it here)
 from sptui.store import schema as S
 from sptui.tui.i18n import value_words
+
+POLL_SECONDS = 5.0  # how often the queue (and, on PostgreSQL, an open triage) looks for other desks' changes
+SHOW = 500  # the queue's first page, read at once; the rest follows in the background
 
 
 class QueueRow:
@@ -79,6 +83,26 @@ def ordered(rows: list[QueueRow], sort: str, descending: bool) -> list[QueueRow]
     if sort == "deadline":
         return rows[::-1] if descending else rows
     return sorted(rows, key=SORTS[sort], reverse=descending)
+
+
+def matching(rows: list[QueueRow], cache: dict[str, list[QueueRow]], sort: str, descending: bool,
+             needle: str) -> list[QueueRow]:
+    """The rows whose text contains the (casefolded) needle, in the order asked for. Typing narrows: a needle that
+    extends an earlier one searches only that one's matches; each needle's matches are kept in `cache` (to be
+    cleared when the rows or their order change)."""
+    if needle in cache:
+        return cache[needle]
+    if "" not in cache:  # every row, in the order asked for (a filter of a sorted list stays sorted)
+        cache[""] = ordered(rows, sort, descending)
+    base = cache[""]
+    if not needle:
+        return base
+    for n in range(len(needle) - 1, 0, -1):
+        if needle[:n] in cache:
+            base = cache[needle[:n]]
+            break
+    found = cache[needle] = [r for r in base if needle in r.haystack]
+    return found
 _OPEN_INCIDENT = S.incidents.c.status != "closed"
 _TO_CALL = S.alarms.c.status.in_(("new", "retry"))
 _DISPATCHED = S.incidents.c.status == "dispatched"

@@ -41,7 +41,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "alarms_title": ("通報", "Alarms"), "inbox": ("受信", "inbox"), "due_now": ("今かける", "calls due now"),
     "quarantine": ("隔離", "quarantine"), "id": ("番号", "no."), "reason": ("理由", "reason"),
     "sender": ("送信者", "sender"), "computer": ("コンピュータ名", "computer"), "technician_short": ("技術者", "tech"),
-    "command_prompt": ("コマンド（:alarms :registry :policy :queue :quit）", "command (:alarms :registry :policy :queue :quit)"),
+    "command_prompt": ("コマンド（{commands}）", "command ({commands})"),
     "unknown_command": ("不明なコマンド :{command}（使えるもの: {known}）", "unknown command :{command} (known: {known})"),
     "keys_app": ("全体", "everywhere"), "keys_queue": ("一覧", "queue"), "keys_table": ("表", "table"),
     "keys_filter": ("絞り込み欄", "filter box"),
@@ -141,21 +141,6 @@ def value_words(kind: str, value) -> str:
     return f"{pair[1]} {pair[0]}" if pair else str(value or "")
 
 
-# what each key does (a Binding's description, written in English in the code) in Japanese: the footer, `?`, F1
-# and the palette show it in the desk's language (a test checks that every binding of the desk has its words)
-KEY_WORDS: dict[str, str] = {
-    "$EDITOR": "$EDITOR", "assign": "担当を移す", "back": "戻る", "cancel": "取消", "claim": "担当する", "clauses": "条項一覧", "clear": "解除",
-    "close": "完了", "command": "コマンド", "consult": "相談", "copy clause": "条項をコピー", "dispatch": "手配",
-    "down": "下へ", "filter": "絞り込み", "first": "先頭", "help": "ヘルプ", "keys": "キー一覧", "last": "末尾",
-    "left": "左へ", "no": "いいえ", "no repair": "修理不要", "note": "メモ", "open": "開く", "page down": "次のページ", "page up": "前のページ",
-    "palette": "パレット", "Quit": "終了",
-    "quit": "終了", "reached": "連絡済み", "repair needed": "修理が必要", "refresh": "更新", "reload": "再読み込み", "right": "右へ",
-    "save+reload": "保存して再読み込み", "unreachable": "不在", "up": "上へ", "yes": "はい",
-    "save": "保存", "discard": "破棄", "stay": "編集を続ける", "sort": "並べ替え", "reverse": "逆順",
-    "older filter": "前の絞り込み", "newer filter": "次の絞り込み",
-}
-
-
 def default_lang() -> str:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         v = os.environ.get(var)
@@ -169,10 +154,10 @@ def default_lang() -> str:
 
 
 class LocalBindings:
-    """Mixed into the desk's app, screens and widgets: their keys describe themselves (footer, F1) in the
-    language of the app's `words`. Textual has no per-language description, so each node's own map of
-    bindings (copied from BINDINGS when the node is made) gets the translated descriptions; ids and keys
-    stay, so a keymap still applies."""
+    """Mixed into the desk's app, screens and widgets: their keys describe themselves (key bar, F1) in the
+    language of the app's `words`, as the action registry (actions.py) words them. Textual has no per-language
+    description, so each node's own map of bindings (copied from BINDINGS when the node is made) gets the
+    translated descriptions (textual_compat.set_descriptions); ids and keys stay, so a keymap still applies."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -185,13 +170,11 @@ class LocalBindings:
 
 
 def localise_bindings(node, words: "Words") -> None:
-    import dataclasses
+    from sptui.tui.actions import describe
+    from sptui.tui.textual_compat import set_descriptions
 
-    if words.lang == "en":
-        return
-    table = node._bindings.key_to_bindings
-    for key, bindings in table.items():
-        table[key] = [dataclasses.replace(b, description=words.key(b.description)) for b in bindings]
+    if words.lang != "en":
+        set_descriptions(node, lambda b: describe(b, words.lang))
 
 
 class Words:
@@ -213,7 +196,3 @@ class Words:
 
     def yes_no(self, value) -> str:
         return self("none") if value is None else self("yes") if value else self("no")
-
-    def key(self, description: str) -> str:
-        """A key's description (a Binding's, in English) in the desk's language."""
-        return KEY_WORDS.get(description, description) if self.lang == "ja" else description

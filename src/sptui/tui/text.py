@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.markup import escape
 
-from sptui.store import schema as S
+from sptui.tz import TOKYO
 from sptui.tui.i18n import Words
 
 VERDICT_STYLE = {"covered": "green", "not-covered": "red", "not-started": "red", "billable": "yellow",
@@ -61,7 +61,7 @@ def highlight(matcher, value) -> Content:
 
 
 def when(t: dt.datetime | None) -> str:
-    return "—" if t is None else t.astimezone(S.TOKYO).strftime("%Y-%m-%d %H:%M")
+    return "—" if t is None else t.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
 
 
 def time_left(t: dt.datetime | None, at: dt.datetime, w: Words) -> Text:
@@ -81,8 +81,8 @@ def departed_text(departed: dt.datetime | None, at: dt.datetime, w: Words) -> Te
     date, `dispatched 11-26`, when not today)."""
     if departed is None:
         return Text(w.value("status", "dispatched"), style="cyan")
-    departed = departed.astimezone(S.TOKYO)
-    shown = departed.strftime("%H:%M" if departed.date() == at.astimezone(S.TOKYO).date() else "%m-%d")
+    departed = departed.astimezone(TOKYO)
+    shown = departed.strftime("%H:%M" if departed.date() == at.astimezone(TOKYO).date() else "%m-%d")
     return Text(f"{w.value('status', 'dispatched')} {shown}", style="cyan")
 
 

@@ -12,15 +12,15 @@ from typing import Any, Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from sptui.desk import UNCOVERED, Consent, Work
-from sptui.store import now
-from sptui.tui.failures import Guarded
+from sptui.tui import data
+from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
+from sptui.tui.textual_compat import Guarded
 from sptui.tz import parse_instant
 
 log = logging.getLogger("sptui.desk")
@@ -40,8 +40,8 @@ class FormError(ValueError):
 
 
 def parse_time(text: str) -> dt.datetime:
-    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo (tz's reader
-    of what an operator types); CaseError (a ValueError) otherwise."""
+    """`YYYY-MM-DD HH:MM` (or ISO with an offset; full-width digits too) as an aware time in Asia/Tokyo, in the
+    years sptui accepts (tz's reader of what an operator types); CaseError (a ValueError) otherwise."""
     return parse_instant(text, "time", local=True)
 
 
@@ -49,21 +49,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     """`d` on an incident. `quote(work)` is the desk's DispatchQuote for the work typed; `submit(form)` stores the
     dispatch (raising what refuses it); the dialog closes with its result only once it is stored."""
 
-    BINDINGS = [Binding("escape", "cancel", "cancel", id="modal.cancel")]
-    DEFAULT_CSS = """
-    DispatchModal { align: center middle; }
-    DispatchModal #dialog { width: 78; max-width: 100%; height: auto; max-height: 100%; border: round $primary;
-                            background: $surface; padding: 0 1; }
-    DispatchModal #title { width: 100%; }
-    DispatchModal .row { height: 1; }
-    DispatchModal .row Label { width: 30; }
-    DispatchModal .row Input { width: 1fr; }
-    DispatchModal #warning { color: $text-warning; text-style: bold; }
-    DispatchModal #error { color: $text-error; }
-    DispatchModal #fee { height: auto; }
-    DispatchModal #buttons { height: 1; margin-top: 1; }
-    DispatchModal #buttons Button { margin-right: 2; }
-    """
+    BINDINGS = bindings("dispatch")
 
     def __init__(self, incident: dict, quote: Callable[[Work], Any], submit: Callable[[dict], Any]) -> None:
         super().__init__()
@@ -73,7 +59,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     def _verdict(self) -> str:
         """The verdict the dispatch will be decided with (the live policy's), else the stored one."""
         try:
-            return self.quote(Work(now())).verdict
+            return self.quote(Work(data.now())).verdict
         except Exception:  # noqa: BLE001 - no policy yet, or a case it cannot decide: the quote line says why
             return self.incident["verdict"]
 
@@ -100,7 +86,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     @staticmethod
     def _default(fid: str) -> str:
         if fid in ("departed", "consent-at"):
-            return now().strftime("%Y-%m-%d %H:%M")
+            return data.now().strftime("%Y-%m-%d %H:%M")
         return "1" if fid == "technicians" else ""
 
     def on_mount(self) -> None:
@@ -135,7 +121,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
             return None
         if via.casefold() not in VIA:
             raise FormError("consent-via", self.app.words("bad_via", text=via))
-        return Consent(by, VIA[via.casefold()], self._time("consent-at") or now())
+        return Consent(by, VIA[via.casefold()], self._time("consent-at") or data.now())
 
     def form(self) -> dict:
         """What the operator typed, as sptui.desk.dispatch takes it (FormError, BadRequest: what cannot be read)."""

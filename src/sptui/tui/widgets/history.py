@@ -2,11 +2,11 @@
 what was being typed. The history is the desk's for its session (DeskApp.filter_history), shared by its screens."""
 from __future__ import annotations
 
-from textual.binding import Binding
 from textual.widgets import Input
 
-from sptui.tui.failures import Guarded
+from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
+from sptui.tui.textual_compat import Guarded
 
 KEEP = 50  # the filters remembered
 
@@ -23,8 +23,7 @@ def remember(history: list[str], value: str) -> None:
 
 
 class HistoryInput(Guarded, LocalBindings, Input):
-    BINDINGS = [Binding("up", "recall(1)", "older filter", show=False, id="filter.older"),
-                Binding("down", "recall(-1)", "newer filter", show=False, id="filter.newer")]
+    BINDINGS = bindings("filter")
 
     def __init__(self, history: list[str], **kw) -> None:
         super().__init__(**kw)

@@ -12,7 +12,6 @@ from typing import Any, Callable, Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -20,8 +19,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from sptui.tui.failures import Guarded
+from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
+from sptui.tui.textual_compat import Guarded
 
 CURSOR = Style(reverse=True, bold=True)  # the cursor row while the table has focus
 CURSOR_BLURRED = Style(underline=True, bold=True)  # … and while another widget (the filter) has it
@@ -60,17 +60,7 @@ class HeaderLine(Guarded, Widget):
 
 
 class RowTable(Guarded, LocalBindings, ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("down,j", "cursor(1)", "down", show=False, id="table.down"),
-        Binding("up,k", "cursor(-1)", "up", show=False, id="table.up"),
-        Binding("pagedown,ctrl+f", "page(1)", "page down", show=False, id="table.pagedown"),
-        Binding("pageup,ctrl+b", "page(-1)", "page up", show=False, id="table.pageup"),
-        Binding("right,l", "sideways(8)", "right", show=False, id="table.right"),
-        Binding("left,h", "sideways(-8)", "left", show=False, id="table.left"),
-        Binding("g,home", "first", "first", show=False, id="table.first"),
-        Binding("G,end", "last", "last", show=False, id="table.last"),
-        Binding("enter", "select", "open", id="table.select"),
-    ]
+    BINDINGS = bindings("table")
     DEFAULT_CSS = "RowTable { height: 1fr; }"
 
     cursor = reactive(0, always_update=True, repaint=False)  # watch_cursor repaints what changed

@@ -7,14 +7,14 @@ line the lexer cannot read all of (a typing mistake) keeps the highlights of wha
 character is skipped and lexing goes on after it.
 
 Each line's highlights are kept by its text, so an edit lexes only the lines it changed. Textual 8 has no
-public way to give a TextArea highlights without tree-sitter; `_build_highlight_map` (called on every
-edit) is the hook its users override, and the tests check its result on the shipped policy.
+public way to give a TextArea highlights without tree-sitter: the hook is in textual_compat (HighlightHook),
+and the tests check its result on the shipped policy.
 """
 from __future__ import annotations
 
 from textual.widgets import TextArea
 
-from sptui.tui.failures import Guarded
+from sptui.tui.textual_compat import Guarded, HighlightHook
 
 # the grammar's terminals → TextArea highlight names (names every built-in TextArea theme styles)
 HIGHLIGHT = {
@@ -70,31 +70,11 @@ def line_highlights(line: str) -> list[tuple[int, int, str]]:
     return out
 
 
-class PolicyEditor(Guarded, TextArea):
+class PolicyEditor(Guarded, HighlightHook, TextArea):
     """A TextArea for policy files, highlighted by the language's lexer (see the module docstring)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._by_line: dict[str, list[tuple[int, int, str]]] = {}
-
-    def _build_highlight_map(self) -> None:
-        self._line_cache.clear()
-        highlights = self._highlights
-        highlights.clear()
-        known = getattr(self, "_by_line", None)  # (TextArea builds a first map before __init__ is done)
-        if known is None:
-            known = self._by_line = {}
-        kept: dict[str, list[tuple[int, int, str]]] = {}
-        for row, line in enumerate(self.document.lines):
-            found = kept.get(line)
-            if found is None:
-                found = known.get(line)
-                if found is None:
-                    found = line_highlights(line)
-                kept[line] = found
-            if found:
-                highlights[row] = found
-        self._by_line = kept
+    def line_spans(self, line: str) -> list[tuple[int, int, str]]:
+        return line_highlights(line)
 
 
 def write_atomic(path, text: str) -> None:

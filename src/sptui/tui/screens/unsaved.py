@@ -1,25 +1,23 @@
-"""Dialogs of the desk's screens that are not about an incident: leaving an edit that is not saved."""
+"""Leaving an edit of a policy file that is not saved: save it, discard it, or stay."""
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from sptui.tui.failures import Guarded
+from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
+from sptui.tui.textual_compat import Guarded
 from sptui.tui.text import plain
 
 
 class UnsavedModal(Guarded, LocalBindings, ModalScreen[str]):
     """An edit is not saved: save it, discard it, or stay (answers "save", "discard" or "stay")."""
 
-    BINDINGS = [Binding("s", "answer('save')", "save", id="unsaved.save"),
-                Binding("d", "answer('discard')", "discard", id="unsaved.discard"),
-                Binding("escape", "answer('stay')", "stay", id="unsaved.stay")]
+    BINDINGS = bindings("unsaved")
 
     def __init__(self, name: str) -> None:
         super().__init__()

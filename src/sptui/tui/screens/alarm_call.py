@@ -5,29 +5,19 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from sptui.tui.failures import Guarded
+from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
+from sptui.tui.textual_compat import Guarded
 
 
 class ReachedModal(Guarded, LocalBindings, ModalScreen[str | None]):
     """Returns `repair`, `no-repair`, or None (back: nothing recorded)."""
 
-    BINDINGS = [Binding("escape", "answer(None)", "cancel", id="reached.cancel"),
-                Binding("r", "answer('repair')", "repair needed", id="reached.repair"),
-                Binding("n", "answer('no-repair')", "no repair", id="reached.no_repair")]
-    DEFAULT_CSS = """
-    ReachedModal { align: center middle; }
-    ReachedModal #dialog { width: 78; max-width: 100%; height: auto; border: round $primary; background: $surface;
-                           padding: 0 1; }
-    ReachedModal #question { width: 100%; }
-    ReachedModal #buttons { height: 1; margin-top: 1; }
-    ReachedModal #buttons Button { margin-right: 2; }
-    """
+    BINDINGS = bindings("reached")
 
     def __init__(self, aid: int) -> None:
         super().__init__()

@@ -48,7 +48,7 @@ class KeyBar(Widget, can_focus=False):
 
     def __init__(self) -> None:
         super().__init__()
-        self._hits: list[tuple[int, int, str, bool]] = []  # (first cell, end cell, key, enabled)
+        self.hits: list[tuple[int, int, str, bool]] = []  # the keys drawn: (first cell, end cell, key, enabled)
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -68,15 +68,18 @@ class KeyBar(Widget, can_focus=False):
         chain = list(focused.ancestors_with_self if focused is not None else (self.screen, app))
         for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             item = (binding.key, app.get_key_display(binding), binding.description, enabled)
-            if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                right.append((0, item))
+            if binding.action == "command_palette" and app.ENABLE_COMMAND_PALETTE:
+                right.append((1, item))
                 continue
             if not binding.show or binding.action in actions:
                 continue
             actions.add(binding.action)
-            (right if binding.action == "keys" else shown).append((declared(chain, node, binding), item))
+            if binding.action == "keys":
+                right.append((0, item))
+            else:
+                shown.append((declared(chain, node, binding), item))
         shown.sort(key=lambda k: k[0])  # as declared: a key remapped in the keymap keeps its place
-        right.sort(key=lambda k: k[1][0] == app.COMMAND_PALETTE_BINDING)  # `?` first, the palette last
+        right.sort(key=lambda k: k[0])  # `?` first, the palette last
         return [item for _, item in shown], [item for _, item in right]
 
     def mark(self) -> Text:
@@ -118,11 +121,11 @@ class KeyBar(Widget, can_focus=False):
             for k, p in zip(right, tail):
                 hits.append((text.cell_len, text.cell_len + p.cell_len, k[0], k[3]))
                 text.append_text(p)
-        self._hits = hits
+        self.hits = hits
         return text
 
     def on_click(self, event: events.Click) -> None:
-        for start, end, key, enabled in self._hits:
+        for start, end, key, enabled in self.hits:
             if start <= event.x < end:
                 if enabled:
                     self.app.simulate_key(key)
