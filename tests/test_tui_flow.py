@@ -390,7 +390,7 @@ def test_a_departure_in_a_year_sptui_does_not_accept_is_named_in_the_dialog_and_
     quoted, error, focused, still_open = drive(desk, policy, steps)
     said = f"departure (YYYY-MM-DD HH:MM): cannot read the time {typed!r}"
     assert said in quoted and said in error, (quoted, error)
-    assert focused == "departed" and still_open and desk.dispatches(iid) == []
+    assert focused == "departed" and still_open and desk.incidents.dispatches(iid) == []
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
