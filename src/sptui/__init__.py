@@ -31,9 +31,9 @@ _HOMES = {
 
 def shipped_policy_dir() -> str:
     """The policy sptui ships (the terms of domain.md): package data, so a wheel install has it too."""
-    from pathlib import Path
+    from sptui.config import shipped_policy_dir as _shipped
 
-    return str(Path(__file__).resolve().parent / "policies")
+    return _shipped()
 
 
 def load_policy(path="policies", *, plugins=None):

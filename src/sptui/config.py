@@ -5,6 +5,11 @@ import os
 from pathlib import Path
 
 
+def shipped_policy_dir() -> str:
+    """The policy sptui ships (the terms of domain.md): package data, so a wheel install has it too."""
+    return str(Path(__file__).resolve().parent / "policies")
+
+
 def default_policy() -> str:
     """`$SPTUI_POLICY`, else ./policies, else the policy sptui ships (package data)."""
     env = os.environ.get("SPTUI_POLICY")
@@ -12,6 +17,4 @@ def default_policy() -> str:
         return env
     if Path("policies").is_dir():
         return "policies"
-    from sptui import shipped_policy_dir
-
     return shipped_policy_dir()

@@ -53,7 +53,7 @@ class DeskApp(Guarded, LastStop, App):
         super().__init__()
         self.store = store
         if policy_path is None:
-            from sptui import shipped_policy_dir
+            from sptui.config import shipped_policy_dir
 
             policy_path = shipped_policy_dir()
         self.policy_path = policy_path
