@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +9,7 @@ from sptui.clock import dates
 from sptui.model import values as V
 from sptui.errors import LiteralError
 from sptui.policy import literals as L
-from conftest import check
+from conftest import POLICIES, check
 from sptui.policy.parse import parse_text
 
 HEADER = 'policy "t"\nversion "1"\neffective 2021-08-01\ndate-rounding {rounding}\n' \
@@ -144,11 +143,11 @@ def test_loading_a_policy_leaves_no_cyclic_garbage():
     from sptui.testing import shipped_policy
 
     shipped_policy()
-    check(["policies"])  # modules imported, parser built, caches filled
+    check([str(POLICIES)])  # modules imported, parser built, caches filled
     gc.collect()
     gc.disable()
     try:
-        policy, diags, _ = check(["policies"])
+        policy, diags, _ = check([str(POLICIES)])
         assert policy is not None, diags
         assert gc.collect() == 0
     finally:
@@ -284,7 +283,7 @@ def test_a_test_file_that_is_not_utf8_is_e010_for_test_and_check(tmp_path):
     import shutil
 
     pol = tmp_path / "policies"
-    shutil.copytree("policies", pol)
+    shutil.copytree(POLICIES, pol)
     (pol / "tests" / "broken_test.sptp").write_bytes(b'test t {\n  case {\n    at \xff\n  }\n}\n')
     for command in ("test", "check"):
         code, out, err = _cli(command, pol)
@@ -317,7 +316,7 @@ def test_a_rule_that_raises_keeps_a_more_severe_verdict(base_case):
 
 def with_shipped(text: str):
     """The shipped policy with `text` as a file `t.sptp` beside it."""
-    policy, diags, _ = check(["policies"], extra_text={"t.sptp": text})
+    policy, diags, _ = check([str(POLICIES)], extra_text={"t.sptp": text})
     assert policy is not None, [str(d) for d in diags if d.is_error]
     return policy
 
@@ -447,7 +446,7 @@ def test_the_causes_a_case_may_name_are_the_keys_of_the_table_marked_as_their_do
     from sptui import CaseError
 
     # (the shipped exclusions table is the domain of cause: these policies are the shipped one without it)
-    shipped = {p.name: p.read_text(encoding="utf-8") for p in Path("policies").glob("*.sptp") if p.name != "exclusions.sptp"}
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in POLICIES.glob("*.sptp") if p.name != "exclusions.sptp"}
 
     def policy_with(text):
         policy, diags, _ = check([], extra_text={**shipped, "t.sptp": text})
@@ -482,7 +481,7 @@ def test_a_domain_the_field_cannot_take_is_reported(domain, said):
 @pytest.mark.parametrize("within, said", [("1 month", "fixed length"), ("99999999999999h", "at most 30 days"),
                                           ("0min", "at least 1 min")])
 def test_an_onsite_within_without_a_fixed_length_in_range_is_e033(within, said):
-    files = {p.name: p.read_text(encoding="utf-8") for p in Path("policies").glob("*.sptp")}
+    files = {p.name: p.read_text(encoding="utf-8") for p in POLICIES.glob("*.sptp")}
     files["hours.sptp"] = files["hours.sptp"].replace("within 2h", f"within {within}")
     policy, diags, _ = check([], extra_text=files)
     assert policy is None and [d.code for d in diags if d.is_error] == ["E033"] and said in diags[0].message

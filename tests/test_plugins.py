@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from conftest import POLICIES
 from sptui.plugins.manager import BUILTINS, PluginManager
 
 HOOKIMPL = "from sptui.plugins.api import hookimpl\n"
@@ -81,7 +82,7 @@ def sptui_evaluators(register):
     register(Evaluator("exploding", 15, explode))
 """
     pm = PluginManager(entry_points=False, extra=(module("exploding_plugin", src),))
-    d = sptui.load_policy("policies", plugins=pm).decide(base_case)
+    d = sptui.load_policy(POLICIES, plugins=pm).decide(base_case)
     # the other evaluators still ran …
     assert d.in_service_hours is True and any(r.rule == "service-period" for r in d.reasons)
     # … but an unfinished decision is never a silent "covered": a person must decide
@@ -111,7 +112,7 @@ def sptui_functions(register):
 """
     pm = PluginManager(entry_points=False, extra=(module("sla_plugin", src),))
     pol = tmp_path / "policies"
-    shutil.copytree("policies", pol)
+    shutil.copytree(POLICIES, pol)
     (pol / "sla.sptp").write_text("sla gold {\n  cite 第1章 2.2\n  respond-within 08:30\n}\n", encoding="utf-8")
     _, diags, _ = check([pol], plugins=pm)
     bad = [d for d in diags if d.is_error]
@@ -134,7 +135,7 @@ def sptui_with(site, *args, env=None, input=None):
 
     e = dict(os.environ, PYTHONPATH=str(site), **(env or {}))
     return subprocess.run([sys.executable, "-m", "sptui.cli", *args], capture_output=True, text=True, env=e,
-                          input=input, timeout=120)
+                          input=input, timeout=120, cwd=POLICIES.parent)  # (`policies`: the repository's)
 
 
 def test_broken_entry_point_plugins_are_listed_and_the_host_still_works(site, base_case):
@@ -341,7 +342,7 @@ def sptui_functions(register):
     pm = PluginManager(entry_points=False, extra=(module("ratio_plugin", src),))
     rule = ('rule uses-ratio {\n  cite 第1章 4\n  require ratio(pack.years) > 1\n  fail-ja "x"\n  fail-en "x"\n}\n\n'
             'rule after-it {\n  cite 第1章 4\n  require false\n  on-fail info\n  fail-ja "後"\n  fail-en "still runs"\n}\n')
-    policy, diags, _ = check(["policies"], plugins=pm, extra_text={"ratio.sptp": rule})
+    policy, diags, _ = check([str(POLICIES)], plugins=pm, extra_text={"ratio.sptp": rule})
     assert policy is not None, diags
     d = policy.decide(base_case)
     by_rule = {r.rule: r for r in d.reasons}
@@ -372,7 +373,7 @@ def test_the_computed_fields_follow_the_final_verdict(base_case, body, verdict):
 
     base_case["failure"] = {"raid": True, "disks_failed": 1}
     pm = PluginManager(entry_points=False, extra=(module("late_plugin", AFTER_ONSITE.replace("{body}", body)),))
-    d = sptui.load_policy("policies", plugins=pm).decide(base_case)
+    d = sptui.load_policy(POLICIES, plugins=pm).decide(base_case)
     assert d.verdict == verdict
     assert d.dispatch_deadline is None and d.to_json()["dispatch_deadline"] is None  # only for a covered verdict
     assert d.setting_recovery is None  # the same
@@ -396,5 +397,5 @@ def sptui_evaluators(register):
     plugin = module("once_plugin", src)
     plugin.CALLS = calls
     pm = PluginManager(entry_points=False, extra=(plugin,))
-    d = sptui.load_policy("policies", plugins=pm).decide(base_case)
+    d = sptui.load_policy(POLICIES, plugins=pm).decide(base_case)
     assert calls == [1] and [r.rule for r in d.reasons if r.outcome == "error"] == ["late"]
