@@ -10,6 +10,8 @@ import io
 import itertools
 import json
 import os
+import select
+import time
 from pathlib import Path
 
 import pytest
@@ -476,7 +478,11 @@ def test_registry_export_to_a_terminal_shows_control_characters_escaped_and_to_a
                           stderr=subprocess.PIPE) as proc:
         os.close(follower)
         seen = b""
+        deadline = time.monotonic() + 120
         while True:
+            assert time.monotonic() < deadline, "registry export on a terminal still running after 120 s"
+            if not select.select([leader], [], [], 1.0)[0]:
+                continue
             try:
                 chunk = os.read(leader, 65536)
             except OSError:  # the command ended and closed the terminal

@@ -102,6 +102,7 @@ async def _open_desk(port: int, http: aiohttp.ClientSession, query: str = "width
     ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws?{query}")
     seen, deadline = b"", time.monotonic() + 60
     while b"shown" not in seen:
+        assert time.monotonic() < deadline, f"the desk never drew its queue; last bytes: {seen[-400:]!r}"
         msg = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
         assert msg.type == aiohttp.WSMsgType.BINARY, msg
         seen += msg.data
