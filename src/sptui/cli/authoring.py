@@ -13,7 +13,7 @@ from sptui.cli.errors import EXIT_BAD_INPUT, say
 from sptui.config import default_policy
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--strict", is_flag=True, help="exit 1 on warnings too (an uncited clause, a plugin that failed to load…)")
@@ -92,7 +92,7 @@ def fmt(paths, check_only):
     sys.exit(EXIT_BAD_INPUT if unreadable else 1 if broken or (check_only and changed) else 0)
 
 
-@main.command("test")
+@main.command("test", reads_only=True)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-k", "keyword", help="run only tests whose name contains this")
 @click.option("--coverage", "show_coverage", is_flag=True, help="report the clauses and rules the tests exercised")
@@ -148,7 +148,7 @@ def test_cmd(paths, keyword, show_coverage, fmt, lang):
     sys.exit(0 if passed == len(results) else 1)
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.option("--policy", "policy_path", default=None, help="the policy folder (default: the shipped policies/)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def clauses(policy_path, fmt):

@@ -58,19 +58,29 @@ def instant(value: str, name: str):
         raise BadInput(f"--{e.field}: {e.message}") from None
 
 
-def open_store(db_url, *, check_schema: bool = True, must_exist: bool = False):
-    """The desk's store, or a Failure saying why it cannot be used. `must_exist`: a SQLite file that is not there
-    is refused (alarms into a new, empty file would all be quarantined as unknown machines)."""
+def missing_database(db_url) -> str | None:
+    """The path of the SQLite file `db_url` names when no such file is there, else None (PostgreSQL, in memory)."""
+    from sptui.store.db import normalise_url
+
+    u = normalise_url(db_url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and not Path(u.database).exists():
+        return u.database
+    return None
+
+
+def open_store(db_url, *, check_schema: bool = True, create: bool = False):
+    """The desk's store, or a Failure saying why it cannot be used. A SQLite file that is not there is bad input
+    (a mistyped --db would otherwise leave an empty desk behind, and an alarm filed into it would be quarantined
+    as an unknown machine), unless the command is one that creates the desk (`create`: db upgrade, demo, registry
+    import)."""
     from sqlalchemy.exc import DBAPIError
 
     from sptui.store import Store
-    from sptui.store.db import normalise_url
 
-    if must_exist:
-        u = normalise_url(db_url)
-        if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and not Path(u.database).exists():
-            raise Failure(f"no desk database at {u.database}: name the desk's database with --db (or $SPTUI_DB), "
-                          "or create it first (sptui registry import FILE.csv --db …)")
+    missing = None if create else missing_database(db_url)
+    if missing is not None:
+        raise BadInput(f"no database at {missing}; create one with `sptui db upgrade --db {missing}` or `sptui demo "
+                       f"--db {missing}` (or name the desk's database with --db, or $SPTUI_DB)")
     try:
         return Store.open(db_url, check_schema=check_schema)
     except DBAPIError as e:

@@ -19,13 +19,13 @@ def db_upgrade(db_url):
     """Bring the database's schema to this sptui's revision (alembic migrations)."""
     from sptui.store.db import upgrade
 
-    store = open_store(db_url, check_schema=False)
+    store = open_store(db_url, check_schema=False, create=True)
     before, after = upgrade(store.db.engine)
     click.echo(f"{store.db.url}: schema {before or '(empty)'} → {after}" if before != after
                else f"{store.db.url}: schema already at {after}")
 
 
-@db.command("status")
+@db.command("status", reads_only=True)
 @db_option
 def db_status(db_url):
     """The database's URL, schema revision and record counts."""

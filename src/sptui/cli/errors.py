@@ -15,6 +15,8 @@ import sys
 
 import click
 
+from sptui.cli.options import Command, one_line
+
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
 
@@ -67,15 +69,32 @@ def exit_code_and_message(e: Exception) -> tuple[int, str]:
     return EXIT_FAILURE, f"{type(e).__name__}: {e}"
 
 
+def _usage(e: click.ClickException) -> click.ClickException:
+    """click's own error (a usage error: exit 2) as one line too, unless it is help shown for a bare group."""
+    if isinstance(e, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        return e
+    return one_line(e)
+
+
 class Commands(click.Group):
     """A command group whose commands report every error as `exit_code_and_message` says: one line, no
-    traceback."""
+    traceback; its subcommands take the root's options given before them (sptui.cli.options)."""
+
+    command_class = Command
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.ClickException as e:
+            raise _usage(e) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise  # click's own: a usage error (exit 2), --help, Ctrl+C
+        except click.exceptions.ClickException as e:
+            raise _usage(e) from None  # click's own: a usage error (exit 2)
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise  # --help, Ctrl+C
         except Exception as e:
             if os.environ.get("SPTUI_DEBUG"):
                 raise

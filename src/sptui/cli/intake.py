@@ -14,8 +14,9 @@ from sptui.config import default_policy
 
 
 def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        stream=sys.stderr)
+    from sptui.terminal import log_to_stderr
+
+    log_to_stderr(logging.WARNING)  # (each line with the mails' data in it escaped)
 
 
 @main.group(cls=Commands)
@@ -46,7 +47,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     host, port = _listen(listen)
     policy_path = str(policy_path or default_policy())
     load(policy_path)  # its diagnostics here, before the writer loads it for itself
-    store = open_store(db_url, must_exist=True)  # checked here; the writer opens the same database
+    store = open_store(db_url)  # checked here; the writer opens the same database
     url = store.db.engine.url.render_as_string(hide_password=False)
     store.close()
     # our own lines at INFO; aiosmtpd's per-command INFO lines ("mail.log") would cost more than storing a mail
@@ -82,7 +83,7 @@ def intake_file(paths, db_url, policy_path):
     from sptui.store import now
 
     policy = load(policy_path)
-    store = open_store(db_url, must_exist=True)
+    store = open_store(db_url)
     skipped: list = []
 
     def skip(f) -> None:
@@ -121,7 +122,7 @@ def intake_source(name, location, follow, db_url, policy_path):
         raise BadInput(f"give the location for {name!r}: sptui intake source {name} LOCATION")
     _log_to_stderr()
     policy = load(policy_path)
-    store = open_store(db_url, must_exist=True)
+    store = open_store(db_url)
     try:
         mails = sources[name].open(location, follow=follow)
     except Exception as e:  # the plugin's own error (a missing folder, a bad URL): one line

@@ -45,7 +45,7 @@ def _entry_points() -> list[dict]:
     return out
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.option("--verbose", "-v", is_flag=True,
               help="load the plugins: show each one's hooks, and every failure with its traceback")
 def plugins(verbose):

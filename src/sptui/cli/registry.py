@@ -46,7 +46,7 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
     rejects = Path(rejects_path or f"{file}.rejects.csv")
     text = _csv_text(file, rejects, partial)
     variants = sold_terms(load(policy_path))
-    store = open_store(db_url)
+    store = open_store(db_url, create=True)  # (importing the registry is how a new desk is filled)
     try:
         result = store.registry.import_csv(text, variants=variants, partial=partial, operator=operator_name(operator))
     except ImportFailed as e:
@@ -61,7 +61,7 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
         sys.exit(1)
 
 
-@registry.command("export")
+@registry.command("export", reads_only=True)
 @click.option("-o", "--output", default="-", help="file to write (default: standard output)")
 @db_option
 def registry_export(output, db_url):
@@ -77,7 +77,7 @@ def registry_export(output, db_url):
             f.write(text)
 
 
-@registry.command("columns")
+@registry.command("columns", reads_only=True)
 def registry_columns():
     """The CSV columns, which are required, and what each holds."""
     from sptui.store.registry import COLUMNS
@@ -86,7 +86,7 @@ def registry_columns():
         click.echo(f"{c.name:<24} {'required' if c.required else 'optional':<9} {c.doc}")
 
 
-@registry.command("find")
+@registry.command("find", reads_only=True)
 @click.option("--label", help="機器管理番号, e.g. 1234-567-890")
 @click.option("--serial", help="製造番号")
 @click.option("--customer", help="part of the customer's or site's organisation, or the person's name")
