@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 
 import click
 import pytest
 from click.testing import CliRunner
 from conftest import registry_csv, registry_row
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sptui.cli import main
 from sptui.cli.options import ID_MAX, ROOT_OPTION_STRINGS, RecordId
+from sptui.terminal import UNSAFE
 from sptui.testing import tokyo
 
 
@@ -219,9 +223,6 @@ def test_sptui_fee_the_desks_quote_and_the_stored_fee_agree_for_any_variant_and_
     """`sptui fee --variant 24x7` quoted 別表-1 for a night the 24x7 pack covers, while the dispatch dialog and the
     store said no fee. For any variant, cause, departure, completion and technicians: `sptui fee` (its JSON: the
     fee, or null) is the desk's quote (quote_dispatch) and the fee stored after `incident dispatch`."""
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-
     from sptui.desk import Consent, Work, dispatch, open_incident, quote_dispatch
     from sptui.store import Store
 
@@ -319,3 +320,174 @@ def test_an_unknown_field_at_any_level_is_refused_naming_it_and_what_was_meant(c
     base_case["x-ticket"] = "T-1"
     code, out, err = invoke(command, "-", input=json.dumps(base_case))
     assert code == 0, err
+
+
+# ---- control characters, line breaks and bidi controls never reach the terminal raw ----------------------------
+# what the adversarial run used, and any other character
+NASTY = ["\x1b[2J", "\x1b]0;owned\x07", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029",
+         "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f",
+         "\u061c", "\x00", "\x9b", "\t", "\n", "\ufeff", "\U000e0001", "[bold]"]
+nasty_text = st.lists(st.sampled_from(NASTY) | st.characters(codec="utf-8"), min_size=1, max_size=8).map("".join)
+
+
+def raw_controls(text: str) -> list[str]:
+    """The control characters (sptui.terminal's one class) in output, its own line breaks apart."""
+    return [m.group() for m in UNSAFE.finditer(text.replace("\n", ""))]
+
+
+def invoke_raw(*args, input=None):
+    """As `invoke`, with click stripping nothing (in a pipe click removes what looks like a colour code, which
+    would hide an ESC a terminal receives)."""
+    r = CliRunner().invoke(main, [str(a) for a in args], input=input, color=True)
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture(scope="module")
+def shown_desk(tmp_path_factory):
+    from sptui import load_policy
+    from sptui.desk import open_incident
+    from sptui.store import Store
+
+    db = tmp_path_factory.mktemp("shown") / "desk.db"
+    store = Store.open(str(db))
+    store.registry.import_csv(registry_csv([registry_row(1)]))
+    iid = open_incident(store, load_policy(), label="1234-000-001", at=tokyo("2026-11-27 17:10"), summary="disk",
+                        operator="setup")
+    yield store, str(db), iid
+    store.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=nasty_text)
+def test_any_text_in_any_shown_field_reaches_the_terminal_escaped(text, shown_desk):
+    """Whatever the data or the input holds — ESC sequences, line breaks other than \\n (\\r, \\x0b, \\x0c, \\x1c-\\x1e,
+    \\x85, U+2028, U+2029), bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E/F, U+061C) — what the commands
+    print, their error lines, click's usage errors and JSON carry none of it raw."""
+    store, db, iid = shown_desk
+    outputs = []
+    owner = store.incidents.get(iid)["owner"] or "setup"  # (the last example's `to`, its characters and all)
+    outputs += invoke_raw("incident", "note", iid, text, "--db", db, "--operator", owner)[1:]
+    outputs += invoke_raw("incident", "assign", iid, "--to", f"to {text[:20]} {len(owner)}", "--db", db,
+                          "--operator", owner)[1:]
+    outputs += invoke_raw("incident", "show", iid, "--db", db)[1:]
+    outputs += invoke_raw("incident", "show", text, "--db", db)[1:]                    # click: a bad id
+    outputs += invoke_raw("--lang", text, "fee")[1:]                                   # click: a bad choice
+    outputs += invoke_raw("incident", "show", "1", "--db", "/nonexistent/" + text)[1:]  # ours: the path
+    outputs += invoke_raw("registry", "find", "--customer", text, "--db", db)[1:]
+    outputs += invoke_raw("fee", "--depart", text, "--complete", "2026-11-27T22:00+09:00")[1:]
+    case = {"at": "2026-11-27T17:00+09:00", "support": "hw", "pack": {"variant": text}}
+    outputs += invoke_raw("eval", "-", input=json.dumps(case))[1:]
+    outputs += invoke_raw("eval", "-", input=json.dumps({text: 1}))[1:]
+    for out in outputs:
+        assert raw_controls(out) == [], (text, out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=nasty_text)
+def test_the_desk_and_the_log_escape_by_the_terminals_one_rule(text):
+    """The desk's helper (sptui.tui.text.safe) and the log lines (sptui.terminal.ShownFormatter) escape the same
+    class of characters as the CLI: a mail's Subject with a line break cannot forge a log line."""
+    from sptui.terminal import LOG_FORMAT, ShownFormatter
+    from sptui.tui.text import safe
+
+    assert raw_controls(safe(text)) == [] and "\n" not in safe(text)
+    assert raw_controls(safe(text, lines=True)) == []
+    record = logging.LogRecord("sptui.intake", logging.WARNING, __file__, 1, "deferred a mail from %s: %s", (text, text),
+                               None)
+    line = ShownFormatter(LOG_FORMAT).format(record)
+    assert raw_controls(line) == [] and "\n" not in line
+
+
+def test_every_line_a_command_prints_goes_through_the_escaping_helpers():
+    """One path for shown output: no command module echoes by itself (errors.py's say, say_lines, say_json do; the
+    registry export's CSV to a pipe is the data itself)."""
+    import ast
+    from pathlib import Path
+
+    import sptui.cli
+
+    found = []
+    for path in sorted(Path(sptui.cli.__file__).parent.glob("*.py")):
+        if path.name in ("errors.py", "options.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                    ast.unparse(node.func) in ("click.echo", "sys.stdout.write", "sys.stderr.write")):
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == ["__init__.py:43", "registry.py:73"]  # (the help text; the CSV to a pipe)
+
+
+# ---- an adversarial pass over every command's argv ------------------------------------------------------------
+ARG_VALUES = (st.sampled_from(["1", "0", "-1", str(ID_MAX), str(2 ** 63), str(10 ** 30), "", " ", "x", "ja", "en",
+                               "24x7", "weekday-9h", "ex-01", "1234-000-001", "2026-11-27T20:30+09:00",
+                               "2026-11-27T20:30", "9999-12-31T23:59+09:00", "2026-11-27", "-", "--", "--db",
+                               "nonexistent.db", "desk.db", "mails", "case.json", "postgresql://nobody@127.0.0.1:1/x"])
+              | nasty_text | st.integers(-10 ** 20, 10 ** 20).map(str))
+
+
+@st.composite
+def argvs(draw):
+    words, cmd = draw(st.sampled_from(LEAVES))
+    root = draw(st.lists(st.sampled_from(sorted(ROOT)), max_size=2, unique=True))
+    args: list[str] = []
+    for opt in root:
+        args += [opt] if ROOT[opt].is_flag else [opt, draw(ARG_VALUES)]
+    args += list(words)
+    if draw(st.booleans()):  # what the command needs, plausibly: then the rest is reached too
+        args += required_args(cmd, "mails")
+    params = [p for p in cmd.params if p.name != "help"]
+    for p in draw(st.lists(st.sampled_from(params), max_size=5)) if params else []:
+        if isinstance(p, click.Option):
+            args.append(draw(st.sampled_from(p.opts + p.secondary_opts)))
+            if not p.is_flag:
+                args.append(draw(ARG_VALUES))
+        else:
+            args.append(draw(ARG_VALUES))
+    if draw(st.booleans()):
+        args += ["--db", "desk.db"] if any(p.name == "db_url" for p in cmd.params) else []
+    return words, args
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(case=argvs())
+def test_any_argv_to_any_command_exits_0_1_or_2_with_no_traceback_and_bounded_escaped_output(case, tmp_path_factory):
+    """A quick adversarial pass of sptui's own: random options and values for every command (ids out of range,
+    text with controls, odd times, a root option before the command…): never a traceback, exit 0, 1 or 2, an exit
+    2 says why on one `error:` line, the output is bounded and carries no raw control character."""
+    import functools
+    import os
+
+    import sptui.demo
+    from sptui.store import Store
+
+    words, args = case
+    where = tmp_path_factory.mktemp("argv")
+    Store.open(str(where / "desk.db")).close()
+    (where / "mails").mkdir()
+    (where / "case.json").write_text('{"at": "2026-11-27T17:00+09:00"}', encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(where)
+        mp.setenv("SPTUI_DB", str(where / "desk.db"))
+        mp.setenv("SPTUI_POLICY", os.fspath(sptui.shipped_policy_dir()))
+        mp.setattr("sptui.tui.app.DeskApp.run", lambda *a, **k: None)
+        mp.setattr("sptui.serve.server.DeskServer.serve", lambda *a, **k: None)
+        mp.setattr("sptui.intake.smtp.serve", lambda *a, **k: type("H", (), {"counts": {}})())
+        mp.setattr(sptui.demo, "build_demo", functools.partial(sptui.demo.build_demo, customers=2, machines=4))
+        if words[0] == "fmt" and "--check" not in args:
+            args = args + ["--check"]  # (never reformat a file of this repository)
+        r = CliRunner().invoke(main, args, color=True, input="")
+    from hypothesis import event
+
+    event(f"exit {r.exit_code}")
+    assert r.exception is None or isinstance(r.exception, SystemExit), (args, repr(r.exception))
+    assert r.exit_code in (0, 1, 2), (args, r.exit_code, r.stderr[-300:])
+    assert "Traceback" not in r.stdout + r.stderr
+    assert len(r.stdout) + len(r.stderr) < 300_000, args
+    if r.exit_code == 2:
+        said = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+        assert said and len(said[0]) < 1_000, (args, r.stderr[-300:])
+    if words != ("registry", "export"):  # (its CSV to a pipe is the data itself)
+        assert raw_controls(r.stdout) == [] and raw_controls(r.stderr) == [], (args, r.stdout[-300:], r.stderr[-300:])

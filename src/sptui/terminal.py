@@ -47,6 +47,20 @@ def shown_lines(text: str) -> str:
     return escape_controls(str(text).replace("\r\n", "\n"), keep="\n")
 
 
+def _json_escape(ch: str) -> str:
+    cp = ord(ch)
+    if cp < 0x10000:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000
+    return f"\\u{0xd800 + (cp >> 10):04x}\\u{0xdc00 + (cp & 0x3ff):04x}"
+
+
+def json_escaped(text: str) -> str:
+    """JSON text (json.dumps's, whose line breaks are only its indentation) with every control character inside its
+    strings written as a JSON \\u escape: the same value to a JSON reader, nothing raw for a terminal."""
+    return CONTROL.sub(lambda m: m.group() if m.group() == "\n" else _json_escape(m.group()), text)
+
+
 class ShownFormatter(logging.Formatter):
     """Log lines with every control character of the data in them escaped: a mail's Subject with a line break
     cannot forge a second log line, an ESC cannot reach the terminal that tails the log. A traceback keeps its

@@ -43,6 +43,9 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
             click.echo(ctx.get_help())
             return
         from sptui.cli.desk import open_desk
+        from sptui.cli.options import check_text
+
+        check_text(ctx.command, ctx)
 
         open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse, theme=theme)
 

@@ -63,10 +63,10 @@ def alarm_contact(aid, at, reached, repair_needed, reason, note, version, db_url
                   operator=operator_name(operator), note=note, version=version)
     if out["status"] == "linked":
         inc = store.incidents.get(out["incident_id"])
-        click.echo(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")
+        say(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")
                    + f": {inc['verdict']}" + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
     elif out["status"] == "closed":
         say(f"alarm {aid}: closed, no repair ({reason.strip()})")
     else:
         nxt = out["contact"].get("next_contact_at")
-        click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call is due"))
+        say(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call is due"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sptui.cli.errors import BadInput, Failure
+from sptui.cli.errors import BadInput, Failure, say, say_lines
 from sptui.config import default_policy
 
 db_option = click.option("--db", "db_url", default=None, envvar="SPTUI_DB",
@@ -25,8 +25,8 @@ def print_diagnostics(diags, sources, *, stream=None) -> None:
     from sptui.policy.diagnostics import render
 
     for d in diags:
-        click.echo(render(d, sources), file=stream or sys.stdout)
-        click.echo("", file=stream or sys.stdout)
+        say_lines(render(d, sources), err=stream is sys.stderr)
+        say("", err=stream is sys.stderr)
 
 
 def load(policy_path=None):
@@ -43,7 +43,7 @@ def load(policy_path=None):
     from sptui.plugins.manager import default_manager
 
     for f in default_manager().failures:
-        click.echo(f"warning: plugin {f.plugin} [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
+        say(f"warning: plugin {f.plugin} [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
     return policy
 
 

@@ -9,7 +9,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import instant, load
-from sptui.cli.errors import BadInput, Failure, say
+from sptui.cli.errors import BadInput, Failure, say, say_json, say_lines
 
 
 def _read_json(source: str, jsonl: bool):
@@ -69,11 +69,12 @@ def eval_cmd(source, policy_path, jsonl, lang):
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             raise Failure(f"{where}the decision could not be written: {type(e).__name__}: {e}") from None
     if jsonl:
-        sys.stdout.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in decisions))
+        for d in decisions:
+            say_json(d, indent=None)
     elif isinstance(data, list):
-        click.echo(json.dumps(decisions, ensure_ascii=False, indent=2))
+        say_json(decisions)
     else:
-        click.echo(json.dumps(decisions[0], ensure_ascii=False, indent=2))
+        say_json(decisions[0])
 
 
 @main.command(reads_only=True)
@@ -87,7 +88,7 @@ def explain(source, policy_path, lang):
 
     policy = load(policy_path)
     case = case_values(policy, _read_json(source, False))  # (a CaseError is bad input: errors.py)
-    click.echo(run_explain(policy, case, lang=lang))
+    say_lines(run_explain(policy, case, lang=lang))
 
 
 @main.command(reads_only=True)
@@ -119,19 +120,19 @@ def fee(depart, complete, technicians, variant, cause, policy_path, lang, fmt):
         raise BadInput(f"{option}: {e.message}") from None
     q = quote.fee
     if fmt == "json":
-        click.echo(json.dumps(q.to_json() if q is not None else None, ensure_ascii=False, indent=2))
+        say_json(q.to_json() if q is not None else None)
         return
     if q is None:
         say(f"  {quote.describe(lang)}")
         return
     for ln in q.lines:
-        click.echo(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}円")
-    click.echo(f"  per technician {q.per_technician_jpy:,}円 × {q.technicians} = {q.total_jpy:,}円  ({q.minutes} min, {q.cite})")
+        say(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}円")
+    say(f"  per technician {q.per_technician_jpy:,}円 × {q.technicians} = {q.total_jpy:,}円  ({q.minutes} min, {q.cite})")
     if q.needs_quote:
-        click.echo("  needs a separate quote and the customer's approval (two or more technicians)")
+        say("  needs a separate quote and the customer's approval (two or more technicians)")
     expenses = policy.blocks.get("expenses", {}).get("expenses")
     if expenses and expenses.items:
-        click.echo(f"  the customer also pays: {'; '.join(ja if lang == 'ja' else en for ja, en in expenses.items)}")
+        say(f"  the customer also pays: {'; '.join(ja if lang == 'ja' else en for ja, en in expenses.items)}")
 
 
 # the case fields `sptui fee` fills from its options
@@ -168,4 +169,4 @@ def deadline(at, variant, policy_path):
     due = service_deadline(policy, variant, when)
     if due is None:
         raise BadInput(f"--at: the {variant} hours open too little in the 800 days after {at} to set a deadline")
-    click.echo(iso(due))
+    say(iso(due))

@@ -86,7 +86,7 @@ def demo(db_url, fresh, no_open, lang, operator, no_mouse, theme, policy_path):
         counts = store.db.counts()
     say(f"demo desk: {name}")
     for name_, n in counts.items():
-        click.echo(f"  {name_:<12} {n:>6,}")
+        say(f"  {name_:<12} {n:>6,}")
     if no_open:
         return
     if not sys.stdout.isatty():  # no terminal to draw the desk in: the first of its queue as text

@@ -38,10 +38,30 @@ class Failure(Reported):
 
 
 def say(line: str, *, err: bool = False) -> None:
-    """One line of human-readable output, with every control character in it shown escaped."""
+    """One line of human-readable output, with every control character in it shown escaped. Every line a command
+    prints goes out through `say`, `say_lines` or `say_json` (tests/test_cli_input.py checks it)."""
     from sptui.terminal import shown
 
     click.echo(shown(line), err=err)
+
+
+def say_lines(text: str, *, err: bool = False) -> None:
+    """Human-readable output of several lines (a diagnostic with its caret, a diff, a trace): its own line breaks
+    kept, every other control character shown escaped."""
+    from sptui.terminal import shown_lines
+
+    click.echo(shown_lines(text), err=err)
+
+
+def say_json(value, *, indent: int | None = 2, **kw) -> None:
+    """JSON output: the same data, with every control character (which json.dumps leaves raw when it is not
+    ASCII: C1, bidi controls, U+2028…) written as its \\u escape, so it neither acts on a terminal nor breaks a
+    JSON-lines reader."""
+    import json
+
+    from sptui.terminal import json_escaped
+
+    click.echo(json_escaped(json.dumps(value, ensure_ascii=False, indent=indent, **kw)))
 
 
 def _first_line(e: BaseException) -> str:

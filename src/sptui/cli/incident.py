@@ -43,7 +43,7 @@ def incident_open(label, at, summary, support, cause, db_url, operator, policy_p
     except StoreError as e:  # no machine with that label number, a summary the store cannot keep
         raise BadInput(str(e)) from None
     inc = store.incidents.get(iid)
-    click.echo(f"incident {iid}: {inc['verdict']}"
+    say(f"incident {iid}: {inc['verdict']}"
                + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
 
 
@@ -115,7 +115,7 @@ def incident_take_over(iid, version, db_url, operator):
 
     who = operator_name(operator)
     open_store(db_url).incidents.take_over(iid, operator=who, version=version)
-    click.echo(f"incident {iid}: taken over by {who}")
+    say(f"incident {iid}: taken over by {who}")
 
 
 @incident.command("assign")
@@ -129,7 +129,7 @@ def incident_assign(iid, to, version, db_url, operator):
     from sptui.store import operator_name
 
     open_store(db_url).incidents.assign(iid, to, operator=operator_name(operator), version=version)
-    click.echo(f"incident {iid}: assigned to {to.strip()}")
+    say(f"incident {iid}: assigned to {to.strip()}")
 
 
 def _consent(by, via, at):
@@ -177,7 +177,7 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
              work=Work(departed, completed, technicians), late_reason=late_reason, version=version,
              confirm_uncovered=confirm_uncovered, consent=consent)
     line = [e["text"] for e in store.incidents.timeline(iid) if e["kind"] == "dispatched"][-1]
-    click.echo(f"incident {iid}: dispatched {line}")
+    say(f"incident {iid}: dispatched {line}")
 
 
 @incident.command("close")

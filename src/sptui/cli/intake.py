@@ -55,7 +55,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     logging.getLogger("sptui").setLevel(logging.INFO)
 
     def ready(bound, store_url):
-        click.echo(f"listening on {host}:{bound}, storing into {store_url}", err=True)
+        say(f"listening on {host}:{bound}, storing into {store_url}", err=True)
 
     try:
         handler = serve(url, policy_path, host=host, port=port, max_size=max_size, allow=tuple(allow), ready=ready)
@@ -63,7 +63,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
         raise Failure(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     except IntakeError as e:
         raise Failure(str(e)) from None
-    click.echo(" ".join(f"{k} {v}" for k, v in handler.counts.items()), err=True)
+    say(" ".join(f"{k} {v}" for k, v in handler.counts.items()), err=True)
 
 
 def _say_delivery(d) -> None:
@@ -112,9 +112,9 @@ def intake_source(name, location, follow, db_url, policy_path):
     sources = {k: obj for k, (_, obj) in pm.unique("sptui_alarm_sources", lambda o: o.name).items()}
     if name is None:
         for n, src in sorted(sources.items()):
-            click.echo(f"{n}  {src.doc}")
+            say(f"{n}  {src.doc}")
         if not sources:
-            click.echo("no alarm source is installed (an alarm-source plugin adds one; see docs/plugins.md)", err=True)
+            say("no alarm source is installed (an alarm-source plugin adds one; see docs/plugins.md)", err=True)
         return
     if name not in sources:
         raise BadInput(f"no alarm source named {name!r} (sources: {', '.join(sorted(sources)) or 'none installed'})")
@@ -131,9 +131,9 @@ def intake_source(name, location, follow, db_url, policy_path):
         counts = run_source(mails, store, policy, _say_delivery, backoff=follow)
     except KeyboardInterrupt:
         getattr(mails, "close", lambda: None)()
-        click.echo("stopped", err=True)
+        say("stopped", err=True)
         return
     except Exception as e:  # a source that breaks mid-way: what was stored stays stored
         raise Failure(f"alarm source {name!r} failed: {type(e).__name__}: {e}") from None
-    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    say(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
     sys.exit(1 if counts["not-stored"] else 0)

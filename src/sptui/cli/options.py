@@ -13,6 +13,8 @@ subcommand, an id is one type, and click's own usage errors are one line like ev
 """
 from __future__ import annotations
 
+import re
+
 import click
 from click.core import ParameterSource
 
@@ -89,6 +91,21 @@ def given_root_options(ctx: click.Context) -> list[tuple[click.Option, object]]:
             if isinstance(p, click.Option) and p.name and root.get_parameter_source(p.name) is ParameterSource.COMMANDLINE]
 
 
+def check_text(command: click.Command, ctx: click.Context) -> None:
+    """A value typed as bytes that are not UTF-8 (Python keeps each as a lone surrogate, which no database or
+    terminal takes) is a usage error naming the option; a path may be any bytes (the file system's)."""
+    for p in command.params:
+        if isinstance(p.type, click.Path):
+            continue
+        value = ctx.params.get(p.name)
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(v, str) and NOT_UTF8.search(v):
+                from sptui.terminal import shown
+
+                raise click.BadParameter(f"{shown(v[:40])} is not UTF-8 text (the bytes typed cannot be read as "
+                                         "characters)", ctx, p)
+
+
 class Command(click.Command):
     """A subcommand of `sptui`: the root's options given before it are its own (see the module's doc)."""
 
@@ -118,8 +135,11 @@ class Command(click.Command):
 
     def invoke(self, ctx: click.Context):
         self.inherit_root_options(ctx)
+        check_text(self, ctx)
         return super().invoke(ctx)
 
 
+# what Python makes of bytes that are not UTF-8 in an argument (surrogateescape): lone surrogates
+NOT_UTF8 = re.compile("[\ud800-\udfff]")
 # the root's options a subcommand may take (set by sptui.cli.main's definition; checked by a test)
 ROOT_OPTION_STRINGS = ("--db", "--policy", "--lang", "--operator", "--read-only", "--no-mouse", "--theme")
