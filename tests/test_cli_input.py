@@ -491,3 +491,35 @@ def test_any_argv_to_any_command_exits_0_1_or_2_with_no_traceback_and_bounded_es
         assert said and len(said[0]) < 1_000, (args, r.stderr[-300:])
     if words != ("registry", "export"):  # (its CSV to a pipe is the data itself)
         assert raw_controls(r.stdout) == [] and raw_controls(r.stderr) == [], (args, r.stdout[-300:], r.stderr[-300:])
+
+
+def test_a_warning_of_a_process_that_sets_up_no_logging_is_escaped(capsys):
+    """The desk and `sptui serve` leave logging to Python's last-resort handler: once sptui runs, its lines are
+    escaped too (a request path or a customer's name in a warning cannot reach the terminal raw)."""
+    from sptui.terminal import escape_unconfigured_logs
+
+    invoke("fee", "--help")
+    escape_unconfigured_logs()
+    logging.lastResort.handle(logging.LogRecord("sptui.serve", logging.WARNING, __file__, 1, "refused %s", ("\x1b[2J\u2028",),
+                                                None))
+    err = capsys.readouterr().err
+    assert err == "refused \\x1b[2J\\u2028\n"
+
+
+@pytest.mark.parametrize("args,says", [
+    (["intake", "smtp", "--listen", "127.0.0.1:99999"], "a port from 0 to 65535"),
+    (["intake", "smtp", "--listen", "127.0.0.1:" + "9" * 30], "a port from 0 to 65535"),
+    (["serve", "--port", "70000"], "--port"),
+    (["plugin", "new", "a" * 300], "at most 64"),
+    (["incident", "dispatch", "1", "--technician", "t", "--depart", "2026-11-27T17:00+09:00", "--technicians",
+      "9" * 30], "--technicians"),
+])
+def test_numbers_and_names_past_what_the_system_takes_are_bad_input(args, says, tmp_path):
+    """Found by the pass over argv: a port over 65535 was an OverflowError (exit 1), a plugin name longer than a
+    file name an OSError; each is bad input naming the option now."""
+    from sptui.store import Store
+
+    Store.open(str(tmp_path / "desk.db")).close()
+    code, out, err = invoke(*args, "--db", tmp_path / "desk.db") if args[0] in ("intake", "incident", "serve") else \
+        invoke(*args)
+    assert code == 2 and says in one_error(err) and len(err) < 400, err

@@ -88,6 +88,13 @@ def log_to_stderr(level: int = logging.WARNING) -> None:
     logging.basicConfig(level=level, handlers=[handler])
 
 
+def escape_unconfigured_logs() -> None:
+    """A process that sets up no logging of its own (the desk, `sptui serve`) still writes its warnings to standard
+    error (Python's last-resort handler): those lines escaped too, their words as before."""
+    if logging.lastResort is not None:
+        logging.lastResort.setFormatter(ShownFormatter("%(message)s"))
+
+
 def first_control(text: str) -> tuple[int, str] | None:
     """The first control character in `text` (its 1-based position and its escape), or None."""
     m = CONTROL.search(text)

@@ -7,7 +7,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import load, open_store, policy_option
-from sptui.cli.errors import BadInput, say
+from sptui.cli.errors import BadInput, Failure, say
 from sptui.config import default_policy
 
 
@@ -141,4 +141,7 @@ def serve(host, port, public_url, db_url, lang, read_only, operator_header, allo
     open_store(db_url).close()  # the database opens (or says why not) before anyone connects
     if db_url:  # to each session through the environment: a password in it stays out of `ps` and the log
         os.environ["SPTUI_DB"] = db_url
-    server.serve()
+    try:
+        server.serve()
+    except OSError as e:  # an address it cannot listen on (no such host, in use, not allowed)
+        raise Failure(f"cannot listen on {host}:{port}: {e.strerror or e}") from None

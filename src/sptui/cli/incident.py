@@ -149,7 +149,7 @@ def _consent(by, via, at):
 @click.option("--technician", required=True)
 @click.option("--depart", required=True, help="departure, e.g. 2026-11-27T17:10+09:00")
 @click.option("--complete", default=None, help="end of the work, when known: the 別表-1 fee is then decided")
-@click.option("--technicians", default=1, type=click.IntRange(1), show_default=True)
+@click.option("--technicians", default=1, type=click.IntRange(1, 99), show_default=True)
 @click.option("--late-reason", default=None,
               help="why the onsite deadline was missed: traffic, weather, site or parts (the desk checks it)")
 @click.option("--confirm-uncovered", is_flag=True,

@@ -27,8 +27,8 @@ def intake():
 
 def _listen(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter(f"expected HOST:PORT like 127.0.0.1:2525, got {value!r}")
+    if not host or not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) <= 65535):
+        raise BadInput(f"--listen: expected HOST:PORT like 127.0.0.1:2525 (a port from 0 to 65535), got {value!r}")
     return host.strip("[]"), int(port)
 
 

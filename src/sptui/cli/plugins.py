@@ -202,9 +202,10 @@ The variant is defined in `src/{module}/{name}.sptp`; docs/plugins.md in sptui e
 @click.option("--dir", "where", default=".", type=click.Path(file_okay=False), help="where to write sptui-NAME/")
 def plugin_new(name, where):
     """Write a working plugin package sptui-NAME/ (a pack variant, with one passing test)."""
-    if not NAME.fullmatch(name):
-        raise BadInput(f"{name!r} is not a plugin name: lower-case letters, digits and hyphens, starting with a "
-                       "letter (like night-owl)")
+    if not NAME.fullmatch(name) or len(name) > 64:
+        shown_name = repr(name) if len(name) <= 70 else repr(name[:64]) + "…"
+        raise BadInput(f"{shown_name} is not a plugin name: at most 64 lower-case letters, digits and hyphens, "
+                       "starting with a letter (like night-owl)")
     if name in RESERVED:
         raise BadInput(f"{name!r} is a word of the policy language; a variant cannot be named so")
     taken = load().rt.variants
