@@ -471,6 +471,7 @@ def test_any_argv_to_any_command_exits_0_1_or_2_with_no_traceback_and_bounded_es
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(where)
         mp.setenv("SPTUI_DB", str(where / "desk.db"))
+        mp.setenv("XDG_DATA_HOME", str(where / "data"))  # (`demo` with no --db builds in the user's data folder)
         mp.setenv("SPTUI_POLICY", os.fspath(sptui.shipped_policy_dir()))
         mp.setattr("sptui.tui.app.DeskApp.run", lambda *a, **k: None)
         mp.setattr("sptui.serve.server.DeskServer.serve", lambda *a, **k: None)
@@ -523,3 +524,17 @@ def test_numbers_and_names_past_what_the_system_takes_are_bad_input(args, says, 
     code, out, err = invoke(*args, "--db", tmp_path / "desk.db") if args[0] in ("intake", "incident", "serve") else \
         invoke(*args)
     assert code == 2 and says in one_error(err) and len(err) < 400, err
+
+
+@pytest.mark.parametrize("db,says", [
+    ("://", "--db: not a database"), ("mysql://x/y", "mysql is no database sptui uses"),
+    ("postgresql://u@h:notaport/db", "--db: not a database"), ("", "--db: empty"), ("~nobody-here/x.db", "--db"),
+    ("/", "is a folder"), ("{tmp}", "is a folder"), ("{tmp}/not-a-db.txt", "not a SQLite database file")])
+@pytest.mark.parametrize("command", [("incident", "show", "1"), ("demo", "--no-open"), ("db", "upgrade")])
+def test_a_db_that_names_no_database_is_bad_input(db, says, command, tmp_path):
+    """`--db ://`, another kind of database, a port that is no number, a folder, a text file: exit 1 with a
+    Python exception's name before; bad input naming --db now, for the creating commands too."""
+    (tmp_path / "not-a-db.txt").write_text("hello\n" * 100)
+    code, out, err = invoke(*command, "--db", db.format(tmp=tmp_path), env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert code == 2 and says in one_error(err), err
+    assert (tmp_path / "not-a-db.txt").read_text() == "hello\n" * 100

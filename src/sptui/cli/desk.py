@@ -6,7 +6,7 @@ import sys
 import click
 
 from sptui.cli import main
-from sptui.cli.common import load, open_store, policy_option
+from sptui.cli.common import database_url, load, open_store, policy_option
 from sptui.cli.errors import BadInput, Failure, say
 from sptui.config import default_policy
 
@@ -45,11 +45,9 @@ def _demo_database(db: str | None, fresh: bool) -> tuple[str, str]:
 
     from platformdirs import user_data_dir
 
-    from sptui.store.db import normalise_url
-
-    if not db:
+    if db is None:
         db = str(Path(user_data_dir("sptui")) / "demo.db")
-    u = normalise_url(db)
+    u = database_url(db)
     if u.get_backend_name() != "sqlite":
         if fresh:
             raise BadInput("--fresh deletes a SQLite file; sptui drops no PostgreSQL database: drop and create it "

@@ -84,6 +84,8 @@ def exit_code_and_message(e: Exception) -> tuple[int, str]:
         return EXIT_BAD_INPUT, str(e)
     if isinstance(e, StoreError):
         return EXIT_FAILURE, str(e)
+    if isinstance(e, DBAPIError) and getattr(e.orig, "sqlite_errorcode", None) == 26:  # SQLITE_NOTADB
+        return EXIT_BAD_INPUT, "--db: the file is not a SQLite database file"
     if isinstance(e, DBAPIError):
         return EXIT_FAILURE, f"the database failed: {_first_line(e)}"
     return EXIT_FAILURE, f"{type(e).__name__}: {e}"
