@@ -538,3 +538,17 @@ def test_a_db_that_names_no_database_is_bad_input(db, says, command, tmp_path):
     code, out, err = invoke(*command, "--db", db.format(tmp=tmp_path), env={"XDG_DATA_HOME": str(tmp_path / "data")})
     assert code == 2 and says in one_error(err), err
     assert (tmp_path / "not-a-db.txt").read_text() == "hello\n" * 100
+
+
+def test_an_error_quoting_a_huge_value_is_one_bounded_line_and_a_huge_look_up_finds_nothing(tmp_path):
+    """`incident open --label` of 100,000 characters said them all back; `registry find --customer` of as many was
+    SQLite's "LIKE or GLOB pattern too complex" (exit 1, a database failure)."""
+    from sptui.store import Store
+
+    Store.open(str(tmp_path / "desk.db")).close()
+    code, out, err = invoke("incident", "open", "--label", "x" * 100_000, "--at", "2026-11-27T17:00+09:00",
+                            "--summary", "s", "--db", tmp_path / "desk.db")
+    line = one_error(err)
+    assert code == 2 and "no machine with label number xxx" in line and len(line) < 1_100 and "more characters" in line
+    code, out, err = invoke("registry", "find", "--customer", "x" * 100_000, "--db", tmp_path / "desk.db")
+    assert code == 1 and out == "no machine found\n" and err == ""

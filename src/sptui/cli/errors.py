@@ -64,6 +64,18 @@ def say_json(value, *, indent: int | None = 2, **kw) -> None:
     click.echo(json_escaped(json.dumps(value, ensure_ascii=False, indent=indent, **kw)))
 
 
+# the longest error line said (an error quoting what was typed, or a stored value, quotes at most this much of it)
+ERROR_MAX = 1000
+
+
+def bounded(message: str) -> str:
+    """An error's message cut to ERROR_MAX characters, saying how much was left out."""
+    message = str(message)
+    if len(message) <= ERROR_MAX:
+        return message
+    return f"{message[:ERROR_MAX]}… ({len(message) - ERROR_MAX:,} more characters)"
+
+
 def _first_line(e: BaseException) -> str:
     text = str(getattr(e, "orig", None) or e).strip().splitlines()
     return text[0] if text else type(e).__name__
@@ -121,7 +133,7 @@ class Commands(click.Group):
             if os.environ.get("SPTUI_DEBUG"):
                 raise
             code, message = exit_code_and_message(e)
-            say(f"error: {message}", err=True)
+            say(f"error: {bounded(message)}", err=True)
             for line in getattr(e, "details", ()):
-                say(line, err=True)
+                say(bounded(line), err=True)
             sys.exit(code)
