@@ -37,7 +37,10 @@ def test_a_failure_nobody_foresaw_is_one_line_and_exit_1(run, tmp_path):
 def test_an_error_line_shows_the_control_characters_of_what_was_typed_escaped(run, tmp_path):
     """A file name with an OSC sequence (which would retitle the operator's terminal) or a bell in it: each
     command's error line shows them as escapes, whatever the command group."""
+    from sptui.store import Store
+
     name = str(tmp_path / "case\x1b]0;pwned\x07.json")
+    Store.open(str(tmp_path / "desk.db")).close()
     for args, code in ((("eval", name), 2), (("explain", name), 2),
                        (("incident", "open", "--label", "\x1b]0;x\x07", "--at", "2026-11-27T16:45+09:00",
                          "--summary", "s", "--db", tmp_path / "desk.db"), 2)):

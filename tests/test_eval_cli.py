@@ -85,7 +85,7 @@ def test_fee_calculator_matches_the_worked_example(run):
 
 def test_fee_rejects_completion_before_departure(run):
     p = run("fee", "--depart", "2026-11-27T20:30+09:00", "--complete", "2026-11-27T20:30+09:00")
-    assert p.returncode == 2 and "after the departure" in p.stderr
+    assert p.returncode == 2 and "before the departure" in p.stderr
 
 
 def test_fee_rejects_naive_time(run):

@@ -57,7 +57,7 @@ def test_a_source_must_give_aware_times_and_incoming_mails(store, policy):
 
 def test_the_intake_refuses_a_database_that_does_not_exist(run, tmp_path):
     p = run("intake", "file", tmp_path, "--db", tmp_path / "typo.db")
-    assert p.returncode == 1 and "no desk database at" in p.stderr
+    assert p.returncode == 2 and "no database at" in p.stderr and "sptui db upgrade" in p.stderr
     assert not (tmp_path / "typo.db").exists()
 
 

@@ -404,6 +404,10 @@ def test_demo_builds_every_verdict_alarms_quarantine_and_dispatches(tmp_path, ru
 def test_desks_opening_a_new_database_together_create_it_once(db_url, sptui_bin):
     import subprocess
 
+    from sptui.store.db import normalise_url
+
+    if db_url.startswith("sqlite"):  # an empty file (a command refuses a SQLite file that is not there at all)
+        __import__("pathlib").Path(normalise_url(db_url).database).touch()
     procs = [subprocess.Popen([sptui_bin, "db", "status", "--db", db_url], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
     procs += [subprocess.Popen([sptui_bin, "registry", "find", "--label", "1234-000-001", "--db", db_url],

@@ -38,11 +38,17 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
     """sptui: NEC SupportPack terms as checked policy, and a dispatch desk that decides by them.
 
     With no command, opens the desk on the database (--db, $SPTUI_DB, else the one in your data folder)."""
+    from sptui.terminal import escape_unconfigured_logs
+
+    escape_unconfigured_logs()
     if ctx.invoked_subcommand is None:
         if not sys.stdout.isatty() and "TEXTUAL_DRIVER" not in os.environ:  # (textual-serve's sessions: a pipe)
             click.echo(ctx.get_help())
             return
         from sptui.cli.desk import open_desk
+        from sptui.cli.options import check_text
+
+        check_text(ctx.command, ctx)
 
         open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse, theme=theme)
 

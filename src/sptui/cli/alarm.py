@@ -7,6 +7,7 @@ import click
 from sptui.cli import main
 from sptui.cli.common import db_option, instant, load, open_store, operator_option, policy_option
 from sptui.cli.errors import Commands, say
+from sptui.cli.options import ID, VERSION
 
 
 @main.group(cls=Commands)
@@ -14,7 +15,7 @@ def alarm():
     """Alarms: the inbox, the quarantine, calls due now, and contact attempts."""
 
 
-@alarm.command("list")
+@alarm.command("list", reads_only=True)
 @click.option("--due", is_flag=True, help="only alarms whose next contact time has come (first calls and retries)")
 @click.option("--quarantine", is_flag=True, help="the quarantine instead: mails that could not be filed, with why")
 @db_option
@@ -37,7 +38,7 @@ def alarm_list(due, quarantine, db_url):
 
 
 @alarm.command("contact")
-@click.argument("aid", type=int)
+@click.argument("aid", type=ID)
 @click.option("--at", "at", default=None, help="when the call was made (default: now)")
 @click.option("--reached/--not-reached", required=True, help="whether the customer's contact person was reached")
 @click.option("--repair-needed/--no-repair", "repair_needed", default=None,
@@ -45,7 +46,7 @@ def alarm_list(due, quarantine, db_url):
                    "alarm, with --reason)")
 @click.option("--reason", default=None, help="--no-repair: why no repair follows (what the customer said)")
 @click.option("--note", default="")
-@click.option("--version", "version", type=int, default=None, help="the alarm's version you read")
+@click.option("--version", "version", type=VERSION, default=None, help="the alarm's version you read")
 @db_option
 @operator_option
 @policy_option
@@ -62,10 +63,10 @@ def alarm_contact(aid, at, reached, repair_needed, reason, note, version, db_url
                   operator=operator_name(operator), note=note, version=version)
     if out["status"] == "linked":
         inc = store.incidents.get(out["incident_id"])
-        click.echo(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")
+        say(f"alarm {aid}: incident {inc['id']} " + ("opened" if out["opened"] else "(open already) joined")
                    + f": {inc['verdict']}" + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
     elif out["status"] == "closed":
         say(f"alarm {aid}: closed, no repair ({reason.strip()})")
     else:
         nxt = out["contact"].get("next_contact_at")
-        click.echo(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call is due"))
+        say(f"alarm {aid}: " + (f"call again at {nxt:%Y-%m-%d %H:%M}" if nxt else "no further call is due"))

@@ -9,11 +9,11 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import load, print_diagnostics
-from sptui.cli.errors import EXIT_BAD_INPUT, say
+from sptui.cli.errors import EXIT_BAD_INPUT, say, say_json, say_lines
 from sptui.config import default_policy
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--strict", is_flag=True, help="exit 1 on warnings too (an uncited clause, a plugin that failed to load…)")
@@ -32,14 +32,14 @@ def check(paths, fmt, strict):
     sources = {**sources, **tsources}
     errors, warnings = summary(diags)
     if fmt == "json":
-        click.echo(json.dumps({"errors": errors, "warnings": warnings, "diagnostics": [d.as_dict() for d in diags],
-                               "digest": policy.digest if policy else None}, ensure_ascii=False, indent=2))
+        say_json({"errors": errors, "warnings": warnings, "diagnostics": [d.as_dict() for d in diags],
+                  "digest": policy.digest if policy else None})
     else:
         print_diagnostics(diags, sources)
         what = f"{len(sources)} file(s)"
         if policy is not None:
             what += f", {len(policy.blocks.get('rule', {}))} rules, {len(policy.clauses)} clauses, {policy.digest[:19]}…"
-        click.echo(f"{errors} error(s), {warnings} warning(s) — {what}")
+        say(f"{errors} error(s), {warnings} warning(s) — {what}")
     sys.exit(1 if errors or (strict and warnings) else 0)
 
 
@@ -71,12 +71,12 @@ def fmt(paths, check_only):
         if diags:
             broken += 1
             for d in diags:
-                click.echo(render(d, {str(f): text}), err=True)
+                say_lines(render(d, {str(f): text}), err=True)
             continue
         if out != text:
             changed += 1
             if check_only:
-                click.echo("".join(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
+                say_lines("".join(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
                                                         f"{f} (as is)", f"{f} (formatted)")))
             else:
                 try:
@@ -85,14 +85,14 @@ def fmt(paths, check_only):
                     say(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
                     unreadable += 1
                     continue
-                click.echo(f"formatted {f}")
+                say(f"formatted {f}")
     if check_only:
-        click.echo(f"{changed} of {len(files)} file(s) would be reformatted" if changed else
+        say(f"{changed} of {len(files)} file(s) would be reformatted" if changed else
                    f"{len(files)} file(s) already formatted")
     sys.exit(EXIT_BAD_INPUT if unreadable else 1 if broken or (check_only and changed) else 0)
 
 
-@main.command("test")
+@main.command("test", reads_only=True)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-k", "keyword", help="run only tests whose name contains this")
 @click.option("--coverage", "show_coverage", is_flag=True, help="report the clauses and rules the tests exercised")
@@ -115,40 +115,40 @@ def test_cmd(paths, keyword, show_coverage, fmt, lang):
     passed = sum(r.ok for r in results)
     cov = coverage(policy, results) if show_coverage else None
     if fmt == "json":
-        click.echo(json.dumps({
+        say_json({
             "passed": passed, "failed": len(results) - passed,
             "results": [{"test": r.test.name, "file": r.test.file, "line": r.test.span.line, "ok": r.ok, "error": r.error,
                          "failures": [{"field": f.field, "expected": f.expected, "got": f.got,
                                        "reasons": [x.to_json(lang) for x in f.reasons]} for f in r.failures]}
                         for r in results],
-            "coverage": cov}, ensure_ascii=False, indent=2, default=str))
+            "coverage": cov}, default=str)
     else:
         for r in results:
             if r.ok:
                 continue
-            click.echo(f"FAIL {r.test.name} ({r.test.file}:{r.test.span.line})")
+            say(f"FAIL {r.test.name} ({r.test.file}:{r.test.span.line})")
             if r.error:
-                click.echo(f"  {r.error}")
+                say(f"  {r.error}")
             for f in r.failures:
-                click.echo(f"  {f.field}:")
-                click.echo(f"    - expected: {json.dumps(f.expected, ensure_ascii=False, default=str)}")
-                click.echo(f"    + got:      {json.dumps(f.got, ensure_ascii=False, default=str)}")
+                say(f"  {f.field}:")
+                say(f"    - expected: {json.dumps(f.expected, ensure_ascii=False, default=str)}")
+                say(f"    + got:      {json.dumps(f.got, ensure_ascii=False, default=str)}")
                 for x in f.reasons:
-                    click.echo(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
+                    say(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
                     if x.note:
-                        click.echo(f"        note: {x.note}")
+                        say(f"        note: {x.note}")
         if cov is not None:
-            click.echo("clause coverage:")
+            say("clause coverage:")
             for c, hit in cov["clauses"].items():
-                click.echo(f"  {'✓' if hit else '✗'} {c}")
+                say(f"  {'✓' if hit else '✗'} {c}")
             missed = [r for r, hit in cov["rules"].items() if not hit]
-            click.echo(f"clauses: {cov['clause_percent']:.0f}% of computable clauses; rules: {cov['rule_percent']:.0f}%"
+            say(f"clauses: {cov['clause_percent']:.0f}% of computable clauses; rules: {cov['rule_percent']:.0f}%"
                        + (f" (not exercised: {', '.join(missed)})" if missed else ""))
-        click.echo(f"{passed} passed, {len(results) - passed} failed")
+        say(f"{passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.option("--policy", "policy_path", default=None, help="the policy folder (default: the shipped policies/)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def clauses(policy_path, fmt):
@@ -159,11 +159,11 @@ def clauses(policy_path, fmt):
         cited = sorted({f"{k} {n}" for k, n in policy.citations.get(cid, [])})
         rows.append({"clause": cid, "title": cl.title, "not_computable": cl.not_computable, "cited_by": cited})
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        say_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['clause']}  {r['title']}")
+        say(f"{r['clause']}  {r['title']}")
         if r["not_computable"]:
-            click.echo(f"    not computable: {r['not_computable']}")
+            say(f"    not computable: {r['not_computable']}")
         for c in r["cited_by"]:
-            click.echo(f"    ← {c}")
+            say(f"    ← {c}")

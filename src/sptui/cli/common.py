@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sptui.cli.errors import BadInput, Failure
+from sptui.cli.errors import BadInput, Failure, say, say_lines
 from sptui.config import default_policy
 
 db_option = click.option("--db", "db_url", default=None, envvar="SPTUI_DB",
@@ -25,8 +25,8 @@ def print_diagnostics(diags, sources, *, stream=None) -> None:
     from sptui.policy.diagnostics import render
 
     for d in diags:
-        click.echo(render(d, sources), file=stream or sys.stdout)
-        click.echo("", file=stream or sys.stdout)
+        say_lines(render(d, sources), err=stream is sys.stderr)
+        say("", err=stream is sys.stderr)
 
 
 def load(policy_path=None):
@@ -43,7 +43,7 @@ def load(policy_path=None):
     from sptui.plugins.manager import default_manager
 
     for f in default_manager().failures:
-        click.echo(f"warning: plugin {f.plugin} [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
+        say(f"warning: plugin {f.plugin} [{f.stage}]: {f.error} (sptui plugins -v)", err=True)
     return policy
 
 
@@ -58,20 +58,57 @@ def instant(value: str, name: str):
         raise BadInput(f"--{e.field}: {e.message}") from None
 
 
-def open_store(db_url, *, check_schema: bool = True, must_exist: bool = False):
-    """The desk's store, or a Failure saying why it cannot be used. `must_exist`: a SQLite file that is not there
-    is refused (alarms into a new, empty file would all be quarantined as unknown machines)."""
+def database_url(db_url):
+    """The database --db (or $SPTUI_DB, else the user's desk.db) names, as a URL; BadInput for a value that names
+    none: not a URL, another kind of database, a port that is no number, a folder, a `~user` that is nobody."""
+    from sqlalchemy.exc import ArgumentError
+
+    from sptui.store.db import normalise_url
+
+    if db_url is not None and not str(db_url).strip():
+        raise BadInput("--db: empty; give a SQLite path or postgresql://user@host/db")
+    try:
+        u = normalise_url(db_url)
+        u.port  # noqa: B018  (read: a port that is no number fails here, not deep in the driver)
+    except (ArgumentError, ValueError, RuntimeError) as e:  # (RuntimeError: `~nobody/desk.db`)
+        raise BadInput(f"--db: not a database: {e}; give a SQLite path or postgresql://user@host/db") from None
+    if u.get_backend_name() not in ("sqlite", "postgresql"):
+        raise BadInput(f"--db: {u.get_backend_name()} is no database sptui uses; give a SQLite path or "
+                       "postgresql://user@host/db")
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and Path(u.database).is_dir():
+        raise BadInput(f"--db: {u.database} is a folder, not a database file")
+    return u
+
+
+def missing_database(db_url) -> str | None:
+    """The path of the SQLite file `db_url` names when no such file is there, else None (PostgreSQL, in memory)."""
+    u = database_url(db_url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and not Path(u.database).exists():
+        return u.database
+    return None
+
+
+def open_store(db_url, *, check_schema: bool = True, create: bool = False):
+    """The desk's store, or why it cannot be used: bad input for a --db that names no database (database_url) and
+    for a SQLite file that is not there (a mistyped --db would otherwise leave an empty desk behind, and an alarm
+    filed into it would be quarantined as an unknown machine) unless the command is one that creates the desk
+    (`create`: db upgrade, demo, registry import) or for a file that is no database; a Failure for a database
+    that fails."""
+    import shlex
+
     from sqlalchemy.exc import DBAPIError
 
     from sptui.store import Store
-    from sptui.store.db import normalise_url
 
-    if must_exist:
-        u = normalise_url(db_url)
-        if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and not Path(u.database).exists():
-            raise Failure(f"no desk database at {u.database}: name the desk's database with --db (or $SPTUI_DB), "
-                          "or create it first (sptui registry import FILE.csv --db …)")
+    u = database_url(db_url)
+    missing = None if create else missing_database(db_url)
+    if missing is not None:
+        q = shlex.quote(missing)
+        raise BadInput(f"no database at {missing}; create one with `sptui db upgrade --db {q}` or `sptui demo "
+                       f"--db {q}` (or name the desk's database with --db, or $SPTUI_DB)")
     try:
         return Store.open(db_url, check_schema=check_schema)
     except DBAPIError as e:
+        if getattr(e.orig, "sqlite_errorcode", None) == 26:  # SQLITE_NOTADB: the file is something else
+            raise BadInput(f"--db: {u.database} is not a SQLite database file") from None
         raise Failure(f"cannot use the database: {e.orig or e}".strip()) from None

@@ -1,11 +1,10 @@
 """`sptui db upgrade` / `sptui db status`: the database's schema (alembic migrations) and what it holds."""
 from __future__ import annotations
 
-import click
 
 from sptui.cli import main
 from sptui.cli.common import db_option, open_store
-from sptui.cli.errors import Commands
+from sptui.cli.errors import Commands, say
 
 
 @main.group(cls=Commands)
@@ -19,13 +18,13 @@ def db_upgrade(db_url):
     """Bring the database's schema to this sptui's revision (alembic migrations)."""
     from sptui.store.db import upgrade
 
-    store = open_store(db_url, check_schema=False)
+    store = open_store(db_url, check_schema=False, create=True)
     before, after = upgrade(store.db.engine)
-    click.echo(f"{store.db.url}: schema {before or '(empty)'} → {after}" if before != after
+    say(f"{store.db.url}: schema {before or '(empty)'} → {after}" if before != after
                else f"{store.db.url}: schema already at {after}")
 
 
-@db.command("status")
+@db.command("status", reads_only=True)
 @db_option
 def db_status(db_url):
     """The database's URL, schema revision and record counts."""
@@ -33,7 +32,8 @@ def db_status(db_url):
 
     store = open_store(db_url, check_schema=False)
     rev, head = current_revision(store.db.engine), head_revision()
-    click.echo(f"{store.db.url}\nschema: {rev or '(empty)'} (this sptui: {head})")
+    say(store.db.url)
+    say(f"schema: {rev or '(empty)'} (this sptui: {head})")
     if rev == head:
         for name, n in store.db.counts().items():
-            click.echo(f"  {name:<12} {n:>8,}")
+            say(f"  {name:<12} {n:>8,}")

@@ -9,7 +9,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import instant, load
-from sptui.cli.errors import BadInput, Failure
+from sptui.cli.errors import BadInput, Failure, say, say_json, say_lines
 
 
 def _read_json(source: str, jsonl: bool):
@@ -39,7 +39,7 @@ def _json(text: str, where: str):
         raise BadInput(f"{where}: not read: a number has more than {sys.get_int_max_str_digits():,} digits") from None
 
 
-@main.command("eval")
+@main.command("eval", reads_only=True)
 @click.argument("source", type=str)
 @click.option("--policy", "policy_path", default=None)
 @click.option("--jsonl", is_flag=True, help="read and write one case per line")
@@ -69,14 +69,15 @@ def eval_cmd(source, policy_path, jsonl, lang):
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             raise Failure(f"{where}the decision could not be written: {type(e).__name__}: {e}") from None
     if jsonl:
-        sys.stdout.write("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in decisions))
+        for d in decisions:
+            say_json(d, indent=None)
     elif isinstance(data, list):
-        click.echo(json.dumps(decisions, ensure_ascii=False, indent=2))
+        say_json(decisions)
     else:
-        click.echo(json.dumps(decisions[0], ensure_ascii=False, indent=2))
+        say_json(decisions[0])
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.argument("source", type=str)
 @click.option("--policy", "policy_path", default=None)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
@@ -87,43 +88,70 @@ def explain(source, policy_path, lang):
 
     policy = load(policy_path)
     case = case_values(policy, _read_json(source, False))  # (a CaseError is bad input: errors.py)
-    click.echo(run_explain(policy, case, lang=lang))
+    say_lines(run_explain(policy, case, lang=lang))
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.option("--depart", required=True, help="departure from the maintenance centre, e.g. 2026-11-27T20:30+09:00")
 @click.option("--complete", required=True, help="end of the work")
 @click.option("--technicians", default=1, show_default=True, type=int)
-@click.option("--variant", default=None, help="the pack variant, where a variant has its own fee table")
+@click.option("--variant", default=None, help="the machine's pack variant (its service hours; its own fee table where "
+              "a plugin gives one); default weekday-9h")
+@click.option("--cause", default=None, help="an exclusion of 第3章 2.2 (ex-01 …): a billable one is charged at any hour")
 @click.option("--policy", "policy_path", default=None)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
-    """Quote the 別表-1 fee for off-hours or excluded work."""
-    from sptui.evaluators.fees import FeeError, fee_quote
+def fee(depart, complete, technicians, variant, cause, policy_path, lang, fmt):
+    """The 別表-1 fee of a work on a machine its pack covers, as the desk quotes a dispatch: none inside the
+    variant's service hours (unless --cause is billable). JSON: the fee as eval.md's decision has it (null: none)."""
+    from sptui.desk import BadRequest, Work, quote_work
+    from sptui.errors import CaseError
     from sptui.policy.expr import format_value
 
     departed, completed = instant(depart, "depart"), instant(complete, "complete")
     policy = load(policy_path)
-    if variant is not None and variant not in policy.rt.variants:
-        raise BadInput(f"unknown variant {variant!r}; this policy has {', '.join(sorted(policy.rt.variants))}")
+    variant = _fee_variant(policy, variant)
     try:
-        q = fee_quote(policy, departed, completed, technicians, lang, variant)
-    except FeeError as e:
+        quote = quote_work(policy, variant, Work(departed, completed, technicians), cause=cause)
+    except BadRequest as e:
         raise BadInput(str(e)) from None
+    except CaseError as e:  # (the case's field, as the option that gave it)
+        option = _FEE_OPTIONS.get(e.field, _FEE_OPTIONS.get(e.field.partition(".")[0], e.field))
+        raise BadInput(f"{option}: {e.message}") from None
+    q = quote.fee
     if fmt == "json":
-        click.echo(json.dumps(q.to_json(), ensure_ascii=False, indent=2))
+        say_json(q.to_json() if q is not None else None)
+        return
+    if q is None:
+        say(f"  {quote.describe(lang)}")
         return
     for ln in q.lines:
-        click.echo(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}円")
-    click.echo(f"  per technician {q.per_technician_jpy:,}円 × {q.technicians} = {q.total_jpy:,}円  ({q.minutes} min, {q.cite})")
+        say(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}円")
+    say(f"  per technician {q.per_technician_jpy:,}円 × {q.technicians} = {q.total_jpy:,}円  ({q.minutes} min, {q.cite})")
     if q.needs_quote:
-        click.echo("  needs a separate quote and the customer's approval (two or more technicians)")
-    if q.customer_pays:
-        click.echo(f"  the customer also pays: {'; '.join(q.customer_pays)}")
+        say("  needs a separate quote and the customer's approval (two or more technicians)")
+    expenses = policy.blocks.get("expenses", {}).get("expenses")
+    if expenses and expenses.items:
+        say(f"  the customer also pays: {'; '.join(ja if lang == 'ja' else en for ja, en in expenses.items)}")
 
 
-@main.command()
+# the case fields `sptui fee` fills from its options
+_FEE_OPTIONS = {"cause": "--cause", "work.technicians": "--technicians", "work.departed_at": "--depart",
+                "work.completed_at": "--complete", "work": "--depart/--complete", "at": "--depart"}
+
+
+def _fee_variant(policy, variant: str | None) -> str:
+    """--variant, or weekday-9h (the standard pack) where the policy has it; BadInput naming the policy's."""
+    names = sorted(policy.variants)
+    if variant is None and "weekday-9h" in policy.variants:
+        return "weekday-9h"
+    if variant is None or variant not in policy.variants:
+        raise BadInput(f"--variant: {'give one' if variant is None else f'unknown variant {variant!r}'}; this policy "
+                       f"has {', '.join(names)}")
+    return variant
+
+
+@main.command(reads_only=True)
 @click.option("--at", "at", required=True, help="when the failure notice was received")
 @click.option("--variant", required=True)
 @click.option("--policy", "policy_path", default=None)
@@ -141,4 +169,4 @@ def deadline(at, variant, policy_path):
     due = service_deadline(policy, variant, when)
     if due is None:
         raise BadInput(f"--at: the {variant} hours open too little in the 800 days after {at} to set a deadline")
-    click.echo(iso(due))
+    say(iso(due))

@@ -15,6 +15,8 @@ import sys
 
 import click
 
+from sptui.cli.options import Command, one_line
+
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
 
@@ -36,10 +38,42 @@ class Failure(Reported):
 
 
 def say(line: str, *, err: bool = False) -> None:
-    """One line of human-readable output, with every control character in it shown escaped."""
+    """One line of human-readable output, with every control character in it shown escaped. Every line a command
+    prints goes out through `say`, `say_lines` or `say_json` (tests/test_cli_input.py checks it)."""
     from sptui.terminal import shown
 
     click.echo(shown(line), err=err)
+
+
+def say_lines(text: str, *, err: bool = False) -> None:
+    """Human-readable output of several lines (a diagnostic with its caret, a diff, a trace): its own line breaks
+    kept, every other control character shown escaped."""
+    from sptui.terminal import shown_lines
+
+    click.echo(shown_lines(text), err=err)
+
+
+def say_json(value, *, indent: int | None = 2, **kw) -> None:
+    """JSON output: the same data, with every control character (which json.dumps leaves raw when it is not
+    ASCII: C1, bidi controls, U+2028…) written as its \\u escape, so it neither acts on a terminal nor breaks a
+    JSON-lines reader."""
+    import json
+
+    from sptui.terminal import json_escaped
+
+    click.echo(json_escaped(json.dumps(value, ensure_ascii=False, indent=indent, **kw)))
+
+
+# the longest error line said (an error quoting what was typed, or a stored value, quotes at most this much of it)
+ERROR_MAX = 1000
+
+
+def bounded(message: str) -> str:
+    """An error's message cut to ERROR_MAX characters, saying how much was left out."""
+    message = str(message)
+    if len(message) <= ERROR_MAX:
+        return message
+    return f"{message[:ERROR_MAX]}… ({len(message) - ERROR_MAX:,} more characters)"
 
 
 def _first_line(e: BaseException) -> str:
@@ -62,25 +96,44 @@ def exit_code_and_message(e: Exception) -> tuple[int, str]:
         return EXIT_BAD_INPUT, str(e)
     if isinstance(e, StoreError):
         return EXIT_FAILURE, str(e)
+    if isinstance(e, DBAPIError) and getattr(e.orig, "sqlite_errorcode", None) == 26:  # SQLITE_NOTADB
+        return EXIT_BAD_INPUT, "--db: the file is not a SQLite database file"
     if isinstance(e, DBAPIError):
         return EXIT_FAILURE, f"the database failed: {_first_line(e)}"
     return EXIT_FAILURE, f"{type(e).__name__}: {e}"
 
 
+def _usage(e: click.ClickException) -> click.ClickException:
+    """click's own error (a usage error: exit 2) as one line too, unless it is help shown for a bare group."""
+    if isinstance(e, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        return e
+    return one_line(e)
+
+
 class Commands(click.Group):
     """A command group whose commands report every error as `exit_code_and_message` says: one line, no
-    traceback."""
+    traceback; its subcommands take the root's options given before them (sptui.cli.options)."""
+
+    command_class = Command
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.ClickException as e:
+            raise _usage(e) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise  # click's own: a usage error (exit 2), --help, Ctrl+C
+        except click.exceptions.ClickException as e:
+            raise _usage(e) from None  # click's own: a usage error (exit 2)
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise  # --help, Ctrl+C
         except Exception as e:
             if os.environ.get("SPTUI_DEBUG"):
                 raise
             code, message = exit_code_and_message(e)
-            say(f"error: {message}", err=True)
+            say(f"error: {bounded(message)}", err=True)
             for line in getattr(e, "details", ()):
-                say(line, err=True)
+                say(bounded(line), err=True)
             sys.exit(code)

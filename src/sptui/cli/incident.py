@@ -9,8 +9,9 @@ import click
 from sptui.cli import main
 from sptui.cli.common import db_option, instant, load, open_store, operator_option, policy_option
 from sptui.cli.errors import BadInput, Commands, say
+from sptui.cli.options import ID, VERSION
 
-version_option = click.option("--version", "version", type=int, default=None,
+version_option = click.option("--version", "version", type=VERSION, default=None,
                               help="the version you read: refused if it moved on")
 
 
@@ -42,12 +43,12 @@ def incident_open(label, at, summary, support, cause, db_url, operator, policy_p
     except StoreError as e:  # no machine with that label number, a summary the store cannot keep
         raise BadInput(str(e)) from None
     inc = store.incidents.get(iid)
-    click.echo(f"incident {iid}: {inc['verdict']}"
+    say(f"incident {iid}: {inc['verdict']}"
                + (f", on site by {inc['deadline']:%Y-%m-%d %H:%M}" if inc["deadline"] else ""))
 
 
-@incident.command("show")
-@click.argument("iid", type=int)
+@incident.command("show", reads_only=True)
+@click.argument("iid", type=ID)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
 @db_option
 def incident_show(iid, lang, db_url):
@@ -68,7 +69,7 @@ def incident_show(iid, lang, db_url):
 
 
 @incident.command("claim")
-@click.argument("iids", type=int, nargs=-1, required=True)
+@click.argument("iids", type=ID, nargs=-1, required=True)
 @db_option
 @operator_option
 def incident_claim(iids, db_url, operator):
@@ -91,7 +92,7 @@ def incident_claim(iids, db_url, operator):
 
 
 @incident.command("note")
-@click.argument("iid", type=int)
+@click.argument("iid", type=ID)
 @click.argument("text")
 @version_option
 @db_option
@@ -104,7 +105,7 @@ def incident_note(iid, text, version, db_url, operator):
 
 
 @incident.command("take-over")
-@click.argument("iid", type=int)
+@click.argument("iid", type=ID)
 @version_option
 @db_option
 @operator_option
@@ -114,11 +115,11 @@ def incident_take_over(iid, version, db_url, operator):
 
     who = operator_name(operator)
     open_store(db_url).incidents.take_over(iid, operator=who, version=version)
-    click.echo(f"incident {iid}: taken over by {who}")
+    say(f"incident {iid}: taken over by {who}")
 
 
 @incident.command("assign")
-@click.argument("iid", type=int)
+@click.argument("iid", type=ID)
 @click.option("--to", "to", required=True, help="the operator it goes to")
 @version_option
 @db_option
@@ -128,7 +129,7 @@ def incident_assign(iid, to, version, db_url, operator):
     from sptui.store import operator_name
 
     open_store(db_url).incidents.assign(iid, to, operator=operator_name(operator), version=version)
-    click.echo(f"incident {iid}: assigned to {to.strip()}")
+    say(f"incident {iid}: assigned to {to.strip()}")
 
 
 def _consent(by, via, at):
@@ -144,11 +145,11 @@ def _consent(by, via, at):
 
 
 @incident.command("dispatch")
-@click.argument("iid", type=int)
+@click.argument("iid", type=ID)
 @click.option("--technician", required=True)
 @click.option("--depart", required=True, help="departure, e.g. 2026-11-27T17:10+09:00")
 @click.option("--complete", default=None, help="end of the work, when known: the 別表-1 fee is then decided")
-@click.option("--technicians", default=1, type=click.IntRange(1), show_default=True)
+@click.option("--technicians", default=1, type=click.IntRange(1, 99), show_default=True)
 @click.option("--late-reason", default=None,
               help="why the onsite deadline was missed: traffic, weather, site or parts (the desk checks it)")
 @click.option("--confirm-uncovered", is_flag=True,
@@ -156,7 +157,7 @@ def _consent(by, via, at):
 @click.option("--consent-by", default=None, help="who at the customer consented to work they pay for")
 @click.option("--consent-via", type=click.Choice(["phone", "mail"]), default=None, help="how they consented")
 @click.option("--consent-at", default=None, help="when they consented (default: now)")
-@click.option("--version", "version", type=int, default=None,
+@click.option("--version", "version", type=VERSION, default=None,
               help="the version you read (`incident show`): refused if someone changed it since")
 @db_option
 @operator_option
@@ -176,11 +177,11 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
              work=Work(departed, completed, technicians), late_reason=late_reason, version=version,
              confirm_uncovered=confirm_uncovered, consent=consent)
     line = [e["text"] for e in store.incidents.timeline(iid) if e["kind"] == "dispatched"][-1]
-    click.echo(f"incident {iid}: dispatched {line}")
+    say(f"incident {iid}: dispatched {line}")
 
 
 @incident.command("close")
-@click.argument("iid", type=int)
+@click.argument("iid", type=ID)
 @click.option("--text", default="")
 @version_option
 @db_option

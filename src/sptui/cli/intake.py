@@ -14,8 +14,9 @@ from sptui.config import default_policy
 
 
 def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        stream=sys.stderr)
+    from sptui.terminal import log_to_stderr
+
+    log_to_stderr(logging.WARNING)  # (each line with the mails' data in it escaped)
 
 
 @main.group(cls=Commands)
@@ -26,8 +27,8 @@ def intake():
 
 def _listen(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter(f"expected HOST:PORT like 127.0.0.1:2525, got {value!r}")
+    if not host or not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) <= 65535):
+        raise BadInput(f"--listen: expected HOST:PORT like 127.0.0.1:2525 (a port from 0 to 65535), got {value!r}")
     return host.strip("[]"), int(port)
 
 
@@ -46,7 +47,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     host, port = _listen(listen)
     policy_path = str(policy_path or default_policy())
     load(policy_path)  # its diagnostics here, before the writer loads it for itself
-    store = open_store(db_url, must_exist=True)  # checked here; the writer opens the same database
+    store = open_store(db_url)  # checked here; the writer opens the same database
     url = store.db.engine.url.render_as_string(hide_password=False)
     store.close()
     # our own lines at INFO; aiosmtpd's per-command INFO lines ("mail.log") would cost more than storing a mail
@@ -54,7 +55,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
     logging.getLogger("sptui").setLevel(logging.INFO)
 
     def ready(bound, store_url):
-        click.echo(f"listening on {host}:{bound}, storing into {store_url}", err=True)
+        say(f"listening on {host}:{bound}, storing into {store_url}", err=True)
 
     try:
         handler = serve(url, policy_path, host=host, port=port, max_size=max_size, allow=tuple(allow), ready=ready)
@@ -62,7 +63,7 @@ def intake_smtp(listen, max_size, allow, db_url, policy_path):
         raise Failure(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     except IntakeError as e:
         raise Failure(str(e)) from None
-    click.echo(" ".join(f"{k} {v}" for k, v in handler.counts.items()), err=True)
+    say(" ".join(f"{k} {v}" for k, v in handler.counts.items()), err=True)
 
 
 def _say_delivery(d) -> None:
@@ -82,7 +83,7 @@ def intake_file(paths, db_url, policy_path):
     from sptui.store import now
 
     policy = load(policy_path)
-    store = open_store(db_url, must_exist=True)
+    store = open_store(db_url)
     skipped: list = []
 
     def skip(f) -> None:
@@ -111,9 +112,9 @@ def intake_source(name, location, follow, db_url, policy_path):
     sources = {k: obj for k, (_, obj) in pm.unique("sptui_alarm_sources", lambda o: o.name).items()}
     if name is None:
         for n, src in sorted(sources.items()):
-            click.echo(f"{n}  {src.doc}")
+            say(f"{n}  {src.doc}")
         if not sources:
-            click.echo("no alarm source is installed (an alarm-source plugin adds one; see docs/plugins.md)", err=True)
+            say("no alarm source is installed (an alarm-source plugin adds one; see docs/plugins.md)", err=True)
         return
     if name not in sources:
         raise BadInput(f"no alarm source named {name!r} (sources: {', '.join(sorted(sources)) or 'none installed'})")
@@ -121,7 +122,7 @@ def intake_source(name, location, follow, db_url, policy_path):
         raise BadInput(f"give the location for {name!r}: sptui intake source {name} LOCATION")
     _log_to_stderr()
     policy = load(policy_path)
-    store = open_store(db_url, must_exist=True)
+    store = open_store(db_url)
     try:
         mails = sources[name].open(location, follow=follow)
     except Exception as e:  # the plugin's own error (a missing folder, a bad URL): one line
@@ -130,9 +131,9 @@ def intake_source(name, location, follow, db_url, policy_path):
         counts = run_source(mails, store, policy, _say_delivery, backoff=follow)
     except KeyboardInterrupt:
         getattr(mails, "close", lambda: None)()
-        click.echo("stopped", err=True)
+        say("stopped", err=True)
         return
     except Exception as e:  # a source that breaks mid-way: what was stored stays stored
         raise Failure(f"alarm source {name!r} failed: {type(e).__name__}: {e}") from None
-    click.echo(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    say(" ".join(f"{k} {v}" for k, v in counts.items()), err=True)
     sys.exit(1 if counts["not-stored"] else 0)

@@ -11,7 +11,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import load
-from sptui.cli.errors import BadInput, Commands
+from sptui.cli.errors import BadInput, Commands, say, say_lines
 from sptui.config import default_policy
 
 
@@ -45,7 +45,7 @@ def _entry_points() -> list[dict]:
     return out
 
 
-@main.command()
+@main.command(reads_only=True)
 @click.option("--verbose", "-v", is_flag=True,
               help="load the plugins: show each one's hooks, and every failure with its traceback")
 def plugins(verbose):
@@ -56,15 +56,15 @@ def plugins(verbose):
     if not verbose:
         disabled = _split_env("SPTUI_DISABLE_PLUGINS") or set()
         for name in BUILTINS:
-            click.echo(f"{name} {_own_version()} (built-in)" + (" [disabled]" if name in disabled else ""))
+            say(f"{name} {_own_version()} (built-in)" + (" [disabled]" if name in disabled else ""))
         for p in _entry_points():
             line = f"{p['name']} {p['version']} (installed: {p['dist']} → {p['target']})"
             if p["state"]:
                 line += f" [{p['state']}]"
-            click.echo(line)
+            say(line)
             if p["problem"]:
-                click.echo(f"FAILED {p['name']} [metadata]: {p['problem']}")
-        click.echo("(not loaded; `sptui plugins -v` loads them, shows their hooks and any failure)", err=True)
+                say(f"FAILED {p['name']} [metadata]: {p['problem']}")
+        say("(not loaded; `sptui plugins -v` loads them, shows their hooks and any failure)", err=True)
         return
     from sptui.plugins.manager import HOOKS, PluginManager
     from sptui import PolicyError, load_policy
@@ -74,23 +74,23 @@ def plugins(verbose):
     try:  # a variant pack's policy files: read with the policy, as a decision would (failures: stage policy)
         load_policy(default_policy(), plugins=pm)
     except PolicyError as e:
-        click.echo(f"note: the policy itself has {sum(d.is_error for d in e.diagnostics)} error(s); "
+        say(f"note: the policy itself has {sum(d.is_error for d in e.diagnostics)} error(s); "
                    "plugins' policy files were not checked (sptui check)", err=True)
     targets = {p["name"]: p for p in _entry_points()}
     for info in pm.infos:
         origin = "built-in" if info.builtin else "installed"
         if info.name in targets:
             origin += f": {targets[info.name]['dist']} → {targets[info.name]['target']}"
-        click.echo(f"{info.name} {info.version} ({origin})")
-        click.echo(f"    hooks: {', '.join(info.hooks) or '—'}")
+        say(f"{info.name} {info.version} ({origin})")
+        say(f"    hooks: {', '.join(info.hooks) or '—'}")
         for hook in HOOKS:
             got = [pm.name_of(o) for p, o in pm.registered(hook) if p == info.name]
             if got:
-                click.echo(f"    {hook.removeprefix('sptui_')}: {', '.join(got)}")
+                say(f"    {hook.removeprefix('sptui_')}: {', '.join(got)}")
     for f in pm.failures:
-        click.echo(f"FAILED {f.plugin} [{f.stage}]: {f.error}")
+        say(f"FAILED {f.plugin} [{f.stage}]: {f.error}")
         if f.detail:
-            click.echo("    " + f.detail.strip().replace("\n", "\n    "))
+            say_lines("    " + f.detail.strip().replace("\n", "\n    "))
     if pm.failures:
         sys.exit(1)
 
@@ -202,9 +202,10 @@ The variant is defined in `src/{module}/{name}.sptp`; docs/plugins.md in sptui e
 @click.option("--dir", "where", default=".", type=click.Path(file_okay=False), help="where to write sptui-NAME/")
 def plugin_new(name, where):
     """Write a working plugin package sptui-NAME/ (a pack variant, with one passing test)."""
-    if not NAME.fullmatch(name):
-        raise BadInput(f"{name!r} is not a plugin name: lower-case letters, digits and hyphens, starting with a "
-                       "letter (like night-owl)")
+    if not NAME.fullmatch(name) or len(name) > 64:
+        shown_name = repr(name) if len(name) <= 70 else repr(name[:64]) + "…"
+        raise BadInput(f"{shown_name} is not a plugin name: at most 64 lower-case letters, digits and hyphens, "
+                       "starting with a letter (like night-owl)")
     if name in RESERVED:
         raise BadInput(f"{name!r} is a word of the policy language; a variant cannot be named so")
     taken = load().rt.variants
@@ -223,5 +224,5 @@ def plugin_new(name, where):
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.format(name=name, module=module), encoding="utf-8")
-        click.echo(f"wrote {path}")
-    click.echo(f"next: cd {root} && pip install -e '.[test]' && pytest")
+        say(f"wrote {path}")
+    say(f"next: cd {root} && pip install -e '.[test]' && pytest")

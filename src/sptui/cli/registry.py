@@ -1,7 +1,6 @@
 """`sptui registry`: the registry of customers, machines and packs as CSV — import, export, columns — and find."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import db_option, load, open_store, operator_option, policy_option
-from sptui.cli.errors import BadInput, Commands, say
+from sptui.cli.errors import BadInput, Commands, say, say_json
 
 
 @main.group(cls=Commands)
@@ -46,12 +45,12 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
     rejects = Path(rejects_path or f"{file}.rejects.csv")
     text = _csv_text(file, rejects, partial)
     variants = sold_terms(load(policy_path))
-    store = open_store(db_url)
+    store = open_store(db_url, create=True)  # (importing the registry is how a new desk is filled)
     try:
         result = store.registry.import_csv(text, variants=variants, partial=partial, operator=operator_name(operator))
     except ImportFailed as e:
         raise BadInput(f"{len(e.errors)} error(s); nothing was imported:", [str(err) for err in e.errors]) from None
-    click.echo(f"imported {result.imported} machine(s)")
+    say(f"imported {result.imported} machine(s)")
     if result.rejected:
         rejects.write_text(reject_file(result.rejected), encoding="utf-8")
         for _, _, errs in result.rejected:
@@ -61,7 +60,7 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
         sys.exit(1)
 
 
-@registry.command("export")
+@registry.command("export", reads_only=True)
 @click.option("-o", "--output", default="-", help="file to write (default: standard output)")
 @db_option
 def registry_export(output, db_url):
@@ -77,16 +76,16 @@ def registry_export(output, db_url):
             f.write(text)
 
 
-@registry.command("columns")
+@registry.command("columns", reads_only=True)
 def registry_columns():
     """The CSV columns, which are required, and what each holds."""
     from sptui.store.registry import COLUMNS
 
     for c in COLUMNS:
-        click.echo(f"{c.name:<24} {'required' if c.required else 'optional':<9} {c.doc}")
+        say(f"{c.name:<24} {'required' if c.required else 'optional':<9} {c.doc}")
 
 
-@registry.command("find")
+@registry.command("find", reads_only=True)
 @click.option("--label", help="機器管理番号, e.g. 1234-567-890")
 @click.option("--serial", help="製造番号")
 @click.option("--customer", help="part of the customer's or site's organisation, or the person's name")
@@ -104,10 +103,10 @@ def registry_find(label, serial, customer, phone, support_id, fmt, db_url):
     except StoreError as e:  # nothing to look up by, a phone without digits
         raise BadInput(str(e)) from None
     if fmt == "json":
-        click.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=1))
+        say_json(rows, default=str, indent=1)
         return
     if not rows:
-        click.echo("no machine found")
+        say("no machine found")
         sys.exit(1)
     for r in rows:
         say(f"{r['label_number']}  {r['serial_number']:<12} {r['model_code']:<14} {r['variant']:<11} "

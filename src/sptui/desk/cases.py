@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sptui.model.case import YEARS
 from sptui.store import Decided
 from sptui.store import schema as S
 
@@ -30,6 +31,16 @@ def case_for(machine: dict, *, at: dt.datetime, support: str = "hw", repair_need
         "component": component or {"kind": "body", "category": None, "connection": None},
         "cause": cause, "failure": None, "work": work, "alarm": alarm,
     }
+
+
+def work_case(variant: str, years: int, at: dt.datetime, cause: str | None = None) -> dict:
+    """The case of a machine the pack covers — of `variant`, bought with its pack and registered 30 days before
+    `at`, in Japan — whose notice came at `at`: what `sptui fee` quotes a work on, by the desk's one fee path."""
+    bought = max((at - dt.timedelta(days=30)).date(), dt.date(YEARS[0], 1, 1))
+    machine = {"variant": variant, "years": years, "pack_purchased_on": bought, "registration_status": "accepted",
+               "submitted_on": bought, "completed_on": bought, "agreed_end_on": None, "purchased_on": bought,
+               "manufacture_ended_on": None, "country": "JP", "config_info": True}
+    return case_for(machine, at=at, cause=cause)
 
 
 def alarm_case(machine: dict, received_at: dt.datetime, attempts: list[dict], repair_needed: bool = False) -> dict:

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from sptui.desk.cases import case_for, decided
+from sptui.desk.cases import case_for, decided, work_case
 from sptui.store import BadRequest, NewIncident
 from sptui.store import schema as S
 from sptui.store.incidents import fits
@@ -162,6 +162,18 @@ def quote_dispatch(policy, incident: dict, work: Work) -> DispatchQuote:
     except OverflowError:  # a time at the end of the calendar (9999-12-31): nothing to decide there
         raise BadRequest(f"the work's times ({work.departed_at:%Y-%m-%d %H:%M}) are beyond the dates the desk "
                          "can decide") from None
+
+
+def quote_work(policy, variant: str, work: Work, *, cause: str | None = None) -> DispatchQuote:
+    """A work quoted as the desk quotes a dispatch (quote_dispatch), on a machine of `variant` that its pack covers
+    (bought a month before the departure, for the shortest term the policy sells the variant for), its notice
+    received at the departure; `cause`: an exclusion of 第3章 2.2 (a billable one is charged at any hour).
+    BadRequest for a variant the policy does not have."""
+    v = policy.variants.get(variant)
+    if v is None:
+        raise BadRequest(f"unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}")
+    years = min(v.years) if v.years else 1
+    return quote_dispatch(policy, {"case": work_case(variant, years, work.departed_at, cause)}, work)
 
 
 def _summary(technician: str, work: Work, quote: DispatchQuote, operator: str, consent: Consent | None) -> str:

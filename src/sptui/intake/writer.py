@@ -30,6 +30,7 @@ import sys
 
 from sptui.desk.alarms import file_mails
 from sptui.intake.ingest import TRANSIENT, parse, store_one
+from sptui.terminal import log_to_stderr
 
 log = logging.getLogger("sptui.intake")
 
@@ -131,8 +132,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # a stray print must not break the protocol
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        stream=sys.stderr)
+    log_to_stderr(logging.WARNING)  # (each line with the mail's data in it escaped)
     frames = _Frames(0)
 
     def send(*objs) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 from typing import Any
 
 from sptui.errors import CaseError, shown
@@ -185,11 +186,36 @@ _FIRST_YEAR, _LAST_YEAR = YEARS
 
 
 def _unknown_field(prefix: str, raw: dict) -> None:
+    """CaseError naming the first field `raw` has that the record `prefix` (the root: "") has not, with the known
+    field it most likely meant (`recieved_at`: did you mean `at`?). `x-…` fields are the caller's own and pass."""
     known = _KNOWN[prefix]
     for key in raw:
-        if key not in known and not key.startswith("x-"):
+        if key not in known and not (isinstance(key, str) and key.startswith("x-")):
             name = key if key.isprintable() and len(key) <= TEXT_LENGTH else shown(key)  # (a key is data too)
-            raise CaseError(f"{prefix}.{name}", "unknown field")
+            where = f"{prefix}.{name}" if prefix else name
+            raise CaseError(where, f"unknown field{_did_you_mean(key, known, prefix)}")
+
+
+def _did_you_mean(key: str, known: set[str], prefix: str) -> str:
+    """`; did you mean `pack.years`?`: the closest known field of the record (difflib), else the closest of any
+    record (`recieved_at`: `alarm.received_at`), else the fields the record has."""
+    def full(k: str) -> str:
+        return f"{prefix}.{k}" if prefix else k
+
+    word = key[:TEXT_LENGTH].lower()
+    here = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+    if here:
+        return f"; did you mean `{full(here[0])}`?"
+    leaves = {}
+    for path in FIELDS:
+        leaves.setdefault(path.rpartition(".")[2], path)
+    anywhere = difflib.get_close_matches(word, sorted(leaves), n=1, cutoff=0.75)
+    if anywhere:
+        return f"; did you mean `{leaves[anywhere[0]]}`?"
+    here = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.5)
+    if here:
+        return f"; did you mean `{full(here[0])}`?"
+    return f"; {'the case' if not prefix else f'`{prefix}`'} has {', '.join(full(k) for k in sorted(known))}"
 
 
 def _not_object(prefix: str, raw: Any) -> CaseError:
@@ -224,12 +250,21 @@ DOMAIN_FIELDS = tuple(p for p, (kind, allowed, _) in FIELDS.items()
                       if kind == "symbol" and allowed is None and p != "pack.variant")
 
 
+_ATTEMPT = ("at", "reached")  # the fields of one contact attempt
+
+
 def _contact_attempts(raw: list | None) -> list:
     attempts = []
     for i, a in enumerate(raw or []):
         f = f"alarm.contact_attempts[{i}]"
         if not isinstance(a, dict):
             raise CaseError(f, f"expected an object {{\"at\": …, \"reached\": …}}, got {shown(a)}")
+        for key in a:
+            if key not in _ATTEMPT and not (isinstance(key, str) and key.startswith("x-")):
+                name = key if key.isprintable() and len(key) <= TEXT_LENGTH else shown(key)
+                near = difflib.get_close_matches(key[:TEXT_LENGTH].lower(), sorted(_ATTEMPT), n=1, cutoff=0.5)
+                raise CaseError(f"{f}.{name}", "unknown field" + (f"; did you mean `{f}.{near[0]}`?" if near else
+                                                                   f"; an attempt has {', '.join(sorted(_ATTEMPT))}"))
         if not isinstance(a.get("reached"), bool):
             raise CaseError(f + ".reached", f"expected true or false, got {shown(a.get('reached'))}")
         attempts.append({"at": parse_instant(a.get("at"), f + ".at"), "reached": a["reached"]})
@@ -238,9 +273,8 @@ def _contact_attempts(raw: list | None) -> list:
 
 def _record(prefix: str, raw: dict, out: dict) -> dict:
     """The fields of the record `prefix` (the root: "") read from `raw` into `out`, in FIELDS order; CaseError
-    names the first bad one. A record's unknown fields are refused (`x-…` pass); the root's are left alone."""
-    if prefix:
-        _unknown_field(prefix, raw)
+    names the first bad one. Unknown fields are refused at every level, the root's too (`x-…` pass)."""
+    _unknown_field(prefix, raw)
     for key, path, kind, allowed, required in _CHILDREN[prefix]:
         value = raw.get(key)
         if value is None:

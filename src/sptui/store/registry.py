@@ -528,8 +528,10 @@ class Registry:
             conds.append(S.machines.c.support_id == code_key(support_id))
         if customer:
             text = customer.strip()  # a substring, in any letter case; % and _ are plain characters
-            conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in (
-                S.customers.c.organisation, S.customers.c.name, S.machines.c.site_organisation))))
+            columns = (S.customers.c.organisation, S.customers.c.name, S.machines.c.site_organisation)
+            if len(text) > max(c.type.length or 0 for c in columns) and all(c.type.length for c in columns):
+                return []  # longer than any name kept: nothing matches (and SQLite refuses so long a LIKE pattern)
+            conds.append(sa.or_(*(c.icontains(text, autoescape=True) for c in columns)))
         if phone:
             conds.append(_phone_is(phone))
         if not conds:

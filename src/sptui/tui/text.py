@@ -8,27 +8,27 @@ from plain text; notifications go out with markup off (DeskApp.notify).
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from rich.text import Text
 from textual.content import Content
 from textual.markup import escape
 
+from sptui.terminal import escape_controls
 from sptui.tz import TOKYO
 from sptui.tui.i18n import Words
 
 VERDICT_STYLE = {"covered": "green", "not-covered": "red", "not-started": "red", "billable": "yellow",
                  "consult": "magenta"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def safe(value, *, lines: bool = False) -> str:
-    """Text from the data as a terminal may show it: control characters become visible `\\x1b`, never sent raw; a
-    tab is a space; line breaks are kept only where `lines`."""
-    text = str(value).replace("\t", " ")
+    """Text from the data as a terminal may show it, by sptui.terminal's one rule: control characters (C0, C1,
+    bidi controls, line and paragraph separators…) become visible `\\x1b`, `\\u202e`, never sent raw; a tab is a
+    space; line breaks (\\n, \\r\\n) are kept only where `lines`, else each is a space."""
+    text = str(value).replace("\t", " ").replace("\r\n", "\n")
     if not lines:
-        text = text.replace("\r", " ").replace("\n", " ")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+        text = text.replace("\n", " ")
+    return escape_controls(text, keep="\n")
 
 
 def plain(value, **kw) -> Text:
