@@ -28,6 +28,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
                    "dispatches: {total} ({off_hours} off-hours, {pays} the customer pays)"),
     "incidents_hour": ("障害/時", "incidents/hour"), "alarms_hour": ("通報/時", "alarms/hour"),
     "slack": ("到着期限の余裕（分、負は遅れ）", "deadline slack (minutes; negative: late)"),
+    "period_today": ("今日", "today"), "period_week": ("今週", "this week"), "period_range": ("期間", "range"),
     "by": ("{key}別", "by {key}"), "customer": ("お客様", "customer"), "variant": ("種類", "variant"),
     "group_head": ("受付 達成 未達 時間外 連絡中央値", "opened met missed off-hours median-reach"),
     "handover": ("引き継ぎ {since} – {until}", "Handover {since} – {until}"),
@@ -71,25 +72,31 @@ def _pairs(d: dict, lang: str) -> str:
     return ", ".join(f"{k} {v}" for k, v in d.items()) or word(lang, "none")
 
 
-def overview_lines(ov: Overview, lang: str = "en", *, groups: int = 10) -> list[str]:
+def figure_lines(ov: Overview, lang: str = "en") -> list[str]:
+    """The period's figures, one a line (no chart)."""
     d, r = ov.deadlines, ov.reach
-    out = [word(lang, "overview", since=at_min(ov.period.since), until=at_min(ov.period.until), at=at_min(ov.at)),
-           word(lang, "deadlines", met=d["met"], counted=ov.deadlines_counted, missed=d["missed"],
-                pending=d["pending"], closed=d["closed_without_dispatch"]),
-           word(lang, "late", reasons=_pairs(ov.late_reasons, lang)),
-           word(lang, "reach", median=_num(r["median_minutes"]), worst=_num(r["worst_minutes"]), alarms=r["alarms"],
-                reached=r["reached"], unreached=r["unreached"]),
-           word(lang, "overdue", **ov.overdue),
-           word(lang, "open", n=sum(ov.open_by_status.values()), verdicts=_pairs(ov.open_by_verdict, lang),
-                statuses=_pairs(ov.open_by_status, lang)),
-           word(lang, "consults", n=ov.consults_waiting),
-           word(lang, "dispatches", total=ov.dispatches["total"], off_hours=ov.dispatches["off_hours"],
-                pays=ov.dispatches["customer_pays"]),
-           f"{word(lang, 'incidents_hour')}: {sparkline(ov.incidents_per_hour)} (max {max(ov.incidents_per_hour, default=0)})",
-           f"{word(lang, 'alarms_hour')}: {sparkline(ov.alarms_per_hour)} (max {max(ov.alarms_per_hour, default=0)})",
-           word(lang, "slack") + ":"]
+    return [word(lang, "deadlines", met=d["met"], counted=ov.deadlines_counted, missed=d["missed"],
+                 pending=d["pending"], closed=d["closed_without_dispatch"]),
+            word(lang, "late", reasons=_pairs(ov.late_reasons, lang)),
+            word(lang, "reach", median=_num(r["median_minutes"]), worst=_num(r["worst_minutes"]), alarms=r["alarms"],
+                 reached=r["reached"], unreached=r["unreached"]),
+            word(lang, "overdue", **ov.overdue),
+            word(lang, "open", n=sum(ov.open_by_status.values()), verdicts=_pairs(ov.open_by_verdict, lang),
+                 statuses=_pairs(ov.open_by_status, lang)),
+            word(lang, "consults", n=ov.consults_waiting),
+            word(lang, "dispatches", total=ov.dispatches["total"], off_hours=ov.dispatches["off_hours"],
+                 pays=ov.dispatches["customer_pays"])]
+
+
+def slack_lines(ov: Overview, lang: str = "en", width: int = 30) -> list[str]:
+    """The deadline slack as a bar chart of characters (readable without colour)."""
     top = max((n for _, n in ov.slack), default=0)
-    out += [f"  {label:>9} {n:>5} {bar(n, top)}" for label, n in ov.slack]
+    return [word(lang, "slack") + ":"] + [f"  {label:>9} {n:>5} {bar(n, top, width)}" for label, n in ov.slack]
+
+
+def group_lines(ov: Overview, lang: str = "en", *, groups: int = 10) -> list[str]:
+    """The figures per customer and per variant, the busiest first (`groups` of each)."""
+    out = []
     for key, rows in (("customer", ov.by_customer), ("variant", ov.by_variant)):
         out.append(word(lang, "by", key=word(lang, key)) + f": {word(lang, 'group_head')}")
         out += [f"  {g[key]}: {g['opened']} {g['met']} {g['missed']} {g['off_hours']} {_num(g['median_reach_minutes'])}"
@@ -97,6 +104,14 @@ def overview_lines(ov: Overview, lang: str = "en", *, groups: int = 10) -> list[
         if len(rows) > groups:
             out.append(f"  … +{len(rows) - groups}")
     return out
+
+
+def overview_lines(ov: Overview, lang: str = "en", *, groups: int = 10) -> list[str]:
+    """The whole overview as text: `sptui report`."""
+    head = word(lang, "overview", since=at_min(ov.period.since), until=at_min(ov.period.until), at=at_min(ov.at))
+    charts = [f"{word(lang, key)}: {sparkline(series)} (max {max(series, default=0)})"
+              for key, series in (("incidents_hour", ov.incidents_per_hour), ("alarms_hour", ov.alarms_per_hour))]
+    return [head, *figure_lines(ov, lang), *charts, *slack_lines(ov, lang), *group_lines(ov, lang, groups=groups)]
 
 
 def handover_lines(h: Handover, lang: str = "en") -> list[str]:

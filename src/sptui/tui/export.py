@@ -29,6 +29,15 @@ def filtered(rows: list[data.QueueRow], needle: str) -> list[data.QueueRow]:
     return data.matching(rows, {}, "deadline", False, needle.strip().casefold())
 
 
+def export_folder() -> Path:
+    """Where the desk writes exports: $SPTUI_EXPORT_DIR, else `exports` in the user's sptui data folder."""
+    import os
+
+    from platformdirs import user_data_dir
+
+    return Path(os.environ.get("SPTUI_EXPORT_DIR") or Path(user_data_dir("sptui")) / "exports")
+
+
 def save(rows: list[data.QueueRow], fmt: str, folder: Path, at: dt.datetime) -> Path:
     """Write the rows to a new file in `folder` (`sptui-queue-20261127-1000.csv`, a number added if it exists)
     and return its path."""

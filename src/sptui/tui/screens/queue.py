@@ -284,6 +284,13 @@ class QueueScreen(Guarded, LocalBindings, Screen):
     def action_reload(self) -> None:
         self.reload()
 
+    def action_export(self) -> None:
+        """The rows shown (the filter's, in the order shown) to a CSV file; the message says where (tui/export.py)."""
+        from sptui.tui.export import export_folder, save
+
+        path = save(self.shown, "csv", export_folder(), data.now())
+        self.app.notify(self.app.words("exported", n=len(self.shown), path=path), markup=False)
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value.strip()
