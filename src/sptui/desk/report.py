@@ -183,8 +183,12 @@ def off_hours(d: dict) -> bool:
 
 
 def overview(store, period: Period, *, at: dt.datetime) -> Overview:
-    """The period's figures (see the module docstring), as of `at`."""
-    r = store.reports
+    """The period's figures (see the module docstring), as of `at`, read in one transaction."""
+    with store.reports.snapshot() as r:
+        return _overview(r, period, at)
+
+
+def _overview(r, period: Period, at: dt.datetime) -> Overview:
     rows = r.deadlines(period.since, period.until)
     outcomes = [(row, *_deadline_outcome(row, at)) for row in rows]
     tally = Counter(o for _, o, _ in outcomes)
