@@ -147,3 +147,34 @@ def test_queue_export_csv_and_json_with_the_desks_filter(day_db, run, tmp_path):
     r = run("queue", "--db", path, "--filter", "fan stopped", "--format", "json", "-o", str(out))
     assert r.returncode == 0 and "wrote" in r.stderr
     assert [x["id"] for x in json.loads(out.read_text(encoding="utf-8"))] == [ids[6]]
+
+
+def test_control_characters_typed_into_a_note_reach_json_escaped_and_text_shown(day_db, run):
+    path, ids = day_db
+    s = Store.open(f"sqlite:///{path}")
+    since = now()
+    s.incidents.add_note(ids[5], "\x1b[2J\u202eevil\x9b", operator="sato")
+    s.close()
+    r = run("handover", "--db", path, "--since", since.isoformat(), "--format", "json")
+    assert "\x1b" not in r.stdout and "\u202e" not in r.stdout and "\x9b" not in r.stdout
+    assert json.loads(r.stdout)["events"][0]["text"] == "\x1b[2J\u202eevil\x9b"  # the same data to a program
+    r = run("handover", "--db", path, "--since", since.isoformat())
+    assert "\\x1b[2J\\u202eevil\\x9b" in r.stdout and "\x1b" not in r.stdout
+
+
+def test_export_cells_numbers_stay_numbers_and_formulas_become_text():
+    from sptui.desk.export import export_text
+
+    text = export_text([{"a": "=1+1", "b": -2500, "c": "-x", "d": None, "e": True}], ("a", "b", "c", "d", "e"), "csv")
+    assert text.splitlines()[1] == "'=1+1,-2500,'-x,,true"
+    assert export_text([], ("a",), "csv", bom=True).startswith("\ufeffa")
+
+
+def test_a_period_not_on_the_hour_and_a_full_width_month():
+    from sptui.desk.billing import month_span
+    from sptui.desk.report import Period
+
+    p = Period.between(t(26, 10, 30), t(26, 12))
+    assert [h.hour for h in p.hours()] == [10, 11]
+    assert month_span("２０２６－１２")[0].isoformat() == "2026-12-01T00:00:00+09:00"
+    assert month_span("2026-12")[1].isoformat() == "2027-01-01T00:00:00+09:00"

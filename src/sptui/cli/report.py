@@ -4,6 +4,8 @@ shows, as CSV or JSON). They read; they change nothing."""
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import click
@@ -12,6 +14,7 @@ from sptui.cli import main
 from sptui.cli.common import db_option, open_store
 from sptui.cli.errors import BadInput, say
 
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 lang_option = click.option("--lang", type=click.Choice(["ja", "en"]), default="en", help="the text's language")
 at_option = click.option("--at", "at", default=None,
                          help="as of when (default: now): what is overdue, and --today/--week's day")
@@ -23,23 +26,40 @@ def when(value: str | None, name: str, *, end: bool = False):
     """A user's instant (`2026-11-27T08:00+09:00`, or Japan time `2026-11-27 08:00`), or a Japan day
     (`2026-11-27`: its start; for an end, the start of the next day: the day is included)."""
     import datetime as dt
+    import unicodedata
 
     from sptui.errors import CaseError
     from sptui.tz import TOKYO, now, parse_day, parse_instant
 
     if value is None:
         return now()
+    text = unicodedata.normalize("NFKC", value).strip()
     try:
-        if len(value.strip()) == 10:
-            day = parse_day(value.strip(), name)
+        if DAY.fullmatch(text):
+            day = parse_day(text, name)
             return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), TOKYO)
         return parse_instant(value, name, local=True)
     except CaseError as e:
         raise BadInput(f"--{e.field}: {e.message}") from None
 
 
+def json_text(data) -> str:
+    """JSON whose strings carry no raw control character (an ESC or a bidi override in a name becomes `\\u001b`,
+    `\\u202e`: the same JSON to a program, harmless on a terminal)."""
+    from sptui.terminal import CONTROL
+
+    text = json.dumps(data, ensure_ascii=False, indent=1)  # its own line breaks are the indent's: strings have none
+    return CONTROL.sub(lambda m: m.group() if m.group() == "\n" else json.dumps(m.group())[1:-1], text) + "\n"
+
+
 def _emit(text: str, output: str | None) -> None:
+    """The output to its file, or to standard output; on a terminal every control character but the line ends is
+    shown escaped (a CSV cell is data: piped or written to a file it stays as it is)."""
     if output is None:
+        if sys.stdout.isatty():
+            from sptui.terminal import CONTROL, escape
+
+            text = CONTROL.sub(lambda m: m.group() if m.group() in "\r\n" else escape(m.group()), text)
         click.echo(text, nl=False)
         return
     try:
@@ -81,7 +101,7 @@ def report(span, since, until, fmt, at, lang, db_url):
         period = Period.week(now) if span == "week" else Period.today(now)
     ov = overview(open_store(db_url), period, at=now)
     if fmt == "json":
-        click.echo(json.dumps(ov.json(), ensure_ascii=False, indent=1))
+        click.echo(json_text(ov.json()), nl=False)
     else:
         _lines(overview_lines(ov, lang))
 
@@ -103,7 +123,7 @@ def handover_cmd(since, until, fmt, lang, db_url):
         raise BadInput(f"--until ({end:%Y-%m-%d %H:%M}) is not after --since ({start:%Y-%m-%d %H:%M})")
     h = handover(open_store(db_url), start, end)
     if fmt == "json":
-        click.echo(json.dumps(h.json(), ensure_ascii=False, indent=1))
+        click.echo(json_text(h.json()), nl=False)
     else:
         _lines(handover_lines(h, lang))
 
@@ -124,7 +144,7 @@ def billing_cmd(month, fmt, bom, output, db_url):
     if fmt == "json":
         if bom:
             raise BadInput("--bom is for CSV (Excel); JSON is UTF-8 without one")
-        _emit(json.dumps(b.json(), ensure_ascii=False, indent=1) + "\n", output)
+        _emit(json_text(b.json()), output)
     else:
         _emit(export_text(b.csv_rows(), COLUMNS, "csv", bom=bom), output)
 
@@ -142,4 +162,11 @@ def queue_cmd(fmt, needle, bom, output, db_url):
     from sptui.tui.export import filtered, queue_text
 
     rows = filtered(data.queue(open_store(db_url)), needle)
-    _emit(queue_text(rows, fmt, bom=bom), output)
+    if fmt == "json":
+        if bom:
+            raise BadInput("--bom is for CSV (Excel); JSON is UTF-8 without one")
+        from sptui.tui.export import records
+
+        _emit(json_text(records(rows)), output)
+    else:
+        _emit(queue_text(rows, fmt, bom=bom), output)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 import attrs
@@ -30,7 +31,7 @@ COLUMNS = ("record", "dispatch", "incident", "customer", "label_number", "pack_s
 
 def month_span(text: str) -> tuple[dt.datetime, dt.datetime]:
     """`2026-11` → [1 Nov 00:00, 1 Dec 00:00) in Japan time; BadRequest for anything else."""
-    m = MONTH.fullmatch(text.strip()) if isinstance(text, str) else None
+    m = MONTH.fullmatch(unicodedata.normalize("NFKC", text).strip()) if isinstance(text, str) else None
     if m is None or not 1 <= int(m[2]) <= 12 or not 1900 <= int(m[1]) <= 2999:
         raise BadRequest(f"--month: expected a month like 2026-11, got {text!r}")
     year, month = int(m[1]), int(m[2])
@@ -108,4 +109,4 @@ def _dispatch_json(d: dict) -> dict[str, Any]:
 def billing(store, month: str) -> Billing:
     """The month's billable and off-hours dispatches, as the store kept them (see the module docstring)."""
     since, until = month_span(month)
-    return Billing(month.strip(), since, until, store.reports.dispatches(since, until, billable_only=True))
+    return Billing(f"{since:%Y-%m}", since, until, store.reports.dispatches(since, until, billable_only=True))

@@ -32,6 +32,8 @@ def _cell(v: Any) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, (int, float)):  # a number is no formula: -2500 stays a number in the spreadsheet
+        return str(v)
     return to_cell(str(v))
 
 

@@ -23,6 +23,7 @@ What each figure means:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from collections import Counter, defaultdict
 from typing import Any
@@ -77,7 +78,7 @@ class Period:
     def hours(self) -> list[dt.datetime]:
         """The start of each hour in the period (the charts' points)."""
         first = self.since.replace(minute=0, second=0, microsecond=0)
-        return [first + n * HOUR for n in range(int((self.until - first) / HOUR + 0.999999))]
+        return [first + n * HOUR for n in range(math.ceil((self.until - first) / HOUR))]
 
     def json(self) -> dict:
         return {"name": self.name, "since": iso(self.since), "until": iso(self.until)}

@@ -19,6 +19,13 @@ def record(r: data.QueueRow) -> dict:
             "summary": r.summary}
 
 
+def records(rows: list[data.QueueRow]) -> list[dict]:
+    """The rows as JSON values (instants in ISO 8601, Japan time)."""
+    from sptui.tz import iso
+
+    return [{k: iso(v) if isinstance(v, dt.datetime) else v for k, v in record(r).items()} for r in rows]
+
+
 def queue_text(rows: list[data.QueueRow], fmt: str, *, bom: bool = False) -> str:
     return export_text((record(r) for r in rows), COLUMNS, fmt, bom=bom)
 

@@ -288,7 +288,11 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         """The rows shown (the filter's, in the order shown) to a CSV file; the message says where (tui/export.py)."""
         from sptui.tui.export import export_folder, save
 
-        path = save(self.shown, "csv", export_folder(), data.now())
+        try:
+            path = save(self.shown, "csv", export_folder(), data.now())
+        except OSError as e:  # a folder that cannot be made or written: said, the desk runs on
+            self.app.notify(f"{e.strerror or e}: {e.filename or ''}", severity="error", markup=False)
+            return
         self.app.notify(self.app.words("exported", n=len(self.shown), path=path), markup=False)
 
     @on(Input.Changed, "#filter")
