@@ -75,3 +75,69 @@ def test_a_period_is_japan_days_and_a_reversed_range_is_refused():
     assert p.since.isoformat() == "2026-11-27T00:00:00+09:00" and len(p.hours()) == 24
     with pytest.raises(BadRequest):
         Period.between(t(27, 0), t(26, 0))
+
+
+# ---- invariants of the figures, whatever the data (Hypothesis) -----------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_minutes = st.integers(min_value=-600, max_value=600)
+_row = st.fixed_dictionaries({
+    "deadline_min": st.integers(min_value=0, max_value=24 * 60 - 1), "departed": st.one_of(st.none(), _minutes),
+    "status": st.sampled_from(["open", "claimed", "dispatched", "closed"]),
+    "late_reason": st.sampled_from([None, "traffic", "weather", "site", "parts"]),
+    "customer": st.sampled_from(["A", "B", "[bold]C[/]"]), "variant": st.sampled_from(["weekday-9h", "24x7"])})
+
+
+class _Fake:
+    """A snapshot of store.reports that returns the generated rows."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def deadlines(self, since, until):
+        return self.rows
+
+    def reach_times(self, since, until):
+        return []
+
+    def dispatches(self, since, until):
+        return []
+
+    def opened(self, since, until):
+        return []
+
+    def open_incidents(self):
+        return []
+
+    def overdue(self, at):
+        return {"calls": 0, "deadlines": 0}
+
+    def per_hour(self, what, since, until):
+        return {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_row, max_size=40), st.integers(min_value=0, max_value=48 * 60))
+def test_every_deadline_is_counted_once_and_the_parts_add_up(specs, now_min):
+    from sptui.desk.report import _overview
+
+    day = Period.today(t(26, 0))
+    rows = []
+    for n, s in enumerate(specs):
+        deadline = day.since + dt.timedelta(minutes=s["deadline_min"])
+        departed = None if s["departed"] is None else deadline + dt.timedelta(minutes=s["departed"])
+        rows.append({"id": n, "deadline": deadline, "departed_at": departed, "late_reason": s["late_reason"],
+                     "status": s["status"], "customer": s["customer"], "variant": s["variant"],
+                     "received_at": deadline - dt.timedelta(hours=2)})
+    at = day.since + dt.timedelta(minutes=now_min)
+    ov = _overview(_Fake(rows), day, at)
+    d = ov.deadlines
+    assert sum(d.values()) == len(rows)
+    assert d["met"] == sum(r["departed_at"] is not None and r["departed_at"] <= r["deadline"] for r in rows)
+    assert sum(ov.late_reasons.values()) == d["missed"]
+    assert sum(n for _, n in ov.slack) == sum(r["departed_at"] is not None for r in rows)
+    for groups in (ov.by_customer, ov.by_variant):
+        assert sum(g["met"] for g in groups) == d["met"] and sum(g["missed"] for g in groups) == d["missed"]
+    assert d["pending"] == sum(r["departed_at"] is None and r["status"] != "closed" and r["deadline"] >= at
+                               for r in rows)
