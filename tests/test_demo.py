@@ -78,3 +78,21 @@ def test_every_machine_was_bought_before_its_pack_was_registered_and_nothing_is_
         assert (m["registration_status"] == "accepted") == (m["completed_on"] is not None)
         assert m["express_start_on"] is None or m["express_start_on"] <= today
     assert {m["registration_status"] for m in machines} == {"accepted", "pending", "rejected"}
+
+
+def test_the_overview_of_the_demo_week_agrees_with_the_queue(demo):
+    """The lead's figures on the demo desk: what the queue calls overdue is what the overview calls overdue now, and
+    every deadline of the week is counted once."""
+    from sptui.desk.report import Period, overview
+
+    store, now = demo
+    ov = overview(store, Period.week(now), at=now)
+    rows = data.queue(store)
+    late = [r for r in rows if r.kind == "incident" and not r.dispatched and r.due() is not None and r.due() < now]
+    calls = [r for r in rows if r.kind == "alarm" and r.due() is not None and r.due() < now]
+    assert ov.overdue == {"calls": len(calls), "deadlines": len(late)}
+    assert sum(ov.open_by_status.values()) == len([r for r in rows if r.kind == "incident"])
+    with store.db.read() as conn:
+        due = conn.execute(sa.select(sa.func.count()).select_from(S.incidents).where(
+            S.incidents.c.deadline >= ov.period.since, S.incidents.c.deadline < ov.period.until)).scalar_one()
+    assert sum(ov.deadlines.values()) == due and ov.deadlines_counted > 0

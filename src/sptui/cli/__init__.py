@@ -10,6 +10,7 @@
     intake      intake smtp, file, source
     desk        the desk (no command), serve, demo
     purge       purge
+    report      report, handover, billing, queue   (the lead's views; they read, change nothing)
 
 Every command fails the one way errors.py says (one line, exit 2 for bad input, 1 for a failure). Importing this
 package loads no plugin and no policy; each command does what it needs when it runs.
@@ -54,4 +55,4 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
 
 
 from sptui.cli import (alarm, authoring, db, decisions, desk, incident, intake, plugins,  # noqa: E402,F401
-                       purge, registry)  # (their commands register on `main`)
+                       purge, registry, report)  # (their commands register on `main`)

@@ -10,6 +10,7 @@ decide: what it keeps of a decision, the desk decided (sptui.desk) and hands ove
     store.alarms, store.quarantine       # alarms.py, quarantine.py: filed alarm mails and calls; kept mails
     store.purge                          # purge.py: erasing personal data (第3章 1.8)
     store.audit.rows("incident", iid)    # audit.py
+    store.reports.deadlines(since, until)  # reports.py: what the lead's views read over a period
 
 Each repository is given what it uses (the database, the audit log, for alarms the incidents). Every change to
 an incident or alarm writes an audit row: who, when, what, and the policy digest.
@@ -25,6 +26,7 @@ from sptui.store.purge import Purge
 from sptui.store.quarantine import Quarantine
 from sptui.store.records import Decided, NewAlarm, NewIncident, Stored
 from sptui.store.registry import Registry
+from sptui.store.reports import Reports
 
 __all__ = ["Store", "Database", "StoreError", "BadRequest", "ConflictError", "OutdatedSchema", "Decided",
            "NewAlarm", "NewIncident", "Stored", "operator_name", "now"]
@@ -41,6 +43,7 @@ class Store:
         self.alarms = Alarms(db, self.audit, self.incidents)
         self.quarantine = Quarantine(db, self.audit)
         self.purge = Purge(db, self.audit)
+        self.reports = Reports(db)
 
     @classmethod
     def open(cls, url: str | None = None, *, check_schema: bool = True) -> "Store":

@@ -135,6 +135,8 @@ incidents = Table(
 Index("ix_incidents_status", incidents.c.status)
 Index("ix_incidents_machine_id", incidents.c.machine_id)
 Index("ix_incidents_deadline", incidents.c.deadline)  # the queue: most urgent first
+Index("ix_incidents_received_at", incidents.c.received_at)  # a period's figures (store/reports.py)
+Index("ix_incidents_status_deadline", incidents.c.status, incidents.c.deadline)  # overdue now
 
 incident_events = Table(
     "incident_events", metadata,
@@ -176,6 +178,8 @@ alarms = Table(
 )
 Index("ix_alarms_next_contact_at", alarms.c.next_contact_at)
 Index("ix_alarms_incident_id", alarms.c.incident_id)
+Index("ix_alarms_received_at", alarms.c.received_at)
+Index("ix_alarms_status_next_contact_at", alarms.c.status, alarms.c.next_contact_at)
 
 quarantine = Table(
     "quarantine", metadata,
@@ -201,6 +205,8 @@ contact_attempts = Table(
     Column("note", Text, nullable=False),
 )
 Index("ix_contact_attempts_alarm_id", contact_attempts.c.alarm_id)
+Index("ix_contact_attempts_alarm_reached", contact_attempts.c.alarm_id, contact_attempts.c.reached,
+      contact_attempts.c.at)  # the first call that reached the customer (store/reports.py)
 
 dispatches = Table(
     "dispatches", metadata,
@@ -221,6 +227,7 @@ dispatches = Table(
     Column("consent_at", Instant),  # and when
 )
 Index("ix_dispatches_incident_id", dispatches.c.incident_id)
+Index("ix_dispatches_departed_at", dispatches.c.departed_at)
 
 audit = Table(
     "audit", metadata,
@@ -234,3 +241,4 @@ audit = Table(
     Column("policy_digest", String(80)),
 )
 Index("ix_audit_entity", audit.c.entity, audit.c.entity_id)
+Index("ix_audit_at", audit.c.at)

@@ -40,7 +40,7 @@ class Action:
 SCOPES: dict[str, str | None] = {
     "app": "keys_app", "queue": "keys_queue", "filter": "keys_filter", "table": "keys_table",
     "triage": "keys_triage", "alarms": "keys_alarms", "registry": "keys_registry", "policy": "keys_policy",
-    "command": "keys_commands",
+    "overview": "keys_overview", "handover": "keys_handover", "command": "keys_commands",
     "note": None, "confirm": None, "dispatch": None, "reached": None, "prompt": None, "keys": None, "unsaved": None,
 }
 TRIAGE = ("triage",)
@@ -59,6 +59,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("queue.refresh", "refresh", "更新", ("queue",), "r", "reload"),
     Action("queue.sort", "sort", "並べ替え", ("queue",), "s"),
     Action("queue.sort_reverse", "reverse", "逆順", ("queue",), "S", show=False),
+    Action("queue.export", "export", "書き出し", ("queue",), "e", show=False),
     Action("app.quit", "quit", "終了", ("queue",), "q", "app.quit"),
     # the queue's filter box
     Action("filter.older", "older filter", "前の絞り込み", ("filter",), "up", "recall(1)", show=False),
@@ -93,6 +94,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("policy.reload", "reload", "再読み込み", ("policy",), "ctrl+r"),
     Action("policy.editor", "$EDITOR", "$EDITOR", ("policy",), "ctrl+e"),
     Action("policy.clauses", "clauses", "条項一覧", ("policy",), "ctrl+l"),
+    Action("overview.back", "back", "戻る", ("overview",), "escape"),
+    Action("overview.today", "today", "今日", ("overview",), "t", "period('today')"),
+    Action("overview.week", "week", "今週", ("overview",), "w", "period('week')"),
+    Action("overview.refresh", "refresh", "更新", ("overview",), "r", "reload"),
+    Action("handover.back", "back", "戻る", ("handover",), "escape"),
+    Action("handover.refresh", "refresh", "更新", ("handover",), "r", "reload"),
     # dialogs
     Action("modal.cancel", "cancel", "取消", MODALS, "escape", "cancel"),
     Action("modal.yes", "yes", "はい", ("confirm",), "y", "ok"),
@@ -109,6 +116,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("go.alarms", "Alarms", "通報", ("command",), run="alarms", palette=True, names=("alarms", "alarm", "a")),
     Action("go.registry", "Registry", "登録", ("command",), run="registry", palette=True, names=("registry", "reg")),
     Action("go.policy", "policy", "ポリシー", ("command",), run="policy", palette=True, names=("policy", "pol")),
+    Action("go.overview", "Overview", "概況", ("command",), run="overview", palette=True, names=("overview", "ov")),
+    Action("go.handover", "Handover", "引き継ぎ", ("command",), run="handover", palette=True,
+           names=("handover", "ho")),
     Action("go.queue", "queue", "一覧", ("command",), run="queue", names=("queue",)),
     Action("go.quit", "quit", "終了", ("command",), run="quit", names=("quit", "q")),
 )

@@ -25,7 +25,9 @@ from sptui.tui.live_policy import LivePolicy
 from sptui.tui.palette import JumpProvider
 from sptui.tui.screens.alarms import AlarmsScreen
 from sptui.tui.screens.command import CommandModal
+from sptui.tui.screens.handover import HandoverScreen
 from sptui.tui.screens.keys import KeysScreen
+from sptui.tui.screens.overview import OverviewScreen
 from sptui.tui.screens.policy import PolicyScreen
 from sptui.tui.screens.queue import QueueScreen
 from sptui.tui.screens.registry import RegistryScreen
@@ -36,7 +38,8 @@ from sptui.tui.textual_compat import Guarded, LastStop
 log = logging.getLogger("sptui.desk")
 
 REPEAT_SECONDS = 10.0  # an unexpected failure repeating within this (a timer, a redraw) is said once
-SCREENS = {"alarms": AlarmsScreen, "registry": RegistryScreen, "policy": PolicyScreen}  # what `:name` opens
+SCREENS = {"alarms": AlarmsScreen, "registry": RegistryScreen, "policy": PolicyScreen,  # what `:name` opens
+           "overview": OverviewScreen, "handover": HandoverScreen}
 
 
 class DeskApp(Guarded, LastStop, App):

@@ -51,6 +51,12 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
                         "label no., serial, support ID, customer or phone (Enter)"),
     "registry_found": ("{n} 台", "{n} machine(s)"), "keys_registry": ("登録", "registry"),
     "keys_policy": ("ポリシー", "policy"),
+    # the lead's views (screens/overview.py, screens/handover.py) and the queue's export
+    "keys_overview": ("概況", "overview"), "keys_handover": ("引き継ぎ", "handover"),
+    "overview_title": ("概況 — {period}", "Overview — {period}"),
+    "handover_title": ("引き継ぎ", "Handover"),
+    "handover_since": ("シフト開始（YYYY-MM-DD HH:MM、Enter）", "shift started at (YYYY-MM-DD HH:MM, Enter)"),
+    "exported": ("{n} 行を書き出しました: {path}", "{n} row(s) exported to {path}"),
     "policy_live": ("有効なポリシー: {name} {version} ({digest}…)", "live policy: {name} {version} ({digest}…)"),
     "policy_ok": ("エラーなし", "no errors"), "policy_errors": ("エラー {n} 件", "{n} error(s)"),
     "policy_reloaded": ("ポリシーを再読み込みしました", "policy reloaded"),

@@ -284,6 +284,17 @@ class QueueScreen(Guarded, LocalBindings, Screen):
     def action_reload(self) -> None:
         self.reload()
 
+    def action_export(self) -> None:
+        """The rows shown (the filter's, in the order shown) to a CSV file; the message says where (tui/export.py)."""
+        from sptui.tui.export import export_folder, save
+
+        try:
+            path = save(self.shown, "csv", export_folder(), data.now())
+        except OSError as e:  # a folder that cannot be made or written: said, the desk runs on
+            self.app.notify(f"{e.strerror or e}: {e.filename or ''}", severity="error", markup=False)
+            return
+        self.app.notify(self.app.words("exported", n=len(self.shown), path=path), markup=False)
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value.strip()
