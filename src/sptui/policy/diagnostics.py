@@ -22,6 +22,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E007": ("error", "an expression or a block nested too deeply"),
     "E010": ("error", "an included file that cannot be read"),
     "E011": ("error", "an include cycle"),
+    "E012": ("error", "includes nested too deep, or a policy of too many files"),
     "E020": ("error", "the policy header (policy, version, effective, date-rounding) is missing or incomplete"),
     "E021": ("error", "a header entry given twice"),
     "E022": ("error", "an unknown date-rounding"),

@@ -1,0 +1,210 @@
+"""A policy cannot reach past its own folder, nor make `check` or a decision run without bound (issue 17's second
+adversarial run): includes stay inside the policy's folder, include chains are bounded, lets are computed once,
+hours that never open are reported, line breaks are one rule."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from conftest import check
+from sptui.policy.diagnostics import render
+
+HEADER = ('policy "t"\nversion "1"\neffective 2021-08-01\ndate-rounding clamp\n'
+          'register {\n  clause 第1章 1, "範囲"\n}\n')
+SECRET = "TOP-SECRET-8d1f"
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from sptui.cli import main
+
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stdout + r.stderr
+
+
+def _outside(tmp_path):
+    """A folder beside the policy's, holding a secret file that parses badly (its text would show in a diagnostic)."""
+    out = tmp_path / "outside"
+    out.mkdir()
+    (out / "secret.sptp").write_text(f"{SECRET} = : 1\n", encoding="utf-8")
+    return out / "secret.sptp"
+
+
+def _policy(tmp_path, include: str):
+    pol = tmp_path / "pol"
+    pol.mkdir(exist_ok=True)
+    (pol / "main.sptp").write_text(HEADER + f'include "{include}"\n', encoding="utf-8")
+    return pol
+
+
+def _symlink_out(tmp_path):
+    secret = _outside(tmp_path)
+    pol = tmp_path / "pol"
+    pol.mkdir()
+    (pol / "sub").mkdir()
+    os.symlink(secret, pol / "sub" / "link.sptp")
+    return "sub/link.sptp"
+
+
+def _dir_link_out(tmp_path):
+    secret = _outside(tmp_path)
+    pol = tmp_path / "pol"
+    pol.mkdir()
+    os.symlink(secret.parent, pol / "cal")
+    return "cal/secret.sptp"
+
+
+def _fifo(tmp_path):
+    pol = tmp_path / "pol"
+    pol.mkdir()
+    os.mkfifo(pol / "pipe.sptp")
+    return "pipe.sptp"
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda tmp: str(_outside(tmp)), "absolute"),
+    (lambda tmp: "/proc/self/environ", "absolute"),
+    (lambda tmp: "/dev/zero", "absolute"),
+    (lambda tmp: "/etc/passwd", "absolute"),
+    (lambda tmp: "../outside/secret.sptp" if _outside(tmp) else "", "outside the policy's folder"),
+    (lambda tmp: "../../../../../../../../proc/self/environ", "outside the policy's folder"),
+    (lambda tmp: "sub/../../outside/secret.sptp" if _outside(tmp) else "", "outside the policy's folder"),
+    (_symlink_out, "outside the policy's folder"),
+    (_dir_link_out, "outside the policy's folder"),
+    (_fifo, "not a regular file"),
+], ids=["absolute-file", "proc-environ", "dev-zero", "etc-passwd", "dotdot", "dotdot-proc", "dotdot-inside-out",
+        "symlink-out", "folder-link-out", "fifo"])
+def test_an_include_reads_only_regular_files_inside_the_policys_folder(tmp_path, monkeypatch, make, said):
+    monkeypatch.setenv("SPTUI_TEST_SECRET", SECRET)  # what /proc/self/environ would show
+    target = make(tmp_path)
+    pol = _policy(tmp_path, target)
+    t0 = time.monotonic()
+    policy, diags, sources = check([pol])
+    assert time.monotonic() - t0 < 5  # never waits on a pipe or a device
+    errors = [d for d in diags if d.is_error]
+    assert policy is None and [(d.code, d.span.line, d.span.col) for d in errors] == [("E010", 8, 9)], errors
+    assert said in errors[0].message and errors[0].hint
+    shown = "\n".join(render(d, sources) for d in diags)
+    assert SECRET not in shown and "root:" not in shown and " | " + 'include "' in shown and "^" in shown
+    code, out = _cli("check", pol)
+    assert code == 1 and SECRET not in out and "root:x" not in out and "main.sptp:8:9: error[E010]" in out
+
+
+def test_a_policy_file_that_links_out_of_its_folder_is_not_read(tmp_path):
+    secret = _outside(tmp_path)
+    pol = tmp_path / "pol"
+    pol.mkdir()
+    (pol / "main.sptp").write_text(HEADER, encoding="utf-8")
+    os.symlink(secret, pol / "zz.sptp")
+    os.symlink("/etc/passwd", pol / "zz2.sptp")
+    (pol / "tests").mkdir()
+    os.symlink(secret, pol / "tests" / "x_test.sptp")
+    for command in ("check", "test", "fmt"):
+        code, out = _cli(command, pol)
+        assert code != 0 and SECRET not in out and "root:x" not in out and "outside the policy's folder" in out, out
+
+
+def test_an_include_inside_the_folder_by_a_link_or_dotdot_that_stays_inside_is_read(tmp_path):
+    pol = tmp_path / "pol"
+    (pol / "cal").mkdir(parents=True)
+    (pol / "main.sptp").write_text(HEADER + 'include "cal/../cal/c.sptp"\ninclude "link.sptp"\n', encoding="utf-8")
+    (pol / "cal" / "c.sptp").write_text("let a = 1\n", encoding="utf-8")
+    (pol / "cal" / "d.sptp").write_text("let b = 2\n", encoding="utf-8")
+    os.symlink(pol / "cal" / "d.sptp", pol / "link.sptp")
+    policy, diags, _ = check([pol / "main.sptp"])
+    assert policy is not None and {"a", "b"} <= set(policy.lets), diags
+
+
+# ---- include chains are bounded (item 2) -------------------------------------------------------------------------
+def _chain(tmp_path, n: int):
+    pol = tmp_path / "pol"
+    (pol / "c").mkdir(parents=True)
+    (pol / "main.sptp").write_text(HEADER + 'include "c/f0.sptp"\n', encoding="utf-8")
+    for i in range(n):
+        nxt = f'include "f{i + 1}.sptp"\n' if i < n - 1 else "let last = 1\n"
+        (pol / "c" / f"f{i}.sptp").write_text(nxt, encoding="utf-8")
+    return pol
+
+
+def test_an_include_chain_of_a_thousand_files_is_e012_naming_the_chain(tmp_path):
+    pol = _chain(tmp_path, 1000)
+    t0 = time.monotonic()
+    policy, diags, _ = check([pol])
+    assert time.monotonic() - t0 < 10
+    errors = [d for d in diags if d.is_error]
+    assert policy is None and [d.code for d in errors] == ["E012"], errors
+    d = errors[0]
+    assert "32" in d.message and "main.sptp" in d.message and "f0.sptp" in d.message and "→" in d.message
+    assert d.span.file.endswith("f30.sptp") and (d.span.line, d.span.col) == (1, 9)
+    code, out = _cli("check", pol)
+    assert code == 1 and "error[E012]" in out and "Traceback" not in out
+
+
+def test_an_include_chain_of_32_files_is_read(tmp_path):
+    policy, diags, _ = check([_chain(tmp_path, 31)])
+    assert policy is not None and "last" in policy.lets, diags
+
+
+def test_a_policy_of_more_files_than_the_bound_is_e012(tmp_path):
+    pol = tmp_path / "pol"
+    pol.mkdir()
+    (pol / "main.sptp").write_text(HEADER + "".join(f'include "i/f{i}.sptp"\n' for i in range(1001)), encoding="utf-8")
+    (pol / "i").mkdir()
+    for i in range(1001):
+        (pol / "i" / f"f{i}.sptp").write_text(f"let v{i} = {i}\n", encoding="utf-8")
+    policy, diags, _ = check([pol])
+    errors = [d for d in diags if d.is_error]
+    assert policy is None and [d.code for d in errors] == ["E012"] and "1,000 files" in errors[0].message
+
+
+def test_an_include_cycle_is_still_e011(tmp_path):
+    pol = tmp_path / "pol"
+    (pol / "c").mkdir(parents=True)
+    (pol / "main.sptp").write_text(HEADER + 'include "c/a.sptp"\n', encoding="utf-8")
+    (pol / "c" / "a.sptp").write_text('include "b.sptp"\n', encoding="utf-8")
+    (pol / "c" / "b.sptp").write_text('include "a.sptp"\n', encoding="utf-8")
+    policy, diags, _ = check([pol])
+    assert [d.code for d in diags if d.is_error] == ["E011"] and "a.sptp → " in diags[0].message
+
+
+def test_the_desks_policy_editor_shows_nothing_of_a_file_that_links_out_of_the_folder(tmp_path, policy):
+    import asyncio
+
+    from textual.widgets import OptionList, Static
+
+    from sptui.store import Store
+    from sptui.tui.app import DeskApp
+    from test_tui import open_policy_screen, policy_copy
+
+    folder, first, good = policy_copy(tmp_path)
+    secret = _outside(tmp_path)
+    os.symlink(secret, folder / "zz.sptp")
+    first.write_text(good + 'include "../outside/secret.sptp"\n', encoding="utf-8")
+    store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+
+    async def main():
+        app = DeskApp(store, policy, policy_path=str(folder), lang="en", operator="sato")
+        async with app.run_test(size=(160, 48)) as pilot:
+            src = await open_policy_screen(app, pilot)
+            await pilot.pause(0.6)  # the live check of the first file
+            seen = [str(app.screen.query_one("#diagnostics", Static).render())]
+            files = app.screen.query_one("#files", OptionList)
+            files.focus()
+            files.highlighted = files.option_count - 1  # zz.sptp, the link out
+            await pilot.press("enter")
+            await pilot.pause(0.6)
+            seen.append(str(app.screen.query_one("#diagnostics", Static).render()))
+            return seen, src.text
+
+    try:
+        (first_check, opened), text = asyncio.run(main())
+    finally:
+        store.close()
+    assert SECRET not in first_check + opened + text
+    assert "E010" in first_check and "outside the policy's folder" in first_check
+    assert "outside the policy's folder" in opened and text == ""
