@@ -208,3 +208,56 @@ def test_the_desks_policy_editor_shows_nothing_of_a_file_that_links_out_of_the_f
     assert SECRET not in first_check + opened + text
     assert "E010" in first_check and "outside the policy's folder" in first_check
     assert "outside the policy's folder" in opened and text == ""
+
+
+# ---- lets are computed once each; arithmetic cannot grow without bound (item 3) ------------------------------------
+def _shipped_with(text: str):
+    from conftest import POLICIES
+
+    t0 = time.monotonic()
+    policy, diags, _ = check([str(POLICIES)], extra_text={"zz.sptp": text})
+    took = time.monotonic() - t0
+    assert policy is not None, [str(d) for d in diags if d.is_error]
+    return policy, took
+
+
+def _rule(require: str, lets: str = "") -> str:
+    return (f"rule big {{\n  cite 第1章 1\n{lets}  require {require}\n  on-fail warn\n"
+            '  fail-ja "x {a60}"\n  fail-en "x {a60}"\n}\n')
+
+
+CHAINS = {
+    "policy-lets-add": ("let a0 = pack.years\n" + "".join(f"let a{i} = a{i - 1} + a{i - 1}\n" for i in range(1, 61)),
+                        "a60 > 0", ""),
+    "block-lets-add": ("", "a60 > 0",
+                       "  let a0 = pack.years\n" + "".join(f"  let a{i} = a{i - 1} + a{i - 1}\n" for i in range(1, 61))),
+    "null-lets": ("let a0 = device.manufacture_ended_on\n" +
+                  "".join(f"let a{i} = add_years(a{i - 1}, days_between(a{i - 1}, a{i - 1}))\n" for i in range(1, 61)),
+                  "a60 == null", ""),
+    "conditions": ("let a0 = pack.years > 1\n" + "".join(f"let a{i} = a{i - 1} and a{i - 1} or not a{i - 1}\n"
+                                                        for i in range(1, 61)), "a60", ""),
+    "int-squares": ("let a0 = pack.years + 99\n" + "".join(f"let a{i} = a{i - 1} * a{i - 1}\n" for i in range(1, 61)),
+                    "a60 > 0", ""),
+    "money-squares": ("let a0 = 10,000円\nlet n0 = pack.years + 9\n" +
+                      "".join(f"let n{i} = n{i - 1} * n{i - 1}\nlet a{i} = a{i - 1} * n{i}\n" for i in range(1, 61)),
+                      "a60 > 0円", ""),
+    "lookup-sums": ("let a0 = lookup(exclusions, treatment, ex-01)\n" +
+                    "".join(f"let a{i} = a{i - 1} + a{i - 1}\n" for i in range(1, 61)), "a60 != null", ""),
+}
+
+
+@pytest.mark.parametrize("name", CHAINS)
+def test_a_chain_of_60_lets_each_using_the_last_twice_checks_and_decides_in_bounded_time(name, base_case):
+    top, require, block = CHAINS[name]
+    policy, took = _shipped_with(top + _rule(require, block))
+    assert took < 2
+    t0 = time.monotonic()
+    d = policy.decide(base_case)
+    assert time.monotonic() - t0 < 2
+    big = next(r for r in d.reasons if r.rule == "big")
+    assert big.outcome in ("pass", "fail", "warn", "error")
+    if name in ("int-squares", "money-squares", "lookup-sums"):  # too large (or text added up): that rule alone errs
+        assert big.outcome == "error" and d.verdict == "consult"
+        assert len(big.message("en")) < 400
+    else:
+        assert big.outcome in ("pass", "warn") and d.verdict == "covered"
