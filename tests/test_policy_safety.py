@@ -261,3 +261,62 @@ def test_a_chain_of_60_lets_each_using_the_last_twice_checks_and_decides_in_boun
         assert len(big.message("en")) < 400
     else:
         assert big.outcome in ("pass", "warn") and d.verdict == "covered"
+
+
+# ---- hours that never open (item 4) ------------------------------------------------------------------------------
+def _hours_with(calendar: str, days: str = "mon-fri"):
+    from conftest import POLICIES
+
+    path = POLICIES / "hours.sptp"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  hours hw {\n    days mon-fri\n    window 08:30-17:30\n  }",
+                        f"  hours hw {{\n    days {days}\n    window 08:30-17:30\n    closed odd\n  }}", 1)
+    text += f"\ncalendar odd {{\n  cite 第1章 3\n{calendar}}}\n"
+    return check([str(POLICIES)], extra_text={str(path): text})
+
+
+@pytest.mark.parametrize("calendar, days", [
+    ("  closed 01-01..12-31\n", "mon-fri"),
+    ("  closed 12-29..12-28\n", "every-day"),  # a range that wraps round the whole year
+    ("  closed 01-01..06-30, 07-01..12-31\n", "sat"),
+    ("  public-holidays japan\n  closed 01-01..12-31\n", "sun"),
+])
+def test_hours_whose_every_day_is_closed_are_e075_at_the_hours(calendar, days):
+    policy, diags, sources = _hours_with(calendar, days)
+    errors = [d for d in diags if d.is_error]
+    assert policy is None and [d.code for d in errors] == ["E075"], errors
+    d = errors[0]
+    assert d.span.file.endswith("hours.sptp") and d.span.line == 16 and "hw hours of variant weekday-9h" in d.message
+    assert "never open" in d.message and d.hint and "^" in render(d, sources)
+
+
+def test_hours_that_open_on_29_february_only_make_the_deadline_an_error_naming_them_in_bounded_time(base_case):
+    from sptui.explanation import explain
+
+    policy, diags, _ = _hours_with("  closed 03-01..02-28\n", "every-day")  # open on 29 Feb only (2024, 2028: checks)
+    assert policy is not None, diags
+    base_case["at"] = "2028-03-01T10:00:00+09:00"  # the next opening is 2032-02-29, past what the clock searches
+    t0 = time.monotonic()
+    d = policy.decide(base_case)
+    assert time.monotonic() - t0 < 2
+    onsite = next(r for r in d.reasons if r.rule == "onsite")
+    assert onsite.outcome == "error" and "hw hours of variant weekday-9h (" in onsite.message("en")
+    assert "hours.sptp:16" in onsite.message("en") and "800 days" in onsite.message("en")
+    assert d.verdict == "consult" and d.dispatch_deadline is None
+    assert "next opening —" in next(r for r in d.reasons if r.rule == "service-hours").message("en")
+    assert "verdict: consult" in explain(policy, base_case)
+
+
+def test_sptui_deadline_on_hours_that_do_not_open_in_time_exits_2_naming_the_hours(tmp_path):
+    import shutil
+
+    from conftest import POLICIES
+
+    pol = tmp_path / "pol"
+    shutil.copytree(POLICIES, pol, ignore=shutil.ignore_patterns("tests"))
+    text = (pol / "hours.sptp").read_text(encoding="utf-8").replace(
+        "  hours hw {\n    days mon-fri\n    window 08:30-17:30\n  }",
+        "  hours hw {\n    days every-day\n    window 08:30-17:30\n    closed odd\n  }", 1)
+    (pol / "hours.sptp").write_text(text + "\ncalendar odd {\n  cite 第1章 3\n  closed 03-01..02-28\n}\n", encoding="utf-8")
+    code, out = _cli("deadline", "--at", "2028-03-01T10:00+09:00", "--variant", "weekday-9h", "--policy", pol)
+    assert code == 2 and out.count("\n") == 1 and "hw hours of variant weekday-9h" in out and "Traceback" not in out

@@ -129,6 +129,7 @@ def fee(depart, complete, technicians, variant, policy_path, lang, fmt):
 @click.option("--policy", "policy_path", default=None)
 def deadline(at, variant, policy_path):
     """The onsite deadline: 2 service hours after a notice, across closings, weekends and holidays."""
+    from sptui.errors import NeverOpen
     from sptui.evaluators.hours import service_deadline
     from sptui.tz import iso
 
@@ -138,7 +139,8 @@ def deadline(at, variant, policy_path):
         raise BadInput(f"--variant: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}")
     if "onsite" not in policy.blocks:
         raise BadInput("this policy has no onsite block: it sets no deadline")
-    due = service_deadline(policy, variant, when)
-    if due is None:
-        raise BadInput(f"--at: the {variant} hours open too little in the 800 days after {at} to set a deadline")
+    try:
+        due = service_deadline(policy, variant, when)
+    except NeverOpen as e:
+        raise BadInput(f"--at: {e}") from None
     click.echo(iso(due))

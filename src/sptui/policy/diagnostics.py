@@ -59,6 +59,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E071": ("error", "a set of weekdays that does not parse"),
     "E073": ("error", "a variant without service hours for hw and pp"),
     "E074": ("error", "a variant whose hours for hw (or pp) give a day twice"),
+    "E075": ("error", "service hours that are never open (their calendar closes every day they have)"),
     "E080": ("error", "policy test: an unknown case or expected field"),
     "E081": ("error", "policy test: an unknown case template"),
     "E090": ("error", "a plugin failed while checking its block"),
