@@ -320,3 +320,43 @@ def test_sptui_deadline_on_hours_that_do_not_open_in_time_exits_2_naming_the_hou
     (pol / "hours.sptp").write_text(text + "\ncalendar odd {\n  cite 第1章 3\n  closed 03-01..02-28\n}\n", encoding="utf-8")
     code, out = _cli("deadline", "--at", "2028-03-01T10:00+09:00", "--variant", "weekday-9h", "--policy", pol)
     assert code == 2 and out.count("\n") == 1 and "hw hours of variant weekday-9h" in out and "Traceback" not in out
+
+
+# ---- E050 only where a word names nothing the policy knows (item 5) ----------------------------------------------
+def _rule_requiring(require: str, lets: str = "", top: str = "", on_fail: str = "not-covered") -> str:
+    return (f"{top}rule r1 {{\n  cite 第1章 1\n{lets}  require {require}\n  on-fail {on_fail}\n"
+            '  fail-ja "x"\n  fail-en "x"\n}\n')
+
+
+E050_FALSE_POSITIVES = {  # a correct policy: each word is a value the language knows, near a let by chance
+    "status-beside-a-let": _rule_requiring("registration.status == accepted",
+                                           top="let accepted-on = registration.completed_on\n"),
+    "status-in-a-set": _rule_requiring("registration.status in {accepted, pending}", top="let pendings = 1\n"),
+    "support-argument": _rule_requiring("in_service_hours(pack.variant, hw, at)", top="let hw2 = 1\n"),
+    "verdict-values": _rule_requiring("true", top="let coverd = 1\n"),
+    "on-fail-outcome": _rule_requiring("true", top="let warns = 1\n", on_fail="warn"),
+    "component-kind": _rule_requiring("component.kind == option", top="let options = 1\n"),
+    "block-let": _rule_requiring("registration.status != rejected", lets="  let rejecteds = 1\n"),
+}
+
+
+@pytest.mark.parametrize("name", E050_FALSE_POSITIVES)
+def test_a_value_near_a_lets_name_is_no_e050(name):
+    from conftest import POLICIES
+
+    policy, diags, _ = check([str(POLICIES)], extra_text={"zz.sptp": E050_FALSE_POSITIVES[name]})
+    assert [d for d in diags if d.is_error] == [] and policy is not None
+
+
+@pytest.mark.parametrize("text, word", [
+    (_rule_requiring("date(at) <= add_years(date(at), 1) + parts-retension2",
+                     top="let parts-retention2 = 5 years\n"), "parts-retension2"),
+    (_rule_requiring("pack.years > long-term-yeras"), "long-term-yeras"),  # the shipped let long-term-years
+    (_rule_requiring("pack.years > limitt", lets="  let limit = 3\n"), "limitt"),
+])
+def test_a_misspelt_let_is_still_e050_with_the_let_it_is_near(text, word):
+    from conftest import POLICIES
+
+    policy, diags, _ = check([str(POLICIES)], extra_text={"zz.sptp": text})
+    e050 = [d for d in diags if d.code == "E050"]
+    assert policy is None and len(e050) == 1 and f"`{word}`" in e050[0].message and "did you mean" in e050[0].hint

@@ -555,6 +555,8 @@ class ExprCompiler:
                 args.append(self.constant(name, "column"))
                 continue
             c = self._compile(arg, scope)
+            if want == "symbol" and c.const and c.type == "symbol":  # a word the function takes as a value
+                self.rt.known_symbols.add(c.value)
             if want in ("support", "variant"):
                 self._check_choice(want, c, arg)
             elif not _fits(want, c.type):
