@@ -360,3 +360,44 @@ def test_a_misspelt_let_is_still_e050_with_the_let_it_is_near(text, word):
     policy, diags, _ = check([str(POLICIES)], extra_text={"zz.sptp": text})
     e050 = [d for d in diags if d.code == "E050"]
     assert policy is None and len(e050) == 1 and f"`{word}`" in e050[0].message and "did you mean" in e050[0].hint
+
+
+# ---- one rule for line breaks (item 6) ---------------------------------------------------------------------------
+LINES = ["# a comment", 'let a = "x"  # trailing', "let b = 2", "", "let c = b +", "let d = 4"]  # the mistake: 5:12
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_lf_crlf_and_a_lone_cr_end_lines_alike_for_the_parser_the_renderer_fmt_and_the_editor(brk):
+    from textual.widgets import TextArea
+
+    from sptui.policy.fmt import format_text
+    from sptui.policy.parse import parse_text
+
+    text = brk.join(LINES) + brk
+    _, diags = parse_text(text, f"t-{len(brk)}-{ord(brk[0])}")
+    assert [(d.code, d.span.line, d.span.col) for d in diags] == [("E001", 5, 12)]
+    shown = render(diags[0], {diags[0].span.file: text}).split("\n")
+    assert shown[1] == " 5 | let c = b +" and shown[2] == "   |            ^" and "\r" not in "".join(shown)
+    assert TextArea(text).document.get_line(4) == "let c = b +"  # the desk's editor shows that line as line 5
+    good = text.replace("b +", "b + 1")
+    out, ds = format_text(good, "good")
+    assert ds == [] and out == "\n".join(LINES).replace("b +", "b + 1") + "\n" and "  # trailing" in out
+    assert format_text(out, "good")[0] == out
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1e"])
+@pytest.mark.parametrize("where", ["between", "string", "comment"])
+def test_any_other_line_separator_is_e002_at_its_place_shown_as_a_picture(sep, where):
+    from sptui.policy.fmt import format_text
+    from sptui.policy.parse import parse_text
+
+    line = {"between": f"let a = 1{sep}let b = 2", "string": f'let a = "x{sep}y"', "comment": f"let a = 1  # x{sep}y"}[where]
+    col = line.index(sep) + 1
+    text = f"let z = 0\n{line}\nlet c = b +\n"
+    _, diags = parse_text(text, f"sep-{where}-{ord(sep)}")
+    assert [(d.code, d.span.line, d.span.col) for d in diags] == [("E002", 2, col), ("E001", 3, 12)]
+    assert f"U+{ord(sep):04X}" in diags[0].message and diags[0].hint
+    shown = render(diags[0], {diags[0].span.file: text})
+    assert sep not in shown and shown.split("\n")[2] == "   | " + " " * (col - 1) + "^"
+    assert render(diags[1], {diags[1].span.file: text}).split("\n")[1] == " 3 | let c = b +"
+    assert format_text(text, "x")[0] == text  # reported, left alone

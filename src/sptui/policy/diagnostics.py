@@ -90,6 +90,36 @@ class Diagnostic:
         }
 
 
+# ---- lines: one rule for the parser, the renderer, fmt and the editor ------------------------------------------
+# A line ends at \n, \r\n or a lone \r (editors on every system write one of them). Every other character that
+# some reader takes for a line break is E002 wherever it stands (strings and comments too): with it, a terminal,
+# an editor and Python's splitlines would each count the lines differently.
+OTHER_SEPARATORS = {"\x0b": "U+000B (LINE TABULATION)", "\x0c": "U+000C (FORM FEED)", "\x1c": "U+001C (FILE SEPARATOR)",
+                    "\x1d": "U+001D (GROUP SEPARATOR)", "\x1e": "U+001E (RECORD SEPARATOR)",
+                    "\x85": "U+0085 (NEXT LINE)", "\u2028": "U+2028 (LINE SEPARATOR)",
+                    "\u2029": "U+2029 (PARAGRAPH SEPARATOR)"}
+
+
+def normal_breaks(text: str) -> str:
+    """The text with each \r\n and lone \r as \n (the only line breaks; characters keep their columns)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a source as the parser counts them (line N is [N - 1])."""
+    lines = normal_breaks(text).split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _visible(line: str) -> str:
+    """A source line as shown under a diagnostic: a control character or a separator as its picture (one column
+    each, so the caret stays under its place), never raw."""
+    if all(" " <= c < "\x7f" or c > "\x9f" and c not in "\u2028\u2029" for c in line):
+        return line
+    return "".join(chr(0x2400 + ord(c)) if c < " " else "\u2421" if c == "\x7f" else "\u2424"
+                   if "\x80" <= c <= "\x9f" or c in "\u2028\u2029" else c for c in line)
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -105,9 +135,9 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     lines = [head]
     src = (sources or {}).get(d.span.file)
     if src is not None and d.span.line >= 1:
-        text_lines = src.splitlines()
+        text_lines = source_lines(src)
         if d.span.line <= len(text_lines):
-            line = text_lines[d.span.line - 1].expandtabs(1)
+            line = _visible(text_lines[d.span.line - 1].expandtabs(1))
             prefix = line[: max(d.span.col - 1, 0)]
             if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
                 marked = line[d.span.col - 1 : d.span.end_col - 1]
