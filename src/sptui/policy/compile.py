@@ -94,7 +94,8 @@ def _context(plugins, sources: dict[str, str]) -> tuple[dict[str, BlockKind], Co
     owners = plugins.unique("sptui_functions", lambda f: f.name)
     ctx = Context(kinds, {k: obj for k, (_, obj) in owners.items()}, sources)
     for name, (plugin, fn) in owners.items():  # to name a function (and its plugin) when it raises in a decision
-        code = getattr(fn.impl, "__code__", None) or getattr(getattr(fn.impl, "func", None), "__code__", None)
+        impl = getattr(fn.impl, "__wrapped__", fn.impl)  # (a plugin's function runs wrapped: its own code raises)
+        code = getattr(impl, "__code__", None) or getattr(getattr(impl, "func", None), "__code__", None)
         if code is not None:
             ctx.rt.function_code[code] = (name, plugin)
     return kinds, ctx
