@@ -401,3 +401,25 @@ def test_any_other_line_separator_is_e002_at_its_place_shown_as_a_picture(sep, w
     assert sep not in shown and shown.split("\n")[2] == "   | " + " " * (col - 1) + "^"
     assert render(diags[1], {diags[1].span.file: text}).split("\n")[1] == " 3 | let c = b +"
     assert format_text(text, "x")[0] == text  # reported, left alone
+
+
+# ---- found by the adversarial pass (item 8) ----------------------------------------------------------------------
+def test_a_lone_surrogate_in_an_edit_is_e002_and_every_diagnostic_prints_as_utf8():
+    from conftest import POLICIES
+
+    path = POLICIES / "terms.sptp"
+    text = path.read_text(encoding="utf-8") + 'let odd = "a\ud800b"\n'
+    policy, diags, sources = check([str(POLICIES)], extra_text={str(path): text})
+    errors = [d for d in diags if d.is_error]
+    assert policy is None and [d.code for d in errors] == ["E002"] and "U+D800" in errors[0].message
+    for d in diags:
+        render(d, sources).encode("utf-8")
+
+
+def test_a_diagnostic_never_carries_a_control_character_of_the_source_raw():
+    from sptui.policy.parse import parse_text
+
+    text = 'let a = 1 "\x1b[2J\x1b]0;owned\x07' + "x" * 60 + '"\n'
+    _, diags = parse_text(text, "esc")
+    shown = render(diags[0], {"esc": text})
+    assert diags and not any(c < " " and c != "\n" for c in shown) and len(diags[0].message) < 80

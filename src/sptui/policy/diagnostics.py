@@ -114,10 +114,12 @@ def source_lines(text: str) -> list[str]:
 def _visible(line: str) -> str:
     """A source line as shown under a diagnostic: a control character or a separator as its picture (one column
     each, so the caret stays under its place), never raw."""
-    if all(" " <= c < "\x7f" or c > "\x9f" and c not in "\u2028\u2029" for c in line):
+    if all(" " <= c < "\x7f" or c > "\x9f" and c not in "\u2028\u2029" and not "\ud800" <= c <= "\udfff"
+           for c in line):
         return line
     return "".join(chr(0x2400 + ord(c)) if c < " " else "\u2421" if c == "\x7f" else "\u2424"
-                   if "\x80" <= c <= "\x9f" or c in "\u2028\u2029" else c for c in line)
+                   if "\x80" <= c <= "\x9f" or c in "\u2028\u2029" else "\ufffd" if "\ud800" <= c <= "\udfff" else c
+                   for c in line)
 
 
 def _width(text: str) -> int:
@@ -131,7 +133,7 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     Japanese (wide) characters in a terminal.
     """
     place = f"{d.span.file}:{d.span.line}:{d.span.col}" if d.span.line else d.span.file  # (line 0: no place in a file)
-    head = f"{place}: {d.severity}[{d.code}]: {d.message}"
+    head = _visible(f"{place}: {d.severity}[{d.code}]: {d.message}")
     lines = [head]
     src = (sources or {}).get(d.span.file)
     if src is not None and d.span.line >= 1:
@@ -147,7 +149,7 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
             lines.append(f" {n} | {line}")
             lines.append(f" {' ' * len(n)} | {' ' * _width(prefix)}{'^' * max(_width(marked), 1)}")
     if d.hint:
-        lines.append(f"  = hint: {d.hint}")
+        lines.append(_visible(f"  = hint: {d.hint}"))
     return "\n".join(lines)
 
 

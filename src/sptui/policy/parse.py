@@ -278,7 +278,7 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
         return Diagnostic("E003", "the file ends before the block or entry does", span,
                           "a block opened with `{` is closed by `}` on a line of its own")
     expected = getattr(e, "expected", None) or getattr(e, "accepts", None) or set()
-    got = "end of line" if tok.type == "_NL" else f"`{tok}`"
+    got = "end of line" if tok.type == "_NL" else f"`{tok}`" if len(tok) <= 40 else f"`{str(tok)[:37]}…`"
     # the _NL token's own position is the line it ends
     if tok.type == "_NL":
         line_no = tok.line
@@ -429,20 +429,25 @@ def _parse(source: str, file: str) -> tuple[Module, list[Diagnostic]]:
     return Module(file, within_depth(items, diags), _comments(source), source), diags
 
 
-_SEPARATOR = re.compile("[" + "".join(OTHER_SEPARATORS) + "]")
+_SEPARATOR = re.compile("[" + "".join(OTHER_SEPARATORS) + "\ud800-\udfff]")
 
 
 def _separators(text: str, file: str, diags: list[Diagnostic], seen: set[int]) -> str:
-    """Each character that some reader takes for a line break but the language does not (U+2028, a form feed…):
-    E002 at its place (the first on each line), and a space in the text parsed, so the rest still parses."""
+    """Each character that some reader takes for a line break but the language does not (U+2028, a form feed…), or
+    that is no text at all (a lone surrogate): E002 at its place (the first on each line), and a space in the text
+    parsed, so the rest still parses."""
     if _SEPARATOR.search(text) is None:
         return text
     for n, line in enumerate(text.split("\n"), 1):
         m = _SEPARATOR.search(line)
         if m is not None and n not in seen:
             seen.add(n)
-            c = m.start() + 1
-            diags.append(Diagnostic("E002", f"unexpected line separator {OTHER_SEPARATORS[m.group()]}",
-                                    Span(file, n, c, n, c + 1),
-                                    "a line ends with a line break (\\n, or \\r\\n); take this character out"))
+            c, ch = m.start() + 1, m.group()
+            if ch in OTHER_SEPARATORS:
+                diags.append(Diagnostic("E002", f"unexpected line separator {OTHER_SEPARATORS[ch]}",
+                                        Span(file, n, c, n, c + 1),
+                                        "a line ends with a line break (\\n, or \\r\\n); take this character out"))
+            else:  # (text from an editor, never from a file: a file is read as UTF-8)
+                diags.append(Diagnostic("E002", f"unexpected lone surrogate U+{ord(ch):04X}: no Unicode text",
+                                        Span(file, n, c, n, c + 1), "take this character out"))
     return _SEPARATOR.sub(" ", text)
