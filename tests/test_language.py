@@ -242,7 +242,7 @@ def _fifo(tmp_path):
     return tmp_path / "pipe.sptp"
 
 
-@pytest.mark.parametrize("target, said", [("/dev/zero", "not a regular file"), ("pipe.sptp", "not a regular file"),
+@pytest.mark.parametrize("target, said", [("/dev/zero", "an absolute path"), ("pipe.sptp", "not a regular file"),
                                           ("big.sptp", "larger than 16 MiB"), ("latin1.sptp", "not UTF-8 text (byte 9")])
 def test_an_include_that_is_no_readable_text_file_is_e010(tmp_path, target, said):
     _fifo(tmp_path)

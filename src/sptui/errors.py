@@ -8,6 +8,7 @@
      ├── FileProblem (ValueError)      a file that cannot be read as text (sptui.files): `.name`, `.reason`
      ├── PolicyError                   the policy has errors: `.diagnostics` (every one), `.sources`
      ├── FeeError (ValueError)         a work the policy does not price, or times it does not accept
+     ├── NeverOpen (ValueError)        service hours with no open minute in the time searched (names the hours)
      ├── StoreError                    something about the desk's store the operator must act on
      │    ├── OutdatedSchema           the database needs `sptui db upgrade`
      │    ├── ConflictError            another operator changed the record first: nothing was written
@@ -52,6 +53,11 @@ class FileProblem(SptuiError, ValueError):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+class NeverOpen(SptuiError, ValueError):
+    """Service hours that open no minute in the time searched (a calendar that closes every day they have): the
+    message names the hours (variant, support kind, file:line)."""
 
 
 class PolicyError(SptuiError):
@@ -100,5 +106,5 @@ def shown(value: Any) -> str:
     return _SHOWN.repr(value)
 
 
-__all__ = ["SptuiError", "CaseError", "LiteralError", "FileProblem", "PolicyError", "FeeError", "StoreError",
+__all__ = ["SptuiError", "CaseError", "LiteralError", "FileProblem", "NeverOpen", "PolicyError", "FeeError", "StoreError",
            "OutdatedSchema", "ConflictError", "BadRequest", "IntakeError", "shown"]

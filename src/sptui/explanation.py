@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Iterator
 
 from sptui.clock.dates import add_months
+from sptui.errors import NeverOpen
 from sptui.model.case import Case
 from sptui.model.decision import Decision
 from sptui.policy.decide import case_values, decide
@@ -61,7 +62,10 @@ def _variants(policy, case: Case) -> Iterator[tuple[str, str, Case]]:
     if comp and comp.get("kind") == "option":
         yield ("if it were the appliance body, not an option", "オプションではなく本体であれば",
                changed(component={"kind": "body", "category": None, "connection": None}))
-    yield from _in_hours(policy, case)
+    try:
+        yield from _in_hours(policy, case)
+    except NeverOpen:  # hours that never open (the decision says so): no opening to try
+        pass
     work = case.get("work")
     if work:
         if work["technicians"] > 1:

@@ -2,8 +2,9 @@
 
 Only a regular file is read (a FIFO, a device or a folder is refused without blocking on it: it is opened
 non-blocking and checked before a byte is read), never more than a stated size, and as UTF-8 (a byte that is
-not is named by its offset). Every problem is a FileProblem whose message names the file; nothing raises
-anything else.
+not is named by its offset). A file that must stay inside a folder (`within`: a policy's files and includes) is
+refused when its path, every link resolved, leads out of that folder, before it is opened. Every problem is a
+FileProblem whose message names the file (never its content); nothing raises anything else.
 """
 from __future__ import annotations
 
@@ -18,11 +19,18 @@ POLICY_FILE_LIMIT = 16 * MiB  # a policy file (a 10,000-rule policy is about 3 M
 CASE_INPUT_LIMIT = 256 * MiB  # `sptui eval` input (100,000 cases as JSON lines are about 80 MiB)
 
 
-def read_text(path: str | os.PathLike, *, limit: int = POLICY_FILE_LIMIT, name: str | None = None) -> str:
-    """The text of a regular file of at most `limit` bytes, decoded as UTF-8; FileProblem otherwise."""
+def read_text(path: str | os.PathLike, *, limit: int = POLICY_FILE_LIMIT, name: str | None = None,
+              within: str | os.PathLike | None = None) -> str:
+    """The text of a regular file of at most `limit` bytes, decoded as UTF-8; FileProblem otherwise. With `within`,
+    the file must lie inside that folder once every link in its path is resolved (it is then opened by that
+    resolved path, its last part not followed again)."""
     shown = name or str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if within is not None:
+        path = inside(path, within, shown)
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise FileProblem(shown, "no such file") from None
     except OSError as e:
@@ -38,6 +46,20 @@ def read_text(path: str | os.PathLike, *, limit: int = POLICY_FILE_LIMIT, name: 
     finally:
         os.close(fd)
     return decode(data, shown)
+
+
+def inside(path: str | os.PathLike, folder: str | os.PathLike, shown: str | None = None) -> str:
+    """`path` with every link resolved, if that lies inside `folder` (also resolved); FileProblem otherwise."""
+    shown = shown or str(path)
+    if any(ord(c) < 32 for c in os.fspath(path)):
+        raise FileProblem(shown, "is no file name (it holds a control character)")
+    try:
+        real, root = os.path.realpath(path), os.path.realpath(folder)
+    except (OSError, ValueError) as e:
+        raise FileProblem(shown, f"cannot be opened ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+    if os.path.commonpath([real, root]) != root:
+        raise FileProblem(shown, "is outside the policy's folder (a link or `..` leads out of it)")
+    return real
 
 
 def read_stream(stream: BinaryIO, name: str, *, limit: int) -> str:
@@ -81,4 +103,4 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-__all__ = ["FileProblem", "read_text", "read_stream", "decode", "POLICY_FILE_LIMIT", "CASE_INPUT_LIMIT"]
+__all__ = ["FileProblem", "read_text", "inside", "read_stream", "decode", "POLICY_FILE_LIMIT", "CASE_INPUT_LIMIT"]

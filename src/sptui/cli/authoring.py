@@ -62,7 +62,7 @@ def fmt(paths, check_only):
     changed = broken = unreadable = 0
     for f in files:
         try:
-            text = read_text(f)
+            text = read_text(f, within=f.parent)
         except FileProblem as e:
             say(f"error: {e}", err=True)
             unreadable += 1

@@ -157,6 +157,7 @@ def _fee_variant(policy, variant: str | None) -> str:
 @click.option("--policy", "policy_path", default=None)
 def deadline(at, variant, policy_path):
     """The onsite deadline: 2 service hours after a notice, across closings, weekends and holidays."""
+    from sptui.errors import NeverOpen
     from sptui.evaluators.hours import service_deadline
     from sptui.tz import iso
 
@@ -166,7 +167,8 @@ def deadline(at, variant, policy_path):
         raise BadInput(f"--variant: unknown variant {variant!r}; this policy has {', '.join(sorted(policy.variants))}")
     if "onsite" not in policy.blocks:
         raise BadInput("this policy has no onsite block: it sets no deadline")
-    due = service_deadline(policy, variant, when)
-    if due is None:
-        raise BadInput(f"--at: the {variant} hours open too little in the 800 days after {at} to set a deadline")
+    try:
+        due = service_deadline(policy, variant, when)
+    except NeverOpen as e:
+        raise BadInput(f"--at: {e}") from None
     say(iso(due))

@@ -13,10 +13,12 @@ from typing import Iterator
 
 import attrs
 
+from sptui.errors import NeverOpen
 from sptui.model.values import MonthDayRange, Window
 from sptui.tz import TOKYO
 
 _DAY = dt.timedelta(days=1)
+SEARCH_DAYS = 800  # how far ahead the clock looks for open minutes (the longest `within`, 30 days, fits in it)
 
 
 @functools.cache
@@ -58,6 +60,7 @@ class ServiceHours:
     days: frozenset[int]
     window: Window
     closed: Calendar | None = None
+    name: str = attrs.field(default="the service hours", eq=False)  # for messages: "the hw hours of … (file:line)"
 
     always: bool = attrs.field(init=False, eq=False, repr=False)  # open every minute of every day
 
@@ -72,7 +75,7 @@ class ServiceHours:
         """Open intervals of `day` and the days after, in order, merged where they touch."""
         pending: tuple[dt.datetime, dt.datetime] | None = None
         d = day - _DAY  # a window that wraps from the day before may still be open
-        for _ in range(800):
+        for _ in range(SEARCH_DAYS):
             if self.open_on(d):
                 w = self.window
                 base = dt.datetime(d.year, d.month, d.day, tzinfo=TOKYO)
@@ -88,6 +91,15 @@ class ServiceHours:
         if pending is not None:
             yield pending
 
+    def opens_between(self, first: dt.date, last: dt.date) -> bool:
+        """Whether any day from `first` to `last` (inclusive) is open (the window itself is never empty)."""
+        d = first
+        while d <= last:
+            if self.open_on(d):
+                return True
+            d += _DAY
+        return False
+
     def contains(self, t: dt.datetime) -> bool:
         t = _aware(t)
         if self.always:
@@ -101,19 +113,20 @@ class ServiceHours:
             return minute < w.end and self.open_on(day - _DAY)
         return w.start <= minute < w.end and self.open_on(day)
 
-    def next_open(self, t: dt.datetime) -> dt.datetime | None:
-        """The first in-hours instant at or after t."""
+    def next_open(self, t: dt.datetime) -> dt.datetime:
+        """The first in-hours instant at or after t (NeverOpen if there is none in SEARCH_DAYS days)."""
         t = _aware(t)
         if self.always:
             return t
-        return _next_open(self._intervals_from(t.date()), t)
+        return _next_open(self._intervals_from(t.date()), t, self.name)
 
-    def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime | None:
-        """The instant at which `minutes` of service hours have passed since t."""
+    def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime:
+        """The instant at which `minutes` of service hours have passed since t (NeverOpen if they do not pass
+        in SEARCH_DAYS days)."""
         t = _aware(t)
         if self.always:
             return t + dt.timedelta(minutes=minutes)
-        return _add_minutes(self._intervals_from(t.date()), t, minutes)
+        return _add_minutes(self._intervals_from(t.date()), t, minutes, self.name)
 
 
 @attrs.frozen
@@ -145,25 +158,29 @@ class WeeklyHours:
         if pending is not None:
             yield pending
 
-    def next_open(self, t: dt.datetime) -> dt.datetime | None:
+    @property
+    def name(self) -> str:
+        return self.parts[0].name if self.parts else "the service hours"
+
+    def next_open(self, t: dt.datetime) -> dt.datetime:
         t = _aware(t)
-        return _next_open(self._intervals_from(t.date()), t)
+        return _next_open(self._intervals_from(t.date()), t, self.name)
 
-    def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime | None:
+    def add_service_minutes(self, t: dt.datetime, minutes: int) -> dt.datetime:
         t = _aware(t)
-        return _add_minutes(self._intervals_from(t.date()), t, minutes)
+        return _add_minutes(self._intervals_from(t.date()), t, minutes, self.name)
 
 
-def _next_open(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.datetime) -> dt.datetime | None:
+def _next_open(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.datetime, name: str) -> dt.datetime:
     """The first instant at or after t inside one of the (ordered) open intervals."""
     for a, b in intervals:
         if t < b:
             return max(a, t)
-    return None
+    raise NeverOpen(f"{name} open no minute in the {SEARCH_DAYS} days after {t:%Y-%m-%d %H:%M}")
 
 
-def _add_minutes(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.datetime,
-                 minutes: int) -> dt.datetime | None:
+def _add_minutes(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.datetime, minutes: int,
+                 name: str) -> dt.datetime:
     """The instant at which `minutes` inside the (ordered) open intervals have passed since t."""
     left = dt.timedelta(minutes=minutes)
     for a, b in intervals:
@@ -173,7 +190,8 @@ def _add_minutes(intervals: Iterator[tuple[dt.datetime, dt.datetime]], t: dt.dat
         if start + left <= b:
             return start + left
         left -= b - start
-    return None
+    raise NeverOpen(f"{name} open less than {minutes:,} minutes in the {SEARCH_DAYS} days after "
+                    f"{t:%Y-%m-%d %H:%M}: no deadline")
 
 
 def _aware(t: dt.datetime) -> dt.datetime:

@@ -5,6 +5,7 @@ import datetime as dt
 
 import attrs
 
+from sptui.errors import NeverOpen
 from sptui.evaluators.common import CITE, NOTE, fixed_minutes
 from sptui.model.decision import Reason
 from sptui.policy.decide import DecisionContext
@@ -73,7 +74,10 @@ def run_hours(policy, ctx: DecisionContext) -> None:
         if inside:
             return (f"{when} は {variant.title_ja} の{kind}サービス時間内です" if lang == "ja" else
                     f"{when} is inside the {kind} service hours of {variant.name}")
-        nxt = format_value(hours.next_open(c["at"]))
+        try:
+            nxt = format_value(hours.next_open(c["at"]))
+        except NeverOpen:
+            nxt = "—" if lang == "en" else "なし"
         return (f"{when} は {variant.title_ja} の{kind}サービス時間外です（次の開始 {nxt}）" if lang == "ja" else
                 f"{when} is outside the {kind} service hours of {variant.name} (next opening {nxt})")
 

@@ -1,6 +1,7 @@
 """Pack variants and their service hours: the `variant` block kind."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import attrs
@@ -40,6 +41,9 @@ def compile_variant(b, ctx):
         if part is None:
             continue
         hours, days_arg = part
+        what = f"the {support} hours of variant {b.name}"
+        hours = attrs.evolve(hours, name=f"{what} ({e.key_span.file}:{e.key_span.line})")
+        _check_opens(hours, what, e, ctx)
         earlier = parts.setdefault(support, [])
         clash = next(((h, x) for h, x in earlier if h.days & hours.days), None)
         if clash is not None:
@@ -64,6 +68,21 @@ def compile_variant(b, ctx):
     ctx.rt.variants[b.name] = v
     ctx.rt.known_symbols.add(b.name)
     return v
+
+
+# the years in which `check` looks for an open day: a leap year and every weekday of every date, holidays included
+CHECKED_FROM, CHECKED_TO = dt.date(2021, 1, 1), dt.date(2028, 12, 31)
+
+
+def _check_opens(hours: ServiceHours, what: str, e, ctx) -> None:
+    """Hours whose every day is closed (a calendar closing the whole year, or every one of their weekdays) would
+    leave every deadline and call to search in vain: E075."""
+    if hours.opens_between(CHECKED_FROM, CHECKED_TO):
+        return
+    cal = f" once calendar `{hours.closed.name}` closes its days" if hours.closed is not None else ""
+    ctx.error("E075", f"{what} are never open: no day of {format_weekdays(hours.days)} is open "
+              f"from {CHECKED_FROM:%Y} to {CHECKED_TO:%Y}{cal}", e.key_span,
+              "give the hours days that the calendar does not close (or leave the calendar out)")
 
 
 def _hours_part(e, ctx) -> tuple[ServiceHours, Any] | None:

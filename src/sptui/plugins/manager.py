@@ -17,7 +17,8 @@ from typing import Any, Callable
 import attrs
 import pluggy
 
-from sptui.plugins import hookspecs
+from sptui.plugins import guard, hookspecs
+from sptui.plugins.guard import bounded
 from sptui.policy.schema import PROJECT
 
 BUILTINS = (
@@ -81,12 +82,12 @@ class PluginManager:
     def _add(self, name: str, load: Callable[[], Any], *, builtin: bool, version: str) -> None:
         try:
             plugin = load()
-        except Exception as e:  # a broken plugin is reported and skipped
+        except (Exception, SystemExit) as e:  # a broken plugin is reported and skipped (one calling sys.exit too)
             self.failures.append(PluginFailure(name, "import", f"{type(e).__name__}: {e}", traceback.format_exc()))
             return
         try:
             self.pm.register(plugin, name=name)
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             self.failures.append(PluginFailure(name, "validate", f"{type(e).__name__}: {e}"))
             return
         try:
@@ -106,20 +107,27 @@ class PluginManager:
         return self._registered[hook]
 
     def _collect(self) -> None:
+        """Every hook run once: what each plugin registered, checked (guard.problem: a plugin that registers the
+        wrong thing is reported and left out whole), a third-party plugin's code wrapped to run bounded."""
         out: dict[str, list[tuple[str, Any]]] = {h: [] for h in HOOKS}
         bad: set[str] = set()
+        builtin = {i.name for i in self.infos if i.builtin}
         for hook in HOOKS:
             caller = getattr(self.pm.hook, hook)
             for impl in caller.get_hookimpls():  # registration order (pluggy calls them in reverse)
                 got: list[Any] = []
+                plugin = impl.plugin_name
                 try:
-                    impl.function(register=got.append)
+                    bounded(lambda: impl.function(register=got.append), guard.COMPILE_SECONDS, f"the hook {hook}")
+                    why = next((w for w in map(lambda o: guard.problem(hook, o), got) if w), None)
+                    if why:
+                        raise TypeError(why)
                 except Exception as e:
-                    self.failures.append(PluginFailure(impl.plugin_name, "register", f"{hook}: {type(e).__name__}: {e}",
+                    self.failures.append(PluginFailure(plugin, "register", f"{hook}: {type(e).__name__}: {e}",
                                                        traceback.format_exc()))
-                    bad.add(impl.plugin_name)
+                    bad.add(plugin)
                     continue
-                out[hook].extend((impl.plugin_name, obj) for obj in got)
+                out[hook].extend((plugin, obj if plugin in builtin else guard.guarded(plugin, obj)) for obj in got)
         self._registered = {h: [(p, o) for p, o in objs if p not in bad] for h, objs in out.items()}
 
     def fail(self, plugin: str, stage: str, error: str) -> None:

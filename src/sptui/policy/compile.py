@@ -16,6 +16,8 @@ from typing import Any, Iterable
 
 from sptui.clock.dates import ROUNDINGS
 from sptui.errors import PolicyError
+from sptui.model.case import DECISION_FIELDS, FIELDS, SUPPORTS
+from sptui.model.decision import OUTCOMES
 from sptui.policy.ast import Entry, Let, Module, Span
 from sptui.policy.context import Block, Clause, Context, article, walk_refs
 from sptui.policy.decide import decide
@@ -92,7 +94,8 @@ def _context(plugins, sources: dict[str, str]) -> tuple[dict[str, BlockKind], Co
     owners = plugins.unique("sptui_functions", lambda f: f.name)
     ctx = Context(kinds, {k: obj for k, (_, obj) in owners.items()}, sources)
     for name, (plugin, fn) in owners.items():  # to name a function (and its plugin) when it raises in a decision
-        code = getattr(fn.impl, "__code__", None) or getattr(getattr(fn.impl, "func", None), "__code__", None)
+        impl = getattr(fn.impl, "__wrapped__", fn.impl)  # (a plugin's function runs wrapped: its own code raises)
+        code = getattr(impl, "__code__", None) or getattr(getattr(impl, "func", None), "__code__", None)
         if code is not None:
             ctx.rt.function_code[code] = (name, plugin)
     return kinds, ctx
@@ -215,16 +218,30 @@ def _compile_lets(top_lets: list[Let], ctx: Context) -> None:
 
 
 def _check_names_and_citations(ctx: Context) -> None:
-    """Words that name nothing but look like a let (E050); clauses no rule cites (W044, once the policy has no
-    errors: a broken block cites nothing)."""
+    """Words that name nothing but look like a let (E050: not a word that is a value somewhere in the language, as
+    `accepted` is beside a let `accepted-on`); clauses no rule cites (W044, once the policy has no errors: a broken
+    block cites nothing)."""
+    known = _vocabulary(ctx)
     for word, span, near in ctx.rt.suspect_symbols:
-        ctx.error("E050", f"`{word}` names nothing and is read as a plain word", span, near)
+        if word not in known:
+            ctx.error("E050", f"`{word}` names nothing and is read as a plain word", span, near)
     if any(d.is_error for d in ctx.diagnostics):
         return
     for cid, clause in ctx.clauses.items():
         if cid not in ctx.citations and clause.not_computable is None:
             ctx.error("W044", f"no rule cites `{cid}` ({clause.title})", clause.span,
                       'cite it from a rule, or mark it: not-computable("why")')
+
+
+def _vocabulary(ctx: Context) -> set[str]:
+    """Every word that is a value: of a case field or the decision (verdicts, statuses, kinds), of a field a table
+    declares (`domain cause`), a variant, a support kind, an outcome, a table's cell, a plugin function's symbol."""
+    out = set(ctx.rt.known_symbols) | set(ctx.rt.variant_names) | set(SUPPORTS) | set(OUTCOMES)
+    for allowed in (*(f[1] for f in FIELDS.values()), *(f[1] for f in DECISION_FIELDS.values())):
+        out.update(allowed or ())
+    for domain in ctx.rt.domains.values():
+        out.update(getattr(domain, "values", ()))
+    return out
 
 
 def _settled(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -22,6 +22,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E007": ("error", "an expression or a block nested too deeply"),
     "E010": ("error", "an included file that cannot be read"),
     "E011": ("error", "an include cycle"),
+    "E012": ("error", "includes nested too deep, or a policy of too many files"),
     "E020": ("error", "the policy header (policy, version, effective, date-rounding) is missing or incomplete"),
     "E021": ("error", "a header entry given twice"),
     "E022": ("error", "an unknown date-rounding"),
@@ -58,6 +59,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E071": ("error", "a set of weekdays that does not parse"),
     "E073": ("error", "a variant without service hours for hw and pp"),
     "E074": ("error", "a variant whose hours for hw (or pp) give a day twice"),
+    "E075": ("error", "service hours that are never open (their calendar closes every day they have)"),
     "E080": ("error", "policy test: an unknown case or expected field"),
     "E081": ("error", "policy test: an unknown case template"),
     "E090": ("error", "a plugin failed while checking its block"),
@@ -88,6 +90,38 @@ class Diagnostic:
         }
 
 
+# ---- lines: one rule for the parser, the renderer, fmt and the editor ------------------------------------------
+# A line ends at \n, \r\n or a lone \r (editors on every system write one of them). Every other character that
+# some reader takes for a line break is E002 wherever it stands (strings and comments too): with it, a terminal,
+# an editor and Python's splitlines would each count the lines differently.
+OTHER_SEPARATORS = {"\x0b": "U+000B (LINE TABULATION)", "\x0c": "U+000C (FORM FEED)", "\x1c": "U+001C (FILE SEPARATOR)",
+                    "\x1d": "U+001D (GROUP SEPARATOR)", "\x1e": "U+001E (RECORD SEPARATOR)",
+                    "\x85": "U+0085 (NEXT LINE)", "\u2028": "U+2028 (LINE SEPARATOR)",
+                    "\u2029": "U+2029 (PARAGRAPH SEPARATOR)"}
+
+
+def normal_breaks(text: str) -> str:
+    """The text with each \r\n and lone \r as \n (the only line breaks; characters keep their columns)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a source as the parser counts them (line N is [N - 1])."""
+    lines = normal_breaks(text).split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _visible(line: str) -> str:
+    """A source line as shown under a diagnostic: a control character or a separator as its picture (one column
+    each, so the caret stays under its place), never raw."""
+    if all(" " <= c < "\x7f" or c > "\x9f" and c not in "\u2028\u2029" and not "\ud800" <= c <= "\udfff"
+           for c in line):
+        return line
+    return "".join(chr(0x2400 + ord(c)) if c < " " else "\u2421" if c == "\x7f" else "\u2424"
+                   if "\x80" <= c <= "\x9f" or c in "\u2028\u2029" else "\ufffd" if "\ud800" <= c <= "\udfff" else c
+                   for c in line)
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -99,13 +133,13 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     Japanese (wide) characters in a terminal.
     """
     place = f"{d.span.file}:{d.span.line}:{d.span.col}" if d.span.line else d.span.file  # (line 0: no place in a file)
-    head = f"{place}: {d.severity}[{d.code}]: {d.message}"
+    head = _visible(f"{place}: {d.severity}[{d.code}]: {d.message}")
     lines = [head]
     src = (sources or {}).get(d.span.file)
     if src is not None and d.span.line >= 1:
-        text_lines = src.splitlines()
+        text_lines = source_lines(src)
         if d.span.line <= len(text_lines):
-            line = text_lines[d.span.line - 1].expandtabs(1)
+            line = _visible(text_lines[d.span.line - 1].expandtabs(1))
             prefix = line[: max(d.span.col - 1, 0)]
             if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
                 marked = line[d.span.col - 1 : d.span.end_col - 1]
@@ -115,7 +149,7 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
             lines.append(f" {n} | {line}")
             lines.append(f" {' ' * len(n)} | {' ' * _width(prefix)}{'^' * max(_width(marked), 1)}")
     if d.hint:
-        lines.append(f"  = hint: {d.hint}")
+        lines.append(_visible(f"  = hint: {d.hint}"))
     return "\n".join(lines)
 
 

@@ -32,18 +32,23 @@ _PLAIN = (int, str, bool, type(None))
 
 
 _MEMO = re.compile(r"\b_m\d+\b")
+_LET_MEMO = re.compile(r"\b_l\d+\b")
 # the case's records that are never null, read once into a local by generated code
 _RECORD = re.compile(r"\bC_(" + "|".join(sorted(r for r in ROOTS if FIELDS[r][0] == "record" and never_null(r))) + r")\b")
 
 
 def prelude(code: str, indent: str = "    ") -> str:
     """The lines generated code starts with: `C = ctx.case`, a local for each record it reads that is
-    never null (`C_device = C['device']`), and each memo it uses set to None (see ExprCompiler._call)."""
+    never null (`C_device = C['device']`), each memo it uses set to None (see ExprCompiler._call), and each let it
+    keeps set to _U, "not computed yet" (see ExprCompiler._let)."""
     lines = [f"{indent}C = ctx.case"]
     lines += [f"{indent}C_{r} = C[{r!r}]" for r in sorted(set(_RECORD.findall(code)))]
     memos = sorted(set(_MEMO.findall(code)))
     if memos:
         lines.append(f"{indent}{' = '.join(memos)} = None")
+    lets = sorted(set(_LET_MEMO.findall(code)))
+    if lets:
+        lines.append(f"{indent}{' = '.join(lets)} = _U")
     return "\n".join(lines)
 
 
@@ -134,6 +139,31 @@ def _nesting(src: str) -> int:
     return deepest
 
 
+_U = object()  # a let not computed yet (its value may be null)
+LARGEST = 10 ** 18  # the largest number (or amount of yen, or minutes) a product may give when deciding
+
+
+def _mul(a, n: int):
+    """`a * n` for a number, an amount or a duration; an OverflowError past LARGEST (squaring again and again
+    would otherwise grow without bound)."""
+    out = a * n if a.__class__ is not Money else Money(a.yen * n)
+    size = out.yen if out.__class__ is Money else out if out.__class__ is int else \
+        max(abs(out.months), abs(out.days), abs(out.minutes))
+    if not -LARGEST <= size <= LARGEST:
+        raise OverflowError(f"a product past {LARGEST:.0e}")
+    return out
+
+
+def _any_op(a, op: str, b):
+    """`+ - * /` on values known only when deciding (a table's outputs): numbers, amounts, durations and dates,
+    never text or sets (adding text up doubles it each time)."""
+    if isinstance(a, (str, frozenset, tuple, bool)) or isinstance(b, (str, frozenset, tuple, bool)):
+        raise TypeError(f"cannot compute {format_value(a)} {op} {format_value(b)}"[:200])
+    if op == "*":
+        return _mul(a, b)
+    return a + b if op == "+" else a - b if op == "-" else a // b
+
+
 def _minute_in(x, w: Window) -> bool:
     """`x in 08:30-17:30` for a time of day or an instant (read in Japan time)."""
     if isinstance(x, dt.datetime):
@@ -150,7 +180,8 @@ class ExprCompiler:
         self.functions = functions
         self.error = error
         self.ns: dict[str, Any] = {"_rt": rt, "_minute_in": _minute_in, "_Money": Money, "_Duration": Duration,
-                                   "_add_duration": add_duration, "_add_months": add_months}
+                                   "_add_duration": add_duration, "_add_months": add_months, "_U": _U, "_mul": _mul,
+                                   "_any_op": _any_op}
         rt.ns = self.ns
         self._names = itertools.count()
         self._bound: dict[int, str] = {}  # id(object) -> its name in ns, so a table or set is bound once
@@ -159,6 +190,7 @@ class ExprCompiler:
         self._fields: dict[tuple[str, ...], Compiled] = {}  # a case field read: one Compiled for every read
         self._symbols: dict[str, Compiled] = {}  # a bare word: one constant for every use
         self._hoists: dict[int, tuple[Compiled, Compiled]] = {}
+        self._kept: dict[int, tuple[Compiled, Compiled]] = {}  # a let used through its function -> its kept use
 
     # ---- source helpers ----------------------------------------------------------------------------
     def temp(self) -> str:
@@ -229,6 +261,19 @@ class ExprCompiler:
             self._hoists[id(c)] = (c, h)  # (c kept alive, so its id is not reused)
         return h
 
+    def _let(self, let: Compiled) -> Compiled:
+        """A large let, used through its function and computed once in each generated function that uses it (kept
+        in a local `_lN`, which generated code starts as _U): a let that uses the one before it twice, sixty times
+        over, is sixty calls, not 2**60."""
+        kept = self._kept.get(id(let), (None, None))[1]
+        if kept is None:
+            h = self._hoisted(let)
+            memo = f"_l{next(self._names)}"
+            kept = Compiled(f"({memo} if {memo} is not _U else ({memo} := {h.src}))", let.type, self.ns, enum=let.enum,
+                            strict=let.strict, nullable=let.nullable, pure=let.pure)
+            self._kept[id(let)] = (let, kept)
+        return kept
+
     def _settle(self, c: Compiled) -> Compiled:
         if len(c.src) > _LONG and _nesting(c.src) > _DEEP:
             return self._hoisted(c)
@@ -282,7 +327,7 @@ class ExprCompiler:
         if len(parts) == 1:
             let = scope.lookup(root)
             if let is not None:
-                return self._hoisted(let) if len(let.src) > _BIG_LET else let
+                return self._let(let) if len(let.src) > _BIG_LET else let
         if root in ROOTS:
             field = self._fields.get(parts)
             if field is not None:
@@ -464,12 +509,11 @@ class ExprCompiler:
             else:
                 form = "({0} " + op + " {1})"
         elif op == "*" and lt in ("int", "money", "duration") and rt_ == "int":
-            result = lt
-            form = "_Money({0}.yen * {1})" if lt == "money" else "({0} * {1})"
+            result, form = lt, "_mul({0}, {1})"
         elif op == "/" and lt == rt_ == "int":
             result, form = "int", "({0} // {1})"
         elif "any" in (lt, rt_):
-            result, form = "any", "({0} " + {"+": "+", "-": "-", "*": "*", "/": "//"}[op] + " {1})"
+            result, form = "any", "_any_op({0}, " + repr(op) + ", {1})"
         if form is None:
             self.error("E054", f"cannot compute {_a(lt)} {op} {_a(rt_)}", node.span,
                        "dates move by durations (date + 30 days); `-` between names needs spaces around it")
@@ -511,6 +555,8 @@ class ExprCompiler:
                 args.append(self.constant(name, "column"))
                 continue
             c = self._compile(arg, scope)
+            if want == "symbol" and c.const and c.type == "symbol":  # a word the function takes as a value
+                self.rt.known_symbols.add(c.value)
             if want in ("support", "variant"):
                 self._check_choice(want, c, arg)
             elif not _fits(want, c.type):

@@ -10,6 +10,7 @@ import re
 
 from sptui.policy.ast import Binary, Call, ClauseRef, Entry, Let, ListLit, Literal, Module, Path, SetLit, Unary
 from sptui.policy.depth import chained
+from sptui.policy.diagnostics import source_lines
 
 INDENT = "  "
 _DURATION = re.compile(r"^(\d+) ?([a-z]+)$")
@@ -97,7 +98,7 @@ class _Printer:
         ordered = sorted(module.comments, key=lambda c: c.line) if comments else []
         self.trailing = {c.line: c for c in ordered if not c.own_line}
         self.pending = [c for c in ordered if c.own_line]
-        self.source_lines = module.source.splitlines()
+        self.source_lines = source_lines(module.source)
         self.comments = comments
         self.last: int | None = None  # the last source line printed
 

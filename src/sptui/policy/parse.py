@@ -33,7 +33,7 @@ from sptui.policy.ast import (
     Unary,
 )
 from sptui.policy.depth import within_depth
-from sptui.policy.diagnostics import Diagnostic
+from sptui.policy.diagnostics import OTHER_SEPARATORS, Diagnostic, normal_breaks, source_lines
 
 _TOKEN_NAMES = {
     "_NL": "the end of the line", "_LPAR": "`(`",
@@ -246,7 +246,7 @@ def _expected(names) -> str:
 
 
 def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
-    lines = source.splitlines()
+    lines = source_lines(source)
     if isinstance(e, UnexpectedCharacters):
         ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else ""
         line = lines[e.line - 1] if 0 < e.line <= len(lines) else ""
@@ -278,7 +278,7 @@ def _syntax_diag(e: UnexpectedInput, file: str, source: str) -> Diagnostic:
         return Diagnostic("E003", "the file ends before the block or entry does", span,
                           "a block opened with `{` is closed by `}` on a line of its own")
     expected = getattr(e, "expected", None) or getattr(e, "accepts", None) or set()
-    got = "end of line" if tok.type == "_NL" else f"`{tok}`"
+    got = "end of line" if tok.type == "_NL" else f"`{tok}`" if len(tok) <= 40 else f"`{str(tok)[:37]}…`"
     # the _NL token's own position is the line it ends
     if tok.type == "_NL":
         line_no = tok.line
@@ -309,7 +309,7 @@ def _comments(source: str) -> tuple[Comment, ...]:
     if "#" not in source:
         return ()
     out = []
-    for n, line in enumerate(source.splitlines(), 1):
+    for n, line in enumerate(source_lines(source), 1):
         if "#" not in line:
             continue
         in_str = False
@@ -394,8 +394,9 @@ def _parse(source: str, file: str) -> tuple[Module, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     if source.startswith("\ufeff"):  # a byte-order mark from an editor on Windows: not part of the text
         source = source[1:]
-    text = source if source.endswith("\n") else source + "\n"
-    reported_lines: set[int] = set()
+    source = normal_breaks(source)  # \r\n and a lone \r end a line as \n does
+    reported_lines: set[int] = set()  # one diagnostic per line: the first
+    text = _separators(source if source.endswith("\n") else source + "\n", file, diags, reported_lines)
     budget = [200]
 
     def on_error(e: UnexpectedInput) -> bool:
@@ -426,3 +427,27 @@ def _parse(source: str, file: str) -> tuple[Module, list[Diagnostic]]:
     if not isinstance(items, tuple):
         items = ()
     return Module(file, within_depth(items, diags), _comments(source), source), diags
+
+
+_SEPARATOR = re.compile("[" + "".join(OTHER_SEPARATORS) + "\ud800-\udfff]")
+
+
+def _separators(text: str, file: str, diags: list[Diagnostic], seen: set[int]) -> str:
+    """Each character that some reader takes for a line break but the language does not (U+2028, a form feed…), or
+    that is no text at all (a lone surrogate): E002 at its place (the first on each line), and a space in the text
+    parsed, so the rest still parses."""
+    if _SEPARATOR.search(text) is None:
+        return text
+    for n, line in enumerate(text.split("\n"), 1):
+        m = _SEPARATOR.search(line)
+        if m is not None and n not in seen:
+            seen.add(n)
+            c, ch = m.start() + 1, m.group()
+            if ch in OTHER_SEPARATORS:
+                diags.append(Diagnostic("E002", f"unexpected line separator {OTHER_SEPARATORS[ch]}",
+                                        Span(file, n, c, n, c + 1),
+                                        "a line ends with a line break (\\n, or \\r\\n); take this character out"))
+            else:  # (text from an editor, never from a file: a file is read as UTF-8)
+                diags.append(Diagnostic("E002", f"unexpected lone surrogate U+{ord(ch):04X}: no Unicode text",
+                                        Span(file, n, c, n, c + 1), "take this character out"))
+    return _SEPARATOR.sub(" ", text)

@@ -153,7 +153,7 @@ def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic],
     for f in files:
         name = display_name(f)
         try:
-            text = read_text(f, name=name)
+            text = read_text(f, name=name, within=f.parent)
         except FileProblem as e:
             diags.append(Diagnostic("E010", f"`{name}` {e.reason}", Span(name, 1, 1, 1, 1),
                                     "a test file is a UTF-8 text file named *_test.sptp"))

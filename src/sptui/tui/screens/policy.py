@@ -58,8 +58,19 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         self.query_one("#title", Static).update(plain(text))
 
     def open_file(self, path) -> None:
+        """Show the file to edit it: read as every policy file is (a regular UTF-8 file inside the policy's folder,
+        of bounded size); a file that cannot be read opens nothing and says why (nothing of it is shown)."""
+        from sptui.files import FileProblem, read_text
+
+        try:
+            text = read_text(path, within=path.parent, name=path.name)
+        except FileProblem as e:
+            self.current, self.saved = None, ""
+            self.query_one("#source", TextArea).load_text("")
+            self.query_one("#diagnostics", Static).update(Text(safe(str(e), lines=True), style="bold red"))
+            return
         self.current = path
-        self.saved = path.read_text(encoding="utf-8")  # the file's text on disk, as last read or saved
+        self.saved = text  # the file's text on disk, as last read or saved
         self.query_one("#source", TextArea).load_text(self.saved)
 
     @property
