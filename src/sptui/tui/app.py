@@ -67,6 +67,18 @@ class DeskApp(Guarded, LastStop, App):
         self.keymap: dict[str, str] = {}  # binding id → key(s), from the keymap file (load_keymap)
         self.filter_history: list[str] = []  # the queue's filters, oldest first, for this session (widgets/history.py)
 
+    def get_driver_class(self):
+        """Textual's choice of driver, but in a browser session (`sptui serve`) the one whose input waits for the
+        desk (web_driver.py: a flooding browser is held back, the desk does not grow)."""
+        from textual.drivers.web_driver import WebDriver
+
+        chosen = super().get_driver_class()
+        if chosen is WebDriver:
+            from sptui.tui.web_driver import DeskWebDriver
+
+            return DeskWebDriver
+        return chosen
+
     def on_mount(self) -> None:
         self.load_keymap()
         self.title = self.words("title")
