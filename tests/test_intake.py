@@ -564,3 +564,38 @@ def test_a_receipt_time_is_plausible_from_366_days_before_the_intakes_clock_to_1
         "received now: its Date header 9999-12-31T23:59:59-12:00 is more than 1 day after the intake's clock; "
         "the file's modification time 1970-01-01T09:00:00+09:00 is more than 366 days before the intake's clock")
     assert received_at(MailFile(Path("x.eml"), raw=b"\r\n", mtime=now.timestamp()), now) == (now, None)
+
+
+@pytest.mark.parametrize("table", ["alarms", "quarantine", "machines"])
+def test_a_lock_held_on_postgresql_answers_451_within_seconds_and_the_retry_is_stored_once(db_url, registered, table):
+    """Another transaction holds a lock the intake needs (a long LOCK TABLE, a desk's open transaction): the
+    intake waits a few seconds, then answers 451 (the sender keeps the mail); once the lock is gone the retry is
+    stored, once. An SMTP client is never left hanging."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's lock waits (SQLite's: test_a_store_fault_answers_451_and_the_retry_is_stored)")
+    import time
+
+    import sqlalchemy as sa
+
+    srv = IntakeServer(db_url).start()
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    raw = (_mail(b"Message-ID: <q-locked@x>\r\nSubject: not an alarm\r\n") if table == "quarantine"
+           else alarm("SV0001", t, message_id="locked@sv0001"))
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as lock:
+            lock.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # held until the rollback
+            for _ in range(2):
+                started = time.monotonic()
+                code, text = data_reply(srv.port, raw)
+                took = time.monotonic() - started
+                assert code == 451 and "try again" in text, (code, text)
+                assert took < 15, f"the 451 took {took:.1f} s"
+            lock.rollback()
+        assert data_reply(srv.port, raw)[0] == 250
+        assert "already" in data_reply(srv.port, raw)[1] or table == "quarantine"
+        stored = registered.quarantine.rows() if table == "quarantine" else registered.alarms.rows()
+        assert [r["message_id"] for r in stored] == ["q-locked@x" if table == "quarantine" else "locked@sv0001"]
+    finally:
+        engine.dispose()
+        srv.stop()
