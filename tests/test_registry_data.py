@@ -488,3 +488,20 @@ def test_registry_export_to_a_terminal_shows_control_characters_escaped_and_to_a
     os.close(leader)
     text = seen.decode()
     assert "\\x1b]0;pwned\\x07" in text and CONTROL.search(text.replace("\r\n", "")) is None
+
+
+def test_registry_import_never_reads_through_a_symbolic_link(tmp_path, db_url, run):
+    """A CSV that is a symbolic link (to a file elsewhere, say one the operator may read and the uploader may not;
+    or a cycle of links) is refused with one line: nothing of the linked file is read, shown or imported."""
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text(registry_csv([registry_row(1)]), encoding="utf-8")
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "reg.csv").symlink_to(secret)
+    (upload / "loop.csv").symlink_to(upload / "loop.csv")
+    r = run("registry", "import", upload / "reg.csv", "--db", db_url)
+    assert r.returncode == 2 and "is not a regular file (it is a symbolic link" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "imported" not in r.stdout
+    r = run("registry", "import", upload / "loop.csv", "--db", db_url)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
