@@ -409,3 +409,61 @@ def test_an_open_paste_is_measured_the_same_however_the_stream_is_cut(parts, dat
     assert (pieces.open, pieces.size) == (whole.open, whole.size)
     last = max(stream.rfind(b"\x1b[200~"), stream.rfind(b"\x1b[201~"))
     assert whole.open == (last >= 0 and stream[last:last + 6] == b"\x1b[200~")
+
+
+def test_malformed_requests_get_a_400_and_one_log_line_never_a_traceback(desk_server):
+    """A websocket request without a handshake (no key, an unknown version), a Host header twice, a request line or
+    header over aiohttp's limits: each a 400 (the connection answered, not dropped) and at most one log line; the
+    log never shows a traceback (textual-serve's would print every local variable, a request's headers too)."""
+    port = desk_server.port
+
+    def answer(request: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(request)
+            out = b""
+            while b"\r\n" not in out:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+            return out.split(b"\r\n", 1)[0]
+
+    host = f"Host: 127.0.0.1:{port}\r\n"
+    upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    for request in (f"GET /ws HTTP/1.1\r\n{host}{upgrade}\r\n",
+                    f"GET /ws HTTP/1.1\r\n{host}{upgrade}Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: x\r\n\r\n",
+                    f"GET / HTTP/1.1\r\n{host}{host}\r\n",
+                    f"GET /?{'a' * 20000} HTTP/1.1\r\n{host}\r\n",
+                    f"GET / HTTP/1.1\r\n{host}X-A: {'b' * 20000}\r\n\r\n"):
+        assert answer(request.encode()).split(b" ")[1] == b"400", request[:60]
+    assert desk_server.desks() == []
+    log = desk_server.stop()
+    assert "Traceback" not in log and "│" not in log and "a desk session failed" not in log, log
+    assert "Duplicate 'Host' header" in log
+
+
+def test_a_compressed_message_that_inflates_past_the_bound_closes_the_session(desk_server):
+    """permessage-deflate: 50 MB of text sent as a few KB. The bound is on the inflated message: the session is
+    closed (1009) and its desk ends."""
+    async def session() -> tuple[list[int], object]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"ws://127.0.0.1:{desk_server.port}/ws?width=80&height=24", compress=15)
+            deadline = time.monotonic() + 60
+            while not desk_server.desks():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.1)
+            desks = desk_server.desks()
+            await ws.send_str(json.dumps(["stdin", "a" * (50 * 1024 * 1024)]), compress=15)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    msg = await ws.receive(timeout=1)
+                except asyncio.TimeoutError:
+                    continue
+                if msg.type != aiohttp.WSMsgType.BINARY:
+                    return desks, msg.data
+            return desks, None
+
+    desks, code = asyncio.run(session())
+    assert code == 1009
+    assert _gone_within(desks, 8) == []

@@ -141,6 +141,18 @@ class DeskService(AppService):
                 log.warning("a session's desk (pid %s) did not end on SIGTERM; killing it", process.pid)
 
 
+def _one_line(record: logging.LogRecord) -> bool:
+    """A log record of a request aiohttp refused as malformed (HttpProcessingError): its message and why, no
+    traceback."""
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError):
+        record.msg, record.args = f"{record.getMessage()}: {error.code} {error.message}", ()
+        record.exc_info = record.exc_text = None
+    return True
+
+
 class DeskServer(Server):
     """textual-serve's server, with the session's command (its operator) taken from the request, the Host of
     every request checked, and each session's desk process ended with its client."""
@@ -167,6 +179,14 @@ class DeskServer(Server):
                 self.any_port.add(hp[0])
             else:
                 self.hosts.add(hp)
+
+    def initialize_logging(self) -> None:
+        """Plain log lines. textual-serve's show a traceback with every local variable (a request's headers: a
+        proxy's login, a cookie); a request aiohttp cannot read (a header twice, a line too long) is one line."""
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
+        handler.addFilter(_one_line)
+        logging.basicConfig(level="DEBUG" if self.debug else "INFO", handlers=[handler], force=True)
 
     def host_refusal(self, request: web.Request) -> str | None:
         """Why this request's Host is not this server's (None: it is)."""
@@ -241,6 +261,8 @@ class DeskServer(Server):
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await asyncio.wait_for(websocket.send_bytes(f"\r\nsptui: session closed: {why}\r\n".encode()), 1.0)
                 await websocket.close()
+        except web.HTTPException:  # no websocket handshake (a missing key, a version it is not): 400, one line
+            raise
         except asyncio.CancelledError:
             await websocket.close()
         except Exception:  # one session's failure; the server goes on
