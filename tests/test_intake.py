@@ -639,3 +639,25 @@ def test_intake_file_never_reads_through_a_symbolic_link(tmp_path, db_url, regis
                        f"{linked}/new": "a symbolic link, not entered", f"{tmp_path}/named.eml": link}
     assert sorted(a["message_id"] for a in registered.alarms.rows()) == ["a@sv", "m3@sv"]
     assert registered.quarantine.rows() == []
+
+
+def test_intake_file_reads_a_mail_however_deep_its_folder_is(tmp_path, db_url, registered):
+    """Folders nested 1,500 deep (deeper than Python's recursion goes): the mail at the bottom is read, the run does
+    not fail."""
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    top = tmp_path / "drop"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(1500):  # (relative to the last folder: a path this long is beyond what one call takes)
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("deep.eml", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+            f.write(alarm("SV0001", t, message_id="deep@sv"))
+    finally:
+        os.close(fd)
+    r = _intake_file(top, "--db", db_url)
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "RecursionError" not in r.stderr, r.stderr[-500:]
+    assert [a["message_id"] for a in registered.alarms.rows()] == ["deep@sv"]

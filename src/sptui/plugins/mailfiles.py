@@ -60,30 +60,43 @@ def _folder(p: Path) -> bool:
 
 
 def _walk(folder: Path, max_size: int, *, maildir: bool = False) -> Iterator[MailFile]:
-    """The *.eml files below a folder in name order (folders reached through a symlink are not entered); of a
-    maildir's new/ or cur/, every entry but dot files."""
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as e:
-        yield MailFile(folder, skipped=f"the folder cannot be read: {e.strerror or e}")
-        return
-    for entry in entries:
-        path = Path(entry.path)
-        if maildir:
-            if not entry.name.startswith("."):
-                yield read_mail(path, max_size)
+    """The *.eml files below a folder in name order, depth first (folders reached through a symlink are not
+    entered; however deep the folders go: a stack, no recursion); of a maildir's new/ or cur/, every entry but dot
+    files. Each file is read only when its turn comes (one mail in memory at a time)."""
+    stack: list[tuple[str, Path | MailFile]] = [("walk", folder)]
+    while stack:
+        what, item = stack.pop()
+        if what == "said":
+            yield item
+            continue
+        if what == "read":
+            yield read_mail(item, max_size)
             continue
         try:
-            is_folder = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_folder = False
-        if is_folder:
-            if entry.name.endswith(".eml"):
-                yield MailFile(path, skipped="a folder, not a mail file (the .eml files in it are read)")
-            yield from _walk(path, max_size)
-        elif entry.name.endswith(".eml"):
-            yield read_mail(path, max_size)
+            with os.scandir(item) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            yield MailFile(item, skipped=f"the folder cannot be read: {e.strerror or e}")
+            continue
+        here: list[tuple[str, Path | MailFile]] = []  # in name order; pushed reversed, so popped in order
+        for entry in entries:
+            path = Path(entry.path)
+            if maildir:
+                if not entry.name.startswith("."):
+                    here.append(("read", path))
+                continue
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if entry.name.endswith(".eml"):
+                    here.append(("said", MailFile(path, skipped="a folder, not a mail file (the .eml files in it "
+                                                               "are read)")))
+                here.append(("walk", path))
+            elif entry.name.endswith(".eml"):
+                here.append(("read", path))
+        stack.extend(reversed(here))
 
 
 def read_mail(path: Path, max_size: int = MAX_MAIL) -> MailFile:
