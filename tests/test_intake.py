@@ -474,8 +474,8 @@ def _intake_file(*args) -> subprocess.CompletedProcess:
 
 
 def test_intake_file_reads_only_regular_files_and_reports_the_rest_one_line_each(tmp_path, db_url, registered):
-    """A FIFO, a folder named *.eml, a symlink to a device, a file over 32 MB, a sub-folder and a FIFO in a
-    maildir's new/: each one line, skipped; every mail after them is read; no traceback, no hang."""
+    """A FIFO, a folder named *.eml, symlinks (to a device, to a mail file), a file over 32 MB, a sub-folder and a
+    FIFO in a maildir's new/: each one line, skipped; every mail after them is read; no traceback, no hang."""
     t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
     folder, maildir = tmp_path / "in", tmp_path / "Maildir"
     (folder / "b.eml").mkdir(parents=True)
@@ -485,7 +485,7 @@ def test_intake_file_reads_only_regular_files_and_reports_the_rest_one_line_each
     os.mkfifo(folder / "a_fifo.eml")
     (folder / "b.eml" / "inside.eml").write_bytes(alarm("SV0002", t, message_id="inside@sv"))
     (folder / "c_zero.eml").symlink_to("/dev/zero")
-    (folder / "c_link.eml").symlink_to(folder / "a.eml")  # a symlink to a regular file is read (a duplicate)
+    (folder / "c_link.eml").symlink_to(folder / "a.eml")  # a symlink, even to a mail file, is not followed
     with open(folder / "d_huge.eml", "wb") as f:
         f.truncate(40 * 1024 * 1024)
     (folder / "e.eml").write_bytes(alarm("SV0003", t, message_id="e@sv"))
@@ -499,12 +499,13 @@ def test_intake_file_reads_only_regular_files_and_reports_the_rest_one_line_each
     assert skipped == {
         f"{folder}/a_fifo.eml": "a FIFO, not a mail file",
         f"{folder}/b.eml": "a folder, not a mail file (the .eml files in it are read)",
-        f"{folder}/c_zero.eml": "a character device, not a mail file",
+        f"{folder}/c_link.eml": "a symbolic link, not a mail file",
+        f"{folder}/c_zero.eml": "a symbolic link, not a mail file",
         f"{folder}/d_huge.eml": "over 33,554,432 bytes, the largest mail taken",
         f"{maildir}/new/1.dir": "a folder, not a mail file",
         f"{maildir}/new/2.fifo": "a FIFO, not a mail file",
     }
-    assert "stored 4 duplicate 1 quarantined 0 skipped 6" in r.stderr and r.returncode == 1
+    assert "stored 4 duplicate 0 quarantined 0 skipped 7" in r.stderr and r.returncode == 1
     assert sorted(a["message_id"] for a in registered.alarms.rows()) == ["a@sv", "e@sv", "inside@sv", "m3@sv"]
 
 
@@ -564,3 +565,99 @@ def test_a_receipt_time_is_plausible_from_366_days_before_the_intakes_clock_to_1
         "received now: its Date header 9999-12-31T23:59:59-12:00 is more than 1 day after the intake's clock; "
         "the file's modification time 1970-01-01T09:00:00+09:00 is more than 366 days before the intake's clock")
     assert received_at(MailFile(Path("x.eml"), raw=b"\r\n", mtime=now.timestamp()), now) == (now, None)
+
+
+@pytest.mark.parametrize("table", ["alarms", "quarantine", "machines"])
+def test_a_lock_held_on_postgresql_answers_451_within_seconds_and_the_retry_is_stored_once(db_url, registered, table):
+    """Another transaction holds a lock the intake needs (a long LOCK TABLE, a desk's open transaction): the
+    intake waits a few seconds, then answers 451 (the sender keeps the mail); once the lock is gone the retry is
+    stored, once. An SMTP client is never left hanging."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's lock waits (SQLite's: test_a_store_fault_answers_451_and_the_retry_is_stored)")
+    import time
+
+    import sqlalchemy as sa
+
+    srv = IntakeServer(db_url).start()
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    raw = (_mail(b"Message-ID: <q-locked@x>\r\nSubject: not an alarm\r\n") if table == "quarantine"
+           else alarm("SV0001", t, message_id="locked@sv0001"))
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as lock:
+            lock.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # held until the rollback
+            for _ in range(2):
+                started = time.monotonic()
+                code, text = data_reply(srv.port, raw)
+                took = time.monotonic() - started
+                assert code == 451 and "try again" in text, (code, text)
+                assert took < 15, f"the 451 took {took:.1f} s"
+            lock.rollback()
+        assert data_reply(srv.port, raw)[0] == 250
+        assert "already" in data_reply(srv.port, raw)[1] or table == "quarantine"
+        stored = registered.quarantine.rows() if table == "quarantine" else registered.alarms.rows()
+        assert [r["message_id"] for r in stored] == ["q-locked@x" if table == "quarantine" else "locked@sv0001"]
+    finally:
+        engine.dispose()
+        srv.stop()
+
+
+def test_intake_file_never_reads_through_a_symbolic_link(tmp_path, db_url, registered):
+    """A drop folder (or a maildir) with links in it: to a file outside it (/etc/…, another user's mail), a cycle,
+    a link to itself, a dangling one, a link named on the command line, a maildir whose new/ is a link. None is
+    followed: each is one line, skipped; nothing of what they point to is stored or quarantined; no hang."""
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.eml").write_bytes(alarm("SV0002", t, message_id="outside@sv"))
+    (outside / "passwd").write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    drop, maildir, linked = tmp_path / "drop", tmp_path / "Maildir", tmp_path / "Linked"
+    drop.mkdir()
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (linked / "cur").mkdir(parents=True)
+    (linked / "new").symlink_to(outside)
+    (drop / "a.eml").write_bytes(alarm("SV0001", t, message_id="a@sv"))
+    (drop / "b_out.eml").symlink_to(outside / "secret.eml")
+    (drop / "c_self.eml").symlink_to(drop / "c_self.eml")
+    (drop / "d_one.eml").symlink_to(drop / "d_two.eml")
+    (drop / "d_two.eml").symlink_to(drop / "d_one.eml")
+    (drop / "e_gone.eml").symlink_to(tmp_path / "nothing.eml")
+    (drop / "f_dir.eml").symlink_to(drop)  # (a folder reached through a link: not entered)
+    (maildir / "new" / "1.passwd").symlink_to(outside / "passwd")
+    (maildir / "new" / "2.loop").symlink_to(maildir / "new" / "2.loop")
+    (maildir / "new" / "3.host").write_bytes(alarm("SV0003", t, message_id="m3@sv"))
+    (tmp_path / "named.eml").symlink_to(outside / "secret.eml")
+    r = _intake_file(drop, maildir, linked, tmp_path / "named.eml", "--db", db_url)
+    assert "Traceback" not in r.stderr, r.stderr
+    skipped = {line.split(": skipped: ")[0]: line.split(": skipped: ")[1] for line in r.stderr.splitlines()
+               if ": skipped: " in line}
+    link = "a symbolic link, not a mail file"
+    assert skipped == {f"{drop}/b_out.eml": link, f"{drop}/c_self.eml": link, f"{drop}/d_one.eml": link,
+                       f"{drop}/d_two.eml": link, f"{drop}/e_gone.eml": link, f"{drop}/f_dir.eml": link,
+                       f"{maildir}/new/1.passwd": link, f"{maildir}/new/2.loop": link,
+                       f"{linked}/new": "a symbolic link, not entered", f"{tmp_path}/named.eml": link}
+    assert sorted(a["message_id"] for a in registered.alarms.rows()) == ["a@sv", "m3@sv"]
+    assert registered.quarantine.rows() == []
+
+
+def test_intake_file_reads_a_mail_however_deep_its_folder_is(tmp_path, db_url, registered):
+    """Folders nested 1,500 deep (deeper than Python's recursion goes): the mail at the bottom is read, the run does
+    not fail."""
+    t = dt.datetime(2026, 11, 27, 10, tzinfo=JST)
+    top = tmp_path / "drop"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(1500):  # (relative to the last folder: a path this long is beyond what one call takes)
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("deep.eml", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+            f.write(alarm("SV0001", t, message_id="deep@sv"))
+    finally:
+        os.close(fd)
+    r = _intake_file(top, "--db", db_url)
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "RecursionError" not in r.stderr, r.stderr[-500:]
+    assert [a["message_id"] for a in registered.alarms.rows()] == ["deep@sv"]

@@ -494,3 +494,74 @@ def test_registry_export_to_a_terminal_shows_control_characters_escaped_and_to_a
     os.close(leader)
     text = seen.decode()
     assert "\\x1b]0;pwned\\x07" in text and CONTROL.search(text.replace("\r\n", "")) is None
+
+
+def test_registry_import_never_reads_through_a_symbolic_link(tmp_path, db_url, run):
+    """A CSV that is a symbolic link (to a file elsewhere, say one the operator may read and the uploader may not;
+    or a cycle of links) is refused with one line: nothing of the linked file is read, shown or imported."""
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text(registry_csv([registry_row(1)]), encoding="utf-8")
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "reg.csv").symlink_to(secret)
+    (upload / "loop.csv").symlink_to(upload / "loop.csv")
+    r = run("registry", "import", upload / "reg.csv", "--db", db_url)
+    assert r.returncode == 2 and "is not a regular file (it is a symbolic link" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "imported" not in r.stdout
+    r = run("registry", "import", upload / "loop.csv", "--db", db_url)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+def _encoded_forms(text: str) -> dict[str, str]:
+    """A name as a mail may carry it without the name's own characters: HTML entities (hex and decimal),
+    percent-encoded, an RFC 2047 encoded word (B and Q) in a body, quoted-printable in a body that says nothing of
+    it, and those nested (an entity, percent-encoded)."""
+    import quopri
+    import urllib.parse
+
+    data = text.encode("utf-8")
+    hexed = "".join(f"&#x{ord(c):X};" for c in text)
+    return {"html-hex": hexed, "html-dec": "".join(f"&#{ord(c)};" for c in text),
+            "percent": urllib.parse.quote(text), "percent-cp932": urllib.parse.quote(text.encode("cp932")),
+            "word-b": f"=?UTF-8?B?{base64.b64encode(data).decode()}?=",
+            "word-q": "=?utf-8?q?" + "".join(f"={b:02X}" for b in data) + "?=",
+            "qp": quopri.encodestring(data).decode(), "percent-of-html": urllib.parse.quote(hexed)}
+
+
+def test_purge_erases_a_name_carried_encoded_and_every_mail_linked_to_the_purged_machines(store, policy, run, db_url):
+    """第3章 1.8: a quarantined mail that carries the purged customer's name encoded (HTML entities, percent-encoded,
+    an encoded word or quoted-printable where no header says so) is erased as one that carries it plainly; a mail
+    the intake tied to one of their machines (`no-express`: the machine was found) is erased by that link, even
+    when nothing in it is long enough to search for. The remaining customer's mails, in the same forms, stay."""
+    from sptui.intake.ingest import ingest
+
+    gone_org, kept_org = "山田精機工業株式会社", "鈴木物産株式会社"
+    rows = [registry_row(1, purchased_on="2019-04-02", customer_organisation=gone_org, customer_name="山田 太郎"),
+            registry_row(3, purchased_on="2019-04-02", computer_name="Q7", express_start_on=""),
+            registry_row(2, customer_organisation=kept_org, customer_name="鈴木 花子")]
+    rows[1].update({k: rows[0][k] for k in rows[0] if k.startswith("customer_")})  # machine 3: the same customer
+    store.registry.import_csv(registry_csv(rows), variants=VARIANTS)
+    when = at("2023-06-02T10:05:00+09:00")
+
+    def mail(body: str, subject: str = "fwd") -> bytes:
+        return (f"From: relay@example.net\r\nSubject: {subject}\r\nMessage-ID: <{abs(hash(body))}@x>\r\n"
+                "Content-Type: text/plain; charset=us-ascii\r\n\r\n" f"note: {body}\r\n").encode()
+
+    def store_mail(raw: bytes) -> int:
+        stored = ingest(store, policy, raw, via="smtp:127.0.0.1", received_at=when)
+        assert stored.outcome == "quarantined"
+        return stored.id
+
+    gone = {k: store_mail(mail(v)) for k, v in _encoded_forms(gone_org).items()}
+    gone["subject"] = store_mail(mail("see subject", subject=_encoded_forms(gone_org)["word-b"]))
+    kept = {k: store_mail(mail(v)) for k, v in _encoded_forms(kept_org).items()}
+    linked = ingest(store, policy, alarm_mail("Q7", when, message_id="q7@x"), via="smtp:127.0.0.1", received_at=when)
+    assert linked.outcome == "quarantined" and linked.reason == "no-express"
+    done = run("purge", "--ended-before", "2025-01-01", "--yes", "--db", db_url)
+    assert done.returncode == 0, done.stderr
+    rows_now = {q["id"]: q for q in store.quarantine.rows()}
+    survived = [k for k, qid in gone.items() if rows_now[qid]["via"] != "(消去済み)"]
+    assert survived == [], f"the purged customer's name survived purge encoded as {survived}"
+    assert rows_now[linked.id]["via"] == "(消去済み)" and b"Q7" not in rows_now[linked.id]["raw"]
+    assert all(rows_now[qid]["via"] == "smtp:127.0.0.1" for qid in kept.values())

@@ -290,3 +290,181 @@ def test_the_textual_serve_name_sptui_relies_on_is_still_there():
         await service.stop()
 
     asyncio.run(check())
+
+
+# ---- what a client sends: bounded, and its desk ends with it ------------------------------------------------------
+async def _flood(ws, message: str, seconds: float) -> int:
+    """Send `message` again and again for `seconds` (a send the server holds back counts as time spent); the
+    number of messages the server took."""
+    sent, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            await asyncio.wait_for(ws.send_str(message), max(0.05, deadline - time.monotonic()))
+        except (asyncio.TimeoutError, ConnectionError, aiohttp.ClientError):
+            break
+        sent += 1
+    return sent
+
+
+def test_a_client_flooding_its_desk_with_keys_grows_neither_the_desk_nor_the_server(desk_server):
+    """A browser that sends keys faster than the desk handles them is held back (the desk reads its input only as
+    fast as it handles it; the server reads the websocket only as fast as the desk takes it): the desk's and the
+    server's memory stay bounded, and the desk ends within seconds once the client drops, mid-flood."""
+    async def session() -> tuple[list[int], float, float, int]:
+        async with aiohttp.ClientSession() as http:
+            ws = await _open_desk(desk_server.port, http)
+            [desk] = desk_server.desks()
+            before = _rss_mb(desk)
+            sent = await _flood(ws, json.dumps(["stdin", "j" * 30000]), 6.0)
+            grown = _rss_mb(desk) - before
+            server = _rss_mb(desk_server.proc.pid)
+            await ws.close()
+            return [desk], grown, server, sent
+
+    desks, grown, server, sent = asyncio.run(session())
+    assert sent > 0
+    assert grown < 30, f"the desk grew by {grown:.0f} MB under a key flood"
+    assert server < 150, f"the server grew to {server:.0f} MB under a key flood"
+    assert _gone_within(desks, 8) == [], "the desk process outlived its flooding client"
+
+
+@pytest.mark.parametrize("what", ["message", "paste"])
+def test_a_message_or_paste_over_the_bound_closes_the_session_and_ends_its_desk(desk_server, what):
+    """One websocket message over MESSAGE_MAX, or a bracketed paste left open past PASTE_MAX (sent in messages
+    each under the bound), closes the session (the browser's terminal says why for a paste) and ends the desk."""
+    from sptui.serve.server import MESSAGE_MAX, PASTE_MAX
+
+    async def session() -> tuple[list[int], str, bool]:
+        async with aiohttp.ClientSession() as http:
+            ws = await _open_desk(desk_server.port, http)
+            desks = desk_server.desks()
+            if what == "message":
+                await ws.send_str(json.dumps(["stdin", "x" * (MESSAGE_MAX + 1)]))
+            else:
+                await ws.send_str(json.dumps(["stdin", "\x1b[200~"]))
+                await _flood(ws, json.dumps(["stdin", "y" * (PASTE_MAX // 8)]), 5.0)
+            said, closed, deadline = b"", False, time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    msg = await ws.receive(timeout=max(0.05, deadline - time.monotonic()))
+                except asyncio.TimeoutError:
+                    break
+                if msg.type == aiohttp.WSMsgType.BINARY:
+                    said += msg.data
+                elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    closed = True
+                    break
+            return desks, said.decode(errors="replace"), closed
+
+    desks, said, closed = asyncio.run(session())
+    assert closed, "the session stayed open"
+    if what == "paste":
+        assert "paste over" in said
+    assert _gone_within(desks, 8) == [], "the desk outlived its closed session"
+    assert "Traceback" not in desk_server.stop()
+
+
+def test_a_client_that_fills_a_stuck_desks_input_then_goes_leaves_no_desk(tmp_path):
+    """A desk that never reads its input (stuck): the server's write to it waits, and the client goes meanwhile.
+    The server notices the client going all the same, and the desk is ended (quit, SIGTERM, SIGKILL)."""
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                     "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\ntime.sleep(600)\n")
+    port = _free_port()
+    code = ("import sys; from sptui.serve.server import DeskServer; "
+            f"DeskServer([sys.executable, {str(stuck)!r}], host='127.0.0.1', port={port}).serve()")
+    served = Served([sys.executable, "-c", code], port)
+
+    async def session() -> list[int]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws")
+            deadline = time.monotonic() + 30
+            while not served.desks():
+                assert time.monotonic() < deadline, "no desk process started"
+                await asyncio.sleep(0.1)
+            desks = served.desks()
+            await _flood(ws, json.dumps(["stdin", "z" * 60000]), 2.0)  # far more than a pipe holds
+            await ws.close()
+            return desks
+
+    try:
+        desks = asyncio.run(session())
+        assert _gone_within(desks, 12) == [], "a stuck desk outlived the client that filled its input"
+    finally:
+        served.stop()
+
+
+@given(st.lists(st.sampled_from([b"\x1b[200~", b"\x1b[201~", b"abc", b"\x1b", b"[20", b"0~", b"1~", b"x" * 40]),
+                max_size=30), st.data())
+def test_an_open_paste_is_measured_the_same_however_the_stream_is_cut(parts, data):
+    """The browser's input may cut a paste's markers between two messages: the paste's state and length are those
+    of the whole stream."""
+    from sptui.serve.server import PasteWatch
+
+    stream = b"".join(parts)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    whole, pieces = PasteWatch(), PasteWatch()
+    whole.feed(stream)
+    for a, b in zip([0, *cuts], [*cuts, len(stream)]):
+        pieces.feed(stream[a:b])
+    assert (pieces.open, pieces.size) == (whole.open, whole.size)
+    last = max(stream.rfind(b"\x1b[200~"), stream.rfind(b"\x1b[201~"))
+    assert whole.open == (last >= 0 and stream[last:last + 6] == b"\x1b[200~")
+
+
+def test_malformed_requests_get_a_400_and_one_log_line_never_a_traceback(desk_server):
+    """A websocket request without a handshake (no key, an unknown version), a Host header twice, a request line or
+    header over aiohttp's limits: each a 400 (the connection answered, not dropped) and at most one log line; the
+    log never shows a traceback (textual-serve's would print every local variable, a request's headers too)."""
+    port = desk_server.port
+
+    def answer(request: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(request)
+            out = b""
+            while b"\r\n" not in out:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+            return out.split(b"\r\n", 1)[0]
+
+    host = f"Host: 127.0.0.1:{port}\r\n"
+    upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    for request in (f"GET /ws HTTP/1.1\r\n{host}{upgrade}\r\n",
+                    f"GET /ws HTTP/1.1\r\n{host}{upgrade}Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: x\r\n\r\n",
+                    f"GET / HTTP/1.1\r\n{host}{host}\r\n",
+                    f"GET /?{'a' * 20000} HTTP/1.1\r\n{host}\r\n",
+                    f"GET / HTTP/1.1\r\n{host}X-A: {'b' * 20000}\r\n\r\n"):
+        assert answer(request.encode()).split(b" ")[1] == b"400", request[:60]
+    assert desk_server.desks() == []
+    log = desk_server.stop()
+    assert "Traceback" not in log and "│" not in log and "a desk session failed" not in log, log
+    assert "Duplicate 'Host' header" in log
+
+
+def test_a_compressed_message_that_inflates_past_the_bound_closes_the_session(desk_server):
+    """permessage-deflate: 50 MB of text sent as a few KB. The bound is on the inflated message: the session is
+    closed (1009) and its desk ends."""
+    async def session() -> tuple[list[int], object]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"ws://127.0.0.1:{desk_server.port}/ws?width=80&height=24", compress=15)
+            deadline = time.monotonic() + 60
+            while not desk_server.desks():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.1)
+            desks = desk_server.desks()
+            await ws.send_str(json.dumps(["stdin", "a" * (50 * 1024 * 1024)]), compress=15)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    msg = await ws.receive(timeout=1)
+                except asyncio.TimeoutError:
+                    continue
+                if msg.type != aiohttp.WSMsgType.BINARY:
+                    return desks, msg.data
+            return desks, None
+
+    desks, code = asyncio.run(session())
+    assert code == 1009
+    assert _gone_within(desks, 8) == []

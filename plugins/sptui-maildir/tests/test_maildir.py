@@ -136,7 +136,7 @@ def test_a_folder_that_is_not_a_maildir_is_one_clear_error(desk, tmp_path):
 
 
 def test_what_is_no_mail_file_in_new_is_reported_and_left_and_every_mail_is_stored(desk, maildir):
-    """A sub-folder, a FIFO and a symlink to a device in new/: each one line, left where it is; the mails
+    """A sub-folder, a FIFO and a symlink (to a device) in new/: each one line, left where it is; the mails
     around them are stored; nothing hangs, no traceback."""
     url, store = desk
     deliver(maildir, "1.a", alarm_mail("SV0001", tokyo("2026-11-27 17:29:00"), message_id="m1@esm"))
@@ -148,7 +148,7 @@ def test_what_is_no_mail_file_in_new_is_reported_and_left_and_every_mail_is_stor
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
     assert "stored 2 duplicate 0 quarantined 0 not-stored 0" in p.stderr
     new = maildir.resolve() / "new"
-    for name, why in (("2.dir", "a folder"), ("3.fifo", "a FIFO"), ("4.zero", "a character device")):
+    for name, why in (("2.dir", "a folder"), ("3.fifo", "a FIFO"), ("4.zero", "a symbolic link")):
         assert f"maildir: {new / name}: skipped: {why}, not a mail file" in p.stderr
     assert sorted(f.name for f in (maildir / "new").iterdir()) == ["2.dir", "3.fifo", "4.zero"]
     assert sorted(a["message_id"] for a in store.alarms.rows()) == ["m1@esm", "m2@esm"]
@@ -171,3 +171,39 @@ def test_following_a_maildir_says_once_what_it_skips(desk, maildir):
         out, err = proc.communicate(timeout=30)
     assert (maildir / "cur" / "2.a:2,S").exists(), err
     assert err.count("1.fifo: skipped: a FIFO") == 1, err
+
+
+def test_a_symbolic_link_in_new_is_never_followed(desk, maildir, tmp_path):
+    """new/ holding links: to a file outside the maildir (/etc/passwd, another mailbox's alarm), to itself, in a
+    cycle, dangling. None is read (nothing of what it points to becomes an alarm or a quarantined mail), each is
+    one line, left where it is; the real mails are stored; no loop, no traceback."""
+    url, store = desk
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "alarm.eml").write_bytes(alarm_mail("SV0002", tokyo("2026-11-27 17:20:00"), message_id="out@esm"))
+    (outside / "passwd").write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    new = maildir / "new"
+    (new / "1.out").symlink_to(outside / "alarm.eml")
+    (new / "2.passwd").symlink_to(outside / "passwd")
+    (new / "3.self").symlink_to(new / "3.self")
+    (new / "4.one").symlink_to(new / "4.two")
+    (new / "4.two").symlink_to(new / "4.one")
+    (new / "5.gone").symlink_to(outside / "nothing")
+    deliver(maildir, "6.a", alarm_mail("SV0001", tokyo("2026-11-27 17:29:00"), message_id="m1@esm"))
+    p = sptui("intake", "source", "maildir", maildir, "--db", url)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    for name in ("1.out", "2.passwd", "3.self", "4.one", "4.two", "5.gone"):
+        assert f"maildir: {maildir.resolve() / 'new' / name}: skipped: a symbolic link, not a mail file" in p.stderr
+    assert [a["message_id"] for a in store.alarms.rows()] == ["m1@esm"]
+    assert store.quarantine.rows() == []
+    assert sorted(f.name for f in new.iterdir()) == ["1.out", "2.passwd", "3.self", "4.one", "4.two", "5.gone"]
+
+
+def test_a_maildir_whose_new_is_a_link_out_of_it_is_refused(desk, tmp_path):
+    url, _ = desk
+    root = tmp_path / "Maildir"
+    (root / "cur").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "new").symlink_to(tmp_path / "elsewhere")
+    p = sptui("intake", "source", "maildir", root, "--db", url)
+    assert p.returncode == 1 and "is not a maildir" in p.stderr and "Traceback" not in p.stderr

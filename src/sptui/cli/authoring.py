@@ -54,7 +54,7 @@ def fmt(paths, check_only):
     from sptui.policy.diagnostics import render
     from sptui.policy.fmt import format_text
 
-    from sptui.files import FileProblem, read_text
+    from sptui.files import FileProblem, read_text, write_file
 
     files: list[Path] = []
     for p in map(Path, paths or [default_policy()]):
@@ -80,9 +80,9 @@ def fmt(paths, check_only):
                                                         f"{f} (as is)", f"{f} (formatted)")))
             else:
                 try:
-                    f.write_text(out, encoding="utf-8")
-                except OSError as e:
-                    say(f"error: {f}: cannot be written ({e.strerror or type(e).__name__})", err=True)
+                    write_file(f, out)
+                except FileProblem as e:
+                    say(f"error: {e}", err=True)
                     unreadable += 1
                     continue
                 say(f"formatted {f}")

@@ -79,11 +79,13 @@ def intake_file(paths, db_url, policy_path):
     """Take alarm mails from .eml files, folders of them, and maildirs; one line per mail. Only regular files are
     read; anything else (a FIFO, a device, a folder named *.eml, a file over 32 MB) is one line and skipped."""
     from sptui.plugins.mailfiles import incoming
+    from sptui.intake.ingest import LOCK_WAIT
     from sptui.intake.source import run_source
     from sptui.store import now
 
     policy = load(policy_path)
     store = open_store(db_url)
+    store.db.limit_waits(LOCK_WAIT)  # a lock held elsewhere: the mail is not stored, left for the next run
     skipped: list = []
 
     def skip(f) -> None:
@@ -105,6 +107,7 @@ def intake_file(paths, db_url, policy_path):
 @policy_option
 def intake_source(name, location, follow, db_url, policy_path):
     """Take alarms from a plugin's alarm source (NAME) at LOCATION; with no NAME, list the sources."""
+    from sptui.intake.ingest import LOCK_WAIT
     from sptui.intake.source import run_source
     from sptui.plugins.manager import default_manager
 
@@ -123,6 +126,7 @@ def intake_source(name, location, follow, db_url, policy_path):
     _log_to_stderr()
     policy = load(policy_path)
     store = open_store(db_url)
+    store.db.limit_waits(LOCK_WAIT)
     try:
         mails = sources[name].open(location, follow=follow)
     except Exception as e:  # the plugin's own error (a missing folder, a bad URL): one line

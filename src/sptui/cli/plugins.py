@@ -13,6 +13,7 @@ from sptui.cli import main
 from sptui.cli.common import load
 from sptui.cli.errors import BadInput, Commands, say, say_lines
 from sptui.config import default_policy
+from sptui.files import FileProblem, write_file
 
 
 def _entry_points() -> list[dict]:
@@ -223,6 +224,9 @@ def plugin_new(name, where):
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(name=name, module=module), encoding="utf-8")
+        try:
+            write_file(path, text.format(name=name, module=module), replace=False)
+        except FileProblem as e:
+            raise BadInput(str(e)) from None
         say(f"wrote {path}")
     say(f"next: cd {root} && pip install -e '.[test]' && pytest")

@@ -1,6 +1,7 @@
 """`sptui registry`: the registry of customers, machines and packs as CSV — import, export, columns — and find."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import db_option, load, open_store, operator_option, policy_option
-from sptui.cli.errors import BadInput, Commands, say, say_json
+from sptui.cli.errors import BadInput, Commands, Failure, say, say_json
+from sptui.files import FileProblem, write_file
 
 
 @main.group(cls=Commands)
@@ -17,14 +19,19 @@ def registry():
 
 
 def _csv_text(file: str, rejects: Path, partial: bool) -> str:
-    """The CSV file's text, or BadInput: not a regular file, not UTF-8, or (--partial) a reject file already there."""
-    if not Path(file).is_file():  # a FIFO would hang the import, a device never end
-        raise BadInput(f"{file} is not a regular file")
+    """The CSV file's text, or BadInput: not a regular file (a FIFO would hang the import; a symbolic link is not
+    followed: sptui.files.read_data), over 256 MiB, not UTF-8, or (--partial) a reject file already there."""
+    from sptui.files import CASE_INPUT_LIMIT, FileProblem, decode, read_data
+
     try:
-        text = Path(file).read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise BadInput(f"{file} is not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
-    if partial and rejects.exists():
+        data, _ = read_data(file, limit=CASE_INPUT_LIMIT)
+        text = decode(data, file)
+    except FileProblem as e:
+        if e.reason.startswith("a "):  # what it is instead (sptui.files.data_kind)
+            raise BadInput(f"{file} is not a regular file (it is {e.reason}"
+                           + ("; links are not followed: name the file itself)" if "link" in e.reason else ")")) from None
+        raise BadInput(f"{e}" + ("; save it as UTF-8 CSV" if "UTF-8" in e.reason else "")) from None
+    if partial and os.path.lexists(rejects):  # (a dangling link too: the reject file is never written through one)
         raise BadInput(f"the reject file {rejects} exists already: move it, or name another with --rejects")
     return text
 
@@ -52,11 +59,15 @@ def registry_import(file, partial, rejects_path, db_url, operator, policy_path):
         raise BadInput(f"{len(e.errors)} error(s); nothing was imported:", [str(err) for err in e.errors]) from None
     say(f"imported {result.imported} machine(s)")
     if result.rejected:
-        rejects.write_text(reject_file(result.rejected), encoding="utf-8")
+        try:
+            write_file(rejects, reject_file(result.rejected), replace=False, private=True)
+        except FileProblem as e:  # (the good rows are imported: the bad ones are said below all the same)
+            say(f"error: the reject file {e}", err=True)
+            rejects = None
         for _, _, errs in result.rejected:
             for err in errs:
                 say(str(err), err=True)
-        say(f"rejected {len(result.rejected)} row(s): written to {rejects}", err=True)
+        say(f"rejected {len(result.rejected)} row(s)" + (f": written to {rejects}" if rejects else ""), err=True)
         sys.exit(1)
 
 
@@ -72,8 +83,10 @@ def registry_export(output, db_url):
     elif output == "-":  # the data itself (color=True: click would strip what looks like a colour code from it)
         click.echo(text, nl=False, color=True)
     else:
-        with open(output, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        try:
+            write_file(output, text, private=True)  # (personal data: readable by its owner only, as a new file)
+        except FileProblem as e:
+            raise Failure(str(e)) from None
 
 
 @registry.command("columns", reads_only=True)

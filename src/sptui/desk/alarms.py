@@ -85,34 +85,35 @@ def file_mails(store, policy, items: list[tuple]) -> list[Stored]:
             if isinstance(routed, NewAlarm):
                 pending.append((i, routed))
                 continue
-            reason, message = routed
+            reason, message, machine_id = routed
             out[i] = store.quarantine.add(conn, raw, reason=reason, message=message, via=via, received_at=received_at,
                                           message_id=getattr(mail, "message_id", None),
-                                          sender=getattr(mail, "sender", None))
+                                          sender=getattr(mail, "sender", None), machine_id=machine_id)
         for (i, _), stored in zip(pending, store.alarms.insert(conn, [a for _, a in pending])):
             out[i] = stored
     return out  # type: ignore[return-value]
 
 
 def route(policy, machines: dict[str, dict | None], mail, via: str, received_at: dt.datetime
-          ) -> NewAlarm | tuple[str, str]:
+          ) -> NewAlarm | tuple[str, str, int | None]:
     """The alarm a parsed mail becomes, routed by the policy at its receipt (the next call, whether to arrange a
-    technician; `closed` when no call is due); or why it cannot be filed: (reason, message) for the quarantine.
-    `machines`: the registered machine of each computer name (store.alarms.machines_named)."""
+    technician; `closed` when no call is due); or why it cannot be filed: (reason, message, the machine's id if one
+    was found) for the quarantine. `machines`: the registered machine of each computer name
+    (store.alarms.machines_named)."""
     if isinstance(mail, Exception):  # an AlarmParseError: its reason and message
-        return mail.reason, mail.message
+        return mail.reason, mail.message, None
     machine = machines.get(mail.computer.strip())
     if machine is None:
-        return "unknown-machine", f"no single registered machine has the computer name {mail.computer!r}"
+        return "unknown-machine", f"no single registered machine has the computer name {mail.computer!r}", None
     if machine["express_start_on"] is None:
         return "no-express", (f"machine {machine['label_number']} ({mail.computer}) has no Express alarm service "
-                              "registered (express_start_on)")
+                              "registered (express_start_on)"), machine["id"]
     try:
         decision = policy.decide(alarm_case(machine, received_at, []))
     except CaseError as e:  # the policy cannot decide for this machine: kept, with why
         hint = (" (a variant from a plugin that is not installed or failed to load? see sptui plugins -v)"
                 if getattr(e, "field", "") == "pack.variant" else "")
-        return "no-decision", f"the policy cannot decide for machine {machine['label_number']}: {e}{hint}"
+        return "no-decision", f"the policy cannot decide for machine {machine['label_number']}: {e}{hint}", machine["id"]
     contact = decision.contact or {}
     closed = not contact.get("next_contact_at")
     return NewAlarm(machine["id"], mail, via, received_at, decided(decision), "closed" if closed else "new",

@@ -20,6 +20,9 @@ log = logging.getLogger("sptui.intake")
 
 MAX_PARSE = 1_000_000  # bytes: a larger mail is no ESMPRO alarm; it is quarantined unparsed
 TRANSIENT = (OperationalError, InterfaceError, SATimeoutError)  # the store's faults that a retry may not meet
+# seconds an intake waits for another's lock on the store (a desk's open transaction, a LOCK TABLE) before it gives
+# the mail back (SMTP 451; a file or maildir mail stays for the next run): a sender is never left hanging
+LOCK_WAIT = 5.0
 
 
 def parse(raw: bytes):

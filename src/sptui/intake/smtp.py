@@ -29,6 +29,9 @@ log = logging.getLogger("sptui.intake")
 DEFAULT_MAX_SIZE = 32 * 1024 * 1024
 START_TIMEOUT = 120  # seconds for the writer to load the policy and open the store
 CLOSE_TIMEOUT = 120  # seconds for the writer to store what it was sent, when the intake stops
+# seconds a sender waits for its 250 at most: past that (a writer stuck beyond its lock and statement limits) it gets
+# 451 and retries; if the writer stores the mail after all, the retry is its duplicate (stored once)
+ANSWER_WAIT = 60
 
 
 class WriterError(IntakeError):
@@ -190,7 +193,7 @@ class AlarmHandler:
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         received = dt.datetime.now(TOKYO)
         try:
-            result = await self.writer.submit((raw, f"smtp:{peer}", received))
+            result = await asyncio.wait_for(self.writer.submit((raw, f"smtp:{peer}", received)), ANSWER_WAIT)
         except Exception as e:  # the mail was not stored: the sender must keep it and retry
             self.counts["deferred"] += 1
             log.warning("deferred a mail from %s: %s: %s", peer, type(e).__name__, e)

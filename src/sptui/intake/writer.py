@@ -29,7 +29,7 @@ import struct
 import sys
 
 from sptui.desk.alarms import file_mails
-from sptui.intake.ingest import TRANSIENT, parse, store_one
+from sptui.intake.ingest import LOCK_WAIT, TRANSIENT, parse, store_one
 from sptui.terminal import log_to_stderr
 
 log = logging.getLogger("sptui.intake")
@@ -152,6 +152,7 @@ def main() -> int:
         send(("fatal", f"{type(e).__name__}: {e}"))
         return 1
     store.db.hold_connection()
+    store.db.limit_waits(LOCK_WAIT)
     send(("ready", store.db.url))
     writer = Writer(store, policy)
     try:

@@ -1,7 +1,8 @@
 """Alarm mails from files: .eml files, folders of them, and maildirs (new/ and cur/).
 
-Only regular files are read (a symlink to one is followed; one to a device, a FIFO or a folder is not), of at
-most MAX_MAIL bytes: anything else is a MailFile with the reason it was skipped, and the reading goes on.
+Only regular files are read, of at most MAX_MAIL bytes, and never through a symbolic link (sptui.files.read_data):
+a link (to a file outside the folder, to a device, in a cycle), a FIFO, a device or a folder is a MailFile with the
+reason it was skipped, and the reading goes on. Folders are entered only as themselves (a link to a folder is not).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 import attrs
 
+from sptui.files import FileProblem, read_data
 from sptui.plugins.sources import IncomingMail
 from sptui.tz import TOKYO
 
@@ -22,10 +24,6 @@ MAX_MAIL = 32 * 1024 * 1024  # bytes: the largest mail taken from a file, as ove
 # time to route by: a Date header of year 100 would close the alarm without a call.
 RECEIPT_BEFORE = dt.timedelta(days=366)
 RECEIPT_AFTER = dt.timedelta(days=1)
-
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
-
 
 @attrs.frozen
 class MailFile:
@@ -41,80 +39,78 @@ def mail_files(paths, *, max_size: int = MAX_MAIL) -> Iterator[MailFile]:
     """Every mail file under the paths: a file itself; in a maildir, new/ and cur/ (tmp/ is a delivery in
     progress); in another folder, every *.eml below it."""
     for p in map(Path, paths):
-        try:
-            mode = p.stat().st_mode
-        except OSError as e:
-            yield MailFile(p, skipped=f"cannot be read: {e.strerror or e}")
-            continue
-        if not stat.S_ISDIR(mode):
+        if not _folder(p):
             yield read_mail(p, max_size)
-        elif (p / "new").is_dir() or (p / "cur").is_dir():
+        elif _folder(p / "new") or _folder(p / "cur"):
             for sub in ("new", "cur"):
-                if (p / sub).is_dir():
+                if _folder(p / sub):
                     yield from _walk(p / sub, max_size, maildir=True)
+                elif os.path.islink(p / sub):
+                    yield MailFile(p / sub, skipped="a symbolic link, not entered")
         else:
             yield from _walk(p, max_size)
 
 
-def _walk(folder: Path, max_size: int, *, maildir: bool = False) -> Iterator[MailFile]:
-    """The *.eml files below a folder in name order (folders reached through a symlink are not entered); of a
-    maildir's new/ or cur/, every entry but dot files."""
+def _folder(p: Path) -> bool:
+    """A folder itself (not a symbolic link to one)."""
     try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as e:
-        yield MailFile(folder, skipped=f"the folder cannot be read: {e.strerror or e}")
-        return
-    for entry in entries:
-        path = Path(entry.path)
-        if maildir:
-            if not entry.name.startswith("."):
-                yield read_mail(path, max_size)
+        return stat.S_ISDIR(os.lstat(p).st_mode)
+    except OSError:
+        return False
+
+
+def _walk(folder: Path, max_size: int, *, maildir: bool = False) -> Iterator[MailFile]:
+    """The *.eml files below a folder in name order, depth first (folders reached through a symlink are not
+    entered; however deep the folders go: a stack, no recursion); of a maildir's new/ or cur/, every entry but dot
+    files. Each file is read only when its turn comes (one mail in memory at a time)."""
+    stack: list[tuple[str, Path | MailFile]] = [("walk", folder)]
+    while stack:
+        what, item = stack.pop()
+        if what == "said":
+            yield item
+            continue
+        if what == "read":
+            yield read_mail(item, max_size)
             continue
         try:
-            is_folder = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_folder = False
-        if is_folder:
-            if entry.name.endswith(".eml"):
-                yield MailFile(path, skipped="a folder, not a mail file (the .eml files in it are read)")
-            yield from _walk(path, max_size)
-        elif entry.name.endswith(".eml"):
-            yield read_mail(path, max_size)
-
-
-def _not_regular(st: os.stat_result) -> str | None:
-    if stat.S_ISREG(st.st_mode):
-        return None
-    return next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+            with os.scandir(item) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            yield MailFile(item, skipped=f"the folder cannot be read: {e.strerror or e}")
+            continue
+        here: list[tuple[str, Path | MailFile]] = []  # in name order; pushed reversed, so popped in order
+        for entry in entries:
+            path = Path(entry.path)
+            if maildir:
+                if not entry.name.startswith("."):
+                    here.append(("read", path))
+                continue
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if entry.name.endswith(".eml"):
+                    here.append(("said", MailFile(path, skipped="a folder, not a mail file (the .eml files in it "
+                                                               "are read)")))
+                here.append(("walk", path))
+            elif entry.name.endswith(".eml"):
+                here.append(("read", path))
+        stack.extend(reversed(here))
 
 
 def read_mail(path: Path, max_size: int = MAX_MAIL) -> MailFile:
-    """The file's bytes if it is a regular file (after symlinks) of at most max_size bytes; else why not. Never
+    """The file's bytes if it is a regular file (no symbolic link) of at most max_size bytes; else why not. Never
     blocks on a FIFO or a device, never raises."""
     try:
-        kind = _not_regular(os.stat(path))
-        if kind is not None:
-            return MailFile(path, skipped=f"{kind}, not a mail file")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError as e:
-        return MailFile(path, skipped=f"cannot be read: {e.strerror or e}")
-    try:
-        st = os.fstat(fd)
-        kind = _not_regular(st)  # the path was replaced between the look and the opening
-        if kind is not None:
-            return MailFile(path, skipped=f"{kind}, not a mail file")
-        chunks, size = [], 0
-        while size <= max_size and (chunk := os.read(fd, min(1 << 20, max_size + 1 - size))):
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > max_size:
+        raw, st = read_data(path, limit=max_size)
+    except FileProblem as e:
+        if e.reason.startswith("larger than"):
             return MailFile(path, skipped=f"over {max_size:,} bytes, the largest mail taken")
-        return MailFile(path, raw=b"".join(chunks), mtime=st.st_mtime)
-    except OSError as e:
-        return MailFile(path, skipped=f"cannot be read: {e.strerror or e}")
-    finally:
-        os.close(fd)
+        if e.reason.startswith(("cannot be read", "no such file")):
+            return MailFile(path, skipped=e.reason.replace("cannot be read (", "cannot be read: ").rstrip(")"))
+        return MailFile(path, skipped=f"{e.reason}, not a mail file")
+    return MailFile(path, raw=raw, mtime=st.st_mtime)
 
 
 def _date_header(raw: bytes) -> dt.datetime | None:

@@ -6,8 +6,11 @@ before any desk starts. Without the option, every session acts as the server's o
 
 Every request must name, in its Host header, an address this server listens on (or one of `--allow-host`):
 a page of another site whose name resolves to this machine (DNS rebinding) gets a 403, not a desk. Every
-terminal size a browser sends, in the URL or over the websocket, is clamped. A session's desk process ends
-with its client (asked to quit, then ended) and with the server (even one killed: sptui.serve.session).
+terminal size a browser sends, in the URL or over the websocket, is clamped. What a browser sends is bounded: one
+websocket message at most MESSAGE_MAX bytes, one bracketed paste at most PASTE_MAX; at most PENDING_MAX
+bytes sent and not yet taken by the desk (which reads its input only as fast as it handles it: sptui.tui.web_driver),
+past which the session ends. A session's desk process ends with its client, whatever it is doing
+(asked to quit, then SIGTERM, then SIGKILL), and with the server (even one killed: sptui.serve.session).
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ import os
 import re
 import shlex
 import sys
+from functools import partial
+from typing import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
@@ -35,6 +40,10 @@ WIDTH, HEIGHT = (10, 500), (5, 200)  # cells: larger than any browser window sho
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 QUIT_WAIT = 3.0  # seconds a session's desk has to quit once its client is gone, before it is ended
 KILL_WAIT = 2.0  # seconds after SIGTERM before SIGKILL
+MESSAGE_MAX = 256 * 1024  # bytes of one websocket message from a browser (xterm.js sends a paste as one)
+PASTE_MAX = 256 * 1024  # bytes of one bracketed paste (the desk holds an open paste until it ends)
+PENDING_MAX = 1024 * 1024  # bytes a browser may have sent that its desk has not taken yet
+PONG_WAIT = 5.0  # seconds a pong may wait for the client to read
 
 
 def _size(value: object, bounds: tuple[int, int], default: int) -> int:
@@ -132,6 +141,18 @@ class DeskService(AppService):
                 log.warning("a session's desk (pid %s) did not end on SIGTERM; killing it", process.pid)
 
 
+def _one_line(record: logging.LogRecord) -> bool:
+    """A log record of a request aiohttp refused as malformed (HttpProcessingError): its message and why, no
+    traceback."""
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError):
+        record.msg, record.args = f"{record.getMessage()}: {error.code} {error.message}", ()
+        record.exc_info = record.exc_text = None
+    return True
+
+
 class DeskServer(Server):
     """textual-serve's server, with the session's command (its operator) taken from the request, the Host of
     every request checked, and each session's desk process ended with its client."""
@@ -158,6 +179,14 @@ class DeskServer(Server):
                 self.any_port.add(hp[0])
             else:
                 self.hosts.add(hp)
+
+    def initialize_logging(self) -> None:
+        """Plain log lines. textual-serve's show a traceback with every local variable (a request's headers: a
+        proxy's login, a cookie); a request aiohttp cannot read (a header twice, a line too long) is one line."""
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
+        handler.addFilter(_one_line)
+        logging.basicConfig(level="DEBUG" if self.debug else "INFO", handlers=[handler], force=True)
 
     def host_refusal(self, request: web.Request) -> str | None:
         """Why this request's Host is not this server's (None: it is)."""
@@ -213,7 +242,7 @@ class DeskServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
         self._refuse(request)
-        websocket = web.WebSocketResponse(heartbeat=15)
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MESSAGE_MAX)
         command, why = self.session_command(request)
         service: DeskService | None = None
         try:
@@ -226,7 +255,14 @@ class DeskServer(Server):
             service = DeskService(command, websocket, download_manager=self.download_manager, debug=self.debug)
             self.sessions.add(service)
             await service.start(request.query.get("width"), request.query.get("height"))
-            await relay(websocket, service)
+            why = await relay(websocket, service)
+            if why:
+                log.warning("session closed: %s", why)
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await asyncio.wait_for(websocket.send_bytes(f"\r\nsptui: session closed: {why}\r\n".encode()), 1.0)
+                await websocket.close()
+        except web.HTTPException:  # no websocket handshake (a missing key, a version it is not): 400, one line
+            raise
         except asyncio.CancelledError:
             await websocket.close()
         except Exception:  # one session's failure; the server goes on
@@ -244,26 +280,103 @@ class DeskServer(Server):
         await asyncio.gather(*(s.end() for s in sessions), return_exceptions=True)
 
 
-async def relay(websocket: web.WebSocketResponse, service: DeskService) -> None:
+class PasteWatch:
+    """Where the browser's input stream is (in a bracketed paste or not), and how long the open paste is so far."""
+
+    START, END = b"\x1b[200~", b"\x1b[201~"
+
+    def __init__(self) -> None:
+        self.open, self.size, self.tail = False, 0, b""
+
+    def feed(self, data: bytes) -> bool:
+        """Take the next input; False once an open paste is over PASTE_MAX bytes. (A marker may be split between
+        two messages: the last 5 bytes are kept to be searched again, and no 6-byte marker fits in them.)"""
+        text, start = self.tail + data, 0
+        while (found := text.find(self.END if self.open else self.START, start)) >= 0:
+            self.open, self.size, start = not self.open, 0, found + len(self.START)
+        if self.open:
+            self.size += len(text) - max(start, len(self.tail))
+        self.tail = text[-5:]
+        return self.size <= PASTE_MAX
+
+
+class Inbox:
+    """The browser's messages on their way to its desk, at most PENDING_MAX bytes of them. The websocket is read on
+    while the desk takes them (so a client that goes is seen at once, whatever the desk is doing); a client that
+    sends more than the desk has taken by PENDING_MAX is over its bound, and the session ends."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.pending = 0
+
+    def put(self, size: int, send: Callable[[], Awaitable]) -> bool:
+        if self.pending + size > PENDING_MAX:
+            return False
+        self.pending += size
+        self.queue.put_nowait((size, send))
+        return True
+
+    async def deliver(self) -> None:
+        """Runs beside the reading: each message to the desk in turn, waiting while the desk's input is full."""
+        while True:
+            size, send = await self.queue.get()
+            try:
+                await send()
+            finally:
+                self.pending -= size
+
+
+async def relay(websocket: web.WebSocketResponse, service: DeskService) -> str:
     """The browser's messages to its desk (textual-serve's protocol: JSON arrays ["stdin", text],
-    ["resize", {"width", "height"}], ["ping", data], ["blur"], ["focus"]); anything else is ignored."""
-    async for message in websocket:
-        if message.type != WSMsgType.TEXT:
-            continue
-        try:
-            envelope = json.loads(message.data)
-        except (ValueError, RecursionError):
-            continue
-        if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
-            continue
-        kind, data = envelope[0], (envelope[1] if len(envelope) > 1 else None)
-        if kind == "stdin" and isinstance(data, str):
-            await service.send_bytes(data.encode("utf-8", "replace"))
-        elif kind == "resize" and isinstance(data, dict):
-            await service.set_terminal_size(data.get("width"), data.get("height"))
-        elif kind == "ping":
-            await websocket.send_json(["pong", data])
-        elif kind == "blur":
-            await service.blur()
-        elif kind == "focus":
-            await service.focus()
+    ["resize", {"width", "height"}], ["ping", data], ["blur"], ["focus"]); anything else is ignored. Returns when
+    the client is gone ("") or the session must end (why)."""
+    paste, inbox = PasteWatch(), Inbox()
+    delivering = asyncio.ensure_future(inbox.deliver())
+    try:
+        async for message in websocket:
+            if message.type == WSMsgType.ERROR:  # (a message over MESSAGE_MAX: aiohttp closes with 1009)
+                return f"the websocket failed ({message.data})"
+            if delivering.done():
+                return f"a message between the browser and its desk failed ({delivering.exception()!r})"
+            why = _take(message, websocket, service, paste, inbox)
+            if why:
+                return why
+        return ""
+    finally:
+        delivering.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError, RuntimeError, asyncio.TimeoutError):
+            await delivering
+
+
+async def _pong(websocket: web.WebSocketResponse, data: object) -> None:
+    await asyncio.wait_for(websocket.send_json(["pong", data]), PONG_WAIT)  # (a client that never reads: it ends)
+
+
+def _take(message, websocket: web.WebSocketResponse, service: DeskService, paste: PasteWatch, inbox: Inbox) -> str:
+    """One message from the browser into the inbox; why the session must end, or ""."""
+    if message.type != WSMsgType.TEXT:
+        return ""
+    try:
+        envelope = json.loads(message.data)
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+        return ""
+    kind, data = envelope[0], (envelope[1] if len(envelope) > 1 else None)
+    send: Callable[[], Awaitable] | None = None
+    if kind == "stdin" and isinstance(data, str):
+        raw = data.encode("utf-8", "replace")
+        if not paste.feed(raw):
+            return f"a paste over {PASTE_MAX // 1024} KiB"
+        send = partial(service.send_bytes, raw)
+    elif kind == "resize" and isinstance(data, dict):
+        send = partial(service.set_terminal_size, data.get("width"), data.get("height"))
+    elif kind == "ping":
+        send = partial(_pong, websocket, data)
+    elif kind == "blur":
+        send = service.blur
+    elif kind == "focus":
+        send = service.focus
+    if send is not None and not inbox.put(len(message.data), send):
+        return f"the browser sent {PENDING_MAX // 1024} KiB more than its desk has taken"
+    return ""

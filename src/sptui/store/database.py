@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from sptui.store import schema as S
 from sptui.store.changes import NOTIFY, ChangeListener
-from sptui.store.db import StoreError, ensure_schema, make_engine, normalise_url
+from sptui.store.db import BUSY_TIMEOUT_MS, StoreError, ensure_schema, make_engine, normalise_url
 from sptui.tz import now  # noqa: F401  (sptui.store.now)
 
 
@@ -43,6 +43,7 @@ class Database:
         self._depth = 0
         self._probe = None  # data_version's own connection
         self._probe_lock = threading.Lock()
+        self.wait_limit_ms: int | None = None  # limit_waits()
 
     @classmethod
     def open(cls, url: str | None = None, *, check_schema: bool = True) -> "Database":
@@ -56,6 +57,22 @@ class Database:
         writer): no pool checkout per transaction, and on PostgreSQL no ping. After a failed transaction the
         connection is dropped and the next one connects afresh."""
         self._hold = True
+
+    def limit_waits(self, seconds: float) -> None:
+        """Every write transaction of this process gives up (a transient OperationalError, its sender retries)
+        rather than wait longer than `seconds` for another's lock, or run a statement 4× as long: for a process that
+        must answer someone (the intake's 451). PostgreSQL: lock_timeout and statement_timeout of the transaction;
+        SQLite: the connection's busy timeout."""
+        self.wait_limit_ms = max(1, int(seconds * 1000))
+        if self.engine.dialect.name == "sqlite":
+            self.wait_limit_ms = min(self.wait_limit_ms, BUSY_TIMEOUT_MS)  # (SPTUI_SQLITE_BUSY_MS: shorter still)
+            sa.event.listen(self.engine, "connect", self._sqlite_wait)
+            self.engine.dispose()  # (connections opened before this one wait as long as they did)
+
+    def _sqlite_wait(self, dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={self.wait_limit_ms}")
+        cur.close()
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sa.Connection]:
@@ -103,6 +120,9 @@ class Database:
             conn.info["write"] = True
             try:
                 with conn.begin():
+                    if self.wait_limit_ms is not None and conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {self.wait_limit_ms}")
+                        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {4 * self.wait_limit_ms}")
                     yield conn
                     if conn.dialect.name == "postgresql":
                         conn.exec_driver_sql(NOTIFY)

@@ -8,11 +8,13 @@ the one transaction the choice was made in:
 - every free text of their records, whole, whatever it holds (`FREE_TEXT`): incident summaries and 相談 reasons,
   timeline texts, contact notes, and the text fields of their alarms, as the mail carried them;
 - the audit detail of those records, but for the facts in `AUDIT_FACTS` (label number, verdict, times …);
-- every quarantined mail that names them (`Needles`): its bytes, sender, Message-ID, message and origin, with the
-  audit detail of its quarantining. Quarantined mails are tied to no machine, so they are searched: each mail
-  decoded as a mail reader would (headers, base64, quoted-printable, ISO-2022-JP, Shift_JIS …) and compared
-  with the customer's names, addresses, phones, e-mails, label numbers, support IDs and computer names,
-  ignoring letter case, width and separators.
+- every quarantined mail of theirs: its bytes, sender, Message-ID, message and origin, with the audit detail of its
+  quarantining. A mail the intake tied to one of their machines (`machine_id`: no Express service, no decision)
+  goes by that link, whatever it holds. The others are tied to no machine, so they are searched (`Needles`):
+  each mail decoded as a mail reader would (headers, base64, quoted-printable, ISO-2022-JP, Shift_JIS …), every
+  text of it also as the forms hidden in it decode (`unveiled`: HTML entities, percent-encoding, encoded words and
+  quoted-printable anywhere, nested), and compared with the customer's names, addresses, phones, e-mails, label
+  numbers, support IDs and computer names, ignoring letter case, width and separators.
 
 Kept, as the non-personal facts billing and the audit need: label numbers, support IDs, model codes, serials,
 packs, options, dates, verdicts, decisions and cases (built from those facts), deadlines, fees, dispatch times
@@ -101,8 +103,58 @@ class Needles:
         self._pattern = _any_of(self.values)
 
     def named_in(self, texts: Iterable[str | None]) -> bool:
-        """Whether any of the texts names them (the texts are read one at a time: a generator keeps one in memory)."""
-        return self._pattern is not None and any(t and self._pattern.search(folded(t)) for t in texts)
+        """Whether any of the texts names them, as written or in an encoded form (`unveiled`: HTML entities,
+        percent-encoding, encoded words, quoted-printable). The texts are read one at a time: a generator keeps one
+        in memory."""
+        pattern = self._pattern
+        return pattern is not None and any(pattern.search(folded(form)) for t in texts if t for form in unveiled(t))
+
+
+# ---- the forms a text may hide a name in --------------------------------------------------------------------------
+_ENTITY = re.compile(r"&#?\w{1,10};?")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_WORD = re.compile(r"=\?[^?\s]{1,40}\?[BbQq]\?[^?\s]*\?=")
+_QP = re.compile(r"=[0-9A-Fa-f]{2}|=\r?\n")
+UNVEIL_DEPTH = 3  # forms nested in one another (an entity, percent-encoded, in a quoted-printable body)
+
+
+def unveiled(text: str) -> Iterator[str]:
+    """The text, and the text each encoded form in it decodes to (nested up to UNVEIL_DEPTH deep): HTML character
+    references (`&#x682A;`, `&#26666;`, `&amp;`), percent-encoding (UTF-8 or Shift_JIS bytes), RFC 2047 encoded
+    words anywhere (a body too), quoted-printable anywhere (also where no header says so; UTF-8 or Shift_JIS)."""
+    seen = {text}
+    level = [text]
+    yield text
+    for _ in range(UNVEIL_DEPTH):
+        found = []
+        for t in level:
+            for form in _decodings(t):
+                if form not in seen:
+                    seen.add(form)
+                    found.append(form)
+                    yield form
+        if not found:
+            return
+        level = found
+
+
+def _decodings(text: str) -> Iterator[str]:
+    import html
+    import urllib.parse
+
+    if "&" in text and _ENTITY.search(text):
+        yield html.unescape(text)
+    if "%" in text and _PERCENT.search(text):
+        for cs in ("utf-8", "cp932"):
+            yield urllib.parse.unquote(text, encoding=cs, errors="ignore")
+    if "=?" in text and _WORD.search(text):
+        yield _WORD.sub(lambda m: _header_text(m.group(0)), text)
+    if "=" in text and _QP.search(text):
+        import quopri
+
+        data = quopri.decodestring(text.encode("utf-8", "surrogateescape"))
+        for cs in ("utf-8", "cp932"):
+            yield data.decode(cs, "ignore")
 
 
 def mail_texts(raw: bytes) -> Iterator[str]:
@@ -237,7 +289,7 @@ class Purge:
         self._erase_text(conn, S.contact_attempts, S.contact_attempts.c.incident_id, incidents)
         for some in _chunks(alarms):
             conn.execute(S.alarms.update().where(S.alarms.c.id.in_(some)).values(message_id=None))
-        quarantined = self._erase_quarantine(conn, needles)
+        quarantined = self._erase_quarantine(conn, needles, machines)
         for entity, ids in (("incident", incidents), ("alarm", alarms), ("quarantine", quarantined)):
             self._scrub_audit(conn, entity, ids)
 
@@ -266,22 +318,25 @@ class Purge:
                 conn.execute(table.update().where(link.in_(some), col.is_not(None), col != "").values({name: PURGED}))
 
     @staticmethod
-    def _erase_quarantine(conn, needles: Needles) -> list[int]:
-        """Erase every quarantined mail that names the customers, whole; returns their ids."""
-        erased: list[int] = []
+    def _erase_quarantine(conn, needles: Needles, machines: list[int]) -> list[int]:
+        """Erase, whole, every quarantined mail the intake tied to one of the machines (by that link, whatever it
+        holds), and every other one that names the customers (searched); returns their ids."""
         q = S.quarantine
-        if not needles.values:
-            return erased
-        for (qid,) in conn.execute(sa.select(q.c.id).where(q.c.via != PURGED).order_by(q.c.id)).all():
-            row = conn.execute(sa.select(q).where(q.c.id == qid)).one()  # one mail in memory at a time
-            if needles.named_in(itertools.chain((row.sender, row.message_id, row.message, row.via),
-                                                mail_texts(row.raw))):
-                marker = f"{PURGED} Q{qid}".encode()
-                conn.execute(q.update().where(q.c.id == qid).values(
-                    raw=marker, sha256=hashlib.sha256(marker).hexdigest(), sender=None, message_id=None,
-                    message=PURGED, via=PURGED))
-                erased.append(qid)
-        return erased
+        linked = _ids(conn, q.c.id, q.c.machine_id, machines)
+        searched: list[int] = []
+        if needles.values:
+            for (qid,) in conn.execute(sa.select(q.c.id).where(q.c.via != PURGED, q.c.machine_id.is_(None))
+                                       .order_by(q.c.id)).all():
+                row = conn.execute(sa.select(q).where(q.c.id == qid)).one()  # one mail in memory at a time
+                if needles.named_in(itertools.chain((row.sender, row.message_id, row.message, row.via),
+                                                    mail_texts(row.raw))):
+                    searched.append(qid)
+        for qid in (*linked, *searched):
+            marker = f"{PURGED} Q{qid}".encode()
+            conn.execute(q.update().where(q.c.id == qid).values(
+                raw=marker, sha256=hashlib.sha256(marker).hexdigest(), sender=None, message_id=None,
+                message=PURGED, via=PURGED))
+        return sorted({*linked, *searched})
 
     @staticmethod
     def _scrub_audit(conn, entity: str, ids: list[int]) -> None:

@@ -41,15 +41,16 @@ class Quarantine:
         self.db, self.audit = db, audit
 
     def keep(self, raw: bytes, *, reason: str, message: str, via: str, received_at: dt.datetime,
-             message_id: str | None = None, sender: str | None = None) -> Stored:
+             message_id: str | None = None, sender: str | None = None, machine_id: int | None = None) -> Stored:
         """Keep a mail that could not be stored as an alarm, with the reason, in a transaction of its own."""
         with self.db.write() as conn:
             return self.add(conn, raw, reason=reason, message=message, via=via, received_at=received_at,
-                            message_id=message_id, sender=sender)
+                            message_id=message_id, sender=sender, machine_id=machine_id)
 
     def add(self, conn, raw: bytes, *, reason: str, message: str, via: str, received_at: dt.datetime,
-            message_id: str | None = None, sender: str | None = None) -> Stored:
-        """The same, in the caller's transaction. Bytes kept before: a `duplicate` of that entry."""
+            message_id: str | None = None, sender: str | None = None, machine_id: int | None = None) -> Stored:
+        """The same, in the caller's transaction. Bytes kept before: a `duplicate` of that entry. `machine_id`: the
+        registered machine the mail was found to be about, if any (purge erases the mail with its customer)."""
         digest = hashlib.sha256(raw).hexdigest()
         old = conn.execute(_QUARANTINED, {"sha": digest}).scalar()
         if old is not None:
@@ -57,7 +58,8 @@ class Quarantine:
         reason, message, via = storable(reason, _Q.reason), storable(message, _Q.message), storable(via, _Q.via)
         qid = conn.execute(_INSERT_QUARANTINE, dict(
             received_at=received_at, reason=reason, message=message, message_id=storable(message_id, _Q.message_id),
-            sender=storable(sender, _Q.sender), via=via, raw=raw, sha256=digest)).inserted_primary_key[0]
+            sender=storable(sender, _Q.sender), via=via, raw=raw, sha256=digest,
+            machine_id=machine_id)).inserted_primary_key[0]
         self.audit.add(conn, "intake", "quarantine", qid, "quarantine", {"reason": reason, "message": message,
                                                                           "via": via}, None, received_at)
         return Stored("quarantined", qid, reason)

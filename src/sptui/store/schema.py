@@ -192,7 +192,9 @@ quarantine = Table(
     Column("via", String(400), nullable=False),
     Column("raw", LargeBinary, nullable=False),
     Column("sha256", String(64), nullable=False, unique=True),  # the same bytes are quarantined once
+    Column("machine_id", Integer),  # the machine the intake found for it, if any (purge erases by it)
 )
+Index("ix_quarantine_machine_id", quarantine.c.machine_id)
 
 contact_attempts = Table(
     "contact_attempts", metadata,

@@ -70,6 +70,42 @@ class DeskApp(Guarded, LastStop, App):
         self.keymap: dict[str, str] = {}  # binding id → key(s), from the keymap file (load_keymap)
         self.filter_history: list[str] = []  # the queue's filters, oldest first, for this session (widgets/history.py)
 
+    def get_driver_class(self):
+        """Textual's choice of driver, but in a browser session (`sptui serve`) the one whose input waits for the
+        desk (web_driver.py: a flooding browser is held back, the desk does not grow)."""
+        from textual.drivers.web_driver import WebDriver
+
+        chosen = super().get_driver_class()
+        if chosen is WebDriver:
+            from sptui.tui.web_driver import DeskWebDriver
+
+            return DeskWebDriver
+        return chosen
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's screenshot. In a browser, Textual's (a download). In a terminal, the SVG is written by
+        sptui.files.write_file into `path` (default: the downloads folder, as Textual's): atomically, never through
+        a symbolic link nor over an existing file; where it went, or why not, is said on screen."""
+        if self.is_web:
+            return super().deliver_screenshot(filename, path, time_format)
+        import datetime as dt
+        from pathlib import Path
+
+        from platformdirs import user_downloads_path
+
+        from sptui.files import FileProblem, write_file
+
+        name = filename or f"sptui_{dt.datetime.now():%Y-%m-%dT%H_%M_%S_%f}.svg"
+        target = Path(path or user_downloads_path()).expanduser() / name
+        try:
+            write_file(target, self.export_screenshot(), replace=False)
+        except FileProblem as e:
+            self._say(str(e), "error", 10)
+            return None
+        self._say(str(target), "information", 5)
+        return None
+
     def on_mount(self) -> None:
         self.load_keymap()
         self.title = self.words("title")

@@ -10,12 +10,14 @@ and flagged seen (`:2,S`), as a mail reader would. A mail that could not be stor
 tried again on the next scan. A mail's receipt time is when it was delivered into new/ (the file's
 modification time; the intake's clock, said in the log, if that time is implausible: sptui.plugins.mailfiles).
 With --follow the folder is scanned every second (`$SPTUI_MAILDIR_POLL` seconds). Only regular files are
-read: a sub-folder, a FIFO or a device in new/ is reported once (a log line) and left where it is.
+read, never through a symbolic link: a sub-folder, a FIFO, a device or a symbolic link (to a file outside the
+maildir, or in a cycle) in new/ is reported once (a log line) and left where it is.
 """
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Iterator
@@ -44,16 +46,23 @@ def _waiting(root: Path) -> list[Path]:
         if f.name.startswith("."):
             continue
         try:
-            out.append((f.stat().st_mtime_ns, f.name, f))
-        except FileNotFoundError:  # taken by another reader meanwhile
+            out.append((f.lstat().st_mtime_ns, f.name, f))  # (a link's own time: a link is skipped, not followed)
+        except OSError:  # taken by another reader meanwhile
             continue
     return [f for _, _, f in sorted(out)]
+
+
+def _mode(p: Path) -> int:
+    try:
+        return os.lstat(p).st_mode
+    except OSError:
+        return 0
 
 
 def open_maildir(location: str, follow: bool = False, poll: float | None = None) -> Iterator[IncomingMail]:
     """The mails in the maildir's new/, oldest delivery first; with `follow`, then every new delivery."""
     root = Path(location).expanduser().resolve()
-    if not (root / "new").is_dir():
+    if not stat.S_ISDIR(_mode(root / "new")):  # (a link named new/ is not followed out of the maildir)
         raise FileNotFoundError(f"{root} is not a maildir (it has no new/ folder)")
     (root / "cur").mkdir(exist_ok=True)
     if poll is None:

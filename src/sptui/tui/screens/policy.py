@@ -143,6 +143,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
     def save(self) -> bool:
         """Save the edit if the policy checks with it (then it is live); else the file stays as it was, the last
         good policy stays live, and the edit is kept aside (NAME.sptp.draft). True if saved."""
+        from sptui.files import FileProblem
         from sptui.tui.widgets.policy_editor import aside_path, write_atomic
 
         w = self.app.words
@@ -158,14 +159,14 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
             aside = aside_path(self.current)
             try:
                 write_atomic(aside, text)
-            except OSError as e:
+            except (OSError, FileProblem) as e:
                 self.app.notify(w("policy_refused_kept", aside=aside, error=e), severity="error", timeout=20)
             else:
                 self.app.notify(w("policy_refused", aside=aside), severity="error", timeout=20)
             return False
         try:
             write_atomic(self.current, text)
-        except OSError as e:  # the policy checked but is not on disk: the last good one stays live
+        except (OSError, FileProblem) as e:  # the policy checked but is not on disk: the last good one stays live
             self.app.live.reload()
             self.app.notify(f"{type(e).__name__}: {e}", severity="error")
             return False

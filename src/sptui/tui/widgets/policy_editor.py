@@ -78,26 +78,12 @@ class PolicyEditor(Guarded, HighlightHook, TextArea):
 
 
 def write_atomic(path, text: str) -> None:
-    """Replace a file's text all at once: a temporary file beside it (a name that is no policy file), flushed to
-    disk, renamed over it. A desk starting meanwhile reads the old file or the new one, never half of one."""
-    import os
-    import tempfile
-    from pathlib import Path
+    """Replace a file's text all at once (sptui.files.write_file: a temporary file beside it, flushed, renamed over
+    it; never written through a symbolic link). A desk starting meanwhile reads the old file or the new one, never
+    half of one. FileProblem if it cannot be written."""
+    from sptui.files import write_file
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_file(path, text)
 
 
 def aside_path(path):

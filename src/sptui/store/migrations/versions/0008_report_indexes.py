@@ -4,12 +4,12 @@ holds, not what the database holds; what is overdue now (open incidents past the
 their time) is looked up by status and time together, and an alarm's first call that reached the customer from
 the index alone.
 
-Revision ID: 0007
+Revision ID: 0008
 """
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
