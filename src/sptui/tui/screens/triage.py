@@ -276,17 +276,22 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         if self.app.read_only:
             self.app.notify(self.app.words("read_only"), severity="warning")
             return
-        inc, app = self.record, self.app
+        app, rid = self.app, self.rid
 
-        def submit(form: dict):
-            return dispatch(app.store, app.policy, self.rid, operator=app.operator, version=inc["version"], **form)
+        def submit(inc: dict, form: dict):
+            return dispatch(app.store, app.policy, rid, operator=app.operator, version=inc["version"], **form)
+
+        def take_over(inc: dict):
+            return app.store.incidents.take_over(rid, operator=app.operator, version=inc["version"])
 
         def dispatched(result) -> None:
             if result is not None:
                 app.notify(app.words("dispatched"))
             self.reload()
 
-        app.push_screen(DispatchModal(inc, lambda work: quote_dispatch(app.policy, inc, work), submit), dispatched)
+        modal = DispatchModal(self.record, lambda inc, work: quote_dispatch(app.policy, inc, work), submit,
+                              reload=lambda: app.store.incidents.get(rid), take_over=take_over)
+        app.push_screen(modal, dispatched)
 
     def action_close(self) -> None:
         if not self._need("incident"):
