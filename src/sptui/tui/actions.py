@@ -41,10 +41,10 @@ SCOPES: dict[str, str | None] = {
     "app": "keys_app", "queue": "keys_queue", "filter": "keys_filter", "table": "keys_table",
     "triage": "keys_triage", "alarms": "keys_alarms", "registry": "keys_registry", "policy": "keys_policy",
     "command": "keys_commands",
-    "note": None, "confirm": None, "dispatch": None, "reached": None, "prompt": None, "keys": None, "unsaved": None,
+    "note": None, "confirm": None, "dispatch": None, "complete": None, "reached": None, "prompt": None, "keys": None, "unsaved": None,
 }
 TRIAGE = ("triage",)
-MODALS = ("note", "confirm", "dispatch")
+MODALS = ("note", "confirm", "dispatch", "complete")
 
 ACTIONS: tuple[Action, ...] = (
     # everywhere
@@ -79,6 +79,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.assign", "assign", "担当を移す", TRIAGE, "a", palette=True),
     Action("triage.note", "note", "メモ", TRIAGE, "n", palette=True),
     Action("triage.dispatch", "dispatch", "手配", TRIAGE, "d", palette=True),
+    Action("triage.complete", "completed at", "作業完了時刻", TRIAGE, "f", "complete", palette=True),
     Action("triage.close", "close", "完了", TRIAGE, "x", palette=True),
     Action("triage.consult", "consult", "相談", TRIAGE, "m", palette=True),
     Action("triage.reached", "reached", "連絡済み", TRIAGE, "y", "contact(True)", palette=True),

@@ -19,6 +19,7 @@ from sptui.tui import data
 from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
 from sptui.tui.screens.alarm_call import ReachedModal
+from sptui.tui.screens.complete import CompleteModal
 from sptui.tui.screens.confirm import ConfirmModal
 from sptui.tui.screens.dispatch import DispatchModal
 from sptui.tui.screens.note import NoteModal
@@ -66,6 +67,8 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         """An incident's keys on an incident, an alarm's on an alarm: the key bar shows only what applies."""
         if action in ("claim", "assign", "note", "dispatch", "close", "consult"):
             return self.kind == "incident"
+        if action == "complete":  # the real end of a dispatched incident's work
+            return self.kind == "incident" and self.record.get("status") == "dispatched"
         return self.kind == "alarm" if action == "contact" else True
 
     def show(self, kind: str, rid: int) -> None:
@@ -292,6 +295,34 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         modal = DispatchModal(self.record, lambda inc, work: quote_dispatch(app.policy, inc, work), submit,
                               reload=lambda: app.store.incidents.get(rid), take_over=take_over)
         app.push_screen(modal, dispatched)
+
+    def action_complete(self) -> None:
+        """When the dispatched work really ended: the fee decided again and kept (sptui.desk.complete)."""
+        from sptui.desk import complete, quote_dispatch
+
+        if not self._need("incident"):
+            return
+        app, rid, inc = self.app, self.rid, self.record
+        if app.read_only:
+            app.notify(app.words("read_only"), severity="warning")
+            return
+        dispatches = app.store.incidents.dispatches(rid)
+        if inc["status"] != "dispatched" or not dispatches:
+            app.notify(app.words("not_dispatched"), severity="warning")
+            return
+
+        def submit(current: dict, at):
+            return complete(app.store, app.policy, rid, operator=app.operator, completed_at=at,
+                            version=current["version"])
+
+        def recorded(result) -> None:
+            if result is not None:
+                app.notify(app.words("completion_recorded"))
+            self.reload()
+
+        modal = CompleteModal(inc, dispatches[-1], lambda current, work: quote_dispatch(app.policy, current, work),
+                              submit, reload=lambda: app.store.incidents.get(rid))
+        app.push_screen(modal, recorded)
 
     def action_close(self) -> None:
         if not self._need("incident"):
