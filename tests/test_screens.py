@@ -741,3 +741,48 @@ def test_the_sort_and_history_keys_are_listed_by_question_mark_in_both_languages
                                   ("queue.sort", "queue.sort_reverse", "filter.older", "filter.newer")):
             assert any(line.split()[0] == key and f" {word} " in line and line.split()[-1] == bid
                        for line in text.splitlines() if line.strip()), (key, text)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_at_80_by_24_the_queue_says_who_pays_for_each_dispatch_and_triage_says_it_in_full(busy, policy, lang):
+    """The billing state of a dispatch (free / the customer pays a 別表-1 fee / a quote is needed) is read whole in
+    the queue's status column at 80×24 — a short word in the desk's language, not `dispatched · custo…` — and the
+    triage says it in full (the fee's amount, or that a quote is needed)."""
+    from sptui.desk import Consent, Work, dispatch
+
+    now = dt.datetime.now(S.TOKYO).replace(second=0, microsecond=0)
+    busy.registry.import_csv(registry_csv([registry_row(41, registration_status="pending", completed_on="")]))
+    fee_iid = 20
+    quote_iid = open_incident(busy, policy, label="1234-000-041", at=now - dt.timedelta(minutes=50), summary="quote me",
+                              operator="setup")
+    for iid in (fee_iid, quote_iid):  # off-hours work the customer pays for: 02:00 → 03:00 tonight
+        start = now.replace(hour=2, minute=0)
+        start = start if start > busy.incidents.get(iid)["received_at"] else start + dt.timedelta(days=1)
+        dispatch(busy, policy, iid, operator="sato", technician="t", work=Work(start, start + dt.timedelta(hours=1)),
+                 late_reason="traffic", confirm_uncovered=True, consent=Consent("c", "phone", now))
+    send(busy, policy, 21, operator="sato", technician="t", departed_at=now)  # no completion yet
+    fee = busy.incidents.get(fee_iid)["decision"]["fee"]["total_jpy"]
+    assert (busy.incidents.get(quote_iid)["billing"], busy.incidents.get(fee_iid)["billing"]) == ("quote-needed", "fee")
+
+    async def steps(app, pilot):
+        await pilot.press("G")  # (dispatched rows come after those still waiting)
+        await pilot.pause()
+        lines = screen_text(app)
+        seen = {}
+        for label in ("1234-000-020", "1234-000-041"):
+            await pilot.press("slash", *label, "enter", "enter")
+            await pilot.pause()
+            seen[label] = "\n".join(screen_text(app)[:4])
+            await pilot.press("escape", "escape")
+            await pilot.pause()
+        return lines, seen
+
+    lines, heads = drive(busy, policy, steps, lang=lang, size=(80, 24))
+    shown = {k: v[:78] for k, v in rows_of(lines, ["1234-000-020", "1234-000-021", "1234-000-041"]).items()}
+    pays, quote = ("有償", "要見積") if lang == "ja" else ("pays", "quote")
+    assert shown["1234-000-020"].rstrip().endswith(pays), shown
+    assert shown["1234-000-041"].rstrip().endswith(quote), shown
+    assert shown["1234-000-021"].rstrip().endswith(pays), shown  # billable; its fee when the completion is known
+    assert "…" not in shown["1234-000-020"] + shown["1234-000-041"]
+    assert f"{fee:,}円" in heads["1234-000-020"], heads
+    assert ("要見積" if lang == "ja" else "quote needed") in heads["1234-000-041"], heads

@@ -1,6 +1,7 @@
 """The desk's words in Japanese and English (`--lang`; default from the locale)."""
 from __future__ import annotations
 
+import functools
 import locale
 import os
 
@@ -83,6 +84,14 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "bad_time": ("日時が読めません", "cannot read the time"),
     # the work flow: who pays for a dispatch, ownership, an alarm's end
     "customer_pays": ("お客様負担", "customer pays"),
+    # who pays for a dispatch: short in the queue's status column, in full on the triage
+    "billing_short_fee": ("有償", "pays"), "billing_short_quote-needed": ("要見積", "quote"),
+    "billing_short_free": ("無償", "free"),
+    "billing_fee": ("お客様負担: 料金 {fee}（別表-1）", "customer pays: fee {fee} (別表-1)"),
+    "billing_fee_unknown": ("お客様負担: 料金は作業完了時刻で決まります（別表-1）",
+                            "customer pays: the 別表-1 fee once the completion is known"),
+    "billing_quote-needed": ("お客様負担: 要見積", "customer pays: quote needed"),
+    "billing_free": ("無償（パックの範囲内）", "free (the pack covers it)"),
     "dispatch_title": ("手配 — 障害 #{id}（判定: {verdict}）", "dispatch — incident #{id} (verdict: {verdict})"),
     "uncovered_warning": ("{verdict}: この機器の作業はパックの対象外です。お客様負担（見積が必要）で、手配には確認が必要です",
                           "{verdict}: the pack does not cover this machine's work; the customer pays (quote needed). "
@@ -159,6 +168,16 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {  # kind → stored value → (
 }
 
 
+@functools.lru_cache(maxsize=8)
+def billing_words(billing: str | None) -> str:
+    """Who pays for a dispatch in both languages, short and long: what a filter searches."""
+    if billing not in ("free", "fee", "quote-needed"):
+        return ""
+    ja, en = Words("ja"), Words("en")
+    return " ".join((ja.billing(billing, short=True), en.billing(billing, short=True), ja.billing(billing),
+                     en.billing(billing)))
+
+
 def value_words(kind: str, value) -> str:
     """A stored value in both languages (`covered 対象`): what a filter searches, whatever the desk's language."""
     pair = VALUES[kind].get(value)
@@ -217,6 +236,17 @@ class Words:
         desk has no words for it."""
         pair = VALUES[kind].get(value)
         return pair[self._i] if pair else str(value if value is not None else "?")
+
+    def billing(self, billing: str | None, fee_jpy: int | None = None, *, short: bool = False) -> str:
+        """Who pays for a dispatch (`free`, `fee`: the customer, by 別表-1, `quote-needed`): a short word for the
+        queue's status column, or in full (the fee's amount when it is known); "" when there is no dispatch."""
+        if billing not in ("free", "fee", "quote-needed"):
+            return ""
+        if short:
+            return self(f"billing_short_{billing}")
+        if billing == "fee":
+            return self("billing_fee", fee=f"{fee_jpy:,}円") if fee_jpy is not None else self("billing_fee_unknown")
+        return self(f"billing_{billing}")
 
     def yes_no(self, value) -> str:
         return self("none") if value is None else self("yes") if value else self("no")

@@ -135,7 +135,9 @@ class TriageScreen(Guarded, LocalBindings, Screen):
     def _head(self, r: dict) -> str:
         w = self.app.words
         if self.kind == "incident":
-            pays = f" · {w('customer_pays')}" if r["billing"] in ("fee", "quote-needed") else ""
+            fee = (r["decision"] or {}).get("fee")
+            billing = w.billing(r["billing"], fee and fee["total_jpy"]) if r["status"] == "dispatched" else ""
+            pays = f" · {billing}" if billing else ""
             head = (f"{w('incident')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}{pays}  {w('owner')}: "
                     f"{r['owner'] or '—'}  {w('received')}: {when(r['received_at'])}\n{r['summary']}")
             return head + (f"\n{w('consult')}: {r['consult']}" if r["consult"] is not None else "")
