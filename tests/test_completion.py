@@ -189,7 +189,7 @@ def test_f_on_a_dispatched_incident_records_the_completion_shows_the_fee_change_
     try:
         keys, early, shown, still_open, timeline = drive(s, policy, steps, size=(120, 30))
         assert "f" in keys and "completed at" in keys
-        assert "cannot be complete" in early
+        assert "is before the departure" in early
         assert f"fee: not known yet → {fee:,}円" in shown, shown
         assert not still_open
         assert s.incidents.get(iid)["decision"]["fee"]["total_jpy"] == fee

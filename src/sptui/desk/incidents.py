@@ -149,7 +149,7 @@ class DispatchQuote:
         if reason is not None and not self.provisional:
             return reason.message(lang)
         if self.billing == "quote-needed":
-            return (f"{self.verdict}: 別表-1 の料金はありません。お客様負担・見積が必要です" if ja else
+            return ("パックの対象外: 別表-1 の料金はありません。お客様負担・見積が必要です" if ja else
                     f"{self.verdict}: no 別表-1 fee; the customer pays, quote needed")
         return "無償（サービス時間内の対象作業）" if ja else "no fee: covered work inside the service hours"
 

@@ -140,6 +140,10 @@ def keymap_ids() -> set[str]:
 
 def describe(binding, lang: str) -> str:
     """A binding's description in the desk's language: its action's words; a binding that is not the desk's
-    (a Textual widget's own) as Textual wrote it."""
+    (a Textual widget's own) in the catalogue's words for Textual's (i18n.TEXTUAL_JA), else as Textual wrote it."""
+    from sptui.tui.i18n import TEXTUAL_JA
+
     action = BY_ID.get(getattr(binding, "id", None) or "")
-    return action.text(lang) if action is not None else binding.description
+    if action is not None:
+        return action.text(lang)
+    return TEXTUAL_JA.get(binding.description, binding.description) if lang == "ja" else binding.description

@@ -74,6 +74,9 @@ class CompleteModal(Guarded, LocalBindings, ModalScreen[Any]):
             at = parse_time(text)
         except ValueError:
             raise ValueError(self.app.words("bad_time_in", field=self.app.words("completed_at"), text=text)) from None
+        if at <= self.dispatch["departed_at"]:
+            raise ValueError(self.app.words("completion_before_departure", at=when(at),
+                                            departed=when(self.dispatch["departed_at"])))
         return Work(self.dispatch["departed_at"], at, self.dispatch["technicians"])
 
     @on(Input.Changed)

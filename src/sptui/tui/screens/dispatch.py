@@ -22,7 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from sptui.desk import UNCOVERED, Consent, Work
 from sptui.tui import data
 from sptui.tui.actions import bindings
-from sptui.tui.i18n import LocalBindings
+from sptui.tui.i18n import VALUES, LocalBindings
 from sptui.tui.textual_compat import Guarded
 from sptui.tz import parse_instant
 
@@ -32,6 +32,8 @@ FIELDS = (("technician", "technician"), ("departed", "departure"), ("completed",
           ("technicians", "technicians"), ("late", "late_reason"), ("consent-by", "consent_by"),
           ("consent-via", "consent_via"), ("consent-at", "consent_at"))
 VIA = {"phone": "phone", "mail": "mail", "電話": "phone", "メール": "mail", "tel": "phone", "email": "mail"}
+# a late reason as typed, in either language → what the desk keeps (sptui.desk.LATE_REASONS)
+LATE = {word.casefold(): reason for reason, pair in VALUES["late"].items() for word in (reason, *pair)}
 
 
 class FormError(ValueError):
@@ -147,8 +149,19 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     def form(self) -> dict:
         """What the operator typed, as sptui.desk.dispatch takes it (FormError, BadRequest: what cannot be read)."""
         confirmed = self.uncovered and self.query_one("#confirm", Checkbox).value
-        return {"technician": self.value("technician"), "work": self.work(), "late_reason": self.value("late") or None,
+        if not self.value("technician"):
+            raise FormError("technician", self.app.words("need_technician"))
+        return {"technician": self.value("technician"), "work": self.work(), "late_reason": self.late(),
                 "consent": self.consent(), "confirm_uncovered": confirmed}
+
+    def late(self) -> str | None:
+        """The late reason typed (in either language), as the desk keeps it."""
+        text = self.value("late")
+        if not text:
+            return None
+        if text.casefold() not in LATE:
+            raise FormError("late", self.app.words("bad_late", text=text))
+        return LATE[text.casefold()]
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

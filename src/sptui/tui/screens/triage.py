@@ -109,7 +109,8 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             f"{w('pack')}: {m['variant']}{self.app.variant_title(m['variant'])} {m['years']}{w('years')}  "
             f"{w('registration')}: {w.value('registration', m['registration_status'])}"
             f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}", lines=True)))
-        deadline = d.get("dispatch_deadline")
+        deadline = r.get("deadline") if self.kind == "incident" else None
+        deadline = when(deadline) if deadline is not None else d.get("dispatch_deadline")
         verdict = Text(f"{w('decision')}: ")
         verdict.append_text(verdict_text(d.get("verdict", "?"), w))
         verdict.append(f"  {w('in_hours')}: {w.yes_no(d.get('in_service_hours'))}  {w('deadline')}: {deadline or '—'}")
@@ -204,7 +205,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             fn()
         except (StoreError, ValueError) as e:  # refused: a conflict, a closed incident, a missing policy
             log.warning("%s %s %s: %s", what, self.kind, self.rid, e)
-            self.app.notify(str(e), severity="error", markup=False)
+            self.app.notify(self._refusal(e), severity="error", markup=False)
         except Exception as e:  # noqa: BLE001 - the database failed (locked, gone): said, logged, desk stays up
             log.exception("%s %s %s failed", what, self.kind, self.rid)
             self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
@@ -212,6 +213,26 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             if done:
                 self.app.notify(w(done))
         self.reload()
+
+    def _refusal(self, error: Exception) -> str:
+        """A refusal in the desk's words: another operator owns it, it changed since it was read, it is closed
+        (read again to say who and what); anything else, and everything in English, as the desk layer says it."""
+        from sptui.store.db import ConflictError
+
+        if self.app.words.lang == "en" or self.kind != "incident" or not isinstance(error, StoreError):
+            return str(error)
+        w, what = self.app.words, f"{self.app.words('incident')} #{self.rid}"
+        try:
+            now = self.app.store.incidents.get(self.rid)
+        except Exception:  # noqa: BLE001 - cannot read it again: the refusal as it came
+            return str(error)
+        if now["status"] == "closed" and self.record.get("status") != "closed" or "is closed" in str(error):
+            return w("refused_closed", what=what)
+        if not isinstance(error, ConflictError):
+            return str(error)
+        if now["owner"] not in (None, self.app.operator) and f"owned by {now['owner']}" in str(error):
+            return w("refused_owned", what=what, owner=now["owner"])
+        return w("refused_changed", what=what, who=now.get("updated_by") or "?")
 
     def reload(self) -> None:
         try:
