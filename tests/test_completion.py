@@ -196,3 +196,27 @@ def test_f_on_a_dispatched_incident_records_the_completion_shows_the_fee_change_
         assert f"fee not known yet → {fee:,}円" in timeline.replace("\n", " ")
     finally:
         s.close()
+
+
+def test_at_80_columns_the_key_bar_of_a_dispatched_incident_shows_f_for_its_completion(tmp_path, policy):
+    """The next step of a dispatched incident is in the key bar at 80×24 (it fell off the end: claim, on an incident
+    the operator owns already, took its room)."""
+    from test_tui import drive
+    from test_tui_flow import _triage
+
+    from sptui.tui.widgets.keybar import KeyBar
+
+    s = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
+    s.registry.import_csv(registry_csv([registry_row(1)]))
+    iid = _sent(s, policy)
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        return str(app.screen.query_one(KeyBar).render())
+
+    try:
+        for lang, word in (("en", " f completed at "), ("ja", " f 作業完了時刻 ")):
+            bar = drive(s, policy, steps, lang=lang, size=(80, 24))
+            assert word in bar and " c " not in bar, bar
+    finally:
+        s.close()

@@ -80,6 +80,10 @@ class CompleteModal(Guarded, LocalBindings, ModalScreen[Any]):
         return Work(self.dispatch["departed_at"], at, self.dispatch["technicians"])
 
     @on(Input.Changed)
+    def _changed(self) -> None:
+        self.query_one("#error", Static).update("")  # (the last refusal was of another time)
+        self.show_quote()
+
     def show_quote(self) -> None:
         """The fee before → the fee of the work ending at the time typed (the decision that is stored)."""
         w, d = self.app.words, self.dispatch

@@ -65,7 +65,9 @@ class TriageScreen(Guarded, LocalBindings, Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool:
         """An incident's keys on an incident, an alarm's on an alarm: the key bar shows only what applies."""
-        if action in ("claim", "assign", "note", "dispatch", "close", "consult"):
+        if action == "claim":  # (nothing to claim on one this operator owns: its room in the key bar goes to the rest)
+            return self.kind == "incident" and self.record.get("owner") != self.app.operator
+        if action in ("assign", "note", "dispatch", "close", "consult"):
             return self.kind == "incident"
         if action == "complete":  # the real end of a dispatched incident's work
             return self.kind == "incident" and self.record.get("status") == "dispatched"
