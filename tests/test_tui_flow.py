@@ -510,3 +510,34 @@ def test_the_dialogs_take_over_button_fits_80x24(desk, policy):
 
     for region in drive(desk, policy, steps, size=(80, 24)):
         assert region.height and region.bottom <= 24 and region.right <= 80, region
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_at_80x24_every_label_of_the_dispatch_dialog_is_read_whole(desk, policy, lang):
+    """The late reason's label names the reasons the dialog takes (it wrapped, the reasons below its one line)."""
+    from textual.widgets import Label
+
+    from sptui.tui.i18n import Words
+
+    iid = _open(desk, policy, "1234-000-001")
+    w = Words(lang)
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        return ["\n".join(line.rstrip() for line in str(label.render()).splitlines())
+                for label in app.screen.query(".row Label").results(Label)], screen_text(app)
+
+    labels, lines = drive(desk, policy, steps, lang=lang, size=(80, 24))
+    text = "\n".join(lines)
+    for key in ("technician", "departure", "completion", "technicians", "late_reason", "consent_by", "consent_via",
+                "consent_at"):
+        assert w(key) in text, (key, w(key))
+    assert all("\n" not in label for label in labels), labels
+
+
+def screen_text(app) -> list[str]:
+    from test_tui import terminal_lines, text_of
+
+    return [text_of(line) for line in terminal_lines(app)]
