@@ -741,3 +741,157 @@ def test_the_sort_and_history_keys_are_listed_by_question_mark_in_both_languages
                                   ("queue.sort", "queue.sort_reverse", "filter.older", "filter.newer")):
             assert any(line.split()[0] == key and f" {word} " in line and line.split()[-1] == bid
                        for line in text.splitlines() if line.strip()), (key, text)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_at_80_by_24_the_queue_says_who_pays_for_each_dispatch_and_triage_says_it_in_full(busy, policy, lang):
+    """The billing state of a dispatch (free / the customer pays a 別表-1 fee / a quote is needed) is read whole in
+    the queue's status column at 80×24 — a short word in the desk's language, not `dispatched · custo…` — and the
+    triage says it in full (the fee's amount, or that a quote is needed)."""
+    from sptui.desk import Consent, Work, dispatch
+
+    now = dt.datetime.now(S.TOKYO).replace(second=0, microsecond=0)
+    busy.registry.import_csv(registry_csv([registry_row(41, registration_status="pending", completed_on="")]))
+    fee_iid = 20
+    quote_iid = open_incident(busy, policy, label="1234-000-041", at=now - dt.timedelta(minutes=50), summary="quote me",
+                              operator="setup")
+    for iid in (fee_iid, quote_iid):  # off-hours work the customer pays for: 02:00 → 03:00 tonight
+        start = now.replace(hour=2, minute=0)
+        start = start if start > busy.incidents.get(iid)["received_at"] else start + dt.timedelta(days=1)
+        dispatch(busy, policy, iid, operator="sato", technician="t", work=Work(start, start + dt.timedelta(hours=1)),
+                 late_reason="traffic", confirm_uncovered=True, consent=Consent("c", "phone", now))
+    send(busy, policy, 21, operator="sato", technician="t", departed_at=now)  # no completion yet
+    fee = busy.incidents.get(fee_iid)["decision"]["fee"]["total_jpy"]
+    assert (busy.incidents.get(quote_iid)["billing"], busy.incidents.get(fee_iid)["billing"]) == ("quote-needed", "fee")
+
+    async def steps(app, pilot):
+        await pilot.press("G")  # (dispatched rows come after those still waiting)
+        await pilot.pause()
+        lines = screen_text(app)
+        seen = {}
+        for label in ("1234-000-020", "1234-000-041"):
+            await pilot.press("slash", *label, "enter", "enter")
+            await pilot.pause()
+            seen[label] = "\n".join(screen_text(app)[:4])
+            await pilot.press("escape", "escape")
+            await pilot.pause()
+        return lines, seen
+
+    lines, heads = drive(busy, policy, steps, lang=lang, size=(80, 24))
+    shown = {k: v[:78] for k, v in rows_of(lines, ["1234-000-020", "1234-000-021", "1234-000-041"]).items()}
+    pays, quote = ("有償", "要見積") if lang == "ja" else ("pays", "quote")
+    assert shown["1234-000-020"].rstrip().endswith(pays), shown
+    assert shown["1234-000-041"].rstrip().endswith(quote), shown
+    assert shown["1234-000-021"].rstrip().endswith(pays), shown  # billable; its fee when the completion is known
+    assert "…" not in shown["1234-000-020"] + shown["1234-000-041"]
+    assert f"{fee:,}円" in heads["1234-000-020"], heads
+    assert ("要見積" if lang == "ja" else "quote needed") in heads["1234-000-041"], heads
+
+
+def catalogue_english() -> set[str]:
+    """Every word (3 letters or more) of the desk's English UI text: the catalogue's English side (i18n.WORDS,
+    the stored values' words, the actions' descriptions, Textual's own words the desk shows)."""
+    from sptui.tui.actions import ACTIONS
+    from sptui.tui.i18n import TEXTUAL_JA, VALUES, WORDS
+
+    texts = [en for _, en in WORDS.values()] + [en for kind in VALUES.values() for _, en in kind.values()]
+    texts += [a.en for a in ACTIONS] + list(TEXTUAL_JA)
+    words = {w.casefold() for t in texts for w in re.findall(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", " ", t))}
+    keycaps = {"esc", "enter", "tab", "home", "end", "del", "shift", "alt", "super", "ctrl"}  # (F1: a key's name)
+    return words - keycaps - {"sptui", "supportpack", "nec", "yyyy", "editor", "svg", "express"}
+
+
+def english_ui_words(text: str, words: set[str]) -> list[str]:
+    """The catalogue's English words standing alone in `text` (not inside an identifier: `service-hours`,
+    `triage.claim`, `weekday-9h`, a key's name `ctrl+p`)."""
+    return [m.group() for m in re.finditer(r"(?<![\w.+:-])[A-Za-z]{3,}(?![\w.+-])", text) if m.group().casefold() in words]
+
+
+def test_under_lang_ja_no_english_ui_word_shows_on_any_screen(busy, policy):
+    """Every screen, dialog, notification, key bar, F1 panel, palette and empty state of the desk under --lang ja:
+    none shows a word of the catalogue's English side. The data is Japanese here, so all that is English on screen
+    is identifiers the operator types (rule ids in the reasons table, `?`'s keymap ids and key names), the policy's
+    own texts (its clause register) and the timeline's lines as the store keeps them."""
+    from intake_util import alarm
+
+    from sptui.intake.ingest import parse
+
+    now = dt.datetime.now(S.TOKYO).replace(microsecond=0)
+    busy.registry.import_csv(registry_csv([registry_row(41, registration_status="pending", completed_on="")]))
+    uncovered = open_incident(busy, policy, label="1234-000-041", at=now - dt.timedelta(minutes=5), summary="ファン異音",
+                              operator="setup")
+    send(busy, policy, 9, operator="sato", technician="山田", departed_at=now - dt.timedelta(minutes=5))
+    busy.incidents.claim(8, operator="田中")
+    raw = alarm("SV0010", now - dt.timedelta(minutes=3), message_id="ja-walk@sv10")
+    file_mails(busy, policy, [(raw, parse(raw), "test", now)])
+    words = catalogue_english()
+    seen: dict[str, str] = {}
+
+    async def steps(app, pilot):
+        async def look(name, wait=0.1):
+            await pilot.pause(wait)
+            seen[name] = "\n".join(screen_text(app))
+
+        await look("queue")
+        await pilot.press("f1")
+        await look("queue F1")
+        await pilot.press("f1", "ctrl+p")
+        await look("palette", 0.4)
+        await pilot.press("escape", "colon")
+        await look("command prompt")
+        await pilot.press("escape", "slash", *"該当なし")
+        await look("queue filtered to nothing")
+        await pilot.press("f1")
+        await look("filter F1")
+        await pilot.press("f1", "escape")
+        app.open_record("incident", uncovered)
+        await look("triage", 0.8)
+        await pilot.press("d")
+        await look("dispatch dialog")
+        app.screen.query_one("#late").value = "渋滞"
+        await pilot.click("#ok")  # no technician, an unknown late reason: refused, said
+        await look("dispatch refused", 0.3)
+        await pilot.press("escape", "n")
+        await look("note dialog")
+        await pilot.press("escape", "x")
+        await look("close dialog")
+        await pilot.press("n")
+        app.run_command("queue")
+        app.open_record("incident", 8)
+        await pilot.pause(0.5)
+        await pilot.press("m", *"部品", "enter")  # 田中 owns it: refused
+        await look("refused (another owner)", 0.3)
+        seen["notifications"] = "\n".join(said(app))
+        await pilot.press("c")
+        await look("take-over dialog")
+        await pilot.press("n")
+        app.run_command("queue")
+        app.open_record("incident", 9)
+        await pilot.pause(0.5)
+        await pilot.press("f")
+        app.screen.query_one("#completed").value = f"{now - dt.timedelta(hours=2):%Y-%m-%d %H:%M}"  # (too early)
+        await look("completion dialog", 0.2)
+        await pilot.press("escape")
+        app.run_command("queue")
+        app.open_record("alarm", 1)
+        await pilot.pause(0.5)
+        await pilot.press("y")
+        await look("alarm reached dialog")
+        await pilot.press("escape", "escape", "colon", *"alarms", "enter")
+        await look("alarms", 0.3)
+        await pilot.press("escape", "colon", *"registry", "enter")
+        await look("registry")
+        await pilot.press("escape", "colon", *"policy", "enter")
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+l")
+        await pilot.pause(0.3)
+        seen["clause register"] = str(app.screen.query_one("#diagnostics").render())
+        return seen
+
+    drive(busy, policy, steps, lang="ja", size=(120, 40))
+    register = seen.pop("clause register")
+    found = {name: english_ui_words(text.split("経過")[0], words) for name, text in seen.items()}  # (above the timeline)
+    found = {name: hits for name, hits in found.items() if hits}
+    assert not found, "\n".join(f"{k}: {sorted(set(v))}" for k, v in found.items())
+    assert "判定対象外" in register and "not computable" not in register
+    assert "障害 #8 は 田中 さんの担当です" in seen["notifications"], seen["notifications"]

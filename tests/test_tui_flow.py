@@ -91,7 +91,7 @@ def test_uncovered_work_is_confirmed_in_the_dialog_which_keeps_what_was_typed_un
     assert (inc["status"], inc["billing"], row["confirmed_by"], row["consent_by"], row["consent_via"]) == (
         "dispatched", "quote-needed", "sato", "山田", "phone")
     assert "status: dispatched · customer pays" in head
-    assert queue == "dispatched · customer pays"
+    assert queue == "quote"  # (its `dispatched HH:MM` in the column before)
 
 
 def test_a_conflict_keeps_the_dialog_open_with_everything_typed(desk, policy):
@@ -424,3 +424,120 @@ def test_on_postgresql_an_open_triage_hears_another_desks_change_at_once(db_url,
         mine.close()
         other.close()
     assert took < 2.0, took
+
+
+# ---- a conflict in the dispatch dialog: reloaded, typed fields kept, the retry sent with the current version ------
+def test_after_a_conflict_the_dialog_reloads_the_incident_says_what_changed_and_the_retry_is_stored(desk, policy):
+    """The operator's own other desk marks the incident for consultation while the dialog is open: the first
+    press conflicts; the dialog shows what changed (the 相談 mark), keeps what was typed, and the second press is
+    stored (it used to conflict for ever with the version read when the dialog opened)."""
+    iid = _open(desk, policy, "1234-000-001", "2026-11-30 10:00")
+    desk.incidents.claim(iid, operator="sato")
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        modal = app.screen
+        await _fill(pilot, modal, technician="yamada", departed="2026-11-30 10:20", completed="2026-11-30 11:00")
+        desk.incidents.mark_consult(iid, "parts from NEC", operator="sato")  # the same operator, at another desk
+        await pilot.click("#ok")
+        await pilot.pause(0.3)  # (a button ignores a click while it shows the last one)
+        first = (app.screen is modal, static_text(app, "#error"),
+                 [modal.query_one(f"#{f}").value for f in ("technician", "departed", "completed")])
+        await pilot.click("#ok")
+        await pilot.pause(0.3)  # (a button ignores a click while it shows the last one)
+        return first, app.screen is modal, static_text(app, "#error") if app.screen is modal else ""
+
+    (still_open, said, kept), open_after, error = drive(desk, policy, steps, size=(100, 30))
+    assert still_open and "changed" in said and "consult" in said and "parts from NEC" in said, said
+    assert kept == ["yamada", "2026-11-30 10:20", "2026-11-30 11:00"]
+    assert not open_after, error
+    inc, [row] = desk.incidents.get(iid), desk.incidents.dispatches(iid)
+    assert (inc["status"], inc["owner"], inc["consult"], row["technician"]) == (
+        "dispatched", "sato", "parts from NEC", "yamada")
+
+
+def test_after_another_operator_takes_the_incident_the_dialog_says_so_and_offers_the_take_over(desk, policy):
+    iid = _open(desk, policy, "1234-000-001", "2026-11-30 10:00")
+    desk.incidents.claim(iid, operator="sato")
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        modal = app.screen
+        await _fill(pilot, modal, technician="yamada", departed="2026-11-30 10:20", completed="2026-11-30 11:00")
+        desk.incidents.take_over(iid, operator="tanaka")  # another desk
+        await pilot.click("#ok")
+        await pilot.pause(0.3)  # (a button ignores a click while it shows the last one)
+        said = static_text(app, "#error")
+        offered = modal.query_one("#take-over").display
+        again_refused = None
+        await pilot.click("#ok")  # pressed again without taking it over: refused again, nothing stored
+        await pilot.pause()
+        again_refused = (app.screen is modal, desk.incidents.dispatches(iid))
+        await pilot.click("#take-over")
+        await pilot.pause(0.3)
+        after_take = (static_text(app, "#error"), modal.query_one("#take-over").display)
+        await pilot.click("#ok")
+        await pilot.pause(0.3)  # (a button ignores a click while it shows the last one)
+        return said, offered, again_refused, after_take, app.screen is modal
+
+    said, offered, (refused_open, none), (taken, offered_after), open_after = drive(desk, policy, steps,
+                                                                                    size=(100, 30))
+    assert "tanaka" in said and ("owner" in said or "owns" in said) and "take" in said, said
+    assert offered and refused_open and none == []
+    assert "taken over" in taken and not offered_after
+    assert not open_after
+    inc, timeline = desk.incidents.get(iid), [e["kind"] for e in desk.incidents.timeline(iid)]
+    assert (inc["status"], inc["owner"]) == ("dispatched", "sato") and timeline[-2:] == ["take-over", "dispatched"]
+
+
+def test_the_dialogs_take_over_button_fits_80x24(desk, policy):
+    iid = _open(desk, policy, "1234-000-003", "2026-11-30 10:00")  # uncovered: the warning and the box too
+    desk.incidents.claim(iid, operator="sato")
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        await _fill(pilot, app.screen, technician="yamada", departed="2026-11-30 10:20")
+        desk.incidents.take_over(iid, operator="tanaka")
+        await pilot.click("#ok")
+        await pilot.pause(0.3)  # (a button ignores a click while it shows the last one)
+        return [app.screen.query_one(f"#{b}").region for b in ("ok", "cancel", "take-over")]
+
+    for region in drive(desk, policy, steps, size=(80, 24)):
+        assert region.height and region.bottom <= 24 and region.right <= 80, region
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_at_80x24_every_label_of_the_dispatch_dialog_is_read_whole(desk, policy, lang):
+    """The late reason's label names the reasons the dialog takes (it wrapped, the reasons below its one line)."""
+    from textual.widgets import Label
+
+    from sptui.tui.i18n import Words
+
+    iid = _open(desk, policy, "1234-000-001")
+    w = Words(lang)
+
+    async def steps(app, pilot):
+        await _triage(app, pilot, "incident", iid)
+        await pilot.press("d")
+        await pilot.pause()
+        return ["\n".join(line.rstrip() for line in str(label.render()).splitlines())
+                for label in app.screen.query(".row Label").results(Label)], screen_text(app)
+
+    labels, lines = drive(desk, policy, steps, lang=lang, size=(80, 24))
+    text = "\n".join(lines)
+    for key in ("technician", "departure", "completion", "technicians", "late_reason", "consent_by", "consent_via",
+                "consent_at"):
+        assert w(key) in text, (key, w(key))
+    assert all("\n" not in label for label in labels), labels
+
+
+def screen_text(app) -> list[str]:
+    from test_tui import terminal_lines, text_of
+
+    return [text_of(line) for line in terminal_lines(app)]

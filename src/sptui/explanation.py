@@ -14,7 +14,7 @@ from typing import Iterator
 
 from sptui.clock.dates import add_months
 from sptui.errors import NeverOpen
-from sptui.model.case import Case
+from sptui.model.case import VERDICT_JA, Case
 from sptui.model.decision import Decision
 from sptui.policy.decide import case_values, decide
 from sptui.policy.expr import format_value
@@ -116,7 +116,8 @@ def counterfactuals(policy, case: Case, decision: Decision, lang: str = "en") ->
             continue
         diffs = []
         if alt["verdict"] != base["verdict"]:
-            diffs.append(("判定は " if lang == "ja" else "verdict ") + alt["verdict"])
+            diffs.append(f"判定は {VERDICT_JA.get(alt['verdict'], alt['verdict'])}" if lang == "ja"
+                         else f"verdict {alt['verdict']}")
         if moved_call:
             alt = dict(base, verdict=alt["verdict"])
         if alt["fee"] != base["fee"]:

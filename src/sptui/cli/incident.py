@@ -1,4 +1,4 @@
-"""`sptui incident`: open, show, claim, take-over, assign, note, dispatch, close. An action is decided by the desk
+"""`sptui incident`: open, show, claim, take-over, assign, note, dispatch, complete, close. An action is decided by the desk
 (sptui.desk) and kept by the store under its one rule for who may act."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ version_option = click.option("--version", "version", type=VERSION, default=None
 
 @main.group(cls=Commands)
 def incident():
-    """Incidents: open, show, claim, take-over, assign, dispatch, note, close."""
+    """Incidents: open, show, claim, take-over, assign, dispatch, complete, note, close."""
 
 
 @incident.command("open")
@@ -178,6 +178,27 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
              confirm_uncovered=confirm_uncovered, consent=consent)
     line = [e["text"] for e in store.incidents.timeline(iid) if e["kind"] == "dispatched"][-1]
     say(f"incident {iid}: dispatched {line}")
+
+
+@incident.command("complete")
+@click.argument("iid", type=int)
+@click.option("--at", "at", required=True, help="when the work really ended, e.g. 2026-11-27T19:40+09:00")
+@version_option
+@db_option
+@operator_option
+@policy_option
+def incident_complete(iid, at, version, db_url, operator, policy_path):
+    """Record when a dispatched incident's work really ended (as the technician reports it): the 別表-1 fee is
+    decided again for the departure and this completion, and kept (the fee before → after in the timeline)."""
+    from sptui.desk import complete
+    from sptui.store import operator_name
+
+    when = instant(at, "at")
+    policy = load(policy_path)
+    store = open_store(db_url)
+    complete(store, policy, iid, operator=operator_name(operator), completed_at=when, version=version)
+    line = [e["text"] for e in store.incidents.timeline(iid) if e["kind"] == "completed"][-1]
+    click.echo(f"incident {iid}: {line}")
 
 
 @incident.command("close")

@@ -149,7 +149,7 @@ class DispatchQuote:
         if reason is not None and not self.provisional:
             return reason.message(lang)
         if self.billing == "quote-needed":
-            return (f"{self.verdict}: 別表-1 の料金はありません。お客様負担・見積が必要です" if ja else
+            return ("パックの対象外: 別表-1 の料金はありません。お客様負担・見積が必要です" if ja else
                     f"{self.verdict}: no 別表-1 fee; the customer pays, quote needed")
         return "無償（サービス時間内の対象作業）" if ja else "no fee: covered work inside the service hours"
 
@@ -224,3 +224,49 @@ def dispatch(store, policy, iid: int, *, operator: str, technician: str, work: W
         decided=None if quote.provisional else decided(quote.decision),
         confirmed_by=operator if quote.needs_confirmation else None,
         consent=consent.record() if consent is not None else None)
+
+
+# a completion reported a little ahead of the desk's clock (a technician's watch) is accepted; later is the future
+COMPLETION_SLACK = dt.timedelta(minutes=5)
+
+
+def _fee_words(fee: dict | None, billing: str | None, known: bool) -> str:
+    """A dispatch's fee as the timeline says it: `22,500円`, `quote needed`, `none`, `not known yet`."""
+    if fee is not None:
+        return f"{fee['total_jpy']:,}円"
+    if billing == "fee" and not known:
+        return "not known yet"
+    return "quote needed" if billing == "quote-needed" else "none"
+
+
+def complete(store, policy, iid: int, *, operator: str, completed_at: dt.datetime,
+             version: int | None = None) -> dict[str, Any]:
+    """Record when the work of the incident's (latest) dispatch really ended, as the technician reports it: the
+    incident is decided again with the work (`quote_dispatch`, the one fee path), and that decision, its fee and
+    who pays are kept, the fee before → after in the timeline. Same rule for who may act as a dispatch. Returns
+    the stored fee (or None), billing and new version."""
+    from sptui.tz import now
+
+    store.incidents.check_owner(iid, operator=operator, action="complete", version=version)
+    inc = store.incidents.get(iid)
+    dispatches = store.incidents.dispatches(iid)
+    if inc["status"] != "dispatched" or not dispatches:
+        raise BadRequest(f"incident {iid} is {inc['status']}: a completion is recorded for a dispatched incident")
+    last = dispatches[-1]
+    if completed_at is None or completed_at.utcoffset() is None:
+        raise BadRequest(f"the completion must be a time with its zone (Asia/Tokyo, +09:00), not {completed_at!r}")
+    if completed_at > now() + COMPLETION_SLACK:
+        raise BadRequest(f"the completion ({completed_at:%Y-%m-%d %H:%M}) is in the future: record it once the work "
+                         "has ended")
+    quote = quote_dispatch(policy, inc, Work(last["departed_at"], completed_at, last["technicians"]))
+    kept = decided(quote.decision)
+    before = _fee_words(last["fee"], last["billing"], last["completed_at"] is not None)
+    after = _fee_words(kept.fee, quote.billing, True)
+    planned = f"{last['completed_at']:%Y-%m-%d %H:%M}" if last["completed_at"] is not None else "not known"
+    summary = (f"work completed {completed_at:%Y-%m-%d %H:%M} (was {planned}); fee {before} → {after}"
+               + (f"; the customer pays: {quote.pays()}" if quote.customer_pays else ""))
+    if quote.customer_pays and last["consent_by"] is None:
+        summary += "; no consent on record for work the customer pays"
+    return store.incidents.record_completion(
+        iid, operator=operator, version=inc["version"] if version is None else version, dispatch_id=last["id"],
+        completed_at=completed_at, billing=quote.billing, summary=summary, case=quote.case, decided=kept)

@@ -15,6 +15,8 @@ from sptui.errors import CaseError, shown
 from sptui.tz import TOKYO, YEARS, parse_day, parse_instant
 
 VERDICTS = ("not-started", "not-covered", "consult", "billable", "covered")
+# each verdict in Japanese: the word the desk (tui/i18n.py's catalogue) and `explain --lang ja` show for it
+VERDICT_JA = {"covered": "対象", "not-covered": "対象外", "not-started": "開始前", "billable": "有償", "consult": "要相談"}
 SUPPORTS = ("hw", "pp")
 
 # dotted path -> (type, allowed symbols or None, required)

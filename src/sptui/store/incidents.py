@@ -1,4 +1,4 @@
-"""Incidents: open, claim, take over, assign, dispatch, notes, 相談 (consult) marks, close.
+"""Incidents: open, claim, take over, assign, dispatch, the work's completion, notes, 相談 (consult) marks, close.
 
 The store persists what the desk decided (sptui.desk): a dispatch comes with its decision and who pays. Every
 update is optimistic: it names the version it read, and the UPDATE matches only that version (and bumps it). If
@@ -23,7 +23,8 @@ from sptui.store.db import BadRequest, ConflictError, StoreError
 from sptui.store.records import Decided, NewIncident
 
 # what each action is, in the refusal a non-owner gets
-_DOING = {"note": "add a note to it", "dispatch": "dispatch for it", "close": "close it",
+_DOING = {"note": "add a note to it", "dispatch": "dispatch for it", "complete": "record its completion",
+          "close": "close it",
           "consult": "mark it for consultation", "unconsult": "clear its consultation mark", "assign": "assign it"}
 
 
@@ -236,6 +237,38 @@ class Incidents:
                         "consent": {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in consent.items()}
                         or None},
                        decided.policy_digest if decided is not None else row.policy_digest, when)
+        return {"fee": fee, "billing": billing, "version": row.version + 1}
+
+    def record_completion(self, iid: int, *, operator: str, version: int | None, dispatch_id: int,
+                          completed_at: dt.datetime, billing: str, summary: str, case: dict,
+                          decided: Decided) -> dict[str, Any]:
+        """Keep the real end of a dispatch's work, reported after it (sptui.desk.complete): the dispatch `dispatch_id`
+        (the incident's latest) gets its completion and the fee `decided` charges, the incident that decision, its
+        case and who pays; `summary` is the timeline's words (the fee before → after). Returns the stored fee (or
+        None), billing and the new version."""
+        fee = decided.fee
+        d = S.dispatches
+        with self.db.write() as conn:
+            row = self._owner_row(conn, iid, operator, "complete", version)
+            last = conn.execute(sa.select(d.c.id, d.c.completed_at, d.c.fee, d.c.billing).where(d.c.incident_id == iid)
+                                .order_by(d.c.id.desc()).limit(1)).first()
+            if row.status != "dispatched" or last is None:
+                raise StoreError(f"incident {iid} is {row.status}: only a dispatched incident's completion is recorded")
+            if last.id != dispatch_id:
+                raise self._conflict(conn, iid, "completion")
+            when = now()
+            self._update(conn, iid, row.version, "completion", operator, case=case, decision=decided.json,
+                         policy_digest=decided.policy_digest, verdict=decided.verdict, deadline=decided.deadline,
+                         billing=billing)
+            conn.execute(d.update().where(d.c.id == dispatch_id).values(completed_at=completed_at, fee=fee,
+                                                                         billing=billing))
+            self.event(conn, iid, operator, "completed", summary, when)
+            self.audit.add(conn, operator, "incident", iid, "complete",
+                           {"dispatch_id": dispatch_id, "completed_at": completed_at.isoformat(),
+                            "completed_at_before": _iso(last.completed_at),
+                            "fee_total_jpy_before": last.fee and last.fee["total_jpy"], "billing_before": last.billing,
+                            "fee_total_jpy": fee and fee["total_jpy"], "billing": billing},
+                           decided.policy_digest, when)
         return {"fee": fee, "billing": billing, "version": row.version + 1}
 
     def mark_consult(self, iid: int, text: str, *, operator: str, version: int | None = None) -> int:

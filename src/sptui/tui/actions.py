@@ -41,10 +41,11 @@ SCOPES: dict[str, str | None] = {
     "app": "keys_app", "queue": "keys_queue", "filter": "keys_filter", "table": "keys_table",
     "triage": "keys_triage", "alarms": "keys_alarms", "registry": "keys_registry", "policy": "keys_policy",
     "overview": "keys_overview", "handover": "keys_handover", "command": "keys_commands",
-    "note": None, "confirm": None, "dispatch": None, "reached": None, "prompt": None, "keys": None, "unsaved": None,
+    "note": None, "confirm": None, "dispatch": None, "complete": None, "reached": None, "prompt": None, "keys": None,
+    "unsaved": None,
 }
 TRIAGE = ("triage",)
-MODALS = ("note", "confirm", "dispatch")
+MODALS = ("note", "confirm", "dispatch", "complete")
 
 ACTIONS: tuple[Action, ...] = (
     # everywhere
@@ -79,6 +80,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("triage.claim", "claim", "担当する", TRIAGE, "c", palette=True),
     Action("triage.assign", "assign", "担当を移す", TRIAGE, "a", palette=True),
     Action("triage.note", "note", "メモ", TRIAGE, "n", palette=True),
+    Action("triage.complete", "completed at", "作業完了時刻", TRIAGE, "f", "complete", palette=True),
     Action("triage.dispatch", "dispatch", "手配", TRIAGE, "d", palette=True),
     Action("triage.close", "close", "完了", TRIAGE, "x", palette=True),
     Action("triage.consult", "consult", "相談", TRIAGE, "m", palette=True),
@@ -149,6 +151,10 @@ def keymap_ids() -> set[str]:
 
 def describe(binding, lang: str) -> str:
     """A binding's description in the desk's language: its action's words; a binding that is not the desk's
-    (a Textual widget's own) as Textual wrote it."""
+    (a Textual widget's own) in the catalogue's words for Textual's (i18n.TEXTUAL_JA), else as Textual wrote it."""
+    from sptui.tui.i18n import TEXTUAL_JA
+
     action = BY_ID.get(getattr(binding, "id", None) or "")
-    return action.text(lang) if action is not None else binding.description
+    if action is not None:
+        return action.text(lang)
+    return TEXTUAL_JA.get(binding.description, binding.description) if lang == "ja" else binding.description

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from functools import partial
 
 from rich.text import Text
@@ -68,6 +69,7 @@ class DeskApp(Guarded, LastStop, App):
         self._failures: dict[str, float] = {}  # an unexpected failure's text → when it was last said
         self._triage: TriageScreen | None = None  # kept to be shown again (see triage)
         self.keymap: dict[str, str] = {}  # binding id → key(s), from the keymap file (load_keymap)
+        self._localised: weakref.WeakSet = weakref.WeakSet()  # nodes whose keys are worded in the desk's language
         self.filter_history: list[str] = []  # the queue's filters, oldest first, for this session (widgets/history.py)
 
     def get_driver_class(self):
@@ -178,8 +180,10 @@ class DeskApp(Guarded, LastStop, App):
     def get_system_commands(self, screen):
         """The palette's commands: Textual's own, the `:` commands that open a screen, and on a triage the
         record's actions (each with its key)."""
-        yield from super().get_system_commands(screen)
-        lang = self.words.lang
+        w = self.words
+        for c in super().get_system_commands(screen):  # Textual's own, in the desk's language
+            yield SystemCommand(w.textual(c.title), w.textual(c.help), c.callback, c.discover)
+        lang = w.lang
         for a in in_scope("command"):
             if a.palette:
                 yield SystemCommand(f":{a.names[0]}", markup(a.text(lang)), partial(self.run_command, a.names[0]))
@@ -188,6 +192,34 @@ class DeskApp(Guarded, LastStop, App):
                 if a.palette:
                     yield SystemCommand(markup(a.text(lang)), markup(self.key_of(a)),
                                         partial(screen.run_action, a.binding().action))
+
+    def action_command_palette(self) -> None:
+        """The palette, its search box worded in the desk's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder=self.words.textual("Search for commands…")))
+
+    def search_themes(self) -> None:
+        """The palette's "Change theme": its search box in the desk's language."""
+        from textual.command import CommandPalette
+        from textual.theme import ThemeProvider
+
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder=self.words.textual("Search for themes…")))
+
+    def on_descendant_focus(self, event) -> None:
+        """The keys of whatever takes the focus (Textual's own widgets too: an Input's, a table's), as F1 shows
+        them, in the desk's language: each node's descriptions rewritten once."""
+        if self.words.lang == "en":
+            return
+        for node in event.widget.ancestors_with_self:
+            if node not in self._localised:
+                self._localised.add(node)
+                localise_bindings(node, self.words)
+                title = getattr(node, "BINDING_GROUP_TITLE", None)  # (F1's heading for an Input's keys)
+                if title:
+                    node.BINDING_GROUP_TITLE = self.words.textual(title)
 
     def open_record(self, kind: str, rid: int) -> None:
         self.push_screen(self.triage(kind, rid))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from sptui.tz import now  # noqa: F401 - the desk's one clock: every screen reads it here (tests freeze it here)
 from sptui.store import schema as S
-from sptui.tui.i18n import value_words
+from sptui.tui.i18n import billing_words, value_words
 
 POLL_SECONDS = 5.0  # how often the queue (and, on PostgreSQL, an open triage) looks for other desks' changes
 SHOW = 500  # the queue's first page, read at once; the rest follows in the background
@@ -20,7 +20,7 @@ class QueueRow:
     the next contact of an alarm) is kept as the database gave it and converted only when shown."""
 
     __slots__ = ("kind", "id", "label", "customer", "verdict", "in_hours", "due_raw", "status", "owner", "summary",
-                 "consult", "pays", "departed_raw", "haystack", "_conv", "_due")
+                 "consult", "pays", "billing", "departed_raw", "haystack", "_conv", "_due")
 
     def __init__(self, kind, rid, label, customer, verdict, in_hours, due_raw, status, owner, summary, conv,
                  consult=False, departed_raw=None, billing=None):
@@ -30,9 +30,10 @@ class QueueRow:
         self.consult = bool(consult)  # 相談: an operator marked it for consultation
         self.departed_raw = departed_raw  # a dispatched incident: its technician's (latest) departure
         self.pays = billing in ("fee", "quote-needed")  # dispatched, and the customer pays
+        self.billing = billing if self.dispatched else None  # who pays for the dispatch: free, fee, quote-needed
         self.haystack = "\t".join((  # what a filter searches: the words as stored and as shown in either language
             f"{kind[0]}{rid}", kind, label, customer, value_words("verdict", verdict), value_words("status", status),
-            owner or "", "consult 相談" if consult else "", "customer pays お客様負担" if self.pays else "",
+            owner or "", "consult 相談" if consult else "", billing_words(self.billing),
             summary)).casefold()
 
     @property

@@ -1,7 +1,10 @@
 """The dispatch dialog: technician, times, the customer's consent; the fee shown while the times are typed is the
 decision the store keeps (sptui.desk.quote_dispatch), and the dialog stays open, everything typed kept, until the
 dispatch is stored: a refusal (no consent for billable work, an uncovered machine not confirmed, a conflict with
-another operator) is shown in it. Compact (one line a field) so that it fits 80×24 with its buttons.
+another operator) is shown in it. After a conflict the dialog reads the incident again and says what changed (its
+status, owner, verdict, 相談 mark): the next press is sent with the version now read, and, when another operator
+owns it now, the dialog offers to take it over first. Compact (one line a field) so that it fits 80×24 with its
+buttons.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from sptui.desk import UNCOVERED, Consent, Work
 from sptui.tui import data
 from sptui.tui.actions import bindings
-from sptui.tui.i18n import LocalBindings
+from sptui.tui.i18n import VALUES, LocalBindings
 from sptui.tui.textual_compat import Guarded
 from sptui.tz import parse_instant
 
@@ -29,6 +32,8 @@ FIELDS = (("technician", "technician"), ("departed", "departure"), ("completed",
           ("technicians", "technicians"), ("late", "late_reason"), ("consent-by", "consent_by"),
           ("consent-via", "consent_via"), ("consent-at", "consent_at"))
 VIA = {"phone": "phone", "mail": "mail", "電話": "phone", "メール": "mail", "tel": "phone", "email": "mail"}
+# a late reason as typed, in either language → what the desk keeps (sptui.desk.LATE_REASONS)
+LATE = {word.casefold(): reason for reason, pair in VALUES["late"].items() for word in (reason, *pair)}
 
 
 class FormError(ValueError):
@@ -46,33 +51,34 @@ def parse_time(text: str) -> dt.datetime:
 
 
 class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
-    """`d` on an incident. `quote(work)` is the desk's DispatchQuote for the work typed; `submit(form)` stores the
-    dispatch (raising what refuses it); the dialog closes with its result only once it is stored."""
+    """`d` on an incident. `quote(incident, work)` is the desk's DispatchQuote for the work typed; `submit(incident,
+    form)` stores the dispatch with the incident's version (raising what refuses it); `reload()` reads the incident
+    as it is now; `take_over(incident)` takes it from the operator who owns it. The dialog closes with its result
+    only once the dispatch is stored."""
 
     BINDINGS = bindings("dispatch")
 
-    def __init__(self, incident: dict, quote: Callable[[Work], Any], submit: Callable[[dict], Any]) -> None:
+    def __init__(self, incident: dict, quote: Callable[[dict, Work], Any], submit: Callable[[dict, dict], Any],
+                 reload: Callable[[], dict] | None = None, take_over: Callable[[dict], Any] | None = None) -> None:
         super().__init__()
         self.incident, self.quote, self.submit = incident, quote, submit
+        self.reload, self.take_over = reload, take_over
         self._done = False  # debounced: a second press after the dispatch was stored does nothing
+        self.uncovered = False
 
     def _verdict(self) -> str:
         """The verdict the dispatch will be decided with (the live policy's), else the stored one."""
         try:
-            return self.quote(Work(data.now())).verdict
+            return self.quote(self.incident, Work(data.now())).verdict
         except Exception:  # noqa: BLE001 - no policy yet, or a case it cannot decide: the quote line says why
             return self.incident["verdict"]
 
     def compose(self) -> ComposeResult:
         w = self.app.words
-        verdict = self._verdict()
-        self.uncovered = verdict in UNCOVERED
         with Vertical(id="dialog"):
-            yield Label(Text(w("dispatch_title", id=self.incident["id"], verdict=verdict),
-                             style="bold"), id="title")
-            if self.uncovered:
-                yield Static(Text(w("uncovered_warning", verdict=verdict)), id="warning")
-                yield Checkbox(w("confirm_uncovered"), id="confirm", compact=True)
+            yield Label("", id="title")
+            yield Static("", id="warning")
+            yield Checkbox(w("confirm_uncovered"), id="confirm", compact=True)
             for fid, word in FIELDS:
                 with Horizontal(classes="row"):
                     yield Label(Text(w(word)))
@@ -82,6 +88,22 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
             with Horizontal(id="buttons"):
                 yield Button(w("dispatch"), id="ok", variant="primary", compact=True)
                 yield Button(w("back"), id="cancel", compact=True)
+                yield Button(w("take_over_button"), id="take-over", compact=True)
+
+    def show_incident(self) -> None:
+        """The title, and the uncovered machine's warning and confirmation box, for the incident as read."""
+        w = self.app.words
+        verdict = self._verdict()
+        self.uncovered = verdict in UNCOVERED
+        self.query_one("#title", Label).update(Text(w("dispatch_title", id=self.incident["id"],
+                                                      verdict=w.value("verdict", verdict)), style="bold"))
+        self.query_one("#warning", Static).update(Text(w("uncovered_warning", verdict=w.value("verdict", verdict))))
+        self.query_one("#warning").display = self.query_one("#confirm").display = self.uncovered
+        self.query_one("#take-over").display = self._owned_elsewhere()
+
+    def _owned_elsewhere(self) -> bool:
+        owner = self.incident.get("owner")
+        return self.take_over is not None and owner is not None and owner != self.app.operator
 
     @staticmethod
     def _default(fid: str) -> str:
@@ -90,6 +112,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
         return "1" if fid == "technicians" else ""
 
     def on_mount(self) -> None:
+        self.show_incident()
         self.query_one("#technician", Input).focus()
         self.show_quote()
 
@@ -126,8 +149,19 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     def form(self) -> dict:
         """What the operator typed, as sptui.desk.dispatch takes it (FormError, BadRequest: what cannot be read)."""
         confirmed = self.uncovered and self.query_one("#confirm", Checkbox).value
-        return {"technician": self.value("technician"), "work": self.work(), "late_reason": self.value("late") or None,
+        if not self.value("technician"):
+            raise FormError("technician", self.app.words("need_technician"))
+        return {"technician": self.value("technician"), "work": self.work(), "late_reason": self.late(),
                 "consent": self.consent(), "confirm_uncovered": confirmed}
+
+    def late(self) -> str | None:
+        """The late reason typed (in either language), as the desk keeps it."""
+        text = self.value("late")
+        if not text:
+            return None
+        if text.casefold() not in LATE:
+            raise FormError("late", self.app.words("bad_late", text=text))
+        return LATE[text.casefold()]
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -140,7 +174,7 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
         w = self.app.words
         text = Text()
         try:
-            q = self.quote(self.work())
+            q = self.quote(self.incident, self.work())
         except FormError as e:
             text.append(safe(str(e)), style="red")
         except Exception as e:  # noqa: BLE001 - no policy, a case it cannot decide: said where the fee would be
@@ -168,19 +202,24 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
             self.action_cancel()
+        elif event.button.id == "take-over":
+            self.action_take_over()
         else:
             self.action_dispatch()
 
     def action_dispatch(self) -> None:
         """Store the dispatch; a refusal is said here and everything typed stays."""
-        from sptui.store.db import StoreError
+        from sptui.store.db import ConflictError, StoreError
 
         if self._done:
             return
         try:
-            result = self.submit(self.form())
+            result = self.submit(self.incident, self.form())
         except FormError as e:
             self.say(str(e), e.field)
+        except ConflictError as e:  # another desk changed it: read again, said, the next press uses what is read
+            log.warning("dispatch of incident %s refused: %s", self.incident["id"], e)
+            self.conflicted(str(e))
         except (StoreError, ValueError) as e:  # refused: a conflict, consent or confirmation missing, no policy
             log.warning("dispatch of incident %s refused: %s", self.incident["id"], e)
             self.say(str(e))
@@ -191,7 +230,64 @@ class DispatchModal(Guarded, LocalBindings, ModalScreen[Any]):
             self._done = True
             self.dismiss(result)
 
+    def conflicted(self, refusal: str) -> None:
+        """The incident changed under the dialog: read it again and say what changed; what was typed stays."""
+        w = self.app.words
+        if self.reload is None:
+            self.say(refusal)
+            return
+        try:
+            old, self.incident = self.incident, self.reload()
+        except Exception as e:  # noqa: BLE001 - the database failed: the refusal and why it could not be read
+            log.exception("reading incident %s again failed", self.incident["id"])
+            self.say(f"{refusal}\n{type(e).__name__}: {e}")
+            return
+        self.show_incident()
+        self.show_quote()
+        changes = changed(old, self.incident, w)
+        text = w("dispatch_reloaded", id=self.incident["id"], who=self.incident.get("updated_by") or "?",
+                 changes=changes or w("nothing_shown_changed"))
+        if self._owned_elsewhere():
+            text += "\n" + w("dispatch_owned_elsewhere", owner=self.incident["owner"])
+        elif self.incident["status"] == "closed":
+            text += "\n" + w("dispatch_closed")
+        else:
+            text += "\n" + w("dispatch_again")
+        self.say(text)
+
+    def action_take_over(self) -> None:
+        """Take the incident from the operator who owns it now (audited), then read it again: the next press
+        dispatches."""
+        from sptui.store.db import ConflictError, StoreError
+
+        if self._done or not self._owned_elsewhere():
+            return
+        try:
+            self.take_over(self.incident)
+        except ConflictError as e:
+            self.conflicted(str(e))
+            return
+        except (StoreError, ValueError) as e:
+            self.say(str(e))
+            return
+        self.incident = self.reload()
+        self.show_incident()
+        self.show_quote()
+        self.say(self.app.words("taken_over_dispatch"))
+        self.query_one("#ok", Button).focus()
+
     def action_cancel(self) -> None:
         if not self._done:
             self._done = True
             self.dismiss(None)
+
+
+def changed(old: dict, new: dict, w) -> str:
+    """What another desk changed that the dialog shows or depends on: `status: claimed → dispatched, …`."""
+    out = []
+    for key, kind in (("status", "status"), ("owner", None), ("verdict", "verdict"), ("consult", None)):
+        a, b = old.get(key), new.get(key)
+        if a != b:
+            word = (lambda v: w.value(kind, v)) if kind else (lambda v: "—" if v is None else str(v))
+            out.append(f"{w(key)}: {word(a)} → {word(b)}")
+    return ", ".join(out)

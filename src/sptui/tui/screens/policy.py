@@ -208,7 +208,7 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         for k, n in sorted({(k, n) for k, n in p.citations.get(cid, [])}):
             out.append(f"    ← {k} {n}\n")
         if cl.not_computable:
-            out.append(f"    not computable: {cl.not_computable}\n")
+            out.append(f"    {self.app.words('not_computable')}: {cl.not_computable}\n")
         self.query_one("#diagnostics", Static).update(Text(safe(out.plain, lines=True)))
 
     def action_clauses(self) -> None:
@@ -224,5 +224,5 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
             for c in cited:
                 out.append(f"    ← {c}\n")
             if cl.not_computable:
-                out.append(f"    not computable: {cl.not_computable}\n")
+                out.append(f"    {self.app.words('not_computable')}: {cl.not_computable}\n")
         self.query_one("#diagnostics", Static).update(Text(safe(out.plain, lines=True)))

@@ -67,9 +67,18 @@ class QueueScreen(Guarded, LocalBindings, Screen):
         at = data.now()
         left = departed_text(r.departed(), at, w) if r.dispatched else time_left(r.due(), at, w)
         return [Text(w(r.kind)), plain(r.label), plain(r.customer), verdict_text(r.verdict, w), left,
-                status_text(r.status, r.consult, w, r.pays),
+                self.status_cell(r),
                 Text(w.yes_no(r.in_hours)),
                 Text(when(r.next_contact)), plain(r.summary)]
+
+    def status_cell(self, r: data.QueueRow) -> Text:
+        """The status; for a dispatched incident (its `dispatched 14:05` is in the column before) who pays for the
+        work, a short word that fits the column: free, pays (別表-1) or quote (needed) — in full on the triage."""
+        w = self.app.words
+        if r.billing is None:
+            return status_text(r.status, r.consult, w)
+        out = Text(w("consult"), style="bold magenta").append(" ") if r.consult else Text()
+        return out.append(w.billing(r.billing, short=True), style="yellow" if r.pays else "")
 
     def on_mount(self) -> None:
         table = self.query_one(RowTable)

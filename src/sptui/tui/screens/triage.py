@@ -19,6 +19,7 @@ from sptui.tui import data
 from sptui.tui.actions import bindings
 from sptui.tui.i18n import LocalBindings
 from sptui.tui.screens.alarm_call import ReachedModal
+from sptui.tui.screens.complete import CompleteModal
 from sptui.tui.screens.confirm import ConfirmModal
 from sptui.tui.screens.dispatch import DispatchModal
 from sptui.tui.screens.note import NoteModal
@@ -64,8 +65,12 @@ class TriageScreen(Guarded, LocalBindings, Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool:
         """An incident's keys on an incident, an alarm's on an alarm: the key bar shows only what applies."""
-        if action in ("claim", "assign", "note", "dispatch", "close", "consult"):
+        if action == "claim":  # (nothing to claim on one this operator owns: its room in the key bar goes to the rest)
+            return self.kind == "incident" and self.record.get("owner") != self.app.operator
+        if action in ("assign", "note", "dispatch", "close", "consult"):
             return self.kind == "incident"
+        if action == "complete":  # the real end of a dispatched incident's work
+            return self.kind == "incident" and self.record.get("status") == "dispatched"
         return self.kind == "alarm" if action == "contact" else True
 
     def show(self, kind: str, rid: int) -> None:
@@ -106,7 +111,8 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             f"{w('pack')}: {m['variant']}{self.app.variant_title(m['variant'])} {m['years']}{w('years')}  "
             f"{w('registration')}: {w.value('registration', m['registration_status'])}"
             f" {m['completed_on'] or ''}  {w('express')}: {m['express_start_on'] or '—'}", lines=True)))
-        deadline = d.get("dispatch_deadline")
+        deadline = r.get("deadline") if self.kind == "incident" else None
+        deadline = when(deadline) if deadline is not None else d.get("dispatch_deadline")
         verdict = Text(f"{w('decision')}: ")
         verdict.append_text(verdict_text(d.get("verdict", "?"), w))
         verdict.append(f"  {w('in_hours')}: {w.yes_no(d.get('in_service_hours'))}  {w('deadline')}: {deadline or '—'}")
@@ -132,7 +138,9 @@ class TriageScreen(Guarded, LocalBindings, Screen):
     def _head(self, r: dict) -> str:
         w = self.app.words
         if self.kind == "incident":
-            pays = f" · {w('customer_pays')}" if r["billing"] in ("fee", "quote-needed") else ""
+            fee = (r["decision"] or {}).get("fee")
+            billing = w.billing(r["billing"], fee and fee["total_jpy"]) if r["status"] == "dispatched" else ""
+            pays = f" · {billing}" if billing else ""
             head = (f"{w('incident')} #{r['id']}  {w('status')}: {w.value('status', r['status'])}{pays}  {w('owner')}: "
                     f"{r['owner'] or '—'}  {w('received')}: {when(r['received_at'])}\n{r['summary']}")
             return head + (f"\n{w('consult')}: {r['consult']}" if r["consult"] is not None else "")
@@ -199,7 +207,7 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             fn()
         except (StoreError, ValueError) as e:  # refused: a conflict, a closed incident, a missing policy
             log.warning("%s %s %s: %s", what, self.kind, self.rid, e)
-            self.app.notify(str(e), severity="error", markup=False)
+            self.app.notify(self._refusal(e), severity="error", markup=False)
         except Exception as e:  # noqa: BLE001 - the database failed (locked, gone): said, logged, desk stays up
             log.exception("%s %s %s failed", what, self.kind, self.rid)
             self.app.notify(f"{type(e).__name__}: {e}", severity="error", markup=False)
@@ -207,6 +215,26 @@ class TriageScreen(Guarded, LocalBindings, Screen):
             if done:
                 self.app.notify(w(done))
         self.reload()
+
+    def _refusal(self, error: Exception) -> str:
+        """A refusal in the desk's words: another operator owns it, it changed since it was read, it is closed
+        (read again to say who and what); anything else, and everything in English, as the desk layer says it."""
+        from sptui.store.db import ConflictError
+
+        if self.app.words.lang == "en" or self.kind != "incident" or not isinstance(error, StoreError):
+            return str(error)
+        w, what = self.app.words, f"{self.app.words('incident')} #{self.rid}"
+        try:
+            now = self.app.store.incidents.get(self.rid)
+        except Exception:  # noqa: BLE001 - cannot read it again: the refusal as it came
+            return str(error)
+        if now["status"] == "closed" and self.record.get("status") != "closed" or "is closed" in str(error):
+            return w("refused_closed", what=what)
+        if not isinstance(error, ConflictError):
+            return str(error)
+        if now["owner"] not in (None, self.app.operator) and f"owned by {now['owner']}" in str(error):
+            return w("refused_owned", what=what, owner=now["owner"])
+        return w("refused_changed", what=what, who=now.get("updated_by") or "?")
 
     def reload(self) -> None:
         try:
@@ -276,17 +304,50 @@ class TriageScreen(Guarded, LocalBindings, Screen):
         if self.app.read_only:
             self.app.notify(self.app.words("read_only"), severity="warning")
             return
-        inc, app = self.record, self.app
+        app, rid = self.app, self.rid
 
-        def submit(form: dict):
-            return dispatch(app.store, app.policy, self.rid, operator=app.operator, version=inc["version"], **form)
+        def submit(inc: dict, form: dict):
+            return dispatch(app.store, app.policy, rid, operator=app.operator, version=inc["version"], **form)
+
+        def take_over(inc: dict):
+            return app.store.incidents.take_over(rid, operator=app.operator, version=inc["version"])
 
         def dispatched(result) -> None:
             if result is not None:
                 app.notify(app.words("dispatched"))
             self.reload()
 
-        app.push_screen(DispatchModal(inc, lambda work: quote_dispatch(app.policy, inc, work), submit), dispatched)
+        modal = DispatchModal(self.record, lambda inc, work: quote_dispatch(app.policy, inc, work), submit,
+                              reload=lambda: app.store.incidents.get(rid), take_over=take_over)
+        app.push_screen(modal, dispatched)
+
+    def action_complete(self) -> None:
+        """When the dispatched work really ended: the fee decided again and kept (sptui.desk.complete)."""
+        from sptui.desk import complete, quote_dispatch
+
+        if not self._need("incident"):
+            return
+        app, rid, inc = self.app, self.rid, self.record
+        if app.read_only:
+            app.notify(app.words("read_only"), severity="warning")
+            return
+        dispatches = app.store.incidents.dispatches(rid)
+        if inc["status"] != "dispatched" or not dispatches:
+            app.notify(app.words("not_dispatched"), severity="warning")
+            return
+
+        def submit(current: dict, at):
+            return complete(app.store, app.policy, rid, operator=app.operator, completed_at=at,
+                            version=current["version"])
+
+        def recorded(result) -> None:
+            if result is not None:
+                app.notify(app.words("completion_recorded"))
+            self.reload()
+
+        modal = CompleteModal(inc, dispatches[-1], lambda current, work: quote_dispatch(app.policy, current, work),
+                              submit, reload=lambda: app.store.incidents.get(rid))
+        app.push_screen(modal, recorded)
 
     def action_close(self) -> None:
         if not self._need("incident"):
