@@ -2,6 +2,7 @@
 
     authoring   check, fmt, test, clauses        (the policy author's tools)
     decisions   eval, explain, fee, deadline
+    diff        diff OLD NEW (a policy change replayed over cases)
     plugins     plugins, plugin new
     db          db upgrade, db status
     registry    registry import, export, columns, find
@@ -47,5 +48,5 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
         open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse, theme=theme)
 
 
-from sptui.cli import (alarm, authoring, db, decisions, desk, incident, intake, plugins,  # noqa: E402,F401
-                       purge, registry)  # (their commands register on `main`)
+from sptui.cli import (alarm, authoring, db, decisions, desk, diff, incident, intake,  # noqa: E402,F401
+                       plugins, purge, registry)  # (their commands register on `main`)
