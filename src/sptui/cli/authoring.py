@@ -1,4 +1,5 @@
-"""The policy author's tools: `sptui check`, `fmt`, `test` and `clauses` (check → format → test, as OPA's)."""
+"""The policy author's tools: `sptui check`, `fmt` and `test` (check → format → test, as OPA's); `clauses` is in
+clauses.py, `diff` in diff.py."""
 from __future__ import annotations
 
 import json
@@ -159,24 +160,3 @@ def _print_failures(results, lang: str) -> None:
                 click.echo(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
                 if x.note:
                     click.echo(f"        note: {x.note}")
-
-
-@main.command()
-@click.option("--policy", "policy_path", default=None, help="the policy folder (default: the shipped policies/)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def clauses(policy_path, fmt):
-    """The clause register, and for each clause the blocks that cite it."""
-    policy = load(policy_path)
-    rows = []
-    for cid, cl in policy.clauses.items():
-        cited = sorted({f"{k} {n}" for k, n in policy.citations.get(cid, [])})
-        rows.append({"clause": cid, "title": cl.title, "not_computable": cl.not_computable, "cited_by": cited})
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for r in rows:
-        click.echo(f"{r['clause']}  {r['title']}")
-        if r["not_computable"]:
-            click.echo(f"    not computable: {r['not_computable']}")
-        for c in r["cited_by"]:
-            click.echo(f"    ← {c}")

@@ -18,6 +18,7 @@ from sptui.clock.dates import ROUNDINGS
 from sptui.errors import PolicyError
 from sptui.policy.ast import Entry, Let, Module, Span
 from sptui.policy.context import Block, Clause, Context, article, walk_refs
+from sptui.policy.letcite import let_citations
 from sptui.policy.decide import decide
 from sptui.policy.diagnostics import Diagnostic, did_you_mean, sort_key
 from sptui.policy.schema import BlockKind, EntrySpec
@@ -71,6 +72,7 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
     ctx.rt.date_rounding = rounding = _check_header(header, modules, diags, ctx)
     named = _declare_blocks(blocks, kinds, ctx)
     _compile_blocks(named, kinds, top_lets, ctx)
+    let_citations(named, top_lets, ctx)
     _check_names_and_citations(ctx)
     ds = _settled(ctx.diagnostics)
     if any(d.is_error for d in ds):

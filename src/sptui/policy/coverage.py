@@ -82,13 +82,17 @@ def _row_targets(policy, rows_hit: set) -> list[Target]:
     return out
 
 
-def _cited(results) -> set[str]:
+def _cited(policy, results) -> set[str]:
+    """Every clause (and item) a reason that ran cites, with those a rule inherits from the lets it uses."""
     cited: set[str] = set()
+    inherited = policy.rt.inherited_cites
     for r in results:
         if r.decision is not None:
             for reason in r.decision.trace:
                 if reason.outcome != "skip":
                     cited.update(reason.cite)
+                    if reason.evaluator == "rules":
+                        cited.update(str(ref) for ref, *_ in inherited.get(("rule", reason.rule), ()))
     return cited
 
 
@@ -115,7 +119,7 @@ KINDS = ("outcome", "row", "item", "clause")
 
 def outcome_coverage(policy, results, rows_hit: set) -> dict:
     """Every target with whether a test reached it, the percentage of each kind and of all, and what was missed."""
-    cited = _cited(results)
+    cited = _cited(policy, results)
     targets = (_rule_targets(policy, results) + _row_targets(policy, rows_hit) + _item_targets(policy, cited)
                + _clause_targets(policy, cited))
     by_kind = {k: [t for t in targets if t.kind == k] for k in KINDS}
