@@ -308,4 +308,4 @@ def test_explain_tries_the_longest_term_the_policy_sells_the_variant_for(policy,
     assert d.verdict == "not-covered"
     assert "verdict covered with a 7-year pack" in counterfactuals(policy, case, d)
     assert policy.decide(case.changed(pack__years=max(policy.variants["weekday-9h"].years))).verdict == "covered"
-    assert "7年のパックであれば: 判定は covered" in sptui.explain(policy, base_case, lang="ja")
+    assert "7年のパックであれば: 判定は 対象" in sptui.explain(policy, base_case, lang="ja")

@@ -193,8 +193,11 @@ def _compile_blocks(named: list[tuple[Entry, str]], kinds: dict[str, BlockKind],
         if kind.cited or kind.kind != "register":
             for ref in walk_refs(b):
                 ctx.check_citation(ref, (b.key, name))
+        block = Block(b, ctx)
+        if block.first("note-ja") is not None and block.value("note") is not None:
+            ctx.rt.notes_ja[block.value("note")] = block.value("note-ja")
         try:
-            compiled = kind.compile(Block(b, ctx), ctx)
+            compiled = kind.compile(block, ctx)
         except Exception as e:  # a plugin's compile that raises is a diagnostic, not a traceback
             ctx.error("E090", f"the `{b.key}` block kind failed: {type(e).__name__}: {e}", b.key_span,
                       "this is a bug in the plugin that provides the block kind")

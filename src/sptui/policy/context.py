@@ -45,6 +45,7 @@ class Runtime:
         self.ns: dict[str, Any] = {}  # the namespace of generated code (set by the expression compiler)
         self.derived: dict[str, Any] = {}  # what is worked out from the compiled policy on first use, then kept
         self.citation_refs: list[tuple[Any, tuple[str, str]]] = []  # each checked citation: (ClauseRef, its block)
+        self.notes_ja: dict[str, str] = {}  # a block's note -> its note-ja, where it gives one (explain --lang ja)
         self.let_cites: dict[str, list[Any]] = {}  # a policy let's citations (policy.letcite)
         self.inherited_cites: dict[tuple[str, str], list[tuple[Any, str, Span]]] = {}  # a block's, from the lets it uses
 
