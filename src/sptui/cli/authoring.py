@@ -100,9 +100,10 @@ def fmt(paths, check_only):
               help="report each rule outcome, table row, clause item and clause the tests reached, and what they did not")
 @click.option("--threshold", type=click.FloatRange(0, 100), default=None,
               help="with coverage: exit 1 when it is below this percentage")
+@click.option("--update", is_flag=True, help="write the values failing tests got into their test files as expected")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
-def test_cmd(paths, keyword, show_coverage, threshold, fmt, lang):
+def test_cmd(paths, keyword, show_coverage, threshold, update, fmt, lang):
     """Run policy tests (*_test.sptp): cases with expected decision fields."""
     from sptui.cli.policytest import below_threshold, say_coverage
     from sptui.policy import trace
@@ -121,6 +122,10 @@ def test_cmd(paths, keyword, show_coverage, threshold, fmt, lang):
         tests = [t for t in tests if keyword in t.name]
     with trace.recording_rows() as rows:
         results = [run_test(policy, t) for t in tests]
+    if update:
+        from sptui.cli.policytest import write_updates
+
+        results = write_updates(policy, results, sources)
     passed = sum(r.ok for r in results)
     cov = None
     if show_coverage:

@@ -40,6 +40,7 @@ class PolicyTest:
     case: dict
     expect: dict  # field -> expected (None means null); "outcome" -> [(rule, outcome)]
     cites: tuple[str, ...]
+    places: dict = attrs.field(factory=dict, eq=False)  # "fee", "fee.total_jpy", "outcome.RULE" -> its Span (--update)
 
 
 @attrs.frozen
@@ -111,8 +112,9 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _expect(entries, diags: list[Diagnostic]) -> dict:
+def _expect(entries, diags: list[Diagnostic], places: dict | None = None) -> dict:
     out: dict[str, Any] = {}
+    places = {} if places is None else places
     for e in entries:
         if isinstance(e, Let) or e.key not in EXPECT_FIELDS:
             span = e.key_span
@@ -120,11 +122,13 @@ def _expect(entries, diags: list[Diagnostic]) -> dict:
                                     did_you_mean(getattr(e, "key", ""), EXPECT_FIELDS)))
             continue
         spec = EXPECT_FIELDS[e.key]
+        places[e.key] = e.span
         if e.key == "outcome":
             if len(e.args) != 2:
                 diags.append(Diagnostic("E080", "outcome takes a rule and an outcome", e.key_span, "outcome service-period, pass"))
                 continue
             out.setdefault("outcome", []).append((_value(e.args[0]), _value(e.args[1])))
+            places[f"outcome.{_value(e.args[0])}"] = e.span
         elif isinstance(spec, dict):
             if e.body is None:
                 v = _value(e.args[0]) if len(e.args) == 1 else "?"
@@ -140,6 +144,7 @@ def _expect(entries, diags: list[Diagnostic]) -> dict:
                                                 did_you_mean(getattr(s, "key", ""), spec)))
                         continue
                     sub[s.key] = _value(s.args[0]) if s.args else None
+                    places[f"{e.key}.{s.key}"] = s.span
                 out[e.key] = sub
         else:
             out[e.key] = _value(e.args[0]) if e.args else None
@@ -155,6 +160,7 @@ def _read_test(item, file: str, templates: dict[str, dict], diags: list[Diagnost
     """A `test NAME { given … case { … } expect { … } cite … }` block."""
     case: dict = {}
     expect: dict = {}
+    places: dict = {}
     cites: list[str] = []
     for e in item.body:
         if isinstance(e, Let):
@@ -169,7 +175,7 @@ def _read_test(item, file: str, templates: dict[str, dict], diags: list[Diagnost
         elif e.key == "case" and e.body is not None:
             case = _merge(case, _body_to_dict(e.body, "", diags))
         elif e.key == "expect" and e.body is not None:
-            expect = _expect(e.body, diags)
+            expect = _expect(e.body, diags, places)
         elif e.key == "cite":
             cites.extend(str(a) for a in e.args)
         else:
@@ -177,7 +183,7 @@ def _read_test(item, file: str, templates: dict[str, dict], diags: list[Diagnost
                                     did_you_mean(e.key, ["given", "case", "expect", "cite"])))
     if not expect:
         diags.append(Diagnostic("E080", f"test `{item.name}` expects nothing", item.key_span, "add expect { verdict … }"))
-    return PolicyTest(item.name, file, item.key_span, case, expect, tuple(cites))
+    return PolicyTest(item.name, file, item.key_span, case, expect, tuple(cites), places)
 
 
 def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic], dict[str, str]]:
