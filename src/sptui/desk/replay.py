@@ -239,9 +239,21 @@ def _word(lang: str, key: str) -> str:
     return WORDS["ja" if lang == "ja" else "en"].get(key, key)
 
 
+def _fee_lines_text(lines: list, lang: str) -> str:
+    yen = "円" if lang == "ja" else " JPY"
+    return "; ".join(f"{ln.get('kind')} {ln.get('band')} {str(ln.get('starts_at', ''))[11:16]} {ln.get('amount_jpy', 0):,}{yen}"
+                     for ln in lines if isinstance(ln, dict))
+
+
 def _shown(v: Any, lang: str) -> str:
+    """A field's value in words: none/yes/no, 16,000, a fee as its total and lines, else compact JSON."""
     import json
 
+    if isinstance(v, dict) and "total_jpy" in v and isinstance(v.get("lines"), list):
+        yen = "円" if lang == "ja" else " JPY"
+        return f"{v['total_jpy']:,}{yen} ({_fee_lines_text(v['lines'], lang)})"
+    if isinstance(v, list) and v and all(isinstance(x, dict) and "amount_jpy" in x for x in v):
+        return _fee_lines_text(v, lang)
     if v is None:
         return _word(lang, "none")
     if isinstance(v, bool):
