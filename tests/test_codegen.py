@@ -270,7 +270,7 @@ def test_a_value_past_year_9999_shows_as_a_question_mark_in_its_message(base_cas
     assert d.to_json()["verdict"] == "covered"
 
 
-def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(base_case, tmp_path, monkeypatch):
+def test_eval_writes_an_error_row_for_a_decision_that_cannot_be_written(base_case, tmp_path, monkeypatch):
     import json
 
     from click.testing import CliRunner
@@ -290,6 +290,13 @@ def test_eval_prints_nothing_when_a_later_decision_cannot_be_written(base_case, 
     f = tmp_path / "cases.jsonl"
     f.write_text("".join(json.dumps(c) + "\n" for c in (base_case, late, base_case)))
     r = CliRunner().invoke(main, ["eval", "--policy", str(POLICIES), "--jsonl", str(f)])
+    assert r.exit_code == 1  # a failure, not bad input: the other cases are decided
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x.get("verdict") for x in rows] == ["covered", None, "covered"]
+    assert rows[1]["line"] == 2 and "cannot be rendered" in rows[1]["error"]
+    assert "line 2" in r.stderr and "cannot be rendered" in r.stderr
+    f.write_text(json.dumps([base_case, late, base_case]))  # an array: all or nothing
+    r = CliRunner().invoke(main, ["eval", "--policy", str(POLICIES), str(f)])
     assert r.exit_code == 1 and r.stdout == ""
     assert "case 2" in r.stderr and "cannot be rendered" in r.stderr
 

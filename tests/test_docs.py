@@ -400,6 +400,18 @@ def test_every_case_field_is_documented():
     assert not missing, f"docs/policy-language.md does not list the case fields {missing}"
 
 
+def test_every_value_of_a_fixed_symbol_field_is_in_its_row():
+    """The field table lists every value a symbol field with fixed values may take (pp_issue.request lacked `fix`
+    and `disaster`)."""
+    from sptui.model.case import FIELDS
+
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z_.]+)` \| symbol \|[^|]*\|(.*)\|$",
+                                                        LANGUAGE.read_text(encoding="utf-8"), re.MULTILINE)}
+    missing = {f: sorted(v for v in spec[1] if f"`{v}`" not in rows.get(f, ""))
+               for f, spec in FIELDS.items() if spec[0] == "symbol" and spec[1]}
+    assert not {f: v for f, v in missing.items() if v}, missing
+
+
 def test_date_rounding_table_matches_the_code():
     from sptui.clock.dates import add_months
 

@@ -51,9 +51,9 @@ def test_bad_input_exits_2_naming_the_field(run, base_case, mutate, field):
     assert field in p.stderr
 
 
-def test_bad_case_in_a_batch_prints_nothing(run, base_case):
+def test_bad_case_in_an_array_prints_nothing(run, base_case):
     bad = dict(base_case, at="yesterday")
-    p = run("eval", "--jsonl", "-", input=json.dumps(base_case) + "\n" + json.dumps(bad) + "\n")
+    p = run("eval", "-", input=json.dumps([base_case, bad]))
     assert p.returncode == 2 and p.stdout == ""
     assert "case 2" in p.stderr and "at" in p.stderr
 
@@ -264,7 +264,9 @@ def test_jsonl_lines_end_at_newlines_only(base_case):
     # U+2028 is a line break to str.splitlines, and JSON text may hold it raw inside a string
     case = json.dumps(dict(base_case, device=dict(base_case["device"], country="SG\u2028")), ensure_ascii=False)
     code, out, err = invoke("eval", "--jsonl", "-", input=case + "\n")
-    assert code == 2 and "device.country" in err and "line 1" not in err
+    assert code == 2 and [json.loads(x) for x in out.splitlines()] == [
+        {"line": 1, "field": "device.country", "error": json.loads(out)["error"]}]
+    assert "not JSON" not in err and "device.country" in err
 
 
 def test_an_unknown_field_is_named_with_its_control_characters_escaped(base_case):

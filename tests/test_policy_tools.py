@@ -105,7 +105,7 @@ def test_fmt_refuses_a_file_with_syntax_errors(run, tmp_path):
 def test_policy_tests_pass_with_full_clause_coverage(run):
     p = run("test", "policies", "--coverage")
     assert p.returncode == 0, p.stdout
-    assert "clauses: 100% of computable clauses" in p.stdout
+    assert "coverage: 100% — " in p.stdout and "clauses 100%" in p.stdout
     assert " 0 failed" in p.stdout
 
 

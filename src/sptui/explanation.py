@@ -132,37 +132,78 @@ def counterfactuals(policy, case: Case, decision: Decision, lang: str = "en") ->
     return out
 
 
-def explain(policy, case, *, lang: str = "en") -> str:
-    """The decision on `case` (a JSON-like dict or a Case) as a readable trace, then what would change it; CaseError
-    if the case is bad. (Public as sptui.explain: this module is not named so, which would hide that function.)"""
-    case = case_values(policy, case)
-    d = decide(policy, case)
+OUTCOME_JA = {"pass": "適合", "fail": "不適合", "warn": "注意", "info": "情報", "error": "エラー"}
+LINE_JA = {"base": "基本", "add": "加算", "day": "日中", "evening": "夜間", "night": "深夜"}  # a fee line's kind, band
+WORDS = {  # (ja, en)
+    "verdict": ("判定", "verdict"), "policy": ("ポリシー", "policy"), "skip": ("対象外", "does not apply"),
+    "note": ("注記", "note"), "in_service_hours": ("サービス時間内", "in service hours"),
+    "deadline": ("オンサイト期限", "dispatch deadline"), "fee": ("料金", "fee"),
+    "quote": ("見積が必要", "needs a quote"), "recovery": ("設定復旧", "setting recovery"),
+    "contact": ("次の連絡", "next contact"), "arrange": ("技術者の手配", "arrange technician"),
+    "what_if": ("何が変われば結果が変わるか:", "what would change the outcome:"),
+}
+
+
+def _w(key: str, ja: bool) -> str:
+    return WORDS[key][0 if ja else 1]
+
+
+def _yes(v: bool, ja: bool) -> str:
+    return ("はい" if v else "いいえ") if ja else str(v)
+
+
+def _trace_lines(policy, d: Decision, lang: str) -> list[str]:
+    """Each rule: mark, name, outcome, message, clauses; its note below (in Japanese where the block gives one)."""
     ja = lang == "ja"
-    lines = [f"{'判定' if ja else 'verdict'}: {d.verdict}    policy {d.policy_name} {d.policy_version} ({d.policy_digest[:19]}…)", ""]
+    notes_ja = policy.rt.notes_ja if ja else {}
+    lines = []
     for r in d.trace:
         cite = ", ".join(r.cite)
         if r.outcome == "skip":
-            lines.append(f"  {MARK['skip']} {r.rule:<24} {'対象外' if ja else 'does not apply':<14}  [{cite}]")
+            lines.append(f"  {MARK['skip']} {r.rule:<24} {_w('skip', ja):<14}  [{cite}]")
             continue
-        lines.append(f"  {MARK.get(r.outcome, '?')} {r.rule:<24} {r.outcome:<5} {r.message(lang)}  [{cite}]")
+        outcome = OUTCOME_JA.get(r.outcome, r.outcome) if ja else r.outcome
+        lines.append(f"  {MARK.get(r.outcome, '?')} {r.rule:<24} {outcome:<5} {r.message(lang)}  [{cite}]")
         if r.note:
-            lines.append(f"      note: {r.note}")
-    lines.append("")
-    lines.append(f"in service hours: {d.in_service_hours}")
-    lines.append(f"dispatch deadline: {iso(d.dispatch_deadline) or '—'}")
+            lines.append(f"      {_w('note', ja)}: {notes_ja.get(r.note, r.note)}")
+    return lines
+
+
+def _field_lines(d: Decision, ja: bool) -> list[str]:
+    """The computed fields: in service hours, the deadline, the fee and its lines, the recovery, the contact."""
+    lines = [f"{_w('in_service_hours', ja)}: {_yes(d.in_service_hours, ja)}",
+             f"{_w('deadline', ja)}: {iso(d.dispatch_deadline) or '—'}"]
     if d.fee:
-        lines.append(f"fee: {d.fee.total_jpy:,} JPY ({d.fee.per_technician_jpy:,} × {d.fee.technicians})"
-                     + (" — needs a quote" if d.fee.needs_quote else ""))
+        money = f"{d.fee.total_jpy:,}円" if ja else f"{d.fee.total_jpy:,} JPY"
+        lines.append(f"{_w('fee', ja)}: {money} ({d.fee.per_technician_jpy:,} × {d.fee.technicians})"
+                     + (f" — {_w('quote', ja)}" if d.fee.needs_quote else ""))
         for ln in d.fee.lines:
-            lines.append(f"  {ln.kind:<4} {ln.band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}")
+            kind, band = (LINE_JA.get(ln.kind, ln.kind), LINE_JA.get(ln.band, ln.band)) if ja else (ln.kind, ln.band)
+            lines.append(f"  {kind:<4} {band:<8} {format_value(ln.starts_at)}  {ln.amount_jpy:>7,}")
     if d.setting_recovery:
-        lines.append(f"setting recovery: {d.setting_recovery['action']}")
+        lines.append(f"{_w('recovery', ja)}: {d.setting_recovery['action']}")
     if d.contact:
-        lines.append(f"next contact: {iso(d.contact['next_contact_at']) or '—'}; arrange technician: "
-                     f"{d.contact['arrange_technician']}")
+        lines.append(f"{_w('contact', ja)}: {iso(d.contact['next_contact_at']) or '—'}; {_w('arrange', ja)}: "
+                     f"{_yes(d.contact['arrange_technician'], ja)}")
+    return lines
+
+
+def explain(policy, case, *, lang: str = "en") -> str:
+    """The decision on `case` (a JSON-like dict or a Case) as a readable trace, then what would change it; CaseError
+    if the case is bad. (Public as sptui.explain: this module is not named so, which would hide that function.)
+    In Japanese (`lang="ja"`) every word is Japanese, the notes too where the policy gives them (`note-ja`)."""
+    case = case_values(policy, case)
+    d = decide(policy, case)
+    ja = lang == "ja"
+    verdict = f"{VERDICT_JA.get(d.verdict, d.verdict)}（{d.verdict}）" if ja else d.verdict
+    lines = [f"{_w('verdict', ja)}: {verdict}    {_w('policy', ja)} {d.policy_name} {d.policy_version} "
+             f"({d.policy_digest[:19]}…)", ""]
+    lines += _trace_lines(policy, d, lang)
+    lines.append("")
+    lines += _field_lines(d, ja)
     cf = counterfactuals(policy, case, d, lang)
     if cf:
         lines.append("")
-        lines.append("何が変われば結果が変わるか:" if ja else "what would change the outcome:")
+        lines.append(_w("what_if", ja))
         lines.extend(f"  → {c}" for c in cf)
     return "\n".join(lines)

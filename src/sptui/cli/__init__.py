@@ -1,7 +1,9 @@
 """The `sptui` command: thin — it parses arguments and calls the library. One module per command group:
 
-    authoring   check, fmt, test, clauses        (the policy author's tools)
+    authoring   check, fmt, test                 (the policy author's tools)
+    clauses     clauses [CLAUSE]                 (the register, and who cites a clause)
     decisions   eval, explain, fee, deadline
+    diff        diff OLD NEW (a policy change replayed over cases)
     plugins     plugins, plugin new
     db          db upgrade, db status
     registry    registry import, export, columns, find
@@ -54,5 +56,5 @@ def main(ctx: click.Context, db_url, policy_path, lang, operator, read_only, no_
         open_desk(db_url, policy_path, lang=lang, operator=operator, read_only=read_only, mouse=not no_mouse, theme=theme)
 
 
-from sptui.cli import (alarm, authoring, db, decisions, desk, incident, intake, plugins,  # noqa: E402,F401
-                       purge, registry, report)  # (their commands register on `main`)
+from sptui.cli import (alarm, authoring, clauses, db, decisions, desk, diff, incident,  # noqa: E402,F401
+                       intake, plugins, purge, registry, report)  # (their commands register on `main`)

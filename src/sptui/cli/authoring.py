@@ -1,4 +1,5 @@
-"""The policy author's tools: `sptui check`, `fmt`, `test` and `clauses` (check → format → test, as OPA's)."""
+"""The policy author's tools: `sptui check`, `fmt` and `test` (check → format → test, as OPA's); `clauses` is in
+clauses.py, `diff` in diff.py."""
 from __future__ import annotations
 
 import json
@@ -95,14 +96,22 @@ def fmt(paths, check_only):
 @main.command("test", reads_only=True)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-k", "keyword", help="run only tests whose name contains this")
-@click.option("--coverage", "show_coverage", is_flag=True, help="report the clauses and rules the tests exercised")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="report each rule outcome, table row, clause item and clause the tests reached, and what they did not")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=None,
+              help="with coverage: exit 1 when it is below this percentage")
+@click.option("--update", is_flag=True, help="write the values failing tests got into their test files as expected")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="en")
-def test_cmd(paths, keyword, show_coverage, fmt, lang):
+def test_cmd(paths, keyword, show_coverage, threshold, update, fmt, lang):
     """Run policy tests (*_test.sptp): cases with expected decision fields."""
+    from sptui.cli.policytest import below_threshold, say_coverage
+    from sptui.policy import trace
     from sptui.policy.compile import test_files
+    from sptui.policy.coverage import outcome_coverage
     from sptui.policy.testrun import coverage, load_tests, run_test
 
+    show_coverage = show_coverage or threshold is not None
     paths = list(paths) or [default_policy()]
     policy = load(paths[0] if len(paths) == 1 else paths)
     tests, diags, sources = load_tests(test_files(paths))
@@ -111,9 +120,18 @@ def test_cmd(paths, keyword, show_coverage, fmt, lang):
         sys.exit(1)
     if keyword:
         tests = [t for t in tests if keyword in t.name]
-    results = [run_test(policy, t) for t in tests]
+    with trace.recording_rows() as rows:
+        results = [run_test(policy, t) for t in tests]
+    if update:
+        from sptui.cli.policytest import write_updates
+
+        results = write_updates(policy, results, sources)
     passed = sum(r.ok for r in results)
-    cov = coverage(policy, results) if show_coverage else None
+    cov = None
+    if show_coverage:
+        cov = coverage(policy, results)
+        cov.update({k: v for k, v in outcome_coverage(policy, results, rows).items() if k != "targets"})
+    short = below_threshold(cov, threshold) if cov is not None else None
     if fmt == "json":
         say_json({
             "passed": passed, "failed": len(results) - passed,
@@ -121,49 +139,29 @@ def test_cmd(paths, keyword, show_coverage, fmt, lang):
                          "failures": [{"field": f.field, "expected": f.expected, "got": f.got,
                                        "reasons": [x.to_json(lang) for x in f.reasons]} for f in r.failures]}
                         for r in results],
-            "coverage": cov}, default=str)
+            "coverage": cov, "below_threshold": short}, default=str)
     else:
-        for r in results:
-            if r.ok:
-                continue
-            say(f"FAIL {r.test.name} ({r.test.file}:{r.test.span.line})")
-            if r.error:
-                say(f"  {r.error}")
-            for f in r.failures:
-                say(f"  {f.field}:")
-                say(f"    - expected: {json.dumps(f.expected, ensure_ascii=False, default=str)}")
-                say(f"    + got:      {json.dumps(f.got, ensure_ascii=False, default=str)}")
-                for x in f.reasons:
-                    say(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
-                    if x.note:
-                        say(f"        note: {x.note}")
+        _print_failures(results, lang)
         if cov is not None:
-            say("clause coverage:")
-            for c, hit in cov["clauses"].items():
-                say(f"  {'✓' if hit else '✗'} {c}")
-            missed = [r for r, hit in cov["rules"].items() if not hit]
-            say(f"clauses: {cov['clause_percent']:.0f}% of computable clauses; rules: {cov['rule_percent']:.0f}%"
-                       + (f" (not exercised: {', '.join(missed)})" if missed else ""))
+            say_coverage(cov)
         say(f"{passed} passed, {len(results) - passed} failed")
-    sys.exit(0 if passed == len(results) else 1)
+        if short:
+            say(short)
+    sys.exit(0 if passed == len(results) and not short else 1)
 
 
-@main.command(reads_only=True)
-@click.option("--policy", "policy_path", default=None, help="the policy folder (default: the shipped policies/)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def clauses(policy_path, fmt):
-    """The clause register, and for each clause the blocks that cite it."""
-    policy = load(policy_path)
-    rows = []
-    for cid, cl in policy.clauses.items():
-        cited = sorted({f"{k} {n}" for k, n in policy.citations.get(cid, [])})
-        rows.append({"clause": cid, "title": cl.title, "not_computable": cl.not_computable, "cited_by": cited})
-    if fmt == "json":
-        say_json(rows)
-        return
-    for r in rows:
-        say(f"{r['clause']}  {r['title']}")
-        if r["not_computable"]:
-            say(f"    not computable: {r['not_computable']}")
-        for c in r["cited_by"]:
-            say(f"    ← {c}")
+def _print_failures(results, lang: str) -> None:
+    for r in results:
+        if r.ok:
+            continue
+        say(f"FAIL {r.test.name} ({r.test.file}:{r.test.span.line})")
+        if r.error:
+            say(f"  {r.error}")
+        for f in r.failures:
+            say(f"  {f.field}:")
+            say(f"    - expected: {json.dumps(f.expected, ensure_ascii=False, default=str)}")
+            say(f"    + got:      {json.dumps(f.got, ensure_ascii=False, default=str)}")
+            for x in f.reasons:
+                say(f"      {x.rule} [{x.outcome}] {', '.join(x.cite)}: {x.message(lang)}")
+                if x.note:
+                    say(f"        note: {x.note}")

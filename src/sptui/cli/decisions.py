@@ -13,30 +13,12 @@ from sptui.cli.errors import BadInput, Failure, say, say_json, say_lines
 
 
 def _read_json(source: str, jsonl: bool):
-    """The cases of `eval`/`explain`: a file (read as files.read_text reads, at most CASE_INPUT_LIMIT) or standard
-    input; BadInput naming the source (and the line, for JSON lines) when it is not JSON."""
-    from sptui.files import CASE_INPUT_LIMIT, FileProblem, read_stream, read_text
+    """The cases of `eval`/`explain`: a file (at most CASE_INPUT_LIMIT) or standard input; BadInput naming the
+    source when it is not JSON. JSON lines: each line's value or error (cli/cases.py)."""
+    from sptui.cli.cases import json_lines, json_value, read_source
 
-    try:
-        text = (read_stream(sys.stdin.buffer, "standard input", limit=CASE_INPUT_LIMIT) if source == "-" else
-                read_text(source, limit=CASE_INPUT_LIMIT))
-    except FileProblem as e:
-        raise BadInput(str(e)) from None
-    text = text.removeprefix("\ufeff")  # a byte-order mark an editor left
-    if jsonl:  # lines end at \n only: JSON text may hold U+2028 and the other line breaks str.splitlines knows
-        return [_json(line, f"line {n}") for n, line in enumerate(text.split("\n"), 1) if line.strip()]
-    return _json(text, source)
-
-
-def _json(text: str, where: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInput(f"{where}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except RecursionError:
-        raise BadInput(f"{where}: not read: the JSON is nested too deeply") from None
-    except ValueError:  # a number of more digits than Python converts (sys.get_int_max_str_digits)
-        raise BadInput(f"{where}: not read: a number has more than {sys.get_int_max_str_digits():,} digits") from None
+    text = read_source(source)
+    return json_lines(text) if jsonl else json_value(text, source)
 
 
 @main.command("eval", reads_only=True)
@@ -51,7 +33,9 @@ def eval_cmd(source, policy_path, jsonl, lang):
 
     policy = load(policy_path)
     data = _read_json(source, jsonl)
-    cases = data if (jsonl or isinstance(data, list)) else [data]
+    if jsonl:
+        return _eval_lines(policy, data, lang)
+    cases = data if isinstance(data, list) else [data]
     # validate every case before printing anything: never a half answer
     parsed = []
     for i, c in enumerate(cases):
@@ -68,13 +52,34 @@ def eval_cmd(source, policy_path, jsonl, lang):
         except Exception as e:  # a message the policy cannot render for this case (a date past year 9999)
             where = f"case {i + 1}: " if len(cases) > 1 else ""
             raise Failure(f"{where}the decision could not be written: {type(e).__name__}: {e}") from None
-    if jsonl:
-        for d in decisions:
-            say_json(d, indent=None)
-    elif isinstance(data, list):
+    if isinstance(data, list):
         say_json(decisions)
     else:
         say_json(decisions[0])
+
+
+def _eval_lines(policy, lines, lang: str) -> None:
+    """`eval --jsonl`: a decision for each line, or an error row for a line that cannot be read, checked or
+    written (its line number and message); the rest go on, and the command ends in BadInput when some failed.
+    Each row is JSON with its control characters escaped (json_escaped), as say_json writes."""
+    from sptui.cli.cases import CaseLine, checked, errors_summary
+    from sptui.policy.decide import decide
+    from sptui.terminal import json_escaped
+
+    rows, bad = [], []
+    for c in checked(policy, lines):
+        if c.error is None:
+            try:
+                rows.append(json.dumps(decide(policy, c.data).to_json(lang), ensure_ascii=False))
+                continue
+            except Exception as e:  # a message the policy cannot render for this case (a date past year 9999)
+                c = CaseLine(c.line, error=f"the decision could not be written: {type(e).__name__}: {e}", failed=True)
+        bad.append(c)
+        rows.append(json.dumps(c.error_row(), ensure_ascii=False))
+    sys.stdout.write("".join(json_escaped(r) + "\n" for r in rows))
+    sys.stdout.flush()
+    if bad:
+        raise errors_summary(bad, len(lines))
 
 
 @main.command(reads_only=True)

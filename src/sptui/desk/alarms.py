@@ -52,7 +52,7 @@ def contact(store, policy, aid: int, *, at: dt.datetime, reached: bool, operator
     attempts = store.alarms.contact_attempts(aid) + [{"at": at, "reached": reached}]
     case = alarm_case(machine, alarm["received_at"], attempts, repair_needed=bool(repair_needed))
     decision = policy.decide(case)
-    kept = decided(decision)
+    kept = decided(decision, case)
     incident = None
     if reached and repair_needed:
         what = " ".join(str(x) for x in (alarm["event_id"], alarm["trap"]) if x) or "alarm"
@@ -108,13 +108,14 @@ def route(policy, machines: dict[str, dict | None], mail, via: str, received_at:
     if machine["express_start_on"] is None:
         return "no-express", (f"machine {machine['label_number']} ({mail.computer}) has no Express alarm service "
                               "registered (express_start_on)"), machine["id"]
+    case = alarm_case(machine, received_at, [])
     try:
-        decision = policy.decide(alarm_case(machine, received_at, []))
+        decision = policy.decide(case)
     except CaseError as e:  # the policy cannot decide for this machine: kept, with why
         hint = (" (a variant from a plugin that is not installed or failed to load? see sptui plugins -v)"
                 if getattr(e, "field", "") == "pack.variant" else "")
         return "no-decision", f"the policy cannot decide for machine {machine['label_number']}: {e}{hint}", machine["id"]
     contact = decision.contact or {}
     closed = not contact.get("next_contact_at")
-    return NewAlarm(machine["id"], mail, via, received_at, decided(decision), "closed" if closed else "new",
+    return NewAlarm(machine["id"], mail, via, received_at, decided(decision, case), "closed" if closed else "new",
                     contact.get("reason", "no call") if closed else None)

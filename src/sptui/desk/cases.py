@@ -51,13 +51,14 @@ def alarm_case(machine: dict, received_at: dt.datetime, attempts: list[dict], re
     return case_for(machine, at=received_at, repair_needed=repair_needed, alarm=alarm)
 
 
-def decided(decision) -> Decided:
+def decided(decision, case: dict | None = None) -> Decided:
     """What the store keeps of a decision: eval.md's JSON (English) with the Japanese messages beside it, and the
-    facts the desk's rows carry apart (verdict, deadline, fee, an alarm's next call)."""
+    facts the desk's rows carry apart (verdict, deadline, fee, an alarm's next call); an alarm's `case` with it
+    (an incident keeps its case apart: NewIncident.case)."""
     out = decision.to_json("en")
     out["messages_ja"] = [r.message("ja") for r in decision.reasons]
     contact = decision.contact or {}
     return Decided(out, decision.verdict, decision.dispatch_deadline, decision.policy_digest,
                    fee=decision.fee.to_json() if decision.fee is not None else None,
                    next_contact_at=contact.get("next_contact_at"),
-                   arrange_technician=bool(contact.get("arrange_technician")))
+                   arrange_technician=bool(contact.get("arrange_technician")), case=case)

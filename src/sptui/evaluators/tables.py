@@ -10,6 +10,7 @@ from sptui.evaluators.common import CITE, NOTE, day_gaps
 from sptui.model.case import DOMAIN_FIELDS, FIELDS, Domain
 from sptui.model.values import TimeOfDay
 from sptui.policy.ast import ClauseRef, Literal, Path, SetLit, Span
+from sptui.policy import trace
 from sptui.policy.diagnostics import did_you_mean
 from sptui.policy.schema import BlockKind, BlockSchema, EntrySpec
 from sptui.tz import TOKYO
@@ -103,6 +104,13 @@ class Table:
         object.__setattr__(self, "any_first", tuple(r for r in self.rows if r.cells and r.cells[0].kind == "any"))
 
     def match(self, *keys) -> Row | None:
+        """The row that matches the keys (by the hit policy), or None; a coverage run records it (policy.trace)."""
+        row = self._match(keys)
+        if trace.rows is not None and row is not None:
+            trace.rows.add((self.name, row.span.file, row.span.line))
+        return row
+
+    def _match(self, keys: tuple) -> Row | None:
         if self.by_minute is not None and len(keys) == 1 and isinstance(keys[0], dt.datetime):
             t = keys[0] if keys[0].tzinfo is TOKYO else keys[0].astimezone(TOKYO)
             return self.by_minute[t.hour * 60 + t.minute]

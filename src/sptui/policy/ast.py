@@ -130,6 +130,7 @@ class Let:
     value: Any
     span: Span = attrs.field(eq=False)
     key_span: Span = attrs.field(eq=False)
+    cites: tuple[Any, ...] = ()  # `let NAME = VALUE cite 第3章 1.5 (4)`: the clauses the value follows
 
 
 @attrs.frozen

@@ -20,6 +20,7 @@ from sptui.model.case import DECISION_FIELDS, FIELDS, SUPPORTS
 from sptui.model.decision import OUTCOMES
 from sptui.policy.ast import Entry, Let, Module, Span
 from sptui.policy.context import Block, Clause, Context, article, walk_refs
+from sptui.policy.letcite import let_citations
 from sptui.policy.decide import decide
 from sptui.policy.diagnostics import Diagnostic, did_you_mean, sort_key
 from sptui.policy.schema import BlockKind, EntrySpec
@@ -73,6 +74,7 @@ def compile_modules(modules: list[Module], sources: dict[str, str], diags: list[
     ctx.rt.date_rounding = rounding = _check_header(header, modules, diags, ctx)
     named = _declare_blocks(blocks, kinds, ctx)
     _compile_blocks(named, kinds, top_lets, ctx)
+    let_citations(named, top_lets, ctx)
     _check_names_and_citations(ctx)
     ds = _settled(ctx.diagnostics)
     if any(d.is_error for d in ds):
@@ -194,8 +196,11 @@ def _compile_blocks(named: list[tuple[Entry, str]], kinds: dict[str, BlockKind],
         if kind.cited or kind.kind != "register":
             for ref in walk_refs(b):
                 ctx.check_citation(ref, (b.key, name))
+        block = Block(b, ctx)
+        if block.first("note-ja") is not None and block.value("note") is not None:
+            ctx.rt.notes_ja[block.value("note")] = block.value("note-ja")
         try:
-            compiled = kind.compile(Block(b, ctx), ctx)
+            compiled = kind.compile(block, ctx)
         except Exception as e:  # a plugin's compile that raises is a diagnostic, not a traceback
             ctx.error("E090", f"the `{b.key}` block kind failed: {type(e).__name__}: {e}", b.key_span,
                       "this is a bug in the plugin that provides the block kind")

@@ -44,6 +44,10 @@ class Runtime:
         self.suspect_symbols: list[tuple[str, Span, str]] = []
         self.ns: dict[str, Any] = {}  # the namespace of generated code (set by the expression compiler)
         self.derived: dict[str, Any] = {}  # what is worked out from the compiled policy on first use, then kept
+        self.citation_refs: list[tuple[Any, tuple[str, str]]] = []  # each checked citation: (ClauseRef, its block)
+        self.notes_ja: dict[str, str] = {}  # a block's note -> its note-ja, where it gives one (explain --lang ja)
+        self.let_cites: dict[str, list[Any]] = {}  # a policy let's citations (policy.letcite)
+        self.inherited_cites: dict[tuple[str, str], list[tuple[Any, str, Span]]] = {}  # a block's, from the lets it uses
 
     def rounding(self) -> str:
         return self.date_rounding
@@ -244,6 +248,7 @@ class Context:
                 self.error("E042", f"`{ref.clause}` has no item ({ref.item})", ref.span, f"it has {have}")
                 return
         self.citations.setdefault(ref.clause, []).append(owner)
+        self.rt.citation_refs.append((ref, owner))
 
 
 def article(word: str) -> str:

@@ -4,6 +4,7 @@ The catalogue of codes lives here (CODES) and in docs/policy-language.md; a test
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Iterable
 
@@ -126,6 +127,13 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+@functools.lru_cache(maxsize=16)
+def _lines(src: str) -> tuple[str, ...]:
+    """A source's lines, split once however many of its diagnostics are rendered (10,000 errors in one file were
+    quadratic: each split the whole file again)."""
+    return tuple(source_lines(src))
+
+
 def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     """`file:line:col: error[CODE]: message`, the source line, a caret under the place, the hint.
 
@@ -137,7 +145,7 @@ def render(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     lines = [head]
     src = (sources or {}).get(d.span.file)
     if src is not None and d.span.line >= 1:
-        text_lines = source_lines(src)
+        text_lines = _lines(src)
         if d.span.line <= len(text_lines):
             line = _visible(text_lines[d.span.line - 1].expandtabs(1))
             prefix = line[: max(d.span.col - 1, 0)]

@@ -522,6 +522,29 @@ class ExprCompiler:
         src = self._null_guarded([left, right], lambda v: f.format(*v))
         return Compiled(src, result or "any", self.ns, nullable=left.nullable or right.nullable)
 
+    def _table_arg(self, want: str, arg, table, node: Call, keys: int) -> Compiled | None:
+        """A `table` or `column` argument (of lookup) as a constant; None when it names nothing (E065), or when the
+        keys after the column are not one for each of the table's inputs (E053: a missing key is no `_`)."""
+        name = arg.parts[0] if isinstance(arg, Path) and len(arg.parts) == 1 else None
+        if want == "table":
+            found = self.rt.tables.get(name) if name else None
+            if found is None:
+                self.error("E065", f"no table named `{name or '?'}`", arg.span, did_you_mean(name or "", self.rt.tables))
+                return None
+            return self.constant(found, "table")
+        if table is None:
+            return self.constant(name, "column")
+        if name not in table.outputs:
+            self.error("E065", f"the table `{table.name}` has no output `{name}`", arg.span,
+                       did_you_mean(name or "", table.outputs))
+            return None
+        if keys != len(table.inputs):
+            self.error("E053", f"the table `{table.name}` has {len(table.inputs)} input(s) ({', '.join(table.inputs)}); "
+                       f"`{node.name}` gives {keys} key(s)", node.span,
+                       f"{node.name}({table.name}, {name}, {', '.join(table.inputs)})")
+            return None
+        return self.constant(name, "column")
+
     def _call(self, node: Call, scope: Scope) -> Compiled:
         fn = self.functions.get(node.name)
         if fn is None:
@@ -538,21 +561,12 @@ class ExprCompiler:
         table = None
         for i, arg in enumerate(node.args):
             want = params[i] if i < len(params) else fn.variadic
-            if want == "table":
-                name = arg.parts[0] if isinstance(arg, Path) and len(arg.parts) == 1 else None
-                table = self.rt.tables.get(name) if name else None
-                if table is None:
-                    self.error("E065", f"no table named `{name or '?'}`", arg.span, did_you_mean(name or "", self.rt.tables))
+            if want in ("table", "column"):
+                got = self._table_arg(want, arg, table, node, n - (i + 1))
+                if got is None:
                     return self.constant(None, "any")
-                args.append(self.constant(table, "table"))
-                continue
-            if want == "column":
-                name = arg.parts[0] if isinstance(arg, Path) and len(arg.parts) == 1 else None
-                if table is not None and name not in table.outputs:
-                    self.error("E065", f"the table `{table.name}` has no output `{name}`", arg.span,
-                               did_you_mean(name or "", table.outputs))
-                    return self.constant(None, "any")
-                args.append(self.constant(name, "column"))
+                args.append(got)
+                table = got.value if want == "table" else table
                 continue
             c = self._compile(arg, scope)
             if want == "symbol" and c.const and c.type == "symbol":  # a word the function takes as a value

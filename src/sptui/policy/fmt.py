@@ -146,7 +146,9 @@ class _Printer:
         pad = INDENT * depth
         trailing = self.trailing  # (empty when comments are left out: then there is nothing to look up)
         if item.__class__ is Let:
-            self.out.append(f"{pad}let {item.name} = {expr(item.value)}{self.trail(item.key_span.line) if trailing else ''}")
+            cites = f" cite {', '.join(expr(c) for c in item.cites)}" if item.cites else ""
+            self.out.append(f"{pad}let {item.name} = {expr(item.value)}{cites}"
+                            f"{self.trail(item.key_span.line) if trailing else ''}")
             self.last = item.span.end_line
             return
         text = pad + item.key

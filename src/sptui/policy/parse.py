@@ -117,8 +117,9 @@ class _ToAst(Transformer):
                      Span(file, line, col, *end), Span(file, line, col, key.end_line, key.end_column))
 
     def let(self, children):
-        let, key, value = children
-        return Let(key.value, value, _between(let, value), _tok_span(key))
+        let, key, value, *cites = children
+        cites = cites[0] if cites and cites[0] is not None else ()
+        return Let(key.value, value, _between(let, cites[-1] if cites else value), _tok_span(key), tuple(cites))
 
     def body(self, items):
         close = items[-1]

@@ -32,6 +32,9 @@ class EntrySpec:
     doc: str = ""
 
 
+NOTE_JA = EntrySpec("note-ja", ("string",), doc='note-ja "…": the note in Japanese (explain --lang ja shows it)')
+
+
 @attrs.frozen
 class BlockSchema:
     entries: tuple[EntrySpec, ...]
@@ -42,6 +45,8 @@ class BlockSchema:
         by_key: dict[str, EntrySpec] = {}
         for e in self.entries:
             by_key.setdefault(e.key, e)
+        if "note" in by_key:  # a block that takes a note takes it in Japanese too (explain --lang ja shows it)
+            by_key.setdefault("note-ja", NOTE_JA)
         object.__setattr__(self, "_by_key", by_key)
 
     def spec(self, key: str) -> EntrySpec | None:
@@ -49,7 +54,7 @@ class BlockSchema:
 
     @property
     def keys(self) -> list[str]:
-        return [e.key for e in self.entries]
+        return list(self._by_key)
 
 
 @attrs.frozen

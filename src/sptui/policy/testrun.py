@@ -40,6 +40,7 @@ class PolicyTest:
     case: dict
     expect: dict  # field -> expected (None means null); "outcome" -> [(rule, outcome)]
     cites: tuple[str, ...]
+    places: dict = attrs.field(factory=dict, eq=False)  # "fee", "fee.total_jpy", "outcome.RULE" -> its Span (--update)
 
 
 @attrs.frozen
@@ -111,8 +112,9 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _expect(entries, diags: list[Diagnostic]) -> dict:
+def _expect(entries, diags: list[Diagnostic], places: dict | None = None) -> dict:
     out: dict[str, Any] = {}
+    places = {} if places is None else places
     for e in entries:
         if isinstance(e, Let) or e.key not in EXPECT_FIELDS:
             span = e.key_span
@@ -120,11 +122,13 @@ def _expect(entries, diags: list[Diagnostic]) -> dict:
                                     did_you_mean(getattr(e, "key", ""), EXPECT_FIELDS)))
             continue
         spec = EXPECT_FIELDS[e.key]
+        places[e.key] = e.span
         if e.key == "outcome":
             if len(e.args) != 2:
                 diags.append(Diagnostic("E080", "outcome takes a rule and an outcome", e.key_span, "outcome service-period, pass"))
                 continue
             out.setdefault("outcome", []).append((_value(e.args[0]), _value(e.args[1])))
+            places[f"outcome.{_value(e.args[0])}"] = e.span
         elif isinstance(spec, dict):
             if e.body is None:
                 v = _value(e.args[0]) if len(e.args) == 1 else "?"
@@ -140,16 +144,53 @@ def _expect(entries, diags: list[Diagnostic]) -> dict:
                                                 did_you_mean(getattr(s, "key", ""), spec)))
                         continue
                     sub[s.key] = _value(s.args[0]) if s.args else None
+                    places[f"{e.key}.{s.key}"] = s.span
                 out[e.key] = sub
         else:
             out[e.key] = _value(e.args[0]) if e.args else None
     return out
 
 
+def _duplicate(what: str, item, first: Span) -> Diagnostic:
+    return Diagnostic("E036", f"a second {what} named `{item.name}`", item.key_span,
+                      f"the first is at {first.file}:{first.line}; give this one another name")
+
+
+def _read_test(item, file: str, templates: dict[str, dict], diags: list[Diagnostic]) -> PolicyTest:
+    """A `test NAME { given … case { … } expect { … } cite … }` block."""
+    case: dict = {}
+    expect: dict = {}
+    places: dict = {}
+    cites: list[str] = []
+    for e in item.body:
+        if isinstance(e, Let):
+            diags.append(Diagnostic("E080", "a test takes given, case, expect and cite", e.key_span, ""))
+        elif e.key == "given":
+            tname = _value(e.args[0]) if e.args else None
+            if tname not in templates:
+                diags.append(Diagnostic("E081", f"no case template named `{tname}` above this test", e.args[0].span
+                                        if e.args else e.key_span, did_you_mean(str(tname), templates)))
+            else:
+                case = _merge(templates[tname], case)
+        elif e.key == "case" and e.body is not None:
+            case = _merge(case, _body_to_dict(e.body, "", diags))
+        elif e.key == "expect" and e.body is not None:
+            expect = _expect(e.body, diags, places)
+        elif e.key == "cite":
+            cites.extend(str(a) for a in e.args)
+        else:
+            diags.append(Diagnostic("E080", f"a test takes given, case, expect and cite, not `{e.key}`", e.key_span,
+                                    did_you_mean(e.key, ["given", "case", "expect", "cite"])))
+    if not expect:
+        diags.append(Diagnostic("E080", f"test `{item.name}` expects nothing", item.key_span, "add expect { verdict … }"))
+    return PolicyTest(item.name, file, item.key_span, case, expect, tuple(cites), places)
+
+
 def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic], dict[str, str]]:
     tests: list[PolicyTest] = []
     diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
+    seen_tests: dict[str, Span] = {}  # a test's name is its handle (-k, --update, the report): one test per name
     for f in files:
         name = display_name(f)
         try:
@@ -162,6 +203,7 @@ def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic],
         module, ds = parse_text(text, name)
         diags.extend(ds)
         templates: dict[str, dict] = {}
+        template_at: dict[str, Span] = {}
         for item in module.items:
             if isinstance(item, Let) or item.key not in ("case", "test"):
                 diags.append(Diagnostic("E030", f"a test file holds case and test blocks, not `{getattr(item, 'key', 'let')}`",
@@ -172,36 +214,20 @@ def load_tests(files: list[FsPath]) -> tuple[list[PolicyTest], list[Diagnostic],
                 if item.name is None or item.body is None:
                     diags.append(Diagnostic("E037", "a case template needs a name and a body", item.key_span, "case base { … }"))
                     continue
+                if item.name in template_at:
+                    diags.append(_duplicate("case template", item, template_at[item.name]))
+                    continue
+                template_at[item.name] = item.key_span
                 templates[item.name] = _body_to_dict(item.body, "", diags)
                 continue
             if item.name is None or item.body is None:
                 diags.append(Diagnostic("E037", "a test needs a name and a body", item.key_span, "test friday-evening { … }"))
                 continue
-            case: dict = {}
-            expect: dict = {}
-            cites: list[str] = []
-            for e in item.body:
-                if isinstance(e, Let):
-                    diags.append(Diagnostic("E080", "a test takes given, case, expect and cite", e.key_span, ""))
-                elif e.key == "given":
-                    tname = _value(e.args[0]) if e.args else None
-                    if tname not in templates:
-                        diags.append(Diagnostic("E081", f"no case template named `{tname}` above this test", e.args[0].span
-                                                if e.args else e.key_span, did_you_mean(str(tname), templates)))
-                    else:
-                        case = _merge(templates[tname], case)
-                elif e.key == "case" and e.body is not None:
-                    case = _merge(case, _body_to_dict(e.body, "", diags))
-                elif e.key == "expect" and e.body is not None:
-                    expect = _expect(e.body, diags)
-                elif e.key == "cite":
-                    cites.extend(str(a) for a in e.args)
-                else:
-                    diags.append(Diagnostic("E080", f"a test takes given, case, expect and cite, not `{e.key}`", e.key_span,
-                                            did_you_mean(e.key, ["given", "case", "expect", "cite"])))
-            if not expect:
-                diags.append(Diagnostic("E080", f"test `{item.name}` expects nothing", item.key_span, "add expect { verdict … }"))
-            tests.append(PolicyTest(item.name, name, item.key_span, case, expect, tuple(cites)))
+            if item.name in seen_tests:
+                diags.append(_duplicate("test", item, seen_tests[item.name]))
+                continue
+            seen_tests[item.name] = item.key_span
+            tests.append(_read_test(item, name, templates, diags))
     return tests, diags, sources
 
 
@@ -240,6 +266,8 @@ def run_test(policy, test: PolicyTest) -> TestResult:
         else:
             ok = _same(want, have)
         if not ok:
+            if isinstance(want, dict) and isinstance(have, dict):  # only the fields the test expected
+                have = {k: have.get(k) for k in want}
             names = _FIELD_RULES.get(field)
             if names is None:
                 reasons = tuple(r for r in decision.reasons if r.outcome == "fail") or decision.reasons[:3]

@@ -67,7 +67,7 @@ def _row(new: NewAlarm) -> dict:
         dedupe_key=dedupe_key(new.machine_id, mail.event_id, mail.occurred_at), computer=mail.computer,
         product=mail.product, occurred_at=mail.occurred_at, relayed_at=mail.relayed_at, received_at=new.received_at,
         trap=mail.trap, source=mail.source, event_id=mail.event_id, detail=mail.detail, action=mail.action,
-        alert_type=mail.alert_type, via=storable(new.via, S.alarms.c.via), status=new.status, decision=d.json,
+        alert_type=mail.alert_type, via=storable(new.via, S.alarms.c.via), status=new.status, decision=d.json, case=d.case,
         next_contact_at=d.next_contact_at, arrange_technician=d.arrange_technician, policy_digest=d.policy_digest,
         version=1, incident_id=None, closed_reason=new.closed_reason)
 
@@ -162,7 +162,7 @@ class Alarms:
             if incident is not None:
                 iid, opened = self._link(conn, aid, row.machine_id, incident, operator, alarm_text)
             res = conn.execute(S.alarms.update().where(S.alarms.c.id == aid, S.alarms.c.version == row.version).values(
-                version=S.alarms.c.version + 1, decision=decided.json, next_contact_at=decided.next_contact_at,
+                version=S.alarms.c.version + 1, decision=decided.json, case=decided.case, next_contact_at=decided.next_contact_at,
                 arrange_technician=decided.arrange_technician, status=status, policy_digest=decided.policy_digest,
                 incident_id=iid, closed_reason=closed_reason))
             if res.rowcount != 1:

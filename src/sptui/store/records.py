@@ -19,6 +19,7 @@ class Decided:
     fee: dict | None = None  # the 別表-1 fee's JSON, if the decision charges one
     next_contact_at: dt.datetime | None = None  # an alarm's next call, if one is due
     arrange_technician: bool = False  # an alarm's: a technician is to be arranged with the call
+    case: dict | None = None  # the case decided (eval.md's JSON), kept with an alarm's decision to be replayed
 
 
 @attrs.frozen

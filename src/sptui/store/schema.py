@@ -169,6 +169,7 @@ alarms = Table(
     Column("via", String(400), nullable=False),  # smtp:PEER or file:PATH
     Column("status", String(20), nullable=False),  # new, retry (due); linked, closed (ended); reached (before 0006)
     Column("decision", JSON, nullable=False),
+    Column("case", JSON),  # the case the decision was made with (NULL: filed before schema 0007)
     Column("next_contact_at", Instant),
     Column("arrange_technician", Boolean, nullable=False),
     Column("policy_digest", String(80), nullable=False),

@@ -42,7 +42,7 @@ SCOPES: dict[str, str | None] = {
     "triage": "keys_triage", "alarms": "keys_alarms", "registry": "keys_registry", "policy": "keys_policy",
     "overview": "keys_overview", "handover": "keys_handover", "command": "keys_commands",
     "note": None, "confirm": None, "dispatch": None, "complete": None, "reached": None, "prompt": None, "keys": None,
-    "unsaved": None,
+    "unsaved": None, "replay": None,
 }
 TRIAGE = ("triage",)
 MODALS = ("note", "confirm", "dispatch", "complete")
@@ -114,6 +114,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("unsaved.save", "save", "保存", ("unsaved",), "s", "answer('save')"),
     Action("unsaved.discard", "discard", "破棄", ("unsaved",), "d", "answer('discard')"),
     Action("unsaved.stay", "stay", "編集を続ける", ("unsaved",), "escape", "answer('stay')"),
+    Action("replay.save", "save: the new policy goes live", "保存（新しいポリシーを有効に）", ("replay",), "s",
+           "answer('save')"),
+    Action("replay.stay", "keep editing", "編集を続ける", ("replay",), "escape", "answer('stay')"),
     # `:` commands (`run`: where they go)
     Action("go.alarms", "Alarms", "通報", ("command",), run="alarms", palette=True, names=("alarms", "alarm", "a")),
     Action("go.registry", "Registry", "登録", ("command",), run="registry", palette=True, names=("registry", "reg")),

@@ -82,6 +82,8 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
     "unsaved": ("{name} の変更は保存されていません", "{name} has changes that are not saved"),
     "save": ("保存", "save"), "discard": ("破棄", "discard"), "stay": ("編集を続ける", "stay"),
     "policy_saved": ("保存して再読み込みしました", "saved: policy reloaded"),
+    "replay_title": ("保存する前に: 記録された判定を新しいポリシーで再判定しました", "before saving: the recorded decisions replayed under the new policy"),
+    "replay_save": ("保存して有効にする", "save: it goes live"), "replay_stay": ("編集を続ける", "keep editing"),
     "policy_refused": ("エラーがあるため保存していません。以前のポリシーのままです。編集内容は {aside} に保存しました",
                        "not saved: the policy has errors, the last good policy stays live; your edit is kept in {aside}"),
     "policy_refused_kept": ("エラーがあるため保存していません。以前のポリシーのままです（{aside} にも保存できません: {error}）",

@@ -77,22 +77,32 @@ class LivePolicy:
             log.warning("plugin %s failed [%s]: %s", f.plugin, f.stage, f.error)
         self._tell(self.words("plugins_failed", n=len(failed), names=", ".join(failed)), "warning", 20)
 
-    def reload(self, edit: tuple | None = None) -> tuple[bool, list, dict]:
-        """Check and compile the policy's files again: the new policy goes live only if its own files have no
-        errors; else the last good one stays. A plugin whose policy files have errors is left out, as at
-        start (its errors are still shown). `edit`: (file, text), that file's text as edited (not yet saved).
-        Returns (went live, diagnostics, sources)."""
+    def candidate(self, edit: tuple | None = None) -> tuple:
+        """The policy's files checked and compiled again, not yet live: (the policy or None if its own files have
+        errors, diagnostics, sources). A plugin whose policy files have errors is left out, as at start (its
+        errors are still shown). `edit`: (file, text), that file's text as edited (not yet saved)."""
         from sptui.plugins.manager import default_manager
         from sptui.policy.compile import check_live
 
         extra = {str(edit[0]): edit[1]} if edit is not None else None
         new, diags, sources, skipped = check_live([self.path], plugins=default_manager(), extra_text=extra)
-        if new is not None:
-            self._policy, self._error = new, None
-            log.info("policy reloaded: %s%s", new.digest, f" (without plugins {', '.join(sorted(skipped))})"
-                     if skipped else "")
-        else:
+        if new is None:
             log.warning("policy reload failed; the last good policy stays live")
+        elif skipped:
+            log.info("policy %s compiled without plugins %s", new.digest, ", ".join(sorted(skipped)))
+        return new, diags, sources
+
+    def go_live(self, new) -> None:
+        """`new` (a policy `candidate` gave) decides from now on."""
+        self._policy, self._error = new, None
+        log.info("policy reloaded: %s", new.digest)
+
+    def reload(self, edit: tuple | None = None) -> tuple[bool, list, dict]:
+        """Check and compile the policy's files again: the new policy goes live only if its own files have no
+        errors; else the last good one stays. Returns (went live, diagnostics, sources)."""
+        new, diags, sources = self.candidate(edit)
+        if new is not None:
+            self.go_live(new)
         return new is not None, diags, sources
 
     def variant_title(self, name: str) -> str:

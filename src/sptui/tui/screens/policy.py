@@ -85,8 +85,10 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
             return
 
         def answered(answer: str | None) -> None:
-            if answer == "discard" or (answer == "save" and self.save()):
+            if answer == "discard":
                 then()
+            elif answer == "save":
+                self.save(on_saved=then)
 
         self.app.push_screen(UnsavedModal(self.current.name), answered)
 
@@ -140,12 +142,11 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
     def action_save(self) -> None:
         self.save()
 
-    def save(self) -> bool:
-        """Save the edit if the policy checks with it (then it is live); else the file stays as it was, the last
-        good policy stays live, and the edit is kept aside (NAME.sptp.draft). True if saved."""
-        from sptui.files import FileProblem
-        from sptui.tui.widgets.policy_editor import aside_path, write_atomic
-
+    def save(self, on_saved=None) -> bool:
+        """Save the edit if the policy checks with it; else the file stays as it was, the last good policy stays
+        live, and the edit is kept aside (NAME.sptp.draft). Before it goes live, the decisions the desk recorded are
+        replayed under it: when some change, the list is shown first (save, or keep editing). True if saved now;
+        `on_saved` runs once it is saved (now, or after the list)."""
         w = self.app.words
         if self.app.read_only:
             self.app.notify(w("read_only"), severity="warning")
@@ -153,26 +154,70 @@ class PolicyScreen(Guarded, LocalBindings, Screen):
         if self.current is None:
             return False
         text = self.query_one("#source", TextArea).text
-        ok, diags, sources = self.app.live.reload(edit=(self.current, text))
+        new, diags, sources = self.app.live.candidate(edit=(self.current, text))
         self.show_diagnostics(diags, sources)
-        if not ok:
-            aside = aside_path(self.current)
-            try:
-                write_atomic(aside, text)
-            except (OSError, FileProblem) as e:
-                self.app.notify(w("policy_refused_kept", aside=aside, error=e), severity="error", timeout=20)
-            else:
-                self.app.notify(w("policy_refused", aside=aside), severity="error", timeout=20)
+        if new is None:
+            self._keep_aside(text)
             return False
+        report = self._replay(new)
+        if report is not None and report.changed:
+            def answered(answer: str | None) -> None:
+                if answer == "save" and self._commit(text, new, report) and on_saved is not None:
+                    on_saved()
+
+            from sptui.tui.screens.replay import ReplayModal
+
+            self.app.push_screen(ReplayModal(report), answered)
+            return False
+        saved = self._commit(text, new, report)
+        if saved and on_saved is not None:
+            on_saved()
+        return saved
+
+    def _replay(self, new):
+        """The store's recorded decisions replayed under `new` against the live policy (None without a store)."""
+        from sptui.desk.replay import replay, store_cases
+
+        store = getattr(self.app, "store", None)
+        old = self.app.live.loaded
+        if store is None or old is None:
+            return None
+        try:
+            return replay(old, new, store_cases(store))
+        except Exception as e:  # noqa: BLE001 - the replay is advice: a store that fails does not stop a save
+            self.app.notify(f"{type(e).__name__}: {e}", severity="warning", markup=False)
+            return None
+
+    def _keep_aside(self, text: str) -> None:
+        from sptui.files import FileProblem
+        from sptui.tui.widgets.policy_editor import aside_path, write_atomic
+
+        w = self.app.words
+        aside = aside_path(self.current)
+        try:
+            write_atomic(aside, text)
+        except (OSError, FileProblem) as e:
+            self.app.notify(w("policy_refused_kept", aside=aside, error=e), severity="error", timeout=20)
+        else:
+            self.app.notify(w("policy_refused", aside=aside), severity="error", timeout=20)
+
+    def _commit(self, text: str, new, report) -> bool:
+        """The file written (atomically), then `new` live; the message says how many recorded decisions it alters."""
+        from sptui.desk.replay import summary_line
+        from sptui.files import FileProblem
+        from sptui.tui.widgets.policy_editor import write_atomic
+
+        w = self.app.words
         try:
             write_atomic(self.current, text)
         except (OSError, FileProblem) as e:  # the policy checked but is not on disk: the last good one stays live
-            self.app.live.reload()
             self.app.notify(f"{type(e).__name__}: {e}", severity="error")
             return False
+        self.app.live.go_live(new)
         self.saved = text
         self.show_live()
-        self.app.notify(w("policy_saved"))
+        said = w("policy_saved") + (f" — {summary_line(report, w.lang)}" if report is not None else "")
+        self.app.notify(said, markup=False)
         return True
 
     def action_reload(self) -> None:
