@@ -401,8 +401,8 @@ def test_the_desk_and_the_log_escape_by_the_terminals_one_rule(text):
 
 
 def test_every_line_a_command_prints_goes_through_the_escaping_helpers():
-    """One path for shown output: no command module echoes by itself (errors.py's say, say_lines, say_json do; the
-    registry export's CSV to a pipe is the data itself)."""
+    """One path for shown output: no command module echoes by itself (errors.py's say, say_lines, say_json,
+    say_json_lines and say_data do)."""
     import ast
     from pathlib import Path
 
@@ -415,8 +415,8 @@ def test_every_line_a_command_prints_goes_through_the_escaping_helpers():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
                     ast.unparse(node.func) in ("click.echo", "sys.stdout.write", "sys.stderr.write")):
-                found.append(f"{path.name}:{node.lineno}")
-    assert found == ["__init__.py:43", "registry.py:73"]  # (the help text; the CSV to a pipe)
+                found.append(f"{path.name}: {ast.unparse(node)}")
+    assert found == ["__init__.py: click.echo(ctx.get_help())"]  # (the help text; data to a pipe is errors.say_data)
 
 
 # ---- an adversarial pass over every command's argv ------------------------------------------------------------

@@ -167,6 +167,14 @@ def test_an_alarm_filed_before_cases_were_kept_is_rebuilt(store, policy, tmp_pat
     del sa
 
 
-def test_a_missing_database_is_refused(run, tmp_path):
+def test_a_missing_database_is_refused_as_bad_input_and_not_created(run, tmp_path):
     p = run("diff", POLICIES, POLICIES, "--db", tmp_path / "none.db")
-    assert p.returncode == 1 and "no desk database" in p.stderr
+    assert p.returncode == 2 and "no database at" in p.stderr and not (tmp_path / "none.db").exists()
+
+
+def test_a_policy_with_errors_is_bad_input_not_a_change(run, tmp_path):
+    """Exit 1 says decisions changed: a broken policy must not say so (exit 2, naming it)."""
+    broken = tmp_path / "broken.sptp"
+    broken.write_text("rule oops {\n", encoding="utf-8")
+    p = run("diff", POLICIES, broken, "--cases", "-")
+    assert p.returncode == 2 and "broken.sptp" in p.stderr

@@ -3,13 +3,12 @@
 the let a rule inherits it through (sptui.policy.register)."""
 from __future__ import annotations
 
-import json
 
 import click
 
 from sptui.cli import main
 from sptui.cli.common import load
-from sptui.cli.errors import BadInput, say
+from sptui.cli.errors import BadInput, say, say_json
 
 
 def _where(c: dict) -> str:
@@ -64,7 +63,7 @@ def clauses(clause, policy_path, fmt):
         out = rows[0] if ref is not None else rows
         if ref is not None:
             out = dict(out, item=ref.item)
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        say_json(out)
         return
     for r in rows:
         for line in _lines(r, ref.item if ref is not None else None, every_item=ref is not None):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from sptui.cli import main
 from sptui.cli.common import instant, load
-from sptui.cli.errors import BadInput, Failure, say, say_json, say_lines
+from sptui.cli.errors import BadInput, Failure, say, say_json, say_json_lines, say_lines
 
 
 def _read_json(source: str, jsonl: bool):
@@ -64,8 +63,6 @@ def _eval_lines(policy, lines, lang: str) -> None:
     Each row is JSON with its control characters escaped (json_escaped), as say_json writes."""
     from sptui.cli.cases import CaseLine, checked, errors_summary
     from sptui.policy.decide import decide
-    from sptui.terminal import json_escaped
-
     rows, bad = [], []
     for c in checked(policy, lines):
         if c.error is None:
@@ -76,8 +73,7 @@ def _eval_lines(policy, lines, lang: str) -> None:
                 c = CaseLine(c.line, error=f"the decision could not be written: {type(e).__name__}: {e}", failed=True)
         bad.append(c)
         rows.append(json.dumps(c.error_row(), ensure_ascii=False))
-    sys.stdout.write("".join(json_escaped(r) + "\n" for r in rows))
-    sys.stdout.flush()
+    say_json_lines(rows)
     if bad:
         raise errors_summary(bad, len(lines))
 

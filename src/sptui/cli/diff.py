@@ -5,14 +5,13 @@ and the others go on)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 
 import click
 
 from sptui.cli import main
 from sptui.cli.common import load, open_store
-from sptui.cli.errors import EXIT_BAD_INPUT, BadInput, say
+from sptui.cli.errors import EXIT_BAD_INPUT, BadInput, say, say_json
 
 
 def _since(value: str | None) -> dt.datetime | None:
@@ -38,6 +37,16 @@ def file_cases(source: str):
         yield {"line": c.line}, (c.data if c.error is None else c.error)
 
 
+def _policy(path: str):
+    """A policy to compare: one with errors is bad input (exit 2: exit 1 would say that decisions changed)."""
+    from sptui.cli.errors import Failure
+
+    try:
+        return load(path)
+    except Failure as e:
+        raise BadInput(str(e)) from None
+
+
 @main.command()
 @click.argument("old", type=click.Path())
 @click.argument("new", type=click.Path())
@@ -55,17 +64,17 @@ def diff(old, new, cases_file, db_url, since, fmt, lang):
     if since is not None and db_url is None:
         raise BadInput("--since selects recorded cases: use it with --db")
     since_at = _since(since)
-    old_policy, new_policy = load(old), load(new)
-    if cases_file is not None:
+    store = open_store(db_url) if db_url is not None else None  # (a mistyped --db: said before the policies load)
+    old_policy, new_policy = _policy(old), _policy(new)
+    if store is None:
         report = replay(old_policy, new_policy, file_cases(cases_file))
     else:
-        store = open_store(db_url, must_exist=True)
         try:
             report = replay(old_policy, new_policy, store_cases(store, since_at))
         finally:
             store.close()
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        say_json(report.to_json())
     else:
         for line in report_lines(report, lang):
             say(line)

@@ -64,6 +64,26 @@ def say_json(value, *, indent: int | None = 2, **kw) -> None:
     click.echo(json_escaped(json.dumps(value, ensure_ascii=False, indent=indent, **kw)))
 
 
+def say_json_lines(texts: list[str]) -> None:
+    """JSON lines (`eval --jsonl`): each JSON text (json.dumps's, on one line) with its control characters escaped
+    as say_json writes them, one a line, written at once."""
+    from sptui.terminal import json_escaped
+
+    sys.stdout.write("".join(json_escaped(t) + "\n" for t in texts))
+    sys.stdout.flush()
+
+
+def say_data(text: str) -> None:
+    """Data a command was asked for (a CSV, a JSON export) on standard output: to a pipe or a file the data itself;
+    on a terminal, where a person reads it, every control character but the line ends shown escaped."""
+    if sys.stdout.isatty():
+        from sptui.terminal import shown_lines
+
+        click.echo(shown_lines(text), nl=False)
+    else:  # (color=True: click would strip what looks like a colour code from the data)
+        click.echo(text, nl=False, color=True)
+
+
 # the longest error line said (an error quoting what was typed, or a stored value, quotes at most this much of it)
 ERROR_MAX = 1000
 

@@ -181,7 +181,7 @@ def incident_dispatch(iid, technician, depart, complete, technicians, late_reaso
 
 
 @incident.command("complete")
-@click.argument("iid", type=int)
+@click.argument("iid", type=ID)
 @click.option("--at", "at", required=True, help="when the work really ended, e.g. 2026-11-27T19:40+09:00")
 @version_option
 @db_option
@@ -198,7 +198,7 @@ def incident_complete(iid, at, version, db_url, operator, policy_path):
     store = open_store(db_url)
     complete(store, policy, iid, operator=operator_name(operator), completed_at=when, version=version)
     line = [e["text"] for e in store.incidents.timeline(iid) if e["kind"] == "completed"][-1]
-    click.echo(f"incident {iid}: {line}")
+    say(f"incident {iid}: {line}")
 
 
 @incident.command("close")

@@ -9,7 +9,7 @@ import click
 
 from sptui.cli import main
 from sptui.cli.common import db_option, load, open_store, operator_option, policy_option
-from sptui.cli.errors import BadInput, Commands, Failure, say, say_json
+from sptui.cli.errors import BadInput, Commands, Failure, say, say_data, say_json
 from sptui.files import FileProblem, write_file
 
 
@@ -80,8 +80,8 @@ def registry_export(output, db_url):
     if output == "-" and sys.stdout.isatty():  # a person reads it: what a terminal would act on is shown escaped
         for line in text.split("\n")[:-1]:
             say(line)
-    elif output == "-":  # the data itself (color=True: click would strip what looks like a colour code from it)
-        click.echo(text, nl=False, color=True)
+    elif output == "-":  # the data itself
+        say_data(text)
     else:
         try:
             write_file(output, text, private=True)  # (personal data: readable by its owner only, as a new file)

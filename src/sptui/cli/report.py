@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import click
 
 from sptui.cli import main
 from sptui.cli.common import db_option, open_store
-from sptui.cli.errors import BadInput, say
+from sptui.cli.errors import BadInput, say, say_data
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 lang_option = click.option("--lang", type=click.Choice(["ja", "en"]), default="en", help="the text's language")
@@ -45,28 +44,24 @@ def when(value: str | None, name: str, *, end: bool = False):
 
 def json_text(data) -> str:
     """JSON whose strings carry no raw control character (an ESC or a bidi override in a name becomes `\\u001b`,
-    `\\u202e`: the same JSON to a program, harmless on a terminal)."""
-    from sptui.terminal import CONTROL
+    `\\u202e`: the same JSON to a program, harmless on a terminal), as say_json writes it."""
+    from sptui.terminal import json_escaped
 
-    text = json.dumps(data, ensure_ascii=False, indent=1)  # its own line breaks are the indent's: strings have none
-    return CONTROL.sub(lambda m: m.group() if m.group() == "\n" else json.dumps(m.group())[1:-1], text) + "\n"
+    return json_escaped(json.dumps(data, ensure_ascii=False, indent=1)) + "\n"
 
 
 def _emit(text: str, output: str | None) -> None:
-    """The output to its file, or to standard output; on a terminal every control character but the line ends is
-    shown escaped (a CSV cell is data: piped or written to a file it stays as it is)."""
-    if output is None:
-        if sys.stdout.isatty():
-            from sptui.terminal import CONTROL, escape
+    """The output to its file (sptui.files.write_file: atomic, never through a link), or to standard output
+    (say_data: on a terminal every control character but the line ends shown escaped; piped, the data itself)."""
+    from sptui.files import FileProblem, write_file
 
-            text = CONTROL.sub(lambda m: m.group() if m.group() in "\r\n" else escape(m.group()), text)
-        click.echo(text, nl=False)
+    if output is None:
+        say_data(text)
         return
     try:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise BadInput(f"cannot write {output}: {e.strerror or e}") from None
+        write_file(output, text, private=True)  # (customers and their work: readable by the owner only, as a new file)
+    except FileProblem as e:
+        raise BadInput(str(e)) from None
     say(f"wrote {Path(output)}", err=True)
 
 
@@ -101,7 +96,7 @@ def report(span, since, until, fmt, at, lang, db_url):
         period = Period.week(now) if span == "week" else Period.today(now)
     ov = overview(open_store(db_url), period, at=now)
     if fmt == "json":
-        click.echo(json_text(ov.json()), nl=False)
+        say_data(json_text(ov.json()))
     else:
         _lines(overview_lines(ov, lang))
 
@@ -123,7 +118,7 @@ def handover_cmd(since, until, fmt, lang, db_url):
         raise BadInput(f"--until ({end:%Y-%m-%d %H:%M}) is not after --since ({start:%Y-%m-%d %H:%M})")
     h = handover(open_store(db_url), start, end)
     if fmt == "json":
-        click.echo(json_text(h.json()), nl=False)
+        say_data(json_text(h.json()))
     else:
         _lines(handover_lines(h, lang))
 
