@@ -198,8 +198,8 @@ def test_fee_of_any_times_exits_0_or_2_with_bounded_output(depart, length, compl
             pass
     args = ["fee", f"--depart={depart}", f"--complete={complete}", f"--technicians={technicians}"]
     r = _invoke(args + ([f"--variant={variant}"] if variant else []))
-    if r.exit_code == 0:
-        assert "per technician" in r.stdout
+    if r.exit_code == 0:  # a fee, or (the work inside the variant's service hours, as the desk quotes it) none
+        assert "per technician" in r.stdout or r.stdout == "  no fee: covered work inside the service hours\n"
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
