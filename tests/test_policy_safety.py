@@ -423,3 +423,22 @@ def test_a_diagnostic_never_carries_a_control_character_of_the_source_raw():
     _, diags = parse_text(text, "esc")
     shown = render(diags[0], {"esc": text})
     assert diags and not any(c < " " and c != "\n" for c in shown) and len(diags[0].message) < 80
+
+
+def test_a_plugins_policy_file_includes_only_files_inside_its_own_folder(tmp_path, base_case):
+    from conftest import POLICIES
+    from sptui.plugins.manager import PluginManager
+    from test_plugins import module
+
+    secret = _outside(tmp_path)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    night = pack / "night.sptp"
+    night.write_text(f'include "{secret}"\ninclude "../outside/secret.sptp"\n', encoding="utf-8")
+    pm = PluginManager(entry_points=False, extra=(module("night_plugin", (
+        "from sptui.plugins.api import hookimpl\nfrom sptui.policy.schema import VariantPack\n"
+        f"@hookimpl\ndef sptui_variants(register):\n    register(VariantPack('night', ({str(night)!r},)))\n")),))
+    policy, diags, sources = check([str(POLICIES)], plugins=pm)
+    errors = [d for d in diags if d.is_error]
+    assert [(d.code, d.span.line) for d in errors] == [("E010", 1), ("E010", 2)]
+    assert SECRET not in "\n".join(render(d, sources) for d in diags)
