@@ -467,3 +467,36 @@ def test_a_compressed_message_that_inflates_past_the_bound_closes_the_session(de
     desks, code = asyncio.run(session())
     assert code == 1009
     assert _gone_within(desks, 8) == []
+
+
+def test_a_client_that_pings_without_reading_then_resets_ends_its_desk_without_a_traceback(desk_server):
+    """Websocket pings sent as fast as the socket takes them, by a client that reads nothing (aiohttp answers each
+    with a pong the client never takes), then a reset: the server's memory stays put, the desk ends, and the log
+    says the client went, with no traceback."""
+    import struct
+
+    port = desk_server.port
+    c = socket.create_connection(("127.0.0.1", port))
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.sendall(f"GET /ws?width=80&height=24 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+              + "".join(f"{k}: {v}\r\n" for k, v in WS_UPGRADE.items()).encode() + b"\r\n")
+    deadline = time.monotonic() + 60
+    while not desk_server.desks():
+        assert time.monotonic() < deadline, "no desk started"
+        time.sleep(0.1)
+    desks, before = desk_server.desks(), _rss_mb(desk_server.proc.pid)
+    ping = bytes([0x89, 0x80 | 125]) + b"\0\0\0\0" + b"p" * 125  # (masked with a zero key)
+    c.settimeout(1)
+    deadline = time.monotonic() + 5
+    try:
+        while time.monotonic() < deadline:
+            c.sendall(ping * 100)
+    except (TimeoutError, OSError):
+        pass  # the server stopped reading: held back
+    grown = _rss_mb(desk_server.proc.pid) - before
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset, not a goodbye
+    c.close()
+    assert grown < 50, f"the server grew by {grown:.0f} MB"
+    assert _gone_within(desks, 10) == []
+    log = desk_server.stop()
+    assert "Traceback" not in log and "a desk session failed" not in log, log

@@ -265,6 +265,8 @@ class DeskServer(Server):
             raise
         except asyncio.CancelledError:
             await websocket.close()
+        except ConnectionError as e:  # the client went while the server was writing to it: no failure
+            log.info("a session's client went: %s", e)
         except Exception:  # one session's failure; the server goes on
             log.exception("a desk session failed")
         finally:
