@@ -292,16 +292,18 @@ def test_the_textual_serve_name_sptui_relies_on_is_still_there():
 
 
 # ---- what a client sends: bounded, and its desk ends with it ------------------------------------------------------
-async def _flood(ws, message: str, seconds: float) -> int:
-    """Send `message` again and again for `seconds` (a send the server holds back counts as time spent); the
-    number of messages the server took."""
+async def _flood(ws, message: str, seconds: float, pause: float = 0.0) -> int:
+    """Send `message` again and again for `seconds` (a send the server holds back counts as time spent), `pause`
+    seconds apart; the number of messages the server took."""
     sent, deadline = 0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not ws.closed:
         try:
             await asyncio.wait_for(ws.send_str(message), max(0.05, deadline - time.monotonic()))
         except (asyncio.TimeoutError, ConnectionError, aiohttp.ClientError):
             break
         sent += 1
+        if pause:
+            await asyncio.sleep(pause)
     return sent
 
 
@@ -314,7 +316,8 @@ def test_a_client_flooding_its_desk_with_keys_grows_neither_the_desk_nor_the_ser
             ws = await _open_desk(desk_server.port, http)
             [desk] = desk_server.desks()
             before = _rss_mb(desk)
-            sent = await _flood(ws, json.dumps(["stdin", "j" * 30000]), 6.0)
+            # keys at about the pace the desk's input thread reads them, far faster than the desk handles them
+            sent = await _flood(ws, json.dumps(["stdin", "j" * 16000]), 6.0, pause=0.1)
             grown = _rss_mb(desk) - before
             server = _rss_mb(desk_server.proc.pid)
             await ws.close()
