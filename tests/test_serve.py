@@ -503,3 +503,4 @@ def test_a_client_that_pings_without_reading_then_resets_ends_its_desk_without_a
     assert _gone_within(desks, 10) == []
     log = desk_server.stop()
     assert "Traceback" not in log and "a desk session failed" not in log, log
+
