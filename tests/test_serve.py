@@ -293,16 +293,18 @@ def test_the_textual_serve_name_sptui_relies_on_is_still_there():
 
 
 # ---- what a client sends: bounded, and its desk ends with it ------------------------------------------------------
-async def _flood(ws, message: str, seconds: float) -> int:
-    """Send `message` again and again for `seconds` (a send the server holds back counts as time spent); the
-    number of messages the server took."""
+async def _flood(ws, message: str, seconds: float, pause: float = 0.0) -> int:
+    """Send `message` again and again for `seconds` (a send the server holds back counts as time spent), `pause`
+    seconds apart; the number of messages the server took."""
     sent, deadline = 0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not ws.closed:
         try:
             await asyncio.wait_for(ws.send_str(message), max(0.05, deadline - time.monotonic()))
         except (asyncio.TimeoutError, ConnectionError, aiohttp.ClientError):
             break
         sent += 1
+        if pause:
+            await asyncio.sleep(pause)
     return sent
 
 
@@ -315,7 +317,8 @@ def test_a_client_flooding_its_desk_with_keys_grows_neither_the_desk_nor_the_ser
             ws = await _open_desk(desk_server.port, http)
             [desk] = desk_server.desks()
             before = _rss_mb(desk)
-            sent = await _flood(ws, json.dumps(["stdin", "j" * 30000]), 6.0)
+            # keys at about the pace the desk's input thread reads them, far faster than the desk handles them
+            sent = await _flood(ws, json.dumps(["stdin", "j" * 16000]), 6.0, pause=0.1)
             grown = _rss_mb(desk) - before
             server = _rss_mb(desk_server.proc.pid)
             await ws.close()
@@ -468,3 +471,37 @@ def test_a_compressed_message_that_inflates_past_the_bound_closes_the_session(de
     desks, code = asyncio.run(session())
     assert code == 1009
     assert _gone_within(desks, 8) == []
+
+
+def test_a_client_that_pings_without_reading_then_resets_ends_its_desk_without_a_traceback(desk_server):
+    """Websocket pings sent as fast as the socket takes them, by a client that reads nothing (aiohttp answers each
+    with a pong the client never takes), then a reset: the server's memory stays put, the desk ends, and the log
+    says the client went, with no traceback."""
+    import struct
+
+    port = desk_server.port
+    c = socket.create_connection(("127.0.0.1", port))
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.sendall(f"GET /ws?width=80&height=24 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+              + "".join(f"{k}: {v}\r\n" for k, v in WS_UPGRADE.items()).encode() + b"\r\n")
+    deadline = time.monotonic() + 60
+    while not desk_server.desks():
+        assert time.monotonic() < deadline, "no desk started"
+        time.sleep(0.1)
+    desks, before = desk_server.desks(), _rss_mb(desk_server.proc.pid)
+    ping = bytes([0x89, 0x80 | 125]) + b"\0\0\0\0" + b"p" * 125  # (masked with a zero key)
+    c.settimeout(1)
+    deadline = time.monotonic() + 5
+    try:
+        while time.monotonic() < deadline:
+            c.sendall(ping * 100)
+    except (TimeoutError, OSError):
+        pass  # the server stopped reading: held back
+    grown = _rss_mb(desk_server.proc.pid) - before
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset, not a goodbye
+    c.close()
+    assert grown < 50, f"the server grew by {grown:.0f} MB"
+    assert _gone_within(desks, 10) == []
+    log = desk_server.stop()
+    assert "Traceback" not in log and "a desk session failed" not in log, log
+

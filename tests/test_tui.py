@@ -1636,3 +1636,22 @@ def test_a_jump_from_a_triage_to_another_record_leaves_the_first_as_it_was(desk,
     first, jumped, back, depth = drive(desk, policy, steps)
     assert "disk failure on SV0001" in first and "alarm #" in jumped and "SV0004" in jumped
     assert back == first and depth == 3  # (Textual's default screen, the queue, the first incident)
+
+
+def test_a_screenshot_is_never_written_through_a_symbolic_link(desk, policy, tmp_path):
+    """The palette's screenshot in a terminal goes through sptui's one writer: a name that is a link (dangling: the
+    write would create the file it points to) is refused with a message; a plain name is written whole."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    (shots / "desk.svg").symlink_to(tmp_path / "elsewhere.svg")
+
+    async def steps(app, pilot):
+        app.deliver_screenshot("desk.svg", str(shots))
+        app.deliver_screenshot("ok.svg", str(shots))
+        await pilot.pause()
+        return said(app)
+
+    messages = drive(desk, policy, steps)
+    assert not (tmp_path / "elsewhere.svg").exists()
+    assert any("symbolic link" in m for m in messages), messages
+    assert (shots / "ok.svg").read_text(encoding="utf-8").lstrip().startswith("<svg")

@@ -44,6 +44,7 @@ MESSAGE_MAX = 256 * 1024  # bytes of one websocket message from a browser (xterm
 PASTE_MAX = 256 * 1024  # bytes of one bracketed paste (the desk holds an open paste until it ends)
 PENDING_MAX = 1024 * 1024  # bytes a browser may have sent that its desk has not taken yet
 PONG_WAIT = 5.0  # seconds a pong may wait for the client to read
+MESSAGE_COST = 256  # bytes a message counts for at least (what it costs held: at most 4,096 of them wait)
 
 
 def _size(value: object, bounds: tuple[int, int], default: int) -> int:
@@ -265,6 +266,8 @@ class DeskServer(Server):
             raise
         except asyncio.CancelledError:
             await websocket.close()
+        except ConnectionError as e:  # the client went while the server was writing to it: no failure
+            log.info("a session's client went: %s", e)
         except Exception:  # one session's failure; the server goes on
             log.exception("a desk session failed")
         finally:
@@ -377,6 +380,6 @@ def _take(message, websocket: web.WebSocketResponse, service: DeskService, paste
         send = service.blur
     elif kind == "focus":
         send = service.focus
-    if send is not None and not inbox.put(len(message.data), send):
+    if send is not None and not inbox.put(max(len(message.data), MESSAGE_COST), send):
         return f"the browser sent {PENDING_MAX // 1024} KiB more than its desk has taken"
     return ""

@@ -107,7 +107,19 @@ class Needles:
         percent-encoding, encoded words, quoted-printable). The texts are read one at a time: a generator keeps one
         in memory."""
         pattern = self._pattern
-        return pattern is not None and any(pattern.search(folded(form)) for t in texts if t for form in unveiled(t))
+        return pattern is not None and any(pattern.search(folded(form)) for t in texts if t
+                                           for piece in _pieces(t) for form in unveiled(piece))
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """A text in overlapping pieces (UNVEIL_PIECE characters, overlapping by UNVEIL_OVERLAP: more than any encoded
+    name takes), so that what its forms decode to is held a piece at a time, however large the mail."""
+    if len(text) <= UNVEIL_PIECE:
+        yield text
+        return
+    step = UNVEIL_PIECE - UNVEIL_OVERLAP
+    for start in range(0, len(text) - UNVEIL_OVERLAP, step):
+        yield text[start:start + UNVEIL_PIECE]
 
 
 # ---- the forms a text may hide a name in --------------------------------------------------------------------------
@@ -116,45 +128,41 @@ _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _WORD = re.compile(r"=\?[^?\s]{1,40}\?[BbQq]\?[^?\s]*\?=")
 _QP = re.compile(r"=[0-9A-Fa-f]{2}|=\r?\n")
 UNVEIL_DEPTH = 3  # forms nested in one another (an entity, percent-encoded, in a quoted-printable body)
+UNVEIL_PIECE, UNVEIL_OVERLAP = 65536, 4096  # characters: a 200-character name nested three deep fits in the overlap
 
 
 def unveiled(text: str) -> Iterator[str]:
-    """The text, and the text each encoded form in it decodes to (nested up to UNVEIL_DEPTH deep): HTML character
-    references (`&#x682A;`, `&#26666;`, `&amp;`), percent-encoding (UTF-8 or Shift_JIS bytes), RFC 2047 encoded
-    words anywhere (a body too), quoted-printable anywhere (also where no header says so; UTF-8 or Shift_JIS)."""
-    seen = {text}
-    level = [text]
+    """The text, and what the encoded forms in it decode to, nested up to UNVEIL_DEPTH deep (an entity,
+    percent-encoded, in quoted-printable): HTML character references (`&#x682A;`, `&#26666;`, `&amp;`),
+    percent-encoding, RFC 2047 encoded words anywhere (a body too), quoted-printable anywhere (also where no header
+    says so). Bytes that percent-encoding and quoted-printable give are read as UTF-8, then as Shift_JIS: at most
+    2 × UNVEIL_DEPTH more texts, each decoding every form in one pass."""
     yield text
-    for _ in range(UNVEIL_DEPTH):
-        found = []
-        for t in level:
-            for form in _decodings(t):
-                if form not in seen:
-                    seen.add(form)
-                    found.append(form)
-                    yield form
-        if not found:
-            return
-        level = found
+    for charset in ("utf-8", "cp932"):
+        current = text
+        for _ in range(UNVEIL_DEPTH):
+            decoded = _decode_forms(current, charset)
+            if decoded == current:
+                break
+            yield decoded
+            current = decoded
 
 
-def _decodings(text: str) -> Iterator[str]:
+def _decode_forms(text: str, charset: str) -> str:
     import html
     import urllib.parse
 
     if "&" in text and _ENTITY.search(text):
-        yield html.unescape(text)
+        text = html.unescape(text)
     if "%" in text and _PERCENT.search(text):
-        for cs in ("utf-8", "cp932"):
-            yield urllib.parse.unquote(text, encoding=cs, errors="ignore")
+        text = urllib.parse.unquote(text, encoding=charset, errors="ignore")
     if "=?" in text and _WORD.search(text):
-        yield _WORD.sub(lambda m: _header_text(m.group(0)), text)
+        text = _WORD.sub(lambda m: _header_text(m.group(0)), text)
     if "=" in text and _QP.search(text):
         import quopri
 
-        data = quopri.decodestring(text.encode("utf-8", "surrogateescape"))
-        for cs in ("utf-8", "cp932"):
-            yield data.decode(cs, "ignore")
+        text = quopri.decodestring(text.encode("utf-8", "surrogateescape")).decode(charset, "ignore")
+    return text
 
 
 def mail_texts(raw: bytes) -> Iterator[str]:

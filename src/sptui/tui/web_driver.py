@@ -29,9 +29,17 @@ class DeskWebDriver(WebDriver):
         self.room = threading.Semaphore(MARKS)
         self.weight = 0
 
-    def process_message(self, message) -> None:  # (runs in the input thread)
+    def process_message(self, message) -> None:  # (runs in the input thread: keys, mouse, pastes)
         super().process_message(message)
-        self.weight += 1 + (len(message.text) // PASTE_UNIT if isinstance(message, events.Paste) else 0)
+        self.count(1 + (len(message.text) // PASTE_UNIT if isinstance(message, events.Paste) else 0))
+
+    def on_meta(self, packet_type: str, payload: dict) -> None:  # (the input thread too: resize, focus, blur…)
+        super().on_meta(packet_type, payload)
+        self.count(1)
+
+    def count(self, weight: int) -> None:
+        """`weight` more events on their way to the desk; past a batch, a mark, waiting while MARKS are not reached."""
+        self.weight += weight
         if self.weight < BATCH:
             return
         self.weight = 0

@@ -61,7 +61,10 @@ def _mode(p: Path) -> int:
 
 def open_maildir(location: str, follow: bool = False, poll: float | None = None) -> Iterator[IncomingMail]:
     """The mails in the maildir's new/, oldest delivery first; with `follow`, then every new delivery."""
-    root = Path(location).expanduser().resolve()
+    try:
+        root = Path(location).expanduser().resolve()
+    except (OSError, RuntimeError) as e:  # a loop of symbolic links (RuntimeError before Python 3.13)
+        raise FileNotFoundError(f"{location} is not a maildir ({e})") from None
     if not stat.S_ISDIR(_mode(root / "new")):  # (a link named new/ is not followed out of the maildir)
         raise FileNotFoundError(f"{root} is not a maildir (it has no new/ folder)")
     (root / "cur").mkdir(exist_ok=True)
