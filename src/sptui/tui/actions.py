@@ -39,8 +39,8 @@ class Action:
 # scope → the `?` list's heading for it (a word of i18n.WORDS), None for a dialog's keys (not listed)
 SCOPES: dict[str, str | None] = {
     "app": "keys_app", "queue": "keys_queue", "filter": "keys_filter", "table": "keys_table",
-    "triage": "keys_triage", "alarms": "keys_alarms", "registry": "keys_registry", "policy": "keys_policy",
-    "overview": "keys_overview", "handover": "keys_handover", "command": "keys_commands",
+    "triage": "keys_triage", "alarms": "keys_alarms", "overview": "keys_overview", "handover": "keys_handover",
+    "registry": "keys_registry", "policy": "keys_policy", "command": "keys_commands",
     "note": None, "confirm": None, "dispatch": None, "reached": None, "prompt": None, "keys": None, "unsaved": None,
 }
 TRIAGE = ("triage",)
@@ -116,9 +116,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("go.alarms", "Alarms", "通報", ("command",), run="alarms", palette=True, names=("alarms", "alarm", "a")),
     Action("go.registry", "Registry", "登録", ("command",), run="registry", palette=True, names=("registry", "reg")),
     Action("go.policy", "policy", "ポリシー", ("command",), run="policy", palette=True, names=("policy", "pol")),
-    Action("go.overview", "Overview", "概況", ("command",), run="overview", palette=True, names=("overview", "ov")),
-    Action("go.handover", "Handover", "引き継ぎ", ("command",), run="handover", palette=True,
-           names=("handover", "ho")),
+    Action("go.overview", "Overview", "概況", ("command",), run="overview", palette=True, names=("overview",)),
+    Action("go.handover", "Handover", "引き継ぎ", ("command",), run="handover", palette=True, names=("handover",)),
     Action("go.queue", "queue", "一覧", ("command",), run="queue", names=("queue",)),
     Action("go.quit", "quit", "終了", ("command",), run="quit", names=("quit", "q")),
 )
