@@ -121,9 +121,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("go.alarms", "Alarms", "通報", ("command",), run="alarms", palette=True, names=("alarms", "alarm", "a")),
     Action("go.registry", "Registry", "登録", ("command",), run="registry", palette=True, names=("registry", "reg")),
     Action("go.policy", "policy", "ポリシー", ("command",), run="policy", palette=True, names=("policy", "pol")),
-    Action("go.overview", "Overview", "概況", ("command",), run="overview", palette=True, names=("overview", "ov")),
-    Action("go.handover", "Handover", "引き継ぎ", ("command",), run="handover", palette=True,
-           names=("handover", "ho")),
+    Action("go.overview", "Overview", "概況", ("command",), run="overview", palette=True, names=("overview",)),
+    Action("go.handover", "Handover", "引き継ぎ", ("command",), run="handover", palette=True, names=("handover",)),
     Action("go.queue", "queue", "一覧", ("command",), run="queue", names=("queue",)),
     Action("go.quit", "quit", "終了", ("command",), run="quit", names=("quit", "q")),
 )
