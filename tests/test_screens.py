@@ -550,8 +550,10 @@ def test_a_policy_file_is_replaced_at_once_or_not_at_all(tmp_path, monkeypatch):
     def broken(src, dst):
         raise OSError("disk full")
 
+    from sptui.errors import FileProblem
+
     monkeypatch.setattr(os, "replace", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(FileProblem, match="cannot be written.*disk full"):  # (said as the policy screen says it)
         write_atomic(f, "half\n")
     assert f.read_text(encoding="utf-8") == "new\n" and [p.name for p in tmp_path.iterdir()] == ["rules.sptp"]
 

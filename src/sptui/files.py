@@ -137,7 +137,7 @@ def write_file(path: str | os.PathLike, data: str | bytes, *, replace: bool = Tr
         raise FileProblem(shown, "exists already") from None
     except OSError as e:
         _discard(tmp)
-        raise FileProblem(shown, f"cannot be written ({e.strerror or type(e).__name__})") from None
+        raise FileProblem(shown, f"cannot be written ({e.strerror or e or type(e).__name__})") from None
     except BaseException:
         _discard(tmp)
         raise
