@@ -178,3 +178,16 @@ def test_a_period_not_on_the_hour_and_a_full_width_month():
     assert [h.hour for h in p.hours()] == [10, 11]
     assert month_span("２０２６－１２")[0].isoformat() == "2026-12-01T00:00:00+09:00"
     assert month_span("2026-12")[1].isoformat() == "2027-01-01T00:00:00+09:00"
+
+
+def test_two_customers_of_one_name_are_billed_apart(store, policy):
+    ids = build(store, policy)
+    with store.db.write() as conn:  # 顧客3 takes 顧客2's name: a second company of the same name
+        conn.execute(S.customers.update().where(S.customers.c.organisation == "顧客3株式会社")
+                     .values(organisation="顧客2株式会社"))
+    dispatch(store, policy, open_incident(store, policy, label="1234-000-003", at=t(27, 18), summary="x",
+                                          operator="sato"),
+             operator="sato", technician="ito", work=Work(t(27, 19), t(27, 20)), consent=Consent("c", "mail", t(27, 18)))
+    totals = billing(store, "2026-11").totals()
+    assert [x["customer"] for x in totals] == ["顧客2株式会社", "顧客2株式会社"] and ids
+    assert len({x["customer_id"] for x in totals}) == 2

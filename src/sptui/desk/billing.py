@@ -23,7 +23,7 @@ from sptui.store import BadRequest
 from sptui.tz import TOKYO, iso
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
-COLUMNS = ("record", "dispatch", "incident", "customer", "label_number", "pack_serial", "variant", "years", "verdict",
+COLUMNS = ("record", "dispatch", "incident", "customer", "customer_id", "label_number", "pack_serial", "variant", "years", "verdict",
            "kind", "billing", "technician", "technicians", "departed_at", "completed_at", "fee_total_jpy",
            "per_technician_jpy", "needs_quote", "line", "line_kind", "band", "starts_at", "amount_jpy", "consent_by", "consent_via",
            "consent_at", "confirmed_by", "operator", "dispatches", "pending")
@@ -55,16 +55,18 @@ class Billing:
     dispatches: list[dict]  # each with its kind, fee (or None) and lines
 
     def totals(self) -> list[dict[str, Any]]:
-        """Per customer, by name: how many dispatches, the sum of their stored fees, how many have no fee yet."""
-        acc: dict[str, dict[str, Any]] = {}
+        """Per customer (two customers of one name apart), by name: how many dispatches, the sum of their stored
+        fees, how many have no fee yet."""
+        acc: dict[int, dict[str, Any]] = {}
         for d in self.dispatches:
-            t = acc.setdefault(d["customer"], {"customer": d["customer"], "dispatches": 0, "total_jpy": 0, "pending": 0})
+            t = acc.setdefault(d["customer_id"], {"customer": d["customer"], "customer_id": d["customer_id"],
+                                                  "dispatches": 0, "total_jpy": 0, "pending": 0})
             t["dispatches"] += 1
             if d["fee"] is None:
                 t["pending"] += 1
             else:
                 t["total_jpy"] += d["fee"]["total_jpy"]
-        return sorted(acc.values(), key=lambda t: t["customer"])
+        return sorted(acc.values(), key=lambda t: (t["customer"], t["customer_id"]))
 
     @property
     def total_jpy(self) -> int:
@@ -90,7 +92,8 @@ class Billing:
                             "line": n, "line_kind": line.get("kind"), "band": line.get("band"),
                             "starts_at": line.get("starts_at"), "amount_jpy": line.get("amount_jpy")})
         for t in self.totals():
-            out.append({"record": "total", "customer": t["customer"], "dispatches": t["dispatches"],
+            out.append({"record": "total", "customer": t["customer"], "customer_id": t["customer_id"],
+                        "dispatches": t["dispatches"],
                         "fee_total_jpy": t["total_jpy"], "pending": t["pending"]})
         out.append({"record": "month", "customer": "", "dispatches": len(self.dispatches), "fee_total_jpy": self.total_jpy,
                     "pending": sum(t["pending"] for t in self.totals())})
@@ -98,7 +101,8 @@ class Billing:
 
 
 def _dispatch_json(d: dict) -> dict[str, Any]:
-    return {"dispatch": d["id"], "incident": d["incident_id"], "customer": d["customer"], "label_number": d["label_number"],
+    return {"dispatch": d["id"], "incident": d["incident_id"], "customer": d["customer"], "customer_id": d["customer_id"],
+            "label_number": d["label_number"],
             "pack_serial": d["pack_serial"], "variant": d["variant"], "years": d["years"], "verdict": d["verdict"],
             "kind": _kind(d), "billing": d["billing"], "technician": d["technician"], "technicians": d["technicians"],
             "departed_at": iso(d["departed_at"]), "completed_at": iso(d["completed_at"]), "fee": d["fee"],
