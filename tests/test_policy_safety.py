@@ -442,3 +442,42 @@ def test_a_plugins_policy_file_includes_only_files_inside_its_own_folder(tmp_pat
     errors = [d for d in diags if d.is_error]
     assert [(d.code, d.span.line) for d in errors] == [("E010", 1), ("E010", 2)]
     assert SECRET not in "\n".join(render(d, sources) for d in diags)
+
+
+# ---- the adversarial pass, kept: token soup with the characters that broke things (item 8) --------------------------
+def _soup_strategy():
+    from hypothesis import strategies as st
+
+    tokens = ['{', '}', '(', ')', ',', '==', '+', '*', '"', '#', '\n', ' ', 'let ', 'rule r {\n', 'cite 第1章 1\n',
+              'require ', 'include ', 'x', '1', '999999999999999', '2026-02-30', '24:00', '00:00-00:00', '第3章 2.2 (4)',
+              'pack.years', 'date(at)', '\r', '\r\n', '\u2028', '\u2029', '\x85', '\x0b', '\x0c', '\x00', '\x1b[2J',
+              '\ud800', '\u3000', '「', 'é', '円', '\t']
+    return st.lists(st.sampled_from(tokens), max_size=60).map("".join)
+
+
+def test_token_soup_in_a_policy_file_gives_only_placed_printable_diagnostics_in_bounded_time():
+    from hypothesis import HealthCheck, given, settings
+
+    from conftest import POLICIES
+    from sptui.policy.diagnostics import CODES
+    from sptui.policy.fmt import format_text
+
+    path = POLICIES / "terms.sptp"
+    shipped = path.read_text(encoding="utf-8")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_soup_strategy())
+    def soup(text):
+        t0 = time.monotonic()
+        policy, diags, sources = check([str(POLICIES)], extra_text={str(path): shipped + text})
+        for d in diags:
+            assert d.code in CODES and d.span.line >= 1 and d.span.col >= 1
+            shown = render(d, sources)
+            shown.encode("utf-8")
+            assert not any(c < " " and c != "\n" for c in shown) and "\u2028" not in shown
+        out, fd = format_text(text, "soup.sptp")
+        if not fd:
+            assert format_text(out, "soup.sptp")[0] == out
+        assert time.monotonic() - t0 < 5
+
+    soup()
