@@ -77,8 +77,16 @@ async def open_row(pilot, needle: str) -> None:
 
 
 def desk_classes() -> set[type]:
-    """The desk's app, screens, dialogs and widgets (everything that carries Guarded)."""
+    """The desk's app, screens, dialogs and widgets (everything that carries Guarded), every module of the desk
+    imported first (a screen imported only when it opens would be missed, depending on what ran before)."""
+    import importlib
+    import pkgutil
+
+    import sptui.tui
     from sptui.tui.textual_compat import Guarded
+
+    for m in pkgutil.walk_packages(sptui.tui.__path__, "sptui.tui."):
+        importlib.import_module(m.name)
 
     found, seen, todo = set(), set(), [Guarded]
     while todo:
