@@ -4,21 +4,18 @@ or keep editing. The replay is sptui.desk.replay's, on the cases the store recor
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from sptui.tui.actions import bindings
-from sptui.tui.i18n import LocalBindings
-from sptui.tui.textual_compat import Guarded
+from sptui.tui.screens.choice import ChoiceModal
 from sptui.tui.text import plain, safe
 
 SHOWN = 200  # changes listed at most (the summary counts them all)
 
 
-class ReplayModal(Guarded, LocalBindings, ModalScreen[str]):
+class ReplayModal(ChoiceModal):
     """The changes a policy edit makes to recorded decisions; answers "save" or "stay"."""
 
     BINDINGS = bindings("replay")
@@ -26,7 +23,6 @@ class ReplayModal(Guarded, LocalBindings, ModalScreen[str]):
     def __init__(self, report) -> None:
         super().__init__()
         self.report = report
-        self._answered = False
 
     def compose(self) -> ComposeResult:
         from sptui.desk.replay import change_lines, summary_line
@@ -44,12 +40,3 @@ class ReplayModal(Guarded, LocalBindings, ModalScreen[str]):
             with Horizontal():
                 yield Button(Text(f"{w('replay_save')} (s)"), id="save", variant="warning")
                 yield Button(Text(f"{w('replay_stay')} (esc)"), id="stay")
-
-    def action_answer(self, value: str) -> None:
-        if not self._answered:
-            self._answered = True
-            self.dismiss(value)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.action_answer(event.button.id or "stay")
