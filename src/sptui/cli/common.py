@@ -58,6 +58,27 @@ def instant(value: str, name: str):
         raise BadInput(f"--{e.field}: {e.message}") from None
 
 
+def day_or_instant(value: str, name: str, *, end: bool = False):
+    """An option's instant (`2026-11-27T08:00+09:00`, or Japan time `2026-11-27 08:00`) or Japan day (`2026-11-27`:
+    its start; for an `end`, the start of the next day, so the day is included); full-width digits read; BadInput
+    naming the option otherwise."""
+    import datetime as dt
+    import re
+    import unicodedata
+
+    from sptui.errors import CaseError
+    from sptui.tz import TOKYO, parse_day, parse_instant
+
+    text = unicodedata.normalize("NFKC", value).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = parse_day(text, name)
+            return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), TOKYO)
+        return parse_instant(value, name, local=True)
+    except CaseError as e:
+        raise BadInput(f"--{e.field}: {e.message}") from None
+
+
 def database_url(db_url):
     """The database --db (or $SPTUI_DB, else the user's desk.db) names, as a URL; BadInput for a value that names
     none: not a URL, another kind of database, a port that is no number, a folder, a `~user` that is nobody."""

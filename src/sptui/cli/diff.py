@@ -4,29 +4,13 @@ Exit 0 when nothing changed, 1 when something did, 2 on bad input (a case neithe
 and the others go on)."""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 import click
 
 from sptui.cli import main
-from sptui.cli.common import load, open_store
+from sptui.cli.common import day_or_instant, load, open_store
 from sptui.cli.errors import EXIT_BAD_INPUT, BadInput, say, say_json
-
-
-def _since(value: str | None) -> dt.datetime | None:
-    """--since: a date (from its start, Japan time) or an instant with its offset."""
-    from sptui.errors import CaseError
-    from sptui.tz import TOKYO, parse_day, parse_instant
-
-    if value is None:
-        return None
-    try:
-        if len(value.strip()) == 10:
-            return dt.datetime.combine(parse_day(value.strip(), "since"), dt.time(), TOKYO)
-        return parse_instant(value, "since")
-    except CaseError as e:
-        raise BadInput(f"--since: {e.message}") from None
 
 
 def file_cases(source: str):
@@ -63,7 +47,7 @@ def diff(old, new, cases_file, db_url, since, fmt, lang):
         raise BadInput("give the cases to replay: --cases FILE.jsonl or --db URL (one of them)")
     if since is not None and db_url is None:
         raise BadInput("--since selects recorded cases: use it with --db")
-    since_at = _since(since)
+    since_at = day_or_instant(since, "since") if since is not None else None
     store = open_store(db_url) if db_url is not None else None  # (a mistyped --db: said before the policies load)
     old_policy, new_policy = _policy(old), _policy(new)
     if store is None:

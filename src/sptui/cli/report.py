@@ -4,16 +4,14 @@ shows, as CSV or JSON). They read; they change nothing."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import click
 
 from sptui.cli import main
-from sptui.cli.common import db_option, open_store
-from sptui.cli.errors import BadInput, say, say_data
+from sptui.cli.common import day_or_instant, db_option, open_store
+from sptui.cli.errors import BadInput, say, say_data, say_json
 
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 lang_option = click.option("--lang", type=click.Choice(["ja", "en"]), default="en", help="the text's language")
 at_option = click.option("--at", "at", default=None,
                          help="as of when (default: now): what is overdue, and --today/--week's day")
@@ -22,24 +20,10 @@ output_option = click.option("--output", "-o", "output", default=None, type=clic
 
 
 def when(value: str | None, name: str, *, end: bool = False):
-    """A user's instant (`2026-11-27T08:00+09:00`, or Japan time `2026-11-27 08:00`), or a Japan day
-    (`2026-11-27`: its start; for an end, the start of the next day: the day is included)."""
-    import datetime as dt
-    import unicodedata
+    """A user's instant or Japan day (cli.common.day_or_instant); none given: now."""
+    from sptui.tz import now
 
-    from sptui.errors import CaseError
-    from sptui.tz import TOKYO, now, parse_day, parse_instant
-
-    if value is None:
-        return now()
-    text = unicodedata.normalize("NFKC", value).strip()
-    try:
-        if DAY.fullmatch(text):
-            day = parse_day(text, name)
-            return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), TOKYO)
-        return parse_instant(value, name, local=True)
-    except CaseError as e:
-        raise BadInput(f"--{e.field}: {e.message}") from None
+    return now() if value is None else day_or_instant(value, name, end=end)
 
 
 def json_text(data) -> str:
@@ -96,7 +80,7 @@ def report(span, since, until, fmt, at, lang, db_url):
         period = Period.week(now) if span == "week" else Period.today(now)
     ov = overview(open_store(db_url), period, at=now)
     if fmt == "json":
-        say_data(json_text(ov.json()))
+        say_json(ov.json(), indent=1)
     else:
         _lines(overview_lines(ov, lang))
 
@@ -118,7 +102,7 @@ def handover_cmd(since, until, fmt, lang, db_url):
         raise BadInput(f"--until ({end:%Y-%m-%d %H:%M}) is not after --since ({start:%Y-%m-%d %H:%M})")
     h = handover(open_store(db_url), start, end)
     if fmt == "json":
-        say_data(json_text(h.json()))
+        say_json(h.json(), indent=1)
     else:
         _lines(handover_lines(h, lang))
 

@@ -93,7 +93,6 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (ja, en)
                      "not an incident (y: the customer was reached; a repair needed opens its incident)"),
     "bad_time": ("日時が読めません", "cannot read the time"),
     # the work flow: who pays for a dispatch, ownership, an alarm's end
-    "customer_pays": ("お客様負担", "customer pays"),
     # who pays for a dispatch: short in the queue's status column, in full on the triage
     "billing_short_fee": ("有償", "pays"), "billing_short_quote-needed": ("要見積", "quote"),
     "billing_short_free": ("無償", "free"),

@@ -91,14 +91,12 @@ def verdict_text(verdict, w: Words) -> Text:
     return Text(safe(w.value("verdict", verdict)), style=VERDICT_STYLE.get(verdict, ""))
 
 
-def status_text(status, consult: bool, w: Words, pays: bool = False) -> Text:
-    """The status in the desk's language, after the 相談 mark when an operator marked it for consultation, and
-    `· customer pays` after a dispatch the customer pays for (words: readable without colour)."""
+def status_text(status, consult: bool, w: Words) -> Text:
+    """The status in the desk's language, after the 相談 mark when an operator marked it for consultation (words:
+    readable without colour)."""
     out = Text()
     if consult:
         out.append(w("consult"), style="bold magenta")
         out.append(" ")
     out.append(safe(w.value("status", status)))
-    if pays:
-        out.append(f" · {w('customer_pays')}", style="yellow")
     return out
